@@ -1,0 +1,13 @@
+# One image for the worker and the web server (docker-compose.yml picks the command).
+FROM node:20-bookworm-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends chromium python3 make g++ ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+COPY . .
+ENV NODE_ENV=production TBT_DATA_DIR=/data
+VOLUME /data
+ENTRYPOINT ["node", "bin/tbt-watch.mjs"]
+CMD ["serve"]

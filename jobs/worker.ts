@@ -1,0 +1,56 @@
+import { Worker } from 'bullmq'
+import type { AppContext } from '../src/app-context.js'
+import { openQueues, STAGES, workerConnection, type QueueSettings, type Queues, type Stage } from './queues.js'
+import { processors } from './processors.js'
+
+export interface WorkerPool {
+  queues: Queues
+  workers: Worker[]
+  /** Closes workers, then queues, then Redis; the caller closes the browser and database. */
+  close(): Promise<void>
+}
+
+const CONCURRENCY: Record<Stage, number> = { scrape: 2, ingest: 2, classify: 4, score: 4, warn: 4, digest: 1, deliver: 4 }
+
+export async function startWorkers(ctx: AppContext, settings: QueueSettings, opts: { schedule?: boolean } = {}): Promise<WorkerPool> {
+  const connection = workerConnection(settings.redisUrl)
+  const queues = openQueues(settings, connection)
+  const handlers = processors(ctx, queues)
+  const workers = STAGES.map((stage) => {
+    const w = new Worker(stage, handlers[stage], { connection, prefix: settings.prefix, concurrency: CONCURRENCY[stage] })
+    w.on('failed', (job, err) => ctx.log.warn({ jobId: job?.id, stage, attempts: job?.attemptsMade, err: err.message }, 'job failed'))
+    w.on('error', (err) => ctx.log.error({ stage, err: err.message }, 'worker error'))
+    return w
+  })
+  if (opts.schedule !== false) await reconcileSchedulers(ctx, queues)
+  return {
+    queues,
+    workers,
+    async close() {
+      await Promise.all(workers.map((w) => w.close()))
+      await Promise.all(Object.values(queues).map((q) => q.close()))
+      connection.disconnect()
+    },
+  }
+}
+
+/**
+ * One job scheduler per enabled source and one per digest period, from config.
+ * Schedulers that no longer match (a source disabled or removed) are removed.
+ */
+export async function reconcileSchedulers(ctx: AppContext, queues: Queues) {
+  const { schedule } = ctx.config
+  const enabled = await ctx.db.selectFrom('source').select('id').where('enabled', '=', 1).execute()
+  const wanted = new Set<string>()
+  for (const { id } of enabled) {
+    if (!ctx.sources.some((s) => s.id === id)) continue
+    const key = `scrape-${id}`
+    wanted.add(key)
+    await queues.scrape.upsertJobScheduler(key, { pattern: schedule.scrapeCron, tz: schedule.timezone }, { name: 'scrape', data: { sourceId: id } })
+  }
+  for (const q of [queues.scrape]) {
+    for (const s of await q.getJobSchedulers()) if (s.key && !wanted.has(s.key)) await q.removeJobScheduler(s.key)
+  }
+  await queues.digest.upsertJobScheduler('digest-daily', { pattern: schedule.digestDailyCron, tz: schedule.timezone }, { name: 'digest', data: { period: 'daily' } })
+  await queues.digest.upsertJobScheduler('digest-weekly', { pattern: schedule.digestWeeklyCron, tz: schedule.timezone }, { name: 'digest', data: { period: 'weekly' } })
+}

@@ -1,0 +1,199 @@
+import iconv from 'iconv-lite'
+import { SourceError } from './types.js'
+
+export interface HttpClientOptions {
+  userAgent: string
+  timeoutMs: number
+  /** Minimum gap between two requests to one host. */
+  minDelayMs: number
+  maxAttempts?: number
+  maxBytes?: number
+  /** Longest Retry-After we are willing to sleep through. */
+  maxRetryAfterMs?: number
+  /** Total rate-limited waits allowed for one request (they do not spend an attempt). */
+  maxRateLimitedWaits?: number
+  sleep?: (ms: number) => Promise<void>
+}
+
+export interface HttpRequest {
+  method?: 'GET' | 'POST'
+  headers?: Record<string, string>
+  body?: string
+  etag?: string | null
+  lastModified?: string | null
+}
+
+export interface HttpResponse {
+  url: string
+  status: number
+  contentType: string | null
+  etag: string | null
+  lastModified: string | null
+  body: string
+}
+
+const RETRYABLE_STATUS = new Set([500, 502, 503, 504, 408])
+const BLOCKED_STATUS = new Set([401, 403, 451])
+
+/**
+ * The HTTP engine's transport: polite (per-host spacing, one request at a time per host,
+ * a descriptive User-Agent), bounded (timeouts, a size cap) and persistent (retries with
+ * exponential backoff and jitter, Retry-After honoured on 429/503, conditional requests).
+ */
+export class HttpClient {
+  private readonly hostQueue = new Map<string, Promise<void>>()
+  private readonly lastRequestAt = new Map<string, number>()
+  private readonly sleep: (ms: number) => Promise<void>
+
+  constructor(private readonly opts: HttpClientOptions) {
+    this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)))
+  }
+
+  async request(url: string, req: HttpRequest = {}): Promise<HttpResponse> {
+    const host = new URL(url).host
+    // Chain requests per host so that concurrency per host is one and the spacing holds.
+    const previous = this.hostQueue.get(host) ?? Promise.resolve()
+    let release!: () => void
+    const mine = new Promise<void>((r) => (release = r))
+    this.hostQueue.set(host, previous.then(() => mine))
+    await previous
+    try {
+      return await this.withRetries(url, host, req)
+    } finally {
+      release()
+    }
+  }
+
+  private async withRetries(url: string, host: string, req: HttpRequest): Promise<HttpResponse> {
+    const maxAttempts = this.opts.maxAttempts ?? 4
+    let attempt = 0
+    let rateLimitedWaits = 0
+    for (;;) {
+      await this.space(host)
+      try {
+        return await this.once(url, req)
+      } catch (err) {
+        const e = err instanceof SourceError ? err : toSourceError(err, url)
+        if (e.code === 'rate-limited' && rateLimitedWaits < (this.opts.maxRateLimitedWaits ?? 5)) {
+          rateLimitedWaits++
+          await this.sleep((e as RateLimitedError).retryAfterMs ?? backoff(rateLimitedWaits))
+          continue
+        }
+        attempt++
+        if (!e.retryable || attempt >= maxAttempts) throw e
+        await this.sleep(backoff(attempt))
+      }
+    }
+  }
+
+  private async space(host: string) {
+    const last = this.lastRequestAt.get(host)
+    const wait = last === undefined ? 0 : last + this.opts.minDelayMs - Date.now()
+    if (wait > 0) await this.sleep(wait)
+    this.lastRequestAt.set(host, Date.now())
+  }
+
+  private async once(url: string, req: HttpRequest): Promise<HttpResponse> {
+    const headers: Record<string, string> = {
+      'user-agent': this.opts.userAgent,
+      accept: 'application/json, text/html;q=0.9, */*;q=0.5',
+      ...req.headers,
+    }
+    if (req.etag) headers['if-none-match'] = req.etag
+    if (req.lastModified) headers['if-modified-since'] = req.lastModified
+    const res = await fetch(url, {
+      method: req.method ?? 'GET',
+      headers,
+      body: req.body,
+      redirect: 'follow',
+      signal: AbortSignal.timeout(this.opts.timeoutMs),
+    })
+    if (res.status === 429 || (res.status === 503 && res.headers.get('retry-after'))) {
+      await res.body?.cancel()
+      const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'))
+      if (retryAfterMs !== undefined && retryAfterMs > (this.opts.maxRetryAfterMs ?? 120_000)) {
+        throw new SourceError('rate-limited', `${url}: asked to wait ${Math.round(retryAfterMs / 1000)} s`, false, url)
+      }
+      throw new RateLimitedError(url, res.status, retryAfterMs)
+    }
+    if (BLOCKED_STATUS.has(res.status)) {
+      await res.body?.cancel()
+      throw new SourceError('blocked', `${url}: HTTP ${res.status}`, false, url)
+    }
+    if (RETRYABLE_STATUS.has(res.status)) {
+      await res.body?.cancel()
+      throw new SourceError('unavailable', `${url}: HTTP ${res.status}`, true, url)
+    }
+    const base = {
+      url: res.url || url,
+      status: res.status,
+      contentType: res.headers.get('content-type'),
+      etag: res.headers.get('etag'),
+      lastModified: res.headers.get('last-modified'),
+    }
+    if (res.status === 304) return { ...base, body: '' }
+    if (res.status >= 400) {
+      await res.body?.cancel()
+      throw new SourceError('unavailable', `${url}: HTTP ${res.status}`, false, url)
+    }
+    const bytes = await readCapped(res, this.opts.maxBytes ?? 5 * 1024 * 1024, url)
+    return { ...base, body: decode(bytes, base.contentType) }
+  }
+}
+
+class RateLimitedError extends SourceError {
+  constructor(url: string, status: number, readonly retryAfterMs: number | undefined) {
+    super('rate-limited', `${url}: HTTP ${status} (rate limited)`, true, url)
+  }
+}
+
+function backoff(attempt: number): number {
+  const base = Math.min(30_000, 500 * 2 ** (attempt - 1))
+  return base / 2 + Math.random() * (base / 2) // "equal jitter"
+}
+
+export function parseRetryAfter(value: string | null): number | undefined {
+  if (!value) return undefined
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000
+  const at = Date.parse(value)
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now())
+}
+
+async function readCapped(res: Response, maxBytes: number, url: string): Promise<Buffer> {
+  const declared = Number(res.headers.get('content-length'))
+  if (declared > maxBytes) {
+    await res.body?.cancel()
+    throw new SourceError('too-large', `${url}: response of ${declared} bytes exceeds the ${maxBytes} byte cap`, false, url)
+  }
+  const chunks: Buffer[] = []
+  let total = 0
+  if (!res.body) return Buffer.alloc(0)
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    total += chunk.byteLength
+    if (total > maxBytes) {
+      throw new SourceError('too-large', `${url}: response exceeds the ${maxBytes} byte cap`, false, url)
+    }
+    chunks.push(Buffer.from(chunk))
+  }
+  return Buffer.concat(chunks)
+}
+
+/** Decodes by the declared charset, else a <meta charset>, else UTF-8 (GB2312/GBK pages too). */
+export function decode(bytes: Buffer, contentType: string | null): string {
+  let charset = /charset=["']?([\w-]+)/i.exec(contentType ?? '')?.[1]
+  if (!charset) {
+    const head = bytes.subarray(0, 2048).toString('latin1')
+    charset = /<meta[^>]+charset=["']?([\w-]+)/i.exec(head)?.[1]
+  }
+  const cs = (charset ?? 'utf-8').toLowerCase()
+  const name = cs === 'gb2312' ? 'gbk' : cs
+  return iconv.encodingExists(name) ? iconv.decode(bytes, name) : bytes.toString('utf8')
+}
+
+function toSourceError(err: unknown, url: string): SourceError {
+  const e = err as Error & { cause?: { code?: string; message?: string } }
+  const detail = e.cause?.code ?? e.cause?.message ?? e.message
+  if (e.name === 'TimeoutError' || e.name === 'AbortError') return new SourceError('unavailable', `${url}: timed out`, true, url)
+  if (/redirect/i.test(detail ?? '')) return new SourceError('bad-response', `${url}: ${detail}`, false, url)
+  return new SourceError('unavailable', `${url}: ${detail}`, true, url)
+}

@@ -1,0 +1,76 @@
+import type { Logger } from 'pino'
+import type { ParseResult } from '../src/domain/notice.js'
+
+export type Engine = 'http' | 'browser'
+
+/** A response as a source parser sees it, whichever engine fetched it. */
+export interface Page {
+  url: string
+  status: number
+  contentType: string | null
+  body: string
+}
+
+export interface FetchedPage extends Page {
+  fetchedAt: string
+  /** True when the server answered 304 and `body` is the copy we already held. */
+  notModified: boolean
+  /** The raw_response row that holds this body. */
+  rawId: number
+  /** True when this body was not stored before. */
+  isNew: boolean
+}
+
+export interface RequestOptions {
+  method?: 'GET' | 'POST'
+  headers?: Record<string, string>
+  body?: string
+  /** Store the response as raw material for the ingest stage (default true). */
+  keep?: boolean
+}
+
+/** What a source gets to work with while crawling. It never sees the database. */
+export interface CrawlContext {
+  sourceId: string
+  baseUrl: string
+  fetch(url: string, opts?: RequestOptions): Promise<FetchedPage>
+  /** Of these source item ids, the ones already stored. */
+  known(itemIds: string[]): Promise<Set<string>>
+  log: Logger
+  now(): Date
+}
+
+export interface CrawlState {
+  /** Where the previous run stopped (source-specific, e.g. a distribution date). */
+  cursor: string | null
+  /** Fetch nothing older than this date (YYYY-MM-DD), when given. */
+  since: string | null
+}
+
+export interface CrawlOutcome {
+  cursor: string | null
+}
+
+export interface Source {
+  id: string
+  name: string
+  engine: Engine
+  defaultBaseUrl: string
+  /** Fetches what is new since the cursor; every response goes through ctx.fetch. */
+  crawl(ctx: CrawlContext, state: CrawlState): Promise<CrawlOutcome>
+  /** Turns one stored response into notices: a pure function of the page. */
+  parse(page: Page): ParseResult
+}
+
+/** Errors a fetch can end in, with whether retrying can help. */
+export class SourceError extends Error {
+  constructor(
+    readonly code: 'blocked' | 'unavailable' | 'rate-limited' | 'layout-changed' | 'bad-response' | 'too-large',
+    message: string,
+    readonly retryable: boolean,
+    readonly url?: string,
+  ) {
+    super(message)
+    this.name = 'SourceError'
+  }
+}

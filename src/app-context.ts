@@ -1,0 +1,82 @@
+import { HttpClient } from '../scrapers/http-client.js'
+import { SOURCES } from '../scrapers/registry.js'
+import type { Source } from '../scrapers/types.js'
+import type { Classifier } from './classify/index.js'
+import type { Config } from './config.js'
+import { migrateToLatest, openDatabase, type Db, type Dialect } from './db/database.js'
+import { CategoryIndex, loadCategories, type Category } from './domain/categories.js'
+import { loadMarkets, type Market } from './domain/markets.js'
+import { createLogger, type Logger } from './logger.js'
+import { createMailer, type Mailer } from './mail/mailer.js'
+import { loadRiskRules, type RiskRules } from './risk/rules.js'
+
+/**
+ * Everything a stage needs, built once per process from the validated config. The
+ * expensive parts (classifier, mailer) are created on first use.
+ */
+export interface AppContext {
+  config: Config
+  db: Db
+  dialect: Dialect
+  log: Logger
+  clock: () => Date
+  categories: Category[]
+  categoryIndex: CategoryIndex
+  markets: Market[]
+  rules: RiskRules
+  sources: Source[]
+  http: HttpClient
+  classifier(): Promise<Classifier>
+  mailer(): Mailer
+  close(): Promise<void>
+}
+
+export interface ContextOptions {
+  log?: Logger
+  clock?: () => Date
+  /** PostgreSQL schema to use (tests). */
+  schema?: string
+  migrate?: boolean
+  sources?: Source[]
+}
+
+export async function createContext(config: Config, opts: ContextOptions = {}): Promise<AppContext> {
+  const log = opts.log ?? createLogger(config.logLevel)
+  const { db, dialect, close: closeDb } = openDatabase(config.databaseUrl, { schema: opts.schema })
+  if (opts.migrate !== false) await migrateToLatest(db)
+  const categories = loadCategories()
+  let classifier: Promise<Classifier> | undefined
+  let mailer: Mailer | undefined
+  const ctx: AppContext = {
+    config,
+    db,
+    dialect,
+    log,
+    clock: opts.clock ?? (() => new Date()),
+    categories,
+    categoryIndex: new CategoryIndex(categories),
+    markets: loadMarkets(),
+    rules: loadRiskRules(),
+    sources: opts.sources ?? SOURCES,
+    http: new HttpClient({ userAgent: config.userAgent, timeoutMs: config.http.timeoutMs, minDelayMs: config.http.minDelayMs }),
+    classifier() {
+      classifier ??= import('./classify/index.js').then((m) =>
+        m.createClassifier({ dataDir: config.dataDir, nomenclaturePath: config.nomenclaturePath }),
+      )
+      return classifier
+    },
+    mailer() {
+      mailer ??= createMailer({ smtpUrl: config.smtpUrl, from: config.smtpFrom, outboxDir: config.outboxDir })
+      return mailer
+    },
+    async close() {
+      mailer?.close()
+      await closeDb()
+    },
+  }
+  return ctx
+}
+
+export function sourceBaseUrl(ctx: AppContext, source: Source, stored?: string | null): string {
+  return ctx.config.sourceBaseUrls[source.id] ?? stored ?? source.defaultBaseUrl
+}

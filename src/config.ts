@@ -1,0 +1,107 @@
+import path from 'node:path'
+import { z } from 'zod'
+
+/**
+ * Every setting the process reads from the environment, validated once at start and
+ * passed down. Nothing below src/cli reads process.env directly.
+ */
+const EnvSchema = z.object({
+  TBT_DATA_DIR: z.string().default('./data'),
+  DATABASE_URL: z.string().optional(),
+  REDIS_URL: z.string().optional(),
+  SMTP_URL: z.string().optional(),
+  SMTP_FROM: z.string().default('tbt-watch <tbt-watch@localhost>'),
+  PUBLIC_BASE_URL: z.string().default('http://localhost:8080'),
+  TBT_SECRET: z.string().optional(),
+  TBT_QUEUE_PREFIX: z.string().default('tbt'),
+  TBT_HS_NOMENCLATURE: z.string().optional(),
+  TBT_EPING_API_KEY: z.string().optional(),
+  TBT_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  TBT_LANG: z.enum(['zh', 'en']).default('zh'),
+  TBT_USER_AGENT: z.string().optional(),
+  TBT_HTTP_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+  TBT_HTTP_MIN_DELAY_MS: z.coerce.number().int().min(0).default(1_000),
+  TBT_SCRAPE_CRON: z.string().default('0 */2 * * *'),
+  TBT_DIGEST_DAILY_CRON: z.string().default('0 8 * * *'),
+  TBT_DIGEST_WEEKLY_CRON: z.string().default('0 8 * * 1'),
+  TBT_TIMEZONE: z.string().default('Asia/Shanghai'),
+})
+
+export interface Config {
+  dataDir: string
+  databaseUrl: string
+  redisUrl?: string
+  smtpUrl?: string
+  smtpFrom: string
+  outboxDir: string
+  rawDir: string
+  modelsDir: string
+  publicBaseUrl: string
+  secret: string
+  queuePrefix: string
+  nomenclaturePath?: string
+  epingApiKey?: string
+  logLevel: z.infer<typeof EnvSchema>['TBT_LOG_LEVEL']
+  lang: 'zh' | 'en'
+  userAgent: string
+  http: { timeoutMs: number; minDelayMs: number }
+  schedule: { scrapeCron: string; digestDailyCron: string; digestWeeklyCron: string; timezone: string }
+  /** TBT_SOURCE_<ID>_BASE_URL overrides, by source id. */
+  sourceBaseUrls: Record<string, string>
+}
+
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID'
+  readonly retryable = false
+}
+
+export const USER_AGENT = 'tbt-watch/0.1 (+technical trade measure early warning for Beijing exporters; polite crawler)'
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env)
+  if (!parsed.success) {
+    const i = parsed.error.issues[0]
+    throw new ConfigError(`environment variable ${i.path.join('.')}: ${i.message}`)
+  }
+  const e = parsed.data
+  const dataDir = path.resolve(e.TBT_DATA_DIR)
+  const databaseUrl = e.DATABASE_URL || `sqlite:${path.join(dataDir, 'tbt-watch.db')}`
+  if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(databaseUrl)) {
+    throw new ConfigError(`DATABASE_URL must start with sqlite: or postgres://, got ${databaseUrl.split(':')[0]}:`)
+  }
+  const sourceBaseUrls: Record<string, string> = {}
+  for (const [k, v] of Object.entries(env)) {
+    const m = /^TBT_SOURCE_([A-Z0-9_]+)_BASE_URL$/.exec(k)
+    if (m && v) sourceBaseUrls[m[1].toLowerCase().replace(/_/g, '-')] = v.replace(/\/+$/, '')
+  }
+  return {
+    dataDir,
+    databaseUrl,
+    redisUrl: e.REDIS_URL,
+    smtpUrl: e.SMTP_URL,
+    smtpFrom: e.SMTP_FROM,
+    outboxDir: path.join(dataDir, 'outbox'),
+    rawDir: path.join(dataDir, 'raw'),
+    modelsDir: path.join(dataDir, 'models'),
+    publicBaseUrl: e.PUBLIC_BASE_URL.replace(/\/+$/, ''),
+    // A development default keeps the quick start working; production sets TBT_SECRET.
+    secret: e.TBT_SECRET ?? 'tbt-watch-development-secret',
+    queuePrefix: e.TBT_QUEUE_PREFIX,
+    nomenclaturePath: e.TBT_HS_NOMENCLATURE,
+    epingApiKey: e.TBT_EPING_API_KEY,
+    logLevel: e.TBT_LOG_LEVEL,
+    lang: e.TBT_LANG,
+    userAgent: e.TBT_USER_AGENT ?? USER_AGENT,
+    http: { timeoutMs: e.TBT_HTTP_TIMEOUT_MS, minDelayMs: e.TBT_HTTP_MIN_DELAY_MS },
+    schedule: {
+      scrapeCron: e.TBT_SCRAPE_CRON,
+      digestDailyCron: e.TBT_DIGEST_DAILY_CRON,
+      digestWeeklyCron: e.TBT_DIGEST_WEEKLY_CRON,
+      timezone: e.TBT_TIMEZONE,
+    },
+    sourceBaseUrls,
+  }
+}
+
+/** The env var that overrides a source's base URL: id upper-cased, dashes to underscores. */
+export const sourceBaseUrlVar = (sourceId: string) => `TBT_SOURCE_${sourceId.toUpperCase().replace(/-/g, '_')}_BASE_URL`

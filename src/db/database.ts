@@ -1,0 +1,65 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import SQLite from 'better-sqlite3'
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type MigrationProvider } from 'kysely'
+import pg from 'pg'
+import type { Database } from './schema.js'
+import * as m001 from './migrations/2026-11-28-001-initial.js'
+
+export type Dialect = 'sqlite' | 'postgres'
+export type Db = Kysely<Database>
+
+export interface DbHandle {
+  db: Db
+  dialect: Dialect
+  close(): Promise<void>
+}
+
+/** Migrations in order; names are dated so they sort, and frozen once released. */
+const MIGRATIONS: Record<string, Migration> = {
+  '2026-11-28-001-initial': m001,
+}
+
+class StaticMigrationProvider implements MigrationProvider {
+  async getMigrations() {
+    return MIGRATIONS
+  }
+}
+
+// PostgreSQL returns BIGINT (count(*)) as text by default; counts here fit in a JS number.
+pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10))
+
+/**
+ * Opens the database named by a URL: `sqlite:<path>` (the embedded default) or
+ * `postgres://...`. `schema` (PostgreSQL only) sets the search_path, so each test can
+ * own a schema of its own.
+ */
+export function openDatabase(url: string, opts: { schema?: string; poolSize?: number } = {}): DbHandle {
+  if (url.startsWith('sqlite:')) {
+    const file = url.slice('sqlite:'.length)
+    if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true })
+    const sqlite = new SQLite(file)
+    sqlite.pragma('journal_mode = WAL')
+    sqlite.pragma('busy_timeout = 5000')
+    sqlite.pragma('foreign_keys = ON')
+    sqlite.pragma('synchronous = NORMAL')
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) })
+    return { db, dialect: 'sqlite', close: () => db.destroy() }
+  }
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: opts.poolSize ?? 10,
+    ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}),
+  })
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+  return { db, dialect: 'postgres', close: () => db.destroy() }
+}
+
+export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: new StaticMigrationProvider() })
+  const { error, results } = await migrator.migrateToLatest()
+  if (error) throw error instanceof Error ? error : new Error(String(error))
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)
+}
+
+export const nowIso = (clock: () => Date = () => new Date()) => clock().toISOString()

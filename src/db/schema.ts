@@ -1,0 +1,271 @@
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely'
+
+/**
+ * Table interfaces. Timestamps are ISO-8601 text and dates `YYYY-MM-DD` text on both
+ * engines, so values compare and sort the same in SQLite and PostgreSQL; JSON values
+ * are text, parsed in the repositories.
+ */
+export interface SourceTable {
+  id: string
+  name: string
+  engine: string
+  base_url: string
+  enabled: number
+  cursor: string | null
+  baseline_at: string | null
+  last_run_at: string | null
+  last_status: string | null
+  created_at: string
+}
+
+export interface SourceRunTable {
+  id: Generated<number>
+  source_id: string
+  mode: string
+  started_at: string
+  finished_at: string | null
+  status: string // running | ok | partial | failed
+  cursor_before: string | null
+  cursor_after: string | null
+  requests: number
+  not_modified: number
+  raw_new: number
+  items: number
+  errors: number
+  error: string | null
+}
+
+export interface RawResponseTable {
+  id: Generated<number>
+  source_id: string
+  url: string
+  content_hash: string
+  status: number
+  content_type: string | null
+  etag: string | null
+  last_modified: string | null
+  body: string
+  fetched_at: string
+  run_id: number | null
+  parse_status: string // pending | ok | error | quarantined
+  parse_error: string | null
+  parsed_at: string | null
+}
+
+export interface MeasureTable {
+  id: Generated<number>
+  key: string
+  member: string | null
+  title: string | null
+  status: string // open | adopted | in_force | withdrawn
+  comment_deadline: string | null
+  adoption_date: string | null
+  entry_into_force_date: string | null
+  first_distribution_date: string | null
+  created_at: string
+  updated_at: string
+}
+
+export interface NoticeTable {
+  id: Generated<number>
+  source_id: string
+  source_item_id: string
+  measure_id: number
+  symbol: string
+  symbols: string // JSON array
+  doc_type: string // regular | addendum | corrigendum | revision
+  area: string
+  member: string | null
+  member_code: string | null
+  title: string
+  products: string | null
+  description: string | null
+  objectives: string // JSON array of strings
+  keywords: string // JSON array
+  language: string
+  distribution_date: string | null
+  comment_deadline: string | null
+  adoption_date: string | null
+  adoption_text: string | null
+  entry_into_force_date: string | null
+  entry_into_force_text: string | null
+  links: string // JSON array of URLs
+  source_url: string | null
+  content_hash: string
+  raw_response_id: number | null
+  first_seen_at: string
+  updated_at: string
+}
+
+export interface NoticeSymbolTable {
+  notice_id: number
+  symbol: string
+  base_symbol: string
+}
+
+export interface NoticeHsTable {
+  notice_id: number
+  code: string
+}
+
+export interface NoticeIcsTable {
+  notice_id: number
+  code: string
+}
+
+export interface NoticeChangeTable {
+  id: Generated<number>
+  notice_id: number
+  changed_at: string
+  changes: string // JSON {field: [old, new]}
+}
+
+export interface CategoryTable {
+  id: string
+  name_zh: string
+  name_en: string
+  hs_prefixes: string // JSON array
+  export_weight: number
+}
+
+export interface MarketTable {
+  code: string
+  name_zh: string
+  name_en: string
+  members: string // JSON array of WTO member codes in this market
+  trade_share: number
+  watched: number
+}
+
+export interface ClassificationTable {
+  id: Generated<number>
+  notice_id: number
+  language: string
+  hs: string // JSON [{code, score}]
+  evidence: string // JSON
+  classifier: string
+  classified_at: string
+}
+
+export interface ClassificationCategoryTable {
+  notice_id: number
+  category_id: string
+  score: number
+}
+
+export interface RiskScoreTable {
+  id: Generated<number>
+  measure_id: number
+  category_id: string
+  score: number
+  level: string // high | medium | low
+  trace: string // JSON [{factor, points, reason}]
+  rules_version: string
+  scored_at: string
+}
+
+export interface WarningTable {
+  id: Generated<number>
+  measure_id: number
+  category_id: string
+  level: string
+  score: number
+  status: string // new | in_review | confirmed | dismissed | escalated
+  assignee: string | null
+  note: string | null
+  created_at: string
+  updated_at: string
+}
+
+export interface WarningEventTable {
+  id: Generated<number>
+  warning_id: number
+  at: string
+  actor: string
+  action: string
+  from_status: string | null
+  to_status: string | null
+  details: string | null // JSON
+}
+
+export interface SubscriberTable {
+  id: Generated<number>
+  email: string
+  name: string | null
+  role: string // enterprise | official
+  lang: string // zh | en
+  frequency: string // immediate | daily | weekly
+  min_level: string // low | medium | high
+  confirmed_at: string | null
+  unsubscribed_at: string | null
+  created_at: string
+}
+
+export interface SubscriptionTable {
+  id: Generated<number>
+  subscriber_id: number
+  kind: string // category | hs | market | keyword
+  value: string
+}
+
+export interface EmailDeliveryTable {
+  id: Generated<number>
+  subscriber_id: number
+  kind: string // digest-daily | digest-weekly | ...
+  period_key: string
+  status: string // pending | sent | failed
+  subject: string | null
+  message_id: string | null
+  attempts: number
+  error: string | null
+  created_at: string
+  sent_at: string | null
+}
+
+export interface DeliveryWarningTable {
+  delivery_id: number
+  subscriber_id: number
+  warning_id: number
+}
+
+export interface OpsAlertTable {
+  id: Generated<number>
+  source_id: string | null
+  kind: string // layout-changed | source-failed
+  message: string
+  created_at: string
+  resolved_at: string | null
+}
+
+export interface Database {
+  source: SourceTable
+  source_run: SourceRunTable
+  raw_response: RawResponseTable
+  measure: MeasureTable
+  notice: NoticeTable
+  notice_symbol: NoticeSymbolTable
+  notice_hs: NoticeHsTable
+  notice_ics: NoticeIcsTable
+  notice_change: NoticeChangeTable
+  category: CategoryTable
+  market: MarketTable
+  classification: ClassificationTable
+  classification_category: ClassificationCategoryTable
+  risk_score: RiskScoreTable
+  warning: WarningTable
+  warning_event: WarningEventTable
+  subscriber: SubscriberTable
+  subscription: SubscriptionTable
+  email_delivery: EmailDeliveryTable
+  delivery_warning: DeliveryWarningTable
+  ops_alert: OpsAlertTable
+}
+
+export type NoticeRow = Selectable<NoticeTable>
+export type NewNotice = Insertable<NoticeTable>
+export type MeasureRow = Selectable<MeasureTable>
+export type WarningRow = Selectable<WarningTable>
+export type WarningUpdate = Updateable<WarningTable>
+export type SubscriberRow = Selectable<SubscriberTable>
+export type SourceRunRow = Selectable<SourceRunTable>
+export type RawResponseRow = Selectable<RawResponseTable>

@@ -1,0 +1,301 @@
+import type { Transaction } from 'kysely'
+import type { Db } from '../db/database.js'
+import type { Database, NoticeRow } from '../db/schema.js'
+import { deriveMeasure } from '../domain/measure.js'
+import type { ScrapedNotice } from '../domain/notice.js'
+import { parseSymbol } from '../domain/symbols.js'
+import { sha256, stableStringify } from '../util/text.js'
+
+type Tx = Db | Transaction<Database>
+
+export interface StoredNotice {
+  id: number
+  sourceId: string
+  sourceItemId: string
+  measureId: number
+  measureKey?: string
+  symbol: string
+  symbols: string[]
+  type: ScrapedNotice['docType']
+  area: string
+  member: string | null
+  memberCode: string | null
+  title: string
+  products: string | null
+  description: string | null
+  objectives: string[]
+  keywords: string[]
+  hsCodes: string[]
+  icsCodes: string[]
+  language: string
+  distributionDate: string | null
+  commentDeadline: string | null
+  adoptionDate: string | null
+  entryIntoForceDate: string | null
+  links: string[]
+  sourceUrl: string | null
+}
+
+export interface UpsertOutcome {
+  noticeId: number
+  measureId: number
+  /** new: first seen; changed: the source changed it; unchanged: nothing to do. */
+  outcome: 'new' | 'changed' | 'unchanged'
+}
+
+export const noticeHash = (n: ScrapedNotice) => sha256(stableStringify(n))
+
+const baseSymbols = (symbols: string[]) => [...new Set(symbols.map((s) => parseSymbol(s)?.base ?? s))].sort()
+
+/**
+ * Stores a scraped notice idempotently (unique on source and source item id), files it
+ * under its measure (follow-ups join their base; joint notifications are one measure),
+ * and records what changed when the source changed it.
+ */
+export async function upsertNotice(db: Db, n: ScrapedNotice, rawId: number | null, now: string): Promise<UpsertOutcome> {
+  const hash = noticeHash(n)
+  return db.transaction().execute(async (tx) => {
+    const existing = await tx
+      .selectFrom('notice')
+      .selectAll()
+      .where('source_id', '=', n.sourceId)
+      .where('source_item_id', '=', n.sourceItemId)
+      .executeTakeFirst()
+    if (existing && existing.content_hash === hash) {
+      return { noticeId: existing.id, measureId: existing.measure_id, outcome: 'unchanged' as const }
+    }
+    const bases = baseSymbols(n.symbols)
+    const measureId = await resolveMeasure(tx, bases, existing?.measure_id, now)
+    const row = {
+      source_id: n.sourceId,
+      source_item_id: n.sourceItemId,
+      measure_id: measureId,
+      symbol: n.symbols[0],
+      symbols: JSON.stringify(n.symbols),
+      doc_type: n.docType,
+      area: n.area,
+      member: n.member,
+      member_code: n.memberCode,
+      title: n.title,
+      products: n.products,
+      description: n.description,
+      objectives: JSON.stringify(n.objectives),
+      keywords: JSON.stringify(n.keywords),
+      language: n.languageHint ?? 'und',
+      distribution_date: n.distributionDate,
+      comment_deadline: n.commentDeadline,
+      adoption_date: n.adoptionDate,
+      adoption_text: n.adoptionText,
+      entry_into_force_date: n.entryIntoForceDate,
+      entry_into_force_text: n.entryIntoForceText,
+      links: JSON.stringify(n.links),
+      source_url: n.sourceUrl,
+      content_hash: hash,
+      raw_response_id: rawId,
+      updated_at: now,
+    }
+    let noticeId: number
+    if (existing) {
+      noticeId = existing.id
+      await tx.updateTable('notice').set(row).where('id', '=', noticeId).execute()
+      const changes = diffNotice(existing, row)
+      await tx.insertInto('notice_change').values({ notice_id: noticeId, changed_at: now, changes: JSON.stringify(changes) }).execute()
+      await tx.deleteFrom('notice_symbol').where('notice_id', '=', noticeId).execute()
+      await tx.deleteFrom('notice_hs').where('notice_id', '=', noticeId).execute()
+      await tx.deleteFrom('notice_ics').where('notice_id', '=', noticeId).execute()
+    } else {
+      const inserted = await tx
+        .insertInto('notice')
+        .values({ ...row, first_seen_at: now })
+        .returning('id')
+        .executeTakeFirstOrThrow()
+      noticeId = inserted.id
+    }
+    if (n.symbols.length) {
+      await tx
+        .insertInto('notice_symbol')
+        .values(n.symbols.map((s) => ({ notice_id: noticeId, symbol: s, base_symbol: parseSymbol(s)?.base ?? s })))
+        .execute()
+    }
+    if (n.hsCodes.length) await tx.insertInto('notice_hs').values(n.hsCodes.map((code) => ({ notice_id: noticeId, code }))).execute()
+    if (n.icsCodes.length) await tx.insertInto('notice_ics').values(n.icsCodes.map((code) => ({ notice_id: noticeId, code }))).execute()
+    if (existing && existing.measure_id !== measureId) await refreshMeasure(tx, existing.measure_id, now)
+    await refreshMeasure(tx, measureId, now)
+    return { noticeId, measureId, outcome: existing ? ('changed' as const) : ('new' as const) }
+  })
+}
+
+/**
+ * Finds the measure that any of these base symbols already belongs to. When a joint
+ * notification ties together measures that were filed apart (a follow-up seen before
+ * its base), they are merged into one.
+ */
+async function resolveMeasure(tx: Tx, bases: string[], current: number | undefined, now: string): Promise<number> {
+  const rows = bases.length
+    ? await tx
+        .selectFrom('notice_symbol')
+        .innerJoin('notice', 'notice.id', 'notice_symbol.notice_id')
+        .select('notice.measure_id')
+        .distinct()
+        .where('notice_symbol.base_symbol', 'in', bases)
+        .execute()
+    : []
+  const ids = new Set(rows.map((r) => r.measure_id))
+  if (current !== undefined) ids.add(current)
+  if (!ids.size) {
+    const key = bases[0]
+    await tx
+      .insertInto('measure')
+      .values({ key, status: 'open', created_at: now, updated_at: now })
+      .onConflict((oc) => oc.column('key').doNothing())
+      .execute()
+    const m = await tx.selectFrom('measure').select('id').where('key', '=', key).executeTakeFirstOrThrow()
+    return m.id
+  }
+  const [target, ...others] = [...ids].sort((a, b) => a - b)
+  for (const other of others) await mergeMeasure(tx, other, target)
+  return target
+}
+
+async function mergeMeasure(tx: Tx, from: number, into: number) {
+  await tx.updateTable('notice').set({ measure_id: into }).where('measure_id', '=', from).execute()
+  const targetCats = (await tx.selectFrom('warning').select('category_id').where('measure_id', '=', into).execute()).map((r) => r.category_id)
+  let moving = tx.updateTable('warning').set({ measure_id: into }).where('measure_id', '=', from)
+  if (targetCats.length) moving = moving.where('category_id', 'not in', targetCats)
+  await moving.execute()
+  const dupes = await tx.selectFrom('warning').select('id').where('measure_id', '=', from).execute()
+  if (dupes.length) {
+    await tx.deleteFrom('warning_event').where('warning_id', 'in', dupes.map((d) => d.id)).execute()
+    await tx.deleteFrom('warning').where('measure_id', '=', from).execute()
+  }
+  await tx.deleteFrom('risk_score').where('measure_id', '=', from).execute()
+  await tx.deleteFrom('measure').where('id', '=', from).execute()
+}
+
+/** Recomputes a measure from all its documents; its key is the smallest base symbol. */
+export async function refreshMeasure(tx: Tx, measureId: number, now: string) {
+  const notices = await tx.selectFrom('notice').selectAll().where('measure_id', '=', measureId).execute()
+  if (!notices.length) {
+    await tx.deleteFrom('risk_score').where('measure_id', '=', measureId).execute()
+    const hasWarnings = await tx.selectFrom('warning').select('id').where('measure_id', '=', measureId).executeTakeFirst()
+    if (!hasWarnings) await tx.deleteFrom('measure').where('id', '=', measureId).execute()
+    return
+  }
+  const bases = await tx
+    .selectFrom('notice_symbol')
+    .select('base_symbol')
+    .where('notice_id', 'in', notices.map((n) => n.id))
+    .execute()
+  const key = bases.map((b) => b.base_symbol).sort()[0] ?? notices[0].symbol
+  const s = deriveMeasure(
+    notices.map((n) => ({
+      docType: n.doc_type as StoredNotice['type'],
+      title: n.title,
+      description: n.description,
+      member: n.member,
+      distributionDate: n.distribution_date,
+      commentDeadline: n.comment_deadline,
+      adoptionDate: n.adoption_date,
+      entryIntoForceDate: n.entry_into_force_date,
+    })),
+  )
+  const current = await tx.selectFrom('measure').selectAll().where('id', '=', measureId).executeTakeFirstOrThrow()
+  const next = {
+    key,
+    member: s.member,
+    title: s.title,
+    status: s.status,
+    comment_deadline: s.commentDeadline,
+    adoption_date: s.adoptionDate,
+    entry_into_force_date: s.entryIntoForceDate,
+    first_distribution_date: s.firstDistributionDate,
+  }
+  const changed = (Object.keys(next) as (keyof typeof next)[]).some((k) => current[k] !== next[k])
+  if (changed) await tx.updateTable('measure').set({ ...next, updated_at: now }).where('id', '=', measureId).execute()
+}
+
+function diffNotice(before: NoticeRow, after: Record<string, unknown>): Record<string, [unknown, unknown]> {
+  const out: Record<string, [unknown, unknown]> = {}
+  for (const [k, v] of Object.entries(after)) {
+    if (k === 'updated_at' || k === 'content_hash' || k === 'raw_response_id') continue
+    const old = (before as unknown as Record<string, unknown>)[k]
+    if (old !== v) out[k] = [old, v]
+  }
+  return out
+}
+
+export function toStoredNotice(row: NoticeRow, hs: string[], ics: string[], measureKey?: string): StoredNotice {
+  return {
+    id: row.id,
+    sourceId: row.source_id,
+    sourceItemId: row.source_item_id,
+    measureId: row.measure_id,
+    measureKey,
+    symbol: row.symbol,
+    symbols: JSON.parse(row.symbols),
+    type: row.doc_type as StoredNotice['type'],
+    area: row.area,
+    member: row.member,
+    memberCode: row.member_code,
+    title: row.title,
+    products: row.products,
+    description: row.description,
+    objectives: JSON.parse(row.objectives),
+    keywords: JSON.parse(row.keywords),
+    hsCodes: hs,
+    icsCodes: ics,
+    language: row.language,
+    distributionDate: row.distribution_date,
+    commentDeadline: row.comment_deadline,
+    adoptionDate: row.adoption_date,
+    entryIntoForceDate: row.entry_into_force_date,
+    links: JSON.parse(row.links),
+    sourceUrl: row.source_url,
+  }
+}
+
+export async function getNotices(db: Tx, ids: number[]): Promise<StoredNotice[]> {
+  if (!ids.length) return []
+  const rows = await db
+    .selectFrom('notice')
+    .innerJoin('measure', 'measure.id', 'notice.measure_id')
+    .selectAll('notice')
+    .select('measure.key as measure_key')
+    .where('notice.id', 'in', ids)
+    .orderBy('notice.id')
+    .execute()
+  const hs = await db.selectFrom('notice_hs').selectAll().where('notice_id', 'in', ids).orderBy('code').execute()
+  const ics = await db.selectFrom('notice_ics').selectAll().where('notice_id', 'in', ids).orderBy('code').execute()
+  return rows.map((r) =>
+    toStoredNotice(
+      r,
+      hs.filter((h) => h.notice_id === r.id).map((h) => h.code),
+      ics.filter((h) => h.notice_id === r.id).map((h) => h.code),
+      r.measure_key,
+    ),
+  )
+}
+
+/** Notices with an HS code under a prefix: a range scan on notice_hs(code) on both engines. */
+export async function noticeIdsByHsPrefix(db: Tx, prefix: string): Promise<number[]> {
+  const upper = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1)
+  const rows = await db
+    .selectFrom('notice_hs')
+    .select('notice_id')
+    .distinct()
+    .where('code', '>=', prefix)
+    .where('code', '<', upper)
+    .execute()
+  return rows.map((r) => r.notice_id).sort((a, b) => a - b)
+}
+
+export async function knownItemIds(db: Tx, sourceId: string, itemIds: string[]): Promise<Set<string>> {
+  if (!itemIds.length) return new Set()
+  const rows = await db
+    .selectFrom('notice')
+    .select('source_item_id')
+    .where('source_id', '=', sourceId)
+    .where('source_item_id', 'in', itemIds)
+    .execute()
+  return new Set(rows.map((r) => r.source_item_id))
+}

@@ -1,0 +1,59 @@
+import type { AppContext } from '../app-context.js'
+import { upsertNotice } from '../repositories/notice.repository.js'
+import { SourceError } from '../../scrapers/types.js'
+
+export interface IngestResult {
+  rawId: number
+  items: number
+  errors: number
+  /** Notices first seen or changed at their source: they go on to classification. */
+  changedNoticeIds: number[]
+  quarantined: boolean
+}
+
+/**
+ * Parses one stored response into notices and stores them. A response the parser
+ * cannot read at all is quarantined (kept, marked, never retried); a bad item is
+ * recorded and the good items of the page are kept.
+ */
+export async function ingestRaw(ctx: AppContext, rawId: number, opts: { force?: boolean } = {}): Promise<IngestResult> {
+  const { db } = ctx
+  const raw = await db.selectFrom('raw_response').selectAll().where('id', '=', rawId).executeTakeFirst()
+  const none = { rawId, items: 0, errors: 0, changedNoticeIds: [], quarantined: false }
+  if (!raw) return none
+  if (raw.parse_status !== 'pending' && !opts.force) return none
+  const source = ctx.sources.find((s) => s.id === raw.source_id)
+  if (!source) return none
+  const now = ctx.clock().toISOString()
+  let parsed
+  try {
+    parsed = source.parse({ url: raw.url, status: raw.status, contentType: raw.content_type, body: raw.body })
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err)
+    await db.updateTable('raw_response').set({ parse_status: 'quarantined', parse_error: message, parsed_at: now }).where('id', '=', rawId).execute()
+    if (err instanceof SourceError && err.code === 'layout-changed') {
+      await db.insertInto('ops_alert').values({ source_id: raw.source_id, kind: 'layout-changed', message, created_at: now, resolved_at: null }).execute()
+    }
+    ctx.log.warn({ sourceId: raw.source_id, rawId, err: message }, 'response quarantined')
+    return { ...none, quarantined: true }
+  }
+  const changed: number[] = []
+  for (const notice of parsed.notices) {
+    const r = await upsertNotice(db, notice, rawId, now)
+    if (r.outcome !== 'unchanged') changed.push(r.noticeId)
+  }
+  const errorText = parsed.errors.length ? parsed.errors.map((e) => `${e.itemId ?? '?'}: ${e.reason}`).join('\n') : null
+  await db
+    .updateTable('raw_response')
+    .set({ parse_status: parsed.errors.length ? 'error' : 'ok', parse_error: errorText, parsed_at: now })
+    .where('id', '=', rawId)
+    .execute()
+  if (raw.run_id != null) {
+    await db
+      .updateTable('source_run')
+      .set((eb) => ({ items: eb('items', '+', parsed.notices.length), errors: eb('errors', '+', parsed.errors.length) }))
+      .where('id', '=', raw.run_id)
+      .execute()
+  }
+  return { rawId, items: parsed.notices.length, errors: parsed.errors.length, changedNoticeIds: changed, quarantined: false }
+}

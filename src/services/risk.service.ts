@@ -1,0 +1,159 @@
+import type { AppContext } from '../app-context.js'
+import { isoDay } from '../domain/dates.js'
+import { marketOfMember } from '../domain/markets.js'
+import type { MeasureStatus } from '../domain/measure.js'
+import { scoreRisk, type Level } from '../risk/score.js'
+
+export interface ScoreOutcome {
+  measureId: number
+  scored: number
+}
+
+/**
+ * Scores a measure against each export category its documents were classified into,
+ * and keeps one risk_score row per (measure, category) with its trace.
+ */
+export async function scoreMeasure(ctx: AppContext, measureId: number): Promise<ScoreOutcome> {
+  const { db } = ctx
+  const measure = await db.selectFrom('measure').selectAll().where('id', '=', measureId).executeTakeFirst()
+  if (!measure) return { measureId, scored: 0 }
+  const notices = await db.selectFrom('notice').selectAll().where('measure_id', '=', measureId).orderBy('id').execute()
+  const ids = notices.map((n) => n.id)
+  const cats = ids.length
+    ? await db.selectFrom('classification_category').select(['category_id', 'score']).where('notice_id', 'in', ids).execute()
+    : []
+  const best = new Map<string, number>()
+  for (const c of cats) best.set(c.category_id, Math.max(best.get(c.category_id) ?? 0, c.score))
+  const memberCode = notices.map((n) => n.member_code).find(Boolean) ?? notices[0]?.symbol.split('/')[3] ?? null
+  const market = marketOfMember(ctx.markets, memberCode)
+  const text = notices
+    .map((n) => [n.title, n.description ?? '', n.products ?? '', ...(JSON.parse(n.objectives) as string[])].join(' '))
+    .join(' ')
+  const today = isoDay(ctx.clock())
+  const now = ctx.clock().toISOString()
+  const keep: string[] = []
+  for (const [categoryId, confidence] of [...best].sort((a, b) => a[0].localeCompare(b[0]))) {
+    const category = ctx.categoryIndex.byId(categoryId)
+    if (!category) continue
+    const r = scoreRisk(ctx.rules, {
+      today,
+      category,
+      market: market ? { code: market.code, zh: market.zh, en: market.en, tradeShare: market.tradeShare } : null,
+      member: measure.member,
+      status: measure.status as MeasureStatus,
+      commentDeadline: measure.comment_deadline,
+      entryIntoForceDate: measure.entry_into_force_date,
+      text,
+      confidence,
+    })
+    keep.push(categoryId)
+    const row = { score: r.score, level: r.level, trace: JSON.stringify(r.trace), rules_version: ctx.rules.version }
+    const existing = await db
+      .selectFrom('risk_score')
+      .select(['score', 'level', 'trace', 'rules_version'])
+      .where('measure_id', '=', measureId)
+      .where('category_id', '=', categoryId)
+      .executeTakeFirst()
+    if (existing && existing.score === row.score && existing.level === row.level && existing.trace === row.trace && existing.rules_version === row.rules_version) continue
+    await db
+      .insertInto('risk_score')
+      .values({ measure_id: measureId, category_id: categoryId, ...row, scored_at: now })
+      .onConflict((oc) => oc.columns(['measure_id', 'category_id']).doUpdateSet({ ...row, scored_at: now }))
+      .execute()
+  }
+  let stale = db.deleteFrom('risk_score').where('measure_id', '=', measureId)
+  if (keep.length) stale = stale.where('category_id', 'not in', keep)
+  await stale.execute()
+  return { measureId, scored: keep.length }
+}
+
+export interface WarnOutcome {
+  measureId: number
+  raised: number
+  updated: number
+  closed: number
+}
+
+const OPEN_STATUSES = ['new', 'in_review', 'escalated', 'confirmed']
+
+/**
+ * Raises one warning per (measure, category) whose risk passes the rules' bar, keeps
+ * existing warnings' scores current (recording each change), and closes a withdrawn
+ * measure's open warnings.
+ */
+export async function raiseWarnings(ctx: AppContext, measureId: number): Promise<WarnOutcome> {
+  const { db } = ctx
+  const out: WarnOutcome = { measureId, raised: 0, updated: 0, closed: 0 }
+  const measure = await db.selectFrom('measure').select(['id', 'status']).where('id', '=', measureId).executeTakeFirst()
+  if (!measure) return out
+  const now = ctx.clock().toISOString()
+  const scores = await db.selectFrom('risk_score').selectAll().where('measure_id', '=', measureId).orderBy('category_id').execute()
+  const confidence = await categoryConfidence(ctx, measureId)
+  for (const s of scores) {
+    await db.transaction().execute(async (tx) => {
+      const existing = await tx
+        .selectFrom('warning')
+        .selectAll()
+        .where('measure_id', '=', measureId)
+        .where('category_id', '=', s.category_id)
+        .executeTakeFirst()
+      if (measure.status === 'withdrawn') {
+        if (existing && OPEN_STATUSES.includes(existing.status)) {
+          await tx.updateTable('warning').set({ status: 'dismissed', updated_at: now }).where('id', '=', existing.id).execute()
+          await tx
+            .insertInto('warning_event')
+            .values({ warning_id: existing.id, at: now, actor: 'system', action: 'closed', from_status: existing.status, to_status: 'dismissed', details: JSON.stringify({ reason: 'measure withdrawn' }) })
+            .execute()
+          out.closed++
+        }
+        return
+      }
+      if (!existing) {
+        if (s.score < ctx.rules.warning.minScore || (confidence.get(s.category_id) ?? 0) < ctx.rules.warning.minConfidence) return
+        const inserted = await tx
+          .insertInto('warning')
+          .values({ measure_id: measureId, category_id: s.category_id, level: s.level, score: s.score, status: 'new', assignee: null, note: null, created_at: now, updated_at: now })
+          .onConflict((oc) => oc.columns(['measure_id', 'category_id']).doNothing())
+          .returning('id')
+          .executeTakeFirst()
+        if (inserted) {
+          await tx
+            .insertInto('warning_event')
+            .values({ warning_id: inserted.id, at: now, actor: 'system', action: 'raised', from_status: null, to_status: 'new', details: JSON.stringify({ score: s.score, level: s.level }) })
+            .execute()
+          out.raised++
+        }
+        return
+      }
+      if (existing.score !== s.score || existing.level !== (s.level as Level)) {
+        await tx.updateTable('warning').set({ score: s.score, level: s.level, updated_at: now }).where('id', '=', existing.id).execute()
+        await tx
+          .insertInto('warning_event')
+          .values({
+            warning_id: existing.id,
+            at: now,
+            actor: 'system',
+            action: 'rescored',
+            from_status: existing.status,
+            to_status: existing.status,
+            details: JSON.stringify({ from: { score: existing.score, level: existing.level }, to: { score: s.score, level: s.level } }),
+          })
+          .execute()
+        out.updated++
+      }
+    })
+  }
+  return out
+}
+
+async function categoryConfidence(ctx: AppContext, measureId: number): Promise<Map<string, number>> {
+  const rows = await ctx.db
+    .selectFrom('classification_category')
+    .innerJoin('notice', 'notice.id', 'classification_category.notice_id')
+    .select(['classification_category.category_id', 'classification_category.score'])
+    .where('notice.measure_id', '=', measureId)
+    .execute()
+  const m = new Map<string, number>()
+  for (const r of rows) m.set(r.category_id, Math.max(m.get(r.category_id) ?? 0, r.score))
+  return m
+}

@@ -1,0 +1,170 @@
+import type { AppContext } from '../app-context.js'
+import { sourceBaseUrl } from '../app-context.js'
+import { knownItemIds } from '../repositories/notice.repository.js'
+import { SourceError, type CrawlContext, type FetchedPage, type RequestOptions } from '../../scrapers/types.js'
+import { sha256 } from '../util/text.js'
+
+export interface ScrapeResult {
+  sourceId: string
+  runId: number
+  status: 'ok' | 'failed'
+  requests: number
+  notModified: number
+  rawNew: number
+  /** Stored responses of this source not yet ingested (this run's and any left over). */
+  pendingRawIds: number[]
+  error?: string
+  errorCode?: string
+}
+
+export class UnknownSourceError extends Error {
+  readonly code = 'UNKNOWN_SOURCE'
+  readonly retryable = false
+}
+
+/**
+ * Runs one source's crawl and keeps every response by content hash. A failing source
+ * is recorded on its run and reported, never thrown past this function: the pass
+ * goes on with the other sources.
+ */
+export async function scrapeSource(
+  ctx: AppContext,
+  sourceId: string,
+  opts: { since?: string | null; mode?: 'inline' | 'worker' } = {},
+): Promise<ScrapeResult> {
+  const source = ctx.sources.find((s) => s.id === sourceId)
+  if (!source) throw new UnknownSourceError(`unknown source ${sourceId}; known: ${ctx.sources.map((s) => s.id).join(', ')}`)
+  const { db } = ctx
+  const row = await db.selectFrom('source').selectAll().where('id', '=', sourceId).executeTakeFirst()
+  if (!row) throw new UnknownSourceError(`source ${sourceId} is not seeded; run tbt-watch seed`)
+  const startedAt = ctx.clock().toISOString()
+  const run = await db
+    .insertInto('source_run')
+    .values({
+      source_id: sourceId,
+      mode: opts.mode ?? 'inline',
+      started_at: startedAt,
+      status: 'running',
+      cursor_before: row.cursor,
+      requests: 0,
+      not_modified: 0,
+      raw_new: 0,
+      items: 0,
+      errors: 0,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow()
+  const counts = { requests: 0, notModified: 0, rawNew: 0 }
+  const log = ctx.log.child({ sourceId, runId: run.id })
+  const baseUrl = sourceBaseUrl(ctx, source)
+
+  const crawl: CrawlContext = {
+    sourceId,
+    baseUrl,
+    log,
+    now: ctx.clock,
+    known: (ids) => knownItemIds(db, sourceId, ids),
+    async fetch(url: string, req: RequestOptions = {}): Promise<FetchedPage> {
+      const previous = await db
+        .selectFrom('raw_response')
+        .select(['id', 'etag', 'last_modified', 'body', 'status', 'content_type'])
+        .where('source_id', '=', sourceId)
+        .where('url', '=', url)
+        .orderBy('fetched_at', 'desc')
+        .orderBy('id', 'desc')
+        .executeTakeFirst()
+      counts.requests++
+      const res = await ctx.http.request(url, {
+        method: req.method,
+        headers: req.headers,
+        body: req.body,
+        etag: req.method === 'POST' ? null : previous?.etag,
+        lastModified: req.method === 'POST' ? null : previous?.last_modified,
+      })
+      const fetchedAt = ctx.clock().toISOString()
+      if (res.status === 304 && previous) {
+        counts.notModified++
+        return { url, status: previous.status, contentType: previous.content_type, body: previous.body, fetchedAt, notModified: true, rawId: previous.id, isNew: false }
+      }
+      const hash = sha256(res.body)
+      const inserted = await db
+        .insertInto('raw_response')
+        .values({
+          source_id: sourceId,
+          url,
+          content_hash: hash,
+          status: res.status,
+          content_type: res.contentType,
+          etag: res.etag,
+          last_modified: res.lastModified,
+          body: res.body,
+          fetched_at: fetchedAt,
+          run_id: run.id,
+          parse_status: req.keep === false ? 'ok' : 'pending',
+        })
+        .onConflict((oc) => oc.columns(['source_id', 'url', 'content_hash']).doNothing())
+        .returning('id')
+        .executeTakeFirst()
+      if (inserted) counts.rawNew++
+      const id =
+        inserted?.id ??
+        (
+          await db
+            .selectFrom('raw_response')
+            .select('id')
+            .where('source_id', '=', sourceId)
+            .where('url', '=', url)
+            .where('content_hash', '=', hash)
+            .executeTakeFirstOrThrow()
+        ).id
+      return { url, status: res.status, contentType: res.contentType, body: res.body, fetchedAt, notModified: false, rawId: id, isNew: !!inserted }
+    },
+  }
+
+  let status: ScrapeResult['status'] = 'ok'
+  let error: string | undefined
+  let errorCode: string | undefined
+  let cursor = row.cursor
+  try {
+    const outcome = await source.crawl(crawl, { cursor: row.cursor, since: opts.since ?? null })
+    cursor = outcome.cursor ?? row.cursor
+  } catch (err) {
+    status = 'failed'
+    error = err instanceof Error ? err.message : String(err)
+    errorCode = err instanceof SourceError ? err.code : 'error'
+    log.warn({ err: error, code: errorCode }, 'source failed')
+    if (err instanceof SourceError && err.code === 'layout-changed') {
+      await db
+        .insertInto('ops_alert')
+        .values({ source_id: sourceId, kind: 'layout-changed', message: error, created_at: ctx.clock().toISOString(), resolved_at: null })
+        .execute()
+    }
+  }
+  const finishedAt = ctx.clock().toISOString()
+  await db
+    .updateTable('source_run')
+    .set({
+      finished_at: finishedAt,
+      status,
+      cursor_after: cursor,
+      requests: counts.requests,
+      not_modified: counts.notModified,
+      raw_new: counts.rawNew,
+      error: error ?? null,
+    })
+    .where('id', '=', run.id)
+    .execute()
+  await db
+    .updateTable('source')
+    .set({ cursor, last_run_at: finishedAt, last_status: status, baseline_at: row.baseline_at ?? (status === 'ok' ? finishedAt : null) })
+    .where('id', '=', sourceId)
+    .execute()
+  const pending = await db
+    .selectFrom('raw_response')
+    .select('id')
+    .where('source_id', '=', sourceId)
+    .where('parse_status', '=', 'pending')
+    .orderBy('id')
+    .execute()
+  return { sourceId, runId: run.id, status, ...counts, pendingRawIds: pending.map((p) => p.id), error, errorCode }
+}

@@ -1,0 +1,67 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { randomBytes } from 'node:crypto'
+import pg from 'pg'
+import { loadConfig, type Config } from '../../src/config.js'
+import { createContext, type AppContext, type ContextOptions } from '../../src/app-context.js'
+import { createLogger } from '../../src/logger.js'
+
+export const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
+export const DIALECTS = ['sqlite', 'postgres'] as const
+export type TestDialect = (typeof DIALECTS)[number]
+
+export interface TestEnv {
+  ctx: AppContext
+  config: Config
+  dataDir: string
+  schema?: string
+  /** A second context on the same database (another process would see the same). */
+  reopen(opts?: ContextOptions): Promise<AppContext>
+  cleanup(): Promise<void>
+}
+
+/**
+ * A fresh database of the given dialect: a new SQLite file in a temp directory, or a new
+ * schema in the test PostgreSQL database. Removed again by cleanup().
+ */
+export async function createTestEnv(dialect: TestDialect, env: Record<string, string> = {}, opts: ContextOptions = {}): Promise<TestEnv> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tbt-test-'))
+  let schema: string | undefined
+  let databaseUrl = `sqlite:${path.join(dataDir, 'test.db')}`
+  if (dialect === 'postgres') {
+    schema = `t_${randomBytes(6).toString('hex')}`
+    const client = new pg.Client({ connectionString: PG_URL })
+    await client.connect()
+    await client.query(`create schema ${schema}`)
+    await client.end()
+    databaseUrl = PG_URL
+  }
+  const config = loadConfig({ TBT_DATA_DIR: dataDir, DATABASE_URL: databaseUrl, TBT_HTTP_MIN_DELAY_MS: '0', TBT_HTTP_TIMEOUT_MS: '5000', ...env })
+  const log = createLogger('silent')
+  const contexts: AppContext[] = []
+  const open = async (o: ContextOptions = {}) => {
+    const c = await createContext(config, { log, schema, ...opts, ...o })
+    contexts.push(c)
+    return c
+  }
+  const ctx = await open()
+  return {
+    ctx,
+    config,
+    dataDir,
+    schema,
+    reopen: open,
+    async cleanup() {
+      for (const c of contexts) await c.close().catch(() => {})
+      if (schema) {
+        const client = new pg.Client({ connectionString: PG_URL })
+        await client.connect()
+        await client.query(`drop schema ${schema} cascade`)
+        await client.end()
+      }
+      fs.rmSync(dataDir, { recursive: true, force: true })
+    },
+  }
+}
