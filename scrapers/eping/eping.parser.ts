@@ -114,7 +114,7 @@ export function parseEpingItem(item: unknown, sourceId: string, languageHint: st
 }
 
 function icsAnnotations(text: string): string {
-  return [...text.matchAll(/ICS\s*(?:code\(s\)|codes?)?\s*[:：]\s*([^)]*)/gi)].map((m) => m[1]).join(' ')
+  return [...text.matchAll(/(?:ICS\s*(?:code\(s\)|codes?|编码|代码)?|C[óo]digos?(?:\(s\))?\s+ICS|Codes?(?:\(s\))?\s+ICS)\s*[:：]\s*([^)）]*)/gi)].map((m) => m[1]).join(' ')
 }
 
 export function icsCodesOf(text: string): string[] {

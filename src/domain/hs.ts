@@ -18,7 +18,8 @@ export function normalizeHsCode(raw: string): string | null {
 /** Extracts HS codes from free text such as "(HS code(s): 8517; 8471.30)" or "HS: 85". */
 export function hsCodesInText(text: string): string[] {
   const out = new Set<string>()
-  const re = /\bHS\s*(?:code\(s\)|codes?|编码|代码|編碼)?\s*[:：]?\s*((?:\d[\d.]*\d|\d{2})(?:\s*[,;，；、/]\s*(?:\d[\d.]*\d|\d{2}))*)/gi
+  // "HS code(s): 8517", "HS编码：8507.60", "Código(s) del SA: 9503.00", "Code(s) du SH : 3304"
+  const re = /(?:\bHS\s*(?:code\(s\)|codes?|编码|代码|編碼)?|C[óo]digos?(?:\(s\))?\s+del\s+SA|Codes?(?:\(s\))?\s+du\s+SH|海关编码|税则号列?)\s*[:：]?\s*((?:\d[\d.]*\d|\d{2})(?:\s*[,;，；、/]\s*(?:\d[\d.]*\d|\d{2}))*)/gi
   for (const m of text.matchAll(re)) {
     for (const part of m[1].split(/[,;，；、/]/)) {
       const code = normalizeHsCode(part.trim())

@@ -17,6 +17,8 @@ describe('HS codes', () => {
   it('reads annotations in product text', () => {
     expect(hsCodesInText('Smartphones (HS code(s): 8517.13; 8517.14) (ICS code(s): 33.050)')).toEqual(['851713', '851714'])
     expect(hsCodesInText('锂离子电池 HS编码：8507.60')).toEqual(['850760'])
+    expect(hsCodesInText('Juguetes (Código(s) del SA: 9503.00; 61) (Código(s) ICS: 97.200.50)')).toEqual(['950300', '61'])
+    expect(hsCodesInText('Cosmétiques (Code(s) du SH : 3304.99)')).toEqual(['330499'])
   })
 })
 
