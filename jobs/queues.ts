@@ -45,8 +45,10 @@ export async function waitForIdle(queues: Queues, opts: { timeoutMs?: number; po
   while (Date.now() < deadline) {
     let busy = 0
     for (const q of Object.values(queues)) {
-      const c = await q.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children')
+      const c = await q.getJobCounts('waiting', 'active', 'prioritized', 'waiting-children')
       busy += Object.values(c).reduce((a, b) => a + b, 0)
+      // A job scheduler always holds its next run as a delayed job; only retries count.
+      busy += (await q.getDelayed()).filter((j) => !j.id?.startsWith('repeat:')).length
     }
     quietPolls = busy === 0 ? quietPolls + 1 : 0
     if (quietPolls >= 2) return
