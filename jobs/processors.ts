@@ -64,6 +64,7 @@ export function processors(ctx: AppContext, queues: Queues): Record<Stage, (job:
     async score(job) {
       const { measureId, trigger } = payload('score', job)
       const r = await scoreMeasure(ctx, measureId)
+      if (r.deferred) return r
       await queues.warn.add('warn', { measureId, trigger }, { jobId: jobId('warn', measureId, trigger) })
       return r
     },

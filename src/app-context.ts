@@ -43,7 +43,7 @@ export interface ContextOptions {
 export async function createContext(config: Config, opts: ContextOptions = {}): Promise<AppContext> {
   const log = opts.log ?? createLogger(config.logLevel)
   const { db, dialect, close: closeDb } = openDatabase(config.databaseUrl, { schema: opts.schema })
-  if (opts.migrate !== false) await migrateToLatest(db)
+  if (opts.migrate !== false) await migrateToLatest(db, opts.schema)
   const categories = loadCategories()
   let classifier: Promise<Classifier> | undefined
   let mailer: Mailer | undefined

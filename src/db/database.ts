@@ -12,6 +12,8 @@ export type Db = Kysely<Database>
 export interface DbHandle {
   db: Db
   dialect: Dialect
+  /** The PostgreSQL schema the handle works in, when one was chosen. */
+  schema?: string
   close(): Promise<void>
 }
 
@@ -52,11 +54,12 @@ export function openDatabase(url: string, opts: { schema?: string; poolSize?: nu
     ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}),
   })
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
-  return { db, dialect: 'postgres', close: () => db.destroy() }
+  return { db, dialect: 'postgres', schema: opts.schema, close: () => db.destroy() }
 }
 
-export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
-  const migrator = new Migrator({ db, provider: new StaticMigrationProvider() })
+export async function migrateToLatest(db: Kysely<any>, schema?: string): Promise<string[]> {
+  // Kysely looks for its own tables across all schemas unless told which one to use.
+  const migrator = new Migrator({ db, provider: new StaticMigrationProvider(), migrationTableSchema: schema })
   const { error, results } = await migrator.migrateToLatest()
   if (error) throw error instanceof Error ? error : new Error(String(error))
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)

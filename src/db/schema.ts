@@ -140,6 +140,8 @@ export interface MarketTable {
 export interface ClassificationTable {
   id: Generated<number>
   notice_id: number
+  /** The content hash of the notice version that was classified. */
+  notice_hash: string
   language: string
   hs: string // JSON [{code, score}]
   evidence: string // JSON

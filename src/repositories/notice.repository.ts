@@ -34,6 +34,7 @@ export interface StoredNotice {
   entryIntoForceDate: string | null
   links: string[]
   sourceUrl: string | null
+  contentHash: string
 }
 
 export interface UpsertOutcome {
@@ -251,6 +252,7 @@ export function toStoredNotice(row: NoticeRow, hs: string[], ics: string[], meas
     entryIntoForceDate: row.entry_into_force_date,
     links: JSON.parse(row.links),
     sourceUrl: row.source_url,
+    contentHash: row.content_hash,
   }
 }
 

@@ -51,8 +51,8 @@ export async function classifyNotices(ctx: AppContext, noticeIds: number[]): Pro
       const sameCats =
         JSON.stringify(existingCats.map((c) => [c.category_id, round3(c.score)])) ===
         JSON.stringify([...categories].sort((a, b) => a.id.localeCompare(b.id)).map((c) => [c.id, c.score]))
-      if (existing && existing.hs === hs && existing.evidence === evidence && existing.language === result.language && sameCats) return false
-      const row = { language: result.language, hs, evidence, classifier: CLASSIFIER_ID, classified_at: ctx.clock().toISOString() }
+      if (existing && existing.notice_hash === n.contentHash && existing.hs === hs && existing.evidence === evidence && existing.language === result.language && sameCats) return false
+      const row = { notice_hash: n.contentHash, language: result.language, hs, evidence, classifier: CLASSIFIER_ID, classified_at: ctx.clock().toISOString() }
       if (existing) await tx.updateTable('classification').set(row).where('notice_id', '=', n.id).execute()
       else await tx.insertInto('classification').values({ notice_id: n.id, ...row }).execute()
       await tx.deleteFrom('classification_category').where('notice_id', '=', n.id).execute()

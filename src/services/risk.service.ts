@@ -7,6 +7,21 @@ import { scoreRisk, type Level } from '../risk/score.js'
 export interface ScoreOutcome {
   measureId: number
   scored: number
+  /** True when some document of the measure still awaits classification: its own
+   * classify job will score the measure once it is done. */
+  deferred: boolean
+}
+
+/** Documents of the measure whose current version has not been classified yet. */
+async function unclassifiedDocuments(ctx: AppContext, measureId: number): Promise<number> {
+  const row = await ctx.db
+    .selectFrom('notice')
+    .leftJoin('classification', 'classification.notice_id', 'notice.id')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('notice.measure_id', '=', measureId)
+    .where((eb) => eb.or([eb('classification.id', 'is', null), eb('classification.notice_hash', '!=', eb.ref('notice.content_hash'))]))
+    .executeTakeFirstOrThrow()
+  return Number(row.n)
 }
 
 /**
@@ -16,7 +31,10 @@ export interface ScoreOutcome {
 export async function scoreMeasure(ctx: AppContext, measureId: number): Promise<ScoreOutcome> {
   const { db } = ctx
   const measure = await db.selectFrom('measure').selectAll().where('id', '=', measureId).executeTakeFirst()
-  if (!measure) return { measureId, scored: 0 }
+  if (!measure) return { measureId, scored: 0, deferred: false }
+  // Scoring on part of a measure's documents would raise and then rescore warnings in
+  // an order that depends on which worker ran first; wait for the whole measure.
+  if ((await unclassifiedDocuments(ctx, measureId)) > 0) return { measureId, scored: 0, deferred: true }
   const notices = await db.selectFrom('notice').selectAll().where('measure_id', '=', measureId).orderBy('id').execute()
   const ids = notices.map((n) => n.id)
   const cats = ids.length
@@ -64,7 +82,7 @@ export async function scoreMeasure(ctx: AppContext, measureId: number): Promise<
   let stale = db.deleteFrom('risk_score').where('measure_id', '=', measureId)
   if (keep.length) stale = stale.where('category_id', 'not in', keep)
   await stale.execute()
-  return { measureId, scored: keep.length }
+  return { measureId, scored: keep.length, deferred: false }
 }
 
 export interface WarnOutcome {

@@ -102,7 +102,7 @@ export async function scrapeSource(
           run_id: run.id,
           parse_status: req.keep === false ? 'ok' : 'pending',
         })
-        .onConflict((oc) => oc.columns(['source_id', 'url', 'content_hash']).doNothing())
+        .onConflict((oc) => oc.columns(['source_id', 'content_hash']).doNothing())
         .returning('id')
         .executeTakeFirst()
       if (inserted) counts.rawNew++
@@ -113,7 +113,6 @@ export async function scrapeSource(
             .selectFrom('raw_response')
             .select('id')
             .where('source_id', '=', sourceId)
-            .where('url', '=', url)
             .where('content_hash', '=', hash)
             .executeTakeFirstOrThrow()
         ).id

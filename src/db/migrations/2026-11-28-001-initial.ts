@@ -56,7 +56,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('parse_status', 'text', (c) => c.notNull().defaultTo('pending'))
     .addColumn('parse_error', 'text')
     .addColumn('parsed_at', 'text')
-    .addUniqueConstraint('raw_response_content_key', ['source_id', 'url', 'content_hash'])
+    .addUniqueConstraint('raw_response_content_key', ['source_id', 'content_hash'])
     .execute()
   await db.schema.createIndex('raw_response_url_idx').on('raw_response').columns(['url', 'fetched_at']).execute()
 
@@ -161,6 +161,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   await idColumn(db, db.schema.createTable('classification'))
     .addColumn('notice_id', 'integer', (c) => c.notNull().unique().references('notice.id').onDelete('cascade'))
+    .addColumn('notice_hash', 'text', (c) => c.notNull())
     .addColumn('language', 'text', (c) => c.notNull())
     .addColumn('hs', 'text', (c) => c.notNull())
     .addColumn('evidence', 'text', (c) => c.notNull())
