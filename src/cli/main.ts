@@ -17,6 +17,10 @@ import { serve } from '../web/server.js'
 import { registerClassifyCommand } from './commands/classify.command.js'
 import { createProgress } from './progress.js'
 
+// Commands print their own report on stdout; the log (stderr) stays quiet unless asked,
+// except for the long-running worker and web server.
+if (!process.env.TBT_LOG_LEVEL && !['worker', 'serve'].includes(process.argv[2] ?? '')) process.env.TBT_LOG_LEVEL = 'warn'
+
 const program = new Command('tbt-watch')
   .description("Technical trade-barrier early warning for Beijing's exporters: scrape, classify, score, warn, e-mail")
   .showHelpAfterError()
@@ -249,7 +253,7 @@ program
     await withContext(async (ctx) => {
       const s = await collectStats(ctx.db)
       if (opts.json) return console.log(JSON.stringify(s))
-      console.log(`sources ${s.sources} (runs ${s.sourceRuns}) · raw responses ${s.rawResponses}`)
+      console.log(`sources ${s.sources} · raw responses ${s.rawResponses}`)
       console.log(`notices ${s.notices} · measures ${s.measures} · classifications ${s.classifications} · risk scores ${s.riskScores}`)
       console.log(`warnings ${s.warnings}: ${Object.entries(s.warningsByStatus).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`)
       console.log(`subscribers ${s.subscribers} · e-mails sent ${s.emails}${s.opsAlerts ? ` · open operations alerts ${s.opsAlerts}` : ''}`)

@@ -2,7 +2,6 @@ import type { Db } from '../db/database.js'
 
 export interface Stats {
   sources: number
-  sourceRuns: number
   rawResponses: number
   notices: number
   measures: number
@@ -32,7 +31,6 @@ export async function collectStats(db: Db): Promise<Stats> {
   const emailsByStatus = await byStatus('email_delivery')
   return {
     sources: await count(db, 'source'),
-    sourceRuns: await count(db, 'source_run'),
     rawResponses: await count(db, 'raw_response'),
     notices: await count(db, 'notice'),
     measures: await count(db, 'measure'),
