@@ -1,0 +1,143 @@
+import porterEn from 'natural/lib/natural/stemmers/porter_stemmer.js'
+import porterEs from 'natural/lib/natural/stemmers/porter_stemmer_es.js'
+import porterFr from 'natural/lib/natural/stemmers/porter_stemmer_fr.js'
+import porterPt from 'natural/lib/natural/stemmers/porter_stemmer_pt.js'
+import { words as stopEn } from 'natural/lib/natural/util/stopwords.js'
+import { words as stopEs } from 'natural/lib/natural/util/stopwords_es.js'
+import { words as stopFr } from 'natural/lib/natural/util/stopwords_fr.js'
+import { words as stopPt } from 'natural/lib/natural/util/stopwords_pt.js'
+
+/** Languages we stem; everything else in Latin script is matched on unstemmed, accent-free tokens. */
+export type StemLanguage = 'eng' | 'spa' | 'fra' | 'por' | 'vie'
+export const STEM_LANGUAGES: StemLanguage[] = ['eng', 'spa', 'fra', 'por', 'vie']
+
+const STEMMERS: Record<StemLanguage, ((t: string) => string) | null> = {
+  eng: (t) => porterEn.stem(t),
+  spa: (t) => porterEs.stem(t),
+  fra: (t) => porterFr.stem(t),
+  por: (t) => porterPt.stem(t),
+  // Vietnamese words are syllables that do not inflect.
+  vie: null,
+}
+
+// Words every notice uses whatever its product: they would only add noise to matching and
+// to the model. Stop words are removed from lexicon terms the same way, so a term such as
+// "aceite de oliva" still matches "aceite de oliva virgen".
+const NOTICE_WORDS: Record<StemLanguage, string[]> = {
+  eng: ['draft', 'regulation', 'regulations', 'technical', 'standard', 'standards', 'specification', 'specifications', 'requirement', 'requirements', 'edition', 'page', 'pages', 'english', 'spanish', 'french', 'arabic', 'portuguese', 'notification', 'amendment', 'amending', 'revision', 'order', 'decree', 'resolution', 'national', 'part', 'general', 'first', 'second', 'third', 'method', 'methods', 'code', 'codes', 'hs', 'ics', 'shall', 'may', 'also', 'product', 'products', 'test', 'document', 'proposed', 'rule', 'act', 'ministry', 'ministerial', 'annex', 'gso', 'note', 'new'],
+  spa: ['proyecto', 'reglamento', 'tecnico', 'técnico', 'norma', 'normas', 'oficial', 'resolucion', 'resolución', 'decreto', 'requisitos', 'especificaciones', 'producto', 'productos', 'pagina', 'paginas', 'página', 'páginas', 'español', 'ingles', 'inglés', 'modificacion', 'modificación', 'ministerio', 'nacional', 'general', 'parte', 'sus', 'deberan', 'deberán'],
+  fra: ['projet', 'reglement', 'règlement', 'technique', 'norme', 'normes', 'arrete', 'arrêté', 'decret', 'décret', 'exigences', 'produit', 'produits', 'page', 'pages', 'francais', 'français', 'anglais', 'espagnol', 'modification', 'ministere', 'ministère', 'national', 'generale', 'générale', 'partie'],
+  por: ['projeto', 'regulamento', 'tecnico', 'técnico', 'resolucao', 'resolução', 'portaria', 'requisitos', 'produto', 'produtos', 'paginas', 'páginas', 'ingles', 'inglês', 'nacional', 'geral'],
+  vie: ['quy', 'chuẩn', 'kỹ', 'thuật', 'quốc', 'gia', 'dự', 'thảo', 'thông', 'tư', 'của', 'và', 'các', 'những', 'cho', 'về', 'sản', 'phẩm', 'đối', 'với', 'là', 'được', 'trong'],
+}
+
+export function stripAccents(s: string): string {
+  return s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/đ/g, 'd').replace(/Đ/g, 'D')
+}
+
+const STOP: Record<StemLanguage, Set<string>> = {
+  eng: new Set([...stopEn, ...NOTICE_WORDS.eng].map(stripAccents)),
+  spa: new Set([...stopEs, ...NOTICE_WORDS.spa, 'de', 'del', 'y', 'e', 'o', 'u', 'en', 'a', 'al'].map(stripAccents)),
+  fra: new Set([...stopFr, ...NOTICE_WORDS.fra, 'de', 'd', 'l', 'et', 'ou', 'a', 'au', 'aux', 'en'].map(stripAccents)),
+  por: new Set([...stopPt, ...NOTICE_WORDS.por, 'de', 'do', 'da', 'e', 'ou', 'a', 'o', 'em'].map(stripAccents)),
+  vie: new Set(NOTICE_WORDS.vie.map(stripAccents)),
+}
+
+const stemCache: Record<StemLanguage, Map<string, string | null>> = { eng: new Map(), spa: new Map(), fra: new Map(), por: new Map(), vie: new Map() }
+
+/**
+ * One lower-cased token to its stem in a language, without accents; null for a stop word
+ * or a token that carries no product meaning (digits, single letters). Cached, because
+ * notices repeat a small vocabulary and stemming dominates the cost of classifying.
+ */
+export function stemToken(token: string, lang: StemLanguage): string | null {
+  const cache = stemCache[lang]
+  const hit = cache.get(token)
+  if (hit !== undefined) return hit
+  let out: string | null
+  const plain = stripAccents(token)
+  if (plain.length < 2 || /\d/.test(plain) || STOP[lang].has(plain)) out = null
+  else {
+    const stem = STEMMERS[lang]
+    // Accents are dropped before stemming: notices often omit them, and the Spanish
+    // stemmer cuts "baterías" and "baterias" differently.
+    out = stem ? stripAccents(stem(plain)) : plain
+    if (!out) out = plain
+  }
+  if (cache.size > 200_000) cache.clear()
+  cache.set(token, out)
+  return out
+}
+
+// Code annotations the portals add to product fields: "(HS code(s): 8517.13)",
+// "ICS: 67.220.10", "(12 page(s), in Spanish)". They are read as codes elsewhere and must
+// not count as words.
+const ANNOTATIONS: RegExp[] = [
+  /<[^>]{0,200}>/g,
+  /&(?:nbsp|amp|lt|gt|quot|#\d+);/g,
+  /\((?:HS|ICS)\s*code\(s\)\s*:[^)]*\)/gi,
+  /\b(?:HS|ICS)\s*(?:代码|编码|編碼|code\(s\)|codes?)?\s*[:：]?\s*(?:\d[\d.]*\d|\d{2})(?:\s*[,;，；、/]\s*(?:\d[\d.]*\d|\d{2}))*/gi,
+  /\(\s*\d+\s*pages?(?:\(s\))?[^)]*\)/gi,
+  /（?\d+\s*页[^)）]*[)）]?/g,
+  /\b(?:in|en)\s+(?:English|Spanish|French|Arabic|Portuguese|Russian|Chinese|inglés|español|francés|anglais|espagnol|français)\b/gi,
+]
+
+export function cleanText(text: string): string {
+  let t = text
+  for (const re of ANNOTATIONS) t = t.replace(re, ' ')
+  return t
+}
+
+const LATIN_TOKEN = /[\p{Script=Latin}\p{M}'’\d]+/gu
+const HAN_RUN = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+/g
+
+export interface LatinToken { raw: string; index: number }
+
+/** Latin-script words in order (lower case, apostrophes split off), with their character offsets. */
+export function latinTokens(text: string): LatinToken[] {
+  const out: LatinToken[] = []
+  for (const m of text.toLowerCase().matchAll(LATIN_TOKEN)) {
+    // French and Italian elisions (l'huile, d'origine) belong to the next word.
+    const parts = m[0].split(/['’]/)
+    let offset = m.index!
+    for (const p of parts) {
+      if (p) out.push({ raw: p, index: offset })
+      offset += p.length + 1
+    }
+  }
+  return out
+}
+
+/** Stems of the Latin words of a text in one language, stop words dropped, order kept. */
+export function latinStems(text: string, lang: StemLanguage): string[] {
+  const out: string[] = []
+  for (const t of latinTokens(text)) {
+    const s = stemToken(t.raw, lang)
+    if (s) out.push(s)
+  }
+  return out
+}
+
+/** Runs of Han characters; Chinese has no spaces, so matching works on substrings of these. */
+export function hanRuns(text: string): string[] {
+  return text.match(HAN_RUN) ?? []
+}
+
+// Characters that glue Chinese sentences together rather than name products.
+const HAN_STOP = new Set('的和与及或等在对于为是其中了用以上下本该此各类种中按其'.split(''))
+
+/** Chinese character bigrams (and lone characters of one-character runs), the model's features for Han text. */
+export function hanBigrams(text: string): string[] {
+  const out: string[] = []
+  for (const run of hanRuns(text)) {
+    if (run.length === 1) {
+      if (!HAN_STOP.has(run)) out.push(run)
+      continue
+    }
+    for (let i = 0; i + 1 < run.length; i++) {
+      if (HAN_STOP.has(run[i]) || HAN_STOP.has(run[i + 1])) continue
+      out.push(run.slice(i, i + 2))
+    }
+  }
+  return out
+}

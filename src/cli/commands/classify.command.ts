@@ -1,0 +1,40 @@
+import fs from 'node:fs'
+import type { Command } from 'commander'
+import { loadConfig } from '../../config.js'
+import { createClassifier, inputFromRow, readLabelledJsonl } from '../../classify/index.js'
+
+/**
+ * `tbt-watch classify --input IN.jsonl --output OUT.jsonl [--train LABELLED.jsonl]`:
+ * classifies notices from a file, with no database, Redis or network. With --train the
+ * labelled notices are learnt first, the model is saved under $TBT_DATA_DIR/models/,
+ * and this run already uses it.
+ */
+export function registerClassifyCommand(program: Command): void {
+  program
+    .command('classify')
+    .description('classify notices (JSONL) into HS codes and Beijing export categories, with evidence')
+    .requiredOption('--input <file>', 'notices, one JSON object a line (id, title, products, description, objectives, hs_codes?, ics_codes?)')
+    .requiredOption('--output <file>', 'where to write one result a line')
+    .option('--train <file>', 'labelled notices to learn from first (the ../shared/data format)')
+    .action(async (opts: { input: string; output: string; train?: string }) => {
+      const config = loadConfig()
+      const classifier = await createClassifier({ dataDir: config.dataDir, nomenclaturePath: config.nomenclaturePath })
+      if (opts.train) {
+        classifier.learn(readLabelledJsonl(opts.train))
+        await classifier.save()
+      }
+      const lines = fs.readFileSync(opts.input, 'utf8').split('\n')
+      const out: string[] = []
+      lines.forEach((line, i) => {
+        if (!line.trim()) return
+        let row: Parameters<typeof inputFromRow>[0]
+        try {
+          row = JSON.parse(line)
+        } catch (err) {
+          throw new Error(`${opts.input}:${i + 1}: not JSON (${(err as Error).message})`)
+        }
+        out.push(JSON.stringify(classifier.classify(inputFromRow(row, i + 1))))
+      })
+      fs.writeFileSync(opts.output, out.join('\n') + (out.length ? '\n' : ''))
+    })
+}
