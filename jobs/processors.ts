@@ -1,6 +1,8 @@
 import { UnrecoverableError, type Job } from 'bullmq'
 import { z } from 'zod'
 import type { AppContext } from '../src/app-context.js'
+import { MailError } from '../src/mail/mailer.js'
+import type { Metrics } from '../src/ops/metrics.js'
 import { classifyNotices } from '../src/services/classify.service.js'
 import { deliverDigest, dueSubscribers, periodKey } from '../src/services/digest.service.js'
 import { ingestRaw } from '../src/services/ingest.service.js'
@@ -25,27 +27,44 @@ function payload<S extends Stage>(stage: S, job: Job): z.infer<(typeof Schemas)[
   return r.data as z.infer<(typeof Schemas)[S]>
 }
 
+/** The context a job's service call sees: its log lines carry the job, stage and entity ids. */
+function jobContext(ctx: AppContext, stage: Stage, job: Job, ids: Record<string, unknown>): AppContext {
+  return { ...ctx, log: ctx.log.child({ jobId: job.id, stage, attempt: job.attemptsMade + 1, ...ids }) }
+}
+
 /**
  * Each processor validates its payload, loads by id, calls one service (the same one
  * the inline pass calls) and enqueues the next stage with deterministic job ids.
  */
-export function processors(ctx: AppContext, queues: Queues): Record<Stage, (job: Job) => Promise<unknown>> {
+export function processors(ctx: AppContext, queues: Queues, metrics?: Metrics): Record<Stage, (job: Job) => Promise<unknown>> {
   return {
     async scrape(job) {
       const { sourceId, since } = payload('scrape', job)
+      const c = jobContext(ctx, 'scrape', job, { sourceId })
+      c.fault('scrape:start')
       let r
       try {
-        r = await scrapeSource(ctx, sourceId, { since: since ?? null, mode: 'worker' })
+        r = await scrapeSource(c, sourceId, { since: since ?? null, mode: 'worker' })
       } catch (err) {
         if (err instanceof UnknownSourceError) throw new UnrecoverableError(err.message)
         throw err
       }
+      metrics?.scrapeRequests.inc({ source: sourceId }, r.requests)
+      metrics?.scrapeRuns.inc({ source: sourceId, status: r.status })
+      c.log.info({ runId: r.runId, status: r.status, requests: r.requests, rawNew: r.rawNew, pending: r.pendingRawIds.length, err: r.error }, 'source scraped')
+      c.fault('scrape:done')
       await queues.ingest.addBulk(r.pendingRawIds.map((rawId) => ({ name: 'ingest', data: { rawId }, opts: { jobId: jobId('ingest', rawId) } })))
+      // The inline pass reports a failed source and goes on; a queued scrape of a source
+      // that is down (timeouts, 5xx, rate limits) is retried later with backoff instead.
+      if (r.status === 'failed' && r.retryable) throw new Error(`source ${sourceId} unavailable, will retry: ${r.error}`)
       return { status: r.status, error: r.error, raw: r.pendingRawIds.length }
     },
     async ingest(job) {
       const { rawId } = payload('ingest', job)
-      const r = await ingestRaw(ctx, rawId)
+      const c = jobContext(ctx, 'ingest', job, { rawId })
+      const r = await ingestRaw(c, rawId)
+      c.log.debug({ items: r.items, errors: r.errors, changed: r.changedNoticeIds.length }, 'response ingested')
+      c.fault('ingest:done')
       const trigger = `r${rawId}`
       await queues.classify.addBulk(
         r.changedNoticeIds.map((noticeId) => ({ name: 'classify', data: { noticeId, trigger }, opts: { jobId: jobId('classify', noticeId, trigger) } })),
@@ -54,8 +73,11 @@ export function processors(ctx: AppContext, queues: Queues): Record<Stage, (job:
     },
     async classify(job) {
       const { noticeId, trigger } = payload('classify', job)
-      const [r] = await classifyNotices(ctx, [noticeId])
+      const c = jobContext(ctx, 'classify', job, { noticeId })
+      const [r] = await classifyNotices(c, [noticeId])
       if (r) {
+        c.log.debug({ measureId: r.measureId, categories: r.categories, changed: r.changed }, 'notice classified')
+        c.fault('classify:done')
         const t = `${trigger}n${noticeId}`
         await queues.score.add('score', { measureId: r.measureId, trigger: t }, { jobId: jobId('score', r.measureId, t) })
       }
@@ -63,19 +85,28 @@ export function processors(ctx: AppContext, queues: Queues): Record<Stage, (job:
     },
     async score(job) {
       const { measureId, trigger } = payload('score', job)
-      const r = await scoreMeasure(ctx, measureId)
+      const c = jobContext(ctx, 'score', job, { measureId })
+      const r = await scoreMeasure(c, measureId)
       if (r.deferred) return r
+      c.fault('score:done')
       await queues.warn.add('warn', { measureId, trigger }, { jobId: jobId('warn', measureId, trigger) })
       return r
     },
     async warn(job) {
       const { measureId } = payload('warn', job)
-      return raiseWarnings(ctx, measureId)
+      const c = jobContext(ctx, 'warn', job, { measureId })
+      const r = await raiseWarnings(c, measureId)
+      if (r.raised || r.updated || r.closed) c.log.info({ raised: r.raised, updated: r.updated, closed: r.closed }, 'warnings changed')
+      c.fault('warn:done')
+      return r
     },
     async digest(job) {
       const { period } = payload('digest', job)
-      const key = periodKey(period, ctx.clock(), ctx.config.schedule.timezone)
-      const due = await dueSubscribers(ctx, period, key)
+      const c = jobContext(ctx, 'digest', job, { period })
+      const key = periodKey(period, c.clock(), c.config.schedule.timezone)
+      const due = await dueSubscribers(c, period, key)
+      c.log.info({ key, due: due.length }, 'digests due')
+      c.fault('digest:done')
       await queues.deliver.addBulk(
         due.map((subscriberId) => ({ name: 'deliver', data: { subscriberId, period, key }, opts: { jobId: jobId('deliver', period, key, subscriberId) } })),
       )
@@ -83,7 +114,18 @@ export function processors(ctx: AppContext, queues: Queues): Record<Stage, (job:
     },
     async deliver(job) {
       const { subscriberId, period, key } = payload('deliver', job)
-      return deliverDigest(ctx, subscriberId, period, key)
+      const c = jobContext(ctx, 'deliver', job, { subscriberId, period, key })
+      try {
+        const outcome = await deliverDigest(c, subscriberId, period, key)
+        if (outcome === 'sent') metrics?.emails.inc({ status: 'sent' })
+        if (outcome === 'uncertain') c.log.warn('delivery uncertain after an interrupted attempt; not re-sent')
+        return outcome
+      } catch (err) {
+        metrics?.emails.inc({ status: 'failed' })
+        // A 5xx SMTP answer will not change on retry: fail the job now.
+        if (err instanceof MailError && !err.retryable) throw new UnrecoverableError(err.message)
+        throw err
+      }
     },
   }
 }

@@ -1,9 +1,10 @@
 import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq'
 import { Redis } from 'ioredis'
 
+import { STAGES, type Stage } from '../src/pipeline/stages.js'
+
 /** One queue per stage. Payloads carry ids only; the database holds the rest. */
-export const STAGES = ['scrape', 'ingest', 'classify', 'score', 'warn', 'digest', 'deliver'] as const
-export type Stage = (typeof STAGES)[number]
+export { STAGES, type Stage }
 
 export interface QueueSettings {
   redisUrl: string

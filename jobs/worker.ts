@@ -1,5 +1,6 @@
 import { Worker } from 'bullmq'
 import type { AppContext } from '../src/app-context.js'
+import type { Metrics } from '../src/ops/metrics.js'
 import { openQueues, STAGES, workerConnection, type QueueSettings, type Queues, type Stage } from './queues.js'
 import { processors } from './processors.js'
 
@@ -12,13 +13,36 @@ export interface WorkerPool {
 
 const CONCURRENCY: Record<Stage, number> = { scrape: 2, ingest: 2, classify: 4, score: 4, warn: 4, digest: 1, deliver: 4 }
 
-export async function startWorkers(ctx: AppContext, settings: QueueSettings, opts: { schedule?: boolean } = {}): Promise<WorkerPool> {
+export interface WorkerOptions {
+  schedule?: boolean
+  metrics?: Metrics
+}
+
+export async function startWorkers(ctx: AppContext, settings: QueueSettings, opts: WorkerOptions = {}): Promise<WorkerPool> {
   const connection = workerConnection(settings.redisUrl)
   const queues = openQueues(settings, connection)
-  const handlers = processors(ctx, queues)
+  const { metrics } = opts
+  const handlers = processors(ctx, queues, metrics)
+  const { stalledIntervalMs, lockDurationMs } = ctx.config.queue
   const workers = STAGES.map((stage) => {
-    const w = new Worker(stage, handlers[stage], { connection, prefix: settings.prefix, concurrency: CONCURRENCY[stage] })
-    w.on('failed', (job, err) => ctx.log.warn({ jobId: job?.id, stage, attempts: job?.attemptsMade, err: err.message }, 'job failed'))
+    // A job whose worker died (kill -9, lost machine) holds a lock that is no longer
+    // renewed; after lockDuration the stalled check of any live worker puts it back.
+    const w = new Worker(stage, handlers[stage], {
+      connection,
+      prefix: settings.prefix,
+      concurrency: CONCURRENCY[stage],
+      stalledInterval: stalledIntervalMs,
+      lockDuration: lockDurationMs,
+    })
+    w.on('completed', (job) => {
+      metrics?.jobs.inc({ queue: stage, status: 'completed' })
+      if (job.processedOn && job.finishedOn) metrics?.stageSeconds.observe({ stage }, (job.finishedOn - job.processedOn) / 1000)
+    })
+    w.on('failed', (job, err) => {
+      metrics?.jobs.inc({ queue: stage, status: 'failed' })
+      ctx.log.warn({ jobId: job?.id, stage, attempts: job?.attemptsMade, err: err.message }, 'job failed')
+    })
+    w.on('stalled', (id) => ctx.log.warn({ jobId: id, stage }, 'job stalled; its worker stopped without finishing it, running it again'))
     w.on('error', (err) => ctx.log.error({ stage, err: err.message }, 'worker error'))
     return w
   })

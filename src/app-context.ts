@@ -8,6 +8,7 @@ import { CategoryIndex, loadCategories, type Category } from './domain/categorie
 import { loadMarkets, type Market } from './domain/markets.js'
 import { createLogger, type Logger } from './logger.js'
 import { createMailer, type Mailer } from './mail/mailer.js'
+import { faultPoints, type FaultPoint } from './ops/fault-points.js'
 import { loadRiskRules, type RiskRules } from './risk/rules.js'
 
 /**
@@ -28,6 +29,8 @@ export interface AppContext {
   http: HttpClient
   classifier(): Promise<Classifier>
   mailer(): Mailer
+  /** Test-only crash injection (TBT_CRASH_AT); a no-op otherwise. */
+  fault: FaultPoint
   close(): Promise<void>
 }
 
@@ -42,8 +45,10 @@ export interface ContextOptions {
 
 export async function createContext(config: Config, opts: ContextOptions = {}): Promise<AppContext> {
   const log = opts.log ?? createLogger(config.logLevel)
-  const { db, dialect, close: closeDb } = openDatabase(config.databaseUrl, { schema: opts.schema })
-  if (opts.migrate !== false) await migrateToLatest(db, opts.schema)
+  const schema = opts.schema ?? config.databaseSchema
+  const { db, dialect, close: closeDb } = openDatabase(config.databaseUrl, { schema, onError: (err) => log.warn({ err: err.message }, 'database connection lost') })
+  if (opts.migrate !== false) await migrateToLatest(db, schema)
+  const fixedNow = config.now
   const categories = loadCategories()
   let classifier: Promise<Classifier> | undefined
   let mailer: Mailer | undefined
@@ -52,7 +57,7 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
     db,
     dialect,
     log,
-    clock: opts.clock ?? (() => new Date()),
+    clock: opts.clock ?? (fixedNow ? () => new Date(fixedNow) : () => new Date()),
     categories,
     categoryIndex: new CategoryIndex(categories),
     markets: loadMarkets(),
@@ -69,6 +74,7 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
       mailer ??= createMailer({ smtpUrl: config.smtpUrl, from: config.smtpFrom, outboxDir: config.outboxDir })
       return mailer
     },
+    fault: faultPoints(config.crashAt),
     async close() {
       mailer?.close()
       await closeDb()

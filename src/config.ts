@@ -25,6 +25,14 @@ const EnvSchema = z.object({
   TBT_DIGEST_DAILY_CRON: z.string().default('0 8 * * *'),
   TBT_DIGEST_WEEKLY_CRON: z.string().default('0 8 * * 1'),
   TBT_TIMEZONE: z.string().default('Asia/Shanghai'),
+  TBT_DB_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a PostgreSQL schema name (lower case, digits, _)').optional(),
+  TBT_STALLED_INTERVAL_MS: z.coerce.number().int().positive().default(30_000),
+  TBT_LOCK_DURATION_MS: z.coerce.number().int().positive().default(30_000),
+  TBT_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  TBT_ADMIN_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
+  // Test-only: a fixed clock and a crash point for the fault tests (never set in production).
+  TBT_NOW: z.iso.datetime({ offset: true }).optional(),
+  TBT_CRASH_AT: z.string().regex(/^[a-z]+:[a-z-]+:\d+$/, 'stage:point:n, e.g. classify:done:3').optional(),
 })
 
 export interface Config {
@@ -48,6 +56,17 @@ export interface Config {
   schedule: { scrapeCron: string; digestDailyCron: string; digestWeeklyCron: string; timezone: string }
   /** TBT_SOURCE_<ID>_BASE_URL overrides, by source id. */
   sourceBaseUrls: Record<string, string>
+  /** PostgreSQL schema (search_path) to work in; one per test or per tenant. */
+  databaseSchema?: string
+  queue: { stalledIntervalMs: number; lockDurationMs: number }
+  /** Workers serve /metrics on this port when set. */
+  metricsPort?: number
+  /** Bearer token (or Basic password for user `admin`) for /admin/* until user roles apply. */
+  adminToken?: string
+  /** Test-only: a fixed clock (TBT_NOW). */
+  now?: Date
+  /** Test-only: `stage:point:n` kills the process with SIGKILL at the n-th pass through that point. */
+  crashAt?: string
 }
 
 export class ConfigError extends Error {
@@ -100,6 +119,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       timezone: e.TBT_TIMEZONE,
     },
     sourceBaseUrls,
+    databaseSchema: e.TBT_DB_SCHEMA,
+    queue: { stalledIntervalMs: e.TBT_STALLED_INTERVAL_MS, lockDurationMs: e.TBT_LOCK_DURATION_MS },
+    metricsPort: e.TBT_METRICS_PORT,
+    adminToken: e.TBT_ADMIN_TOKEN,
+    now: e.TBT_NOW ? new Date(e.TBT_NOW) : undefined,
+    crashAt: e.TBT_CRASH_AT,
   }
 }
 

@@ -185,15 +185,28 @@ program
     if (!config.redisUrl) throw new InvalidArgumentError('worker needs REDIS_URL (e.g. redis://127.0.0.1:6379)')
     const ctx = await createContext(config)
     await seed(ctx, { subscribers: false })
+    // Load the classifier before taking jobs: loading blocks the event loop for seconds,
+    // which inside a job would stop its lock being renewed and make it look stalled.
+    await ctx.classifier()
     // The CLI is the one place that starts the queue boundary; nothing in src/ imports jobs/.
     const { startWorkers } = await import('../../jobs/worker.js')
-    const pool = await startWorkers(ctx, { redisUrl: config.redisUrl, prefix: config.queuePrefix }, { schedule: opts.schedule })
-    ctx.log.info({ prefix: config.queuePrefix }, 'workers started')
+    const { createMetrics, registerDbGauges, registerQueueGauges } = await import('../ops/metrics.js')
+    const metrics = createMetrics({ processDefaults: true })
+    const pool = await startWorkers(ctx, { redisUrl: config.redisUrl, prefix: config.queuePrefix }, { schedule: opts.schedule, metrics })
+    let metricsServer: { port: number; close(): Promise<void> } | undefined
+    if (config.metricsPort !== undefined) {
+      registerDbGauges(metrics.registry, ctx.db)
+      registerQueueGauges(metrics.registry, Object.values(pool.queues))
+      const { startMetricsServer } = await import('../ops/metrics-server.js')
+      metricsServer = await startMetricsServer(metrics.registry, config.metricsPort)
+    }
+    ctx.log.info({ prefix: config.queuePrefix, pid: process.pid, metricsPort: metricsServer?.port }, 'workers started')
     let stopping = false
     const shutdown = async (signal: string) => {
       if (stopping) return
       stopping = true
       ctx.log.info({ signal }, 'shutting down')
+      await metricsServer?.close()
       await pool.close() // workers, then queues, then Redis
       await ctx.close() // mailer and database
       process.exit(0)

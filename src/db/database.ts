@@ -36,7 +36,7 @@ pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10))
  * `postgres://...`. `schema` (PostgreSQL only) sets the search_path, so each test can
  * own a schema of its own.
  */
-export function openDatabase(url: string, opts: { schema?: string; poolSize?: number } = {}): DbHandle {
+export function openDatabase(url: string, opts: { schema?: string; poolSize?: number; onError?: (err: Error) => void } = {}): DbHandle {
   if (url.startsWith('sqlite:')) {
     const file = url.slice('sqlite:'.length)
     if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true })
@@ -53,6 +53,10 @@ export function openDatabase(url: string, opts: { schema?: string; poolSize?: nu
     max: opts.poolSize ?? 10,
     ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}),
   })
+  // An idle connection that the server drops (a restart, a failover) makes the pool emit
+  // 'error'; unheard, that event would kill the process. The pool replaces the client
+  // and the next query reconnects.
+  pool.on('error', (err) => opts.onError?.(err))
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
   return { db, dialect: 'postgres', schema: opts.schema, close: () => db.destroy() }
 }

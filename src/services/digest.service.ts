@@ -65,6 +65,7 @@ export async function deliverDigest(ctx: AppContext, subscriberId: number, perio
     .values({ subscriber_id: sub.id, kind, period_key: key, status: 'pending', attempts: 0, created_at: now })
     .onConflict((oc) => oc.columns(['subscriber_id', 'kind', 'period_key']).doNothing())
     .execute()
+  ctx.fault('deliver:pending')
   const delivery = await db
     .selectFrom('email_delivery')
     .selectAll()
@@ -101,6 +102,7 @@ export async function deliverDigest(ctx: AppContext, subscriberId: number, perio
     return true
   })
   if (!claimed) return 'skipped'
+  ctx.fault('deliver:claimed')
 
   const composed = composeMail(ctx, sub, period, key, warnings)
   try {
@@ -114,6 +116,7 @@ export async function deliverDigest(ctx: AppContext, subscriberId: number, perio
       .execute()
     throw err
   }
+  ctx.fault('deliver:sent')
   await db
     .updateTable('email_delivery')
     .set({ status: 'sent', subject: composed.subject, message_id: composed.messageId, sent_at: ctx.clock().toISOString(), error: null })

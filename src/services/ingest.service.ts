@@ -38,10 +38,15 @@ export async function ingestRaw(ctx: AppContext, rawId: number, opts: { force?: 
     return { ...none, quarantined: true }
   }
   const changed: number[] = []
+  const unchanged: number[] = []
   for (const notice of parsed.notices) {
     const r = await upsertNotice(db, notice, rawId, now)
-    if (r.outcome !== 'unchanged') changed.push(r.noticeId)
+    ;(r.outcome !== 'unchanged' ? changed : unchanged).push(r.noticeId)
+    ctx.fault('ingest:stored')
   }
+  // A notice stored by an attempt that crashed before its classify jobs were queued is
+  // "unchanged" now, but was never classified: it goes on to classification as well.
+  for (const id of await unclassifiedAmong(ctx, unchanged)) changed.push(id)
   const errorText = parsed.errors.length ? parsed.errors.map((e) => `${e.itemId ?? '?'}: ${e.reason}`).join('\n') : null
   await db
     .updateTable('raw_response')
@@ -56,4 +61,18 @@ export async function ingestRaw(ctx: AppContext, rawId: number, opts: { force?: 
       .execute()
   }
   return { rawId, items: parsed.notices.length, errors: parsed.errors.length, changedNoticeIds: changed, quarantined: false }
+}
+
+/** Of these notices, those whose current version has no classification. */
+async function unclassifiedAmong(ctx: AppContext, ids: number[]): Promise<number[]> {
+  if (!ids.length) return []
+  const rows = await ctx.db
+    .selectFrom('notice')
+    .leftJoin('classification', 'classification.notice_id', 'notice.id')
+    .select('notice.id')
+    .where('notice.id', 'in', ids)
+    .where((eb) => eb.or([eb('classification.id', 'is', null), eb('classification.notice_hash', '!=', eb.ref('notice.content_hash'))]))
+    .orderBy('notice.id')
+    .execute()
+  return rows.map((r) => r.id)
 }

@@ -15,6 +15,8 @@ export interface ScrapeResult {
   pendingRawIds: number[]
   error?: string
   errorCode?: string
+  /** When failed: whether trying again later can help (the source was down, not changed). */
+  retryable?: boolean
 }
 
 export class UnknownSourceError extends Error {
@@ -106,6 +108,7 @@ export async function scrapeSource(
         .returning('id')
         .executeTakeFirst()
       if (inserted) counts.rawNew++
+      ctx.fault('scrape:stored')
       const id =
         inserted?.id ??
         (
@@ -123,6 +126,7 @@ export async function scrapeSource(
   let status: ScrapeResult['status'] = 'ok'
   let error: string | undefined
   let errorCode: string | undefined
+  let retryable: boolean | undefined
   let cursor = row.cursor
   try {
     const outcome = await source.crawl(crawl, { cursor: row.cursor, since: opts.since ?? null })
@@ -131,6 +135,8 @@ export async function scrapeSource(
     status = 'failed'
     error = err instanceof Error ? err.message : String(err)
     errorCode = err instanceof SourceError ? err.code : 'error'
+    // Anything but a SourceError is our side failing (the database went away, say): worth another go.
+    retryable = err instanceof SourceError ? err.retryable : true
     log.warn({ err: error, code: errorCode }, 'source failed')
     if (err instanceof SourceError && err.code === 'layout-changed') {
       await db
@@ -165,5 +171,5 @@ export async function scrapeSource(
     .where('parse_status', '=', 'pending')
     .orderBy('id')
     .execute()
-  return { sourceId, runId: run.id, status, ...counts, pendingRawIds: pending.map((p) => p.id), error, errorCode }
+  return { sourceId, runId: run.id, status, ...counts, pendingRawIds: pending.map((p) => p.id), error, errorCode, retryable }
 }

@@ -1,0 +1,26 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { DEFAULT_REPLAY_DIR, startReplayServer, type ReplayServer } from '../../src/replay/replay-server.js'
+import { expectSamePass, queuedPass, referenceDump, type Dump } from './harness.js'
+
+/** Two and four worker processes on one Redis and one PostgreSQL: the result of one. */
+describe('several worker processes on one Redis and one PostgreSQL', () => {
+  let replay: ReplayServer
+  let reference: Dump
+
+  beforeAll(async () => {
+    replay = await startReplayServer(DEFAULT_REPLAY_DIR)
+    reference = await referenceDump(replay.url, replay.manifest.since)
+  })
+  afterAll(async () => {
+    await replay?.close()
+  })
+
+  it.concurrent.for([2, 4])('%i worker processes reach the same database as one pass, and send each e-mail once', { timeout: 600_000 }, async (workers, { expect }) => {
+    const r = await queuedPass({ sourceUrl: replay.url, since: replay.manifest.since, workers, env: { TBT_LOG_LEVEL: 'debug' } })
+    expect(r.fleet.exits).toEqual([]) // nobody crashed
+    expectSamePass(expect, r, reference)
+    // The work really was shared: more than one process logged a finished job.
+    const busy = r.fleet.procs.filter((p) => /"stage":"(classify|score|warn)"/.test(p.log()))
+    expect(busy.length, r.fleet.logs(5)).toBeGreaterThan(1)
+  })
+})
