@@ -21,7 +21,12 @@ export async function ingestRaw(ctx: AppContext, rawId: number, opts: { force?: 
   const raw = await db.selectFrom('raw_response').selectAll().where('id', '=', rawId).executeTakeFirst()
   const none = { rawId, items: 0, errors: 0, changedNoticeIds: [], quarantined: false }
   if (!raw) return none
-  if (raw.parse_status !== 'pending' && !opts.force) return none
+  if (raw.parse_status !== 'pending' && !opts.force) {
+    // Parsed already, by an attempt that may have died before queueing classification:
+    // hand on this response's notices that are still unclassified (none, normally).
+    const stored = await db.selectFrom('notice').select('id').where('raw_response_id', '=', rawId).execute()
+    return { ...none, changedNoticeIds: await unclassifiedAmong(ctx, stored.map((n) => n.id)) }
+  }
   const source = ctx.sources.find((s) => s.id === raw.source_id)
   if (!source) return none
   const now = ctx.clock().toISOString()
