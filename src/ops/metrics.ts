@@ -121,11 +121,12 @@ export function registerQueueGauges(registry: Registry, queues: Queue[]): void {
     registers: [registry],
     async collect() {
       this.reset()
-      for (const q of queues) {
-        const counts = await q.getJobCounts(...QUEUE_STATES).catch(() => null)
-        if (!counts) continue // Redis away: no depth rather than a failed scrape; tbt_redis_up says why
+      const all = await Promise.all(queues.map((q) => withTimeout(q.getJobCounts(...QUEUE_STATES)).catch(() => null)))
+      queues.forEach((q, i) => {
+        const counts = all[i]
+        if (!counts) return // Redis away: no depth rather than a failed scrape; tbt_redis_up says why
         for (const s of QUEUE_STATES) this.set({ queue: q.name, state: s }, counts[s] ?? 0)
-      }
+      })
     },
   })
   new Gauge({
@@ -133,7 +134,12 @@ export function registerQueueGauges(registry: Registry, queues: Queue[]): void {
     help: '1 when the Redis of the queues answered',
     registers: [registry],
     async collect() {
-      this.set(queues[0] ? await queues[0].getJobCounts('waiting').then(() => 1, () => 0) : 0)
+      this.set(queues[0] ? await withTimeout(queues[0].getJobCounts('waiting')).then(() => 1, () => 0) : 0)
     },
   })
+}
+
+function withTimeout<T>(p: Promise<T>, ms = 2_000): Promise<T> {
+  let t: NodeJS.Timeout
+  return Promise.race([p, new Promise<T>((_, reject) => (t = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms)))]).finally(() => clearTimeout(t))
 }

@@ -37,7 +37,14 @@ export function parseYamlText<S extends z.ZodType>(text: string, file: string, s
     const e = doc.errors[0]
     throw new DataFileError(file, lineCounter.linePos(e.pos[0]).line, e.message.split('\n')[0])
   }
-  const result = schema.safeParse(doc.toJS())
+  let value: unknown
+  try {
+    // Resolving aliases can still fail here (an alias to an anchor defined later).
+    value = doc.toJS({ maxAliasCount: 1000 })
+  } catch (err) {
+    throw new DataFileError(file, undefined, (err as Error).message.split('\n')[0])
+  }
+  const result = schema.safeParse(value)
   if (!result.success) {
     const issue = result.error.issues[0]
     const node = doc.getIn(issue.path as (string | number)[], true) as { range?: [number, number] } | undefined

@@ -84,6 +84,7 @@ export async function buildApp(ctx: AppContext, opts: WebOptions = {}): Promise<
   })
 
   app.get('/healthz', async () => ({ ok: true }))
+  await app.register((await import('./routes/ops.js')).opsRoutes, { ctx })
 
   app.get('/', async (req, reply) => {
     const lang = langOf(req.query)
