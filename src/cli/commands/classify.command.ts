@@ -33,7 +33,14 @@ export function registerClassifyCommand(program: Command): void {
         } catch (err) {
           throw new Error(`${opts.input}:${i + 1}: not JSON (${(err as Error).message})`)
         }
-        out.push(JSON.stringify(classifier.classify(inputFromRow(row, i + 1))))
+        let input
+        try {
+          input = inputFromRow(row, i + 1)
+        } catch (err) {
+          // Name the file as well as the line, like the JSON error above.
+          throw new Error(`${opts.input}:${i + 1}: ${(err as Error).message.replace(/^line \d+: /, '')}`)
+        }
+        out.push(JSON.stringify(classifier.classify(input)))
       })
       fs.writeFileSync(opts.output, out.join('\n') + (out.length ? '\n' : ''))
     })
