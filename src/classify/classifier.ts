@@ -2,7 +2,7 @@ import { CategoryIndex, type Category } from '../domain/categories.js'
 import { hsCodesInText } from '../domain/hs.js'
 import { HsEditions, IcsCrosswalk } from './crosswalk.js'
 import { detectLanguage } from './language.js'
-import { matchHan, matchLatin, type CompiledLexicon, type TermMatch } from './lexicon.js'
+import { matchHan, matchLatin, matchMixed, type CompiledLexicon, type TermMatch } from './lexicon.js'
 import { NaiveBayesModel, type ModelExample } from './model.js'
 import { NomenclatureIndex } from './nomenclature.js'
 import { cleanText, hanBigrams, hanRuns, latinStems, STEM_LANGUAGES, type StemLanguage } from './normalize.js'
@@ -92,6 +92,7 @@ export class ProductClassifier {
       if (runs.length) {
         if (field !== 'objectives') features.push(...hanBigrams(text))
         this.addTermVotes(votes, matchHan(this.k.lexicon, runs), field, fw, quotedHan(text, field))
+        this.addTermVotes(votes, matchMixed(this.k.lexicon, text.toLowerCase()), field, fw)
       }
     }
 
