@@ -46,7 +46,7 @@ const SCORE = {
   categoryRelative: 0.6,
 } as const
 
-interface Vote { code: string; value: number; evidence: Evidence }
+interface Vote { code: string; value: number; evidence: Evidence; fieldWeight?: number }
 
 export class ProductClassifier {
   constructor(
@@ -195,8 +195,11 @@ export class ProductClassifier {
   private addTermVotes(votes: Vote[], matches: TermMatch[], field: Field, fieldWeight: number, quoted?: (m: TermMatch) => boolean): void {
     for (const m of matches) {
       const boost = quoted?.(m) ? 1.5 : 1
-      const value = fieldWeight * m.weight * boost
-      votes.push({ code: m.code, value, evidence: { kind: 'term', code: m.code, detail: `"${m.term}" (${m.lang}) in ${field} → HS ${m.code}`, weight: round(value), term: m.term, field, lang: m.lang } })
+      // A longer term is a more specific one: "wheat flour" says more than "wheat".
+      const span = m.lang === 'cmn' ? Math.max(0, m.term.length - 2) * 0.5 : m.end - m.start - 1
+      const specificity = Math.min(1.6, 1 + 0.3 * span)
+      const value = fieldWeight * m.weight * boost * specificity
+      votes.push({ code: m.code, value, fieldWeight, evidence: { kind: 'term', code: m.code, detail: `"${m.term}" (${m.lang}) in ${field} → HS ${m.code}`, weight: round(value), term: m.term, field, lang: m.lang } })
     }
   }
 
@@ -226,7 +229,7 @@ export class ProductClassifier {
 
   /**
    * Categories follow from the codes through seeds/categories.yaml. A category is given
-   * when its score passes a threshold and is near the best one: usually one category, two
+   * when its score (the sum of its guessed codes' scores) passes a threshold and is near the best one: usually one category, two
    * when a notice clearly spans them. With codes on the notice, every category they
    * imply is given, scored by its share of the codes.
    */
@@ -242,7 +245,8 @@ export class ProductClassifier {
     }
     for (const h of hs) {
       const c: Category | undefined = this.k.categories.categoryOf(h.code)
-      if (c) scores.set(c.id, Math.max(scores.get(c.id) ?? 0, h.score))
+      // Chapters are alternatives, so a category's probability is the sum of its codes'.
+      if (c) scores.set(c.id, Math.min(0.99, (scores.get(c.id) ?? 0) + h.score))
     }
     const ranked = [...scores.entries()].sort((a, b) => b[1] - a[1])
     const best = ranked[0]?.[1] ?? 0
@@ -255,29 +259,35 @@ export class ProductClassifier {
 
 /**
  * Adds the votes up by chapter and picks, within each chapter, the heading (or
- * subheading) that most of the chapter's votes name. A chapter's score is its share of
- * all votes plus an "unsure" pseudo-vote, so that a notice with one weak match scores
- * lower than one whose title, products and description agree.
+ * subheading) that most of the chapter's votes name. Words vote per field, and a
+ * field's vote for a chapter saturates (1 - e^-x of its distinct terms' weights): a
+ * description that names a product's ingredients, uses and neighbours five times cannot
+ * outvote the one product the title names. A chapter's score is its share of all votes
+ * plus an "unsure" pseudo-vote, so one weak match scores lower than agreeing fields.
  */
 export function rankChapters(votes: Vote[]): HsGuess[] {
-  // One term seen in several fields counts fully once and a quarter for each repeat.
-  const perTerm = new Map<string, { code: string; max: number; sum: number }>()
-  for (const v of votes) {
-    const key = `${v.code}|${v.evidence.kind}|${(v.evidence.term as string | undefined) ?? v.evidence.detail}`
-    const t = perTerm.get(key) ?? { code: v.code, max: 0, sum: 0 }
-    t.max = Math.max(t.max, v.value)
-    t.sum += v.value
-    perTerm.set(key, t)
-  }
+  const fieldTerms = new Map<string, { field: number; terms: Map<string, number> }>()
   const chapters = new Map<string, number>()
   const finer = new Map<string, number>()
-  const headingOnly = new Set(votes.filter((v) => v.evidence.headingOnly).map((v) => v.code))
-  for (const t of perTerm.values()) {
-    const value = t.max + 0.25 * (t.sum - t.max)
-    const ch = t.code.slice(0, 2)
-    if (!headingOnly.has(t.code)) chapters.set(ch, (chapters.get(ch) ?? 0) + value)
-    if (t.code.length >= 4) finer.set(t.code.slice(0, 4), (finer.get(t.code.slice(0, 4)) ?? 0) + value)
-    if (t.code.length >= 6) finer.set(t.code.slice(0, 6), (finer.get(t.code.slice(0, 6)) ?? 0) + value)
+  const add = (m: Map<string, number>, k: string, v: number) => m.set(k, (m.get(k) ?? 0) + v)
+  for (const v of votes) {
+    const ch = v.code.slice(0, 2)
+    const e = v.evidence
+    if (e.kind === 'term') {
+      const field = e.field as Field
+      const key = `${field}|${ch}`
+      let ft = fieldTerms.get(key)
+      if (!ft) fieldTerms.set(key, (ft = { field: v.fieldWeight ?? FIELD_WEIGHTS[field], terms: new Map() }))
+      const termKey = `${v.code}|${e.term as string}`
+      ft.terms.set(termKey, Math.max(ft.terms.get(termKey) ?? 0, v.value / ft.field))
+    } else if (!e.headingOnly) add(chapters, ch, v.value)
+    if (v.code.length >= 4) add(finer, v.code.slice(0, 4), v.value)
+    if (v.code.length >= 6) add(finer, v.code.slice(0, 6), v.value)
+  }
+  for (const [key, ft] of fieldTerms) {
+    let x = 0
+    for (const w of ft.terms.values()) x += w
+    add(chapters, key.slice(key.indexOf('|') + 1), ft.field * (1 - Math.exp(-x)))
   }
   let total = 0
   for (const s of chapters.values()) total += s
