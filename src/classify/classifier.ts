@@ -104,12 +104,15 @@ export class ProductClassifier {
       }
     }
 
-    // 4. The nomenclature's own wording, when an analyst supplied the file.
+    // 4. The nomenclature's own wording, when an analyst supplied the file. It picks the
+    // heading within a chapter the lexicon found; it names the chapter only when the
+    // lexicon found nothing, since its English wording is broad ("other", "parts").
     if (this.k.nomenclature && englishQuery.size) {
-      for (const hit of this.k.nomenclature.search(englishQuery, 2)) {
+      const refineOnly = votes.some((v) => v.evidence.kind === 'term')
+      for (const hit of this.k.nomenclature.search(englishQuery, 3)) {
         if (hit.score < 0.12) continue
         const value = SCORE.nomenclatureWeight * hit.score
-        votes.push({ code: hit.heading, value, evidence: { kind: 'nomenclature', code: hit.heading, detail: `wording close to HS ${hit.heading} "${this.k.nomenclature.headings.get(hit.heading) ?? ''}" (shared: ${[...new Set(hit.terms)].slice(0, 5).join(', ')})`, weight: round(value) } })
+        votes.push({ code: hit.heading, value, evidence: { kind: 'nomenclature', code: hit.heading, detail: `wording close to HS ${hit.heading} "${this.k.nomenclature.headings.get(hit.heading) ?? ''}" (shared: ${[...new Set(hit.terms)].slice(0, 5).join(', ')})`, weight: round(value), headingOnly: refineOnly } })
       }
     }
 
