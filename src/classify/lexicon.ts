@@ -36,6 +36,8 @@ export class CompiledLexicon {
   /** Chinese terms that mix in Latin letters or digits ("LED灯", "3D打印机"): few, found with indexOf */
   readonly mixed: LexiconTerm[] = []
   hanMaxLength = 1
+  /** every proper prefix of a Chinese term, so matching stops early */
+  readonly hanPrefixes = new Set<string>()
   readonly codes = new Set<string>()
   termCount = 0
 
@@ -65,6 +67,7 @@ export class CompiledLexicon {
       if (list) list.push(t)
       else lex.han.set(t.term, [t])
       lex.hanMaxLength = Math.max(lex.hanMaxLength, t.term.length)
+      for (let k = 1; k < t.term.length; k++) lex.hanPrefixes.add(t.term.slice(0, k))
       lex.codes.add(t.code)
     }
     lex.mixed.push(...data.mixed)
@@ -95,6 +98,7 @@ export class CompiledLexicon {
       }
       list.push({ code, term, lang: 'cmn', weight })
       this.han.set(term, list)
+      for (let k = 1; k < term.length; k++) this.hanPrefixes.add(term.slice(0, k))
       this.hanMaxLength = Math.max(this.hanMaxLength, term.length)
       return
     }
@@ -207,8 +211,11 @@ export function matchHan(lex: CompiledLexicon, runs: string[]): TermMatch[] {
     for (let i = 0; i < run.length; i++) {
       const max = Math.min(lex.hanMaxLength, run.length - i)
       for (let len = 1; len <= max; len++) {
-        const hits = lex.han.get(run.slice(i, i + len))
+        const piece = run.slice(i, i + len)
+        const hits = lex.han.get(piece)
         if (hits) for (const h of hits) found.push({ ...h, start: base + i, end: base + i + len })
+        // Stop as soon as no term starts with what we have: most positions end at length 1 or 2.
+        if (!lex.hanPrefixes.has(piece)) break
       }
     }
     // Runs are separate; keep their offsets apart so no span crosses two runs.
