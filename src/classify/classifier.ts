@@ -74,7 +74,7 @@ export class ProductClassifier {
     const features: string[] = []
     const primary: StemLanguage = (STEM_LANGUAGES as string[]).includes(lang.language) ? (lang.language as StemLanguage) : 'eng'
     const passes: [StemLanguage, number][] =
-      lang.language === 'und' || !(lang.language in SECONDARY)
+      lang.language === 'und' || !(lang.language in SECONDARY) || (lang.confidence < 0.75 && lang.method !== 'script')
         ? [[primary, 1], ...(['eng', 'spa', 'fra'] as StemLanguage[]).filter((l) => l !== primary).map((l): [StemLanguage, number] => [l, 0.7])]
         : [[primary, 1], ...SECONDARY[lang.language]]
     const englishQuery = new Map<string, number>()

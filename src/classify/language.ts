@@ -52,9 +52,9 @@ export function countScripts(text: string): ScriptCounts {
 // A handful of very frequent function words per language: on the short, formulaic text
 // of notices they separate English, French, Spanish and Portuguese better than trigrams.
 const FUNCTION_WORDS: Record<string, string[]> = {
-  eng: ['the', 'of', 'and', 'for', 'to', 'in', 'on', 'with', 'shall', 'this', 'be', 'by', 'are', 'is', 'from', 'draft', 'products'],
-  fra: ['le', 'la', 'les', 'des', 'du', 'et', 'pour', 'au', 'aux', 'sur', 'une', 'dans', 'est', 'projet', 'produits'],
-  spa: ['el', 'la', 'los', 'las', 'del', 'y', 'para', 'por', 'con', 'una', 'que', 'proyecto', 'productos', 'reglamento'],
+  eng: ['the', 'of', 'and', 'for', 'to', 'in', 'on', 'with', 'shall', 'this', 'be', 'by', 'are', 'is', 'from', 'draft', 'products', 'regulation', 'requirements', 'safety', 'amendment', 'standard', 'specification', 'labelling', 'labeling', 'proposed', 'devices', 'equipment'],
+  fra: ['le', 'la', 'les', 'des', 'du', 'et', 'pour', 'au', 'aux', 'sur', 'une', 'dans', 'est', 'projet', 'produits', 'relatif', 'relative', 'arrêté', 'décret', 'règlement', 'exigences', 'sécurité', 'dispositifs'],
+  spa: ['el', 'la', 'los', 'las', 'del', 'y', 'para', 'por', 'con', 'una', 'que', 'proyecto', 'productos', 'reglamento', 'sobre', 'resolución', 'requisitos', 'seguridad', 'norma', 'etiquetado', 'dispositivos', 'técnico'],
   por: ['o', 'os', 'as', 'do', 'da', 'dos', 'das', 'e', 'para', 'com', 'uma', 'em', 'não', 'produtos', 'resolução'],
 }
 const FUNCTION_INDEX = new Map<string, string[]>()

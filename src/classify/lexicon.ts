@@ -103,13 +103,18 @@ export class CompiledLexicon {
       return
     }
     const stems: string[] = []
-    for (const t of latinTokens(text)) {
+    const tokens = latinTokens(text)
+    for (const t of tokens) {
       const s = stemToken(t.raw, key)
       if (s) stems.push(s)
+      // Text loses its digits too ("M1 vehicles" would match every "vehicles"), so a
+      // term that needs one can never match as meant.
+      else if (/\d/.test(t.raw)) return
     }
-    // A term made only of stop words would match everywhere; ignore it rather than fail,
-    // since stop-word lists change with natural's releases.
-    if (!stems.length) return
+    // A term made only of stop words, or cut down to one generic word ("IT equipment"),
+    // would match everywhere; skip it rather than fail, since stop-word lists change with
+    // natural's releases.
+    if (!stems.length || (stems.length === 1 && tokens.length > 1 && tokens.filter((t) => t.raw.length > 1).length > 1)) return
     let index = this.latin.get(key)
     if (!index) this.latin.set(key, (index = new Map()))
     const list = index.get(stems[0]) ?? []
