@@ -36,7 +36,8 @@ const SCORE = {
   /** words in a chapter the notice's own codes do not name: kept as a hint, well below them */
   besideExplicit: 0.4,
   /** pseudo-mass for "none of the chapters seen", which keeps one weak match from reading as certainty */
-  unsure: 1,
+  unsure: 0.5,
+  sharpen: 1.5,
   icsWeight: 2.5,
   nomenclatureWeight: 2.5,
   /** votes a fully trained model adds to its chapters, scaled by how many examples it has seen */
@@ -292,8 +293,16 @@ export function rankChapters(votes: Vote[]): HsGuess[] {
     for (const w of ft.terms.values()) x += w
     add(chapters, key.slice(key.indexOf('|') + 1), ft.field * (1 - Math.exp(-x)))
   }
+  // Calibration: raw vote shares were under-confident on labelled notices (the best
+  // chapter was right far more often than its share said), so shares are sharpened with
+  // an exponent before the "unsure" pseudo-vote scales them down.
   let total = 0
-  for (const s of chapters.values()) total += s
+  let sharpened = 0
+  for (const s of chapters.values()) {
+    total += s
+    sharpened += s ** SCORE.sharpen
+  }
+  const certainty = total / (total + SCORE.unsure)
   const out: HsGuess[] = []
   for (const [ch, s] of [...chapters.entries()].sort((a, b) => b[1] - a[1])) {
     let code = ch
@@ -304,7 +313,7 @@ export function rankChapters(votes: Vote[]): HsGuess[] {
       let bestSub = 0
       for (const [sub, ss] of finer) if (sub.length === 6 && sub.startsWith(code) && ss > bestSub) { bestSub = ss; if (ss >= 0.5 * best) code = sub }
     }
-    out.push({ code, score: round(s / (total + SCORE.unsure)) })
+    out.push({ code, score: round((s ** SCORE.sharpen / sharpened) * certainty) })
   }
   return out
 }
