@@ -34,15 +34,15 @@ describe('classify: words', () => {
   })
 
   it('lets a longer term win over the word inside it', () => {
-    const r = c.classify({ id: 'n5', title: 'Fortified maize flour — specification' })
+    const r = c.classify({ id: 'n5', title: 'Maize flour for human consumption' })
     expect(r.hs[0].code).toBe('1102')
   })
 
   it('lets the title outweigh many neighbouring words in the description', () => {
     const r = c.classify({
       id: 'n6',
-      title: 'Standard for frozen shrimp',
-      description: 'Covers shrimp packed with salt, sugar, citric acid, sodium chloride and glazing water.',
+      title: 'Requirements for frozen lobsters',
+      description: 'Covers lobsters packed with salt, sugar, citric acid, sodium chloride and glazing water.',
     })
     expect(r.hs[0].code).toBe('0306')
   })
