@@ -19,19 +19,21 @@ export class CookieJar {
       let domain = host
       let hostOnly = true
       let expired = false
+      let foreign = false
       for (const a of attrs) {
         const [k, ...v] = a.split('=')
         const key = k.trim().toLowerCase()
         const val = v.join('=').trim()
         if (key === 'domain' && val) {
           const d = val.replace(/^\./, '').toLowerCase()
-          if (host !== d && !host.endsWith(`.${d}`)) continue // a cookie for a host we did not ask
+          foreign ||= host !== d && !host.endsWith(`.${d}`) // a cookie for a host we did not ask
           domain = d
           hostOnly = false
         }
         if (key === 'max-age' && Number(val) <= 0) expired = true
         if (key === 'expires' && Date.parse(val) <= now) expired = true
       }
+      if (foreign) continue
       const id = `${domain}|${name}`
       if (expired) this.cookies.delete(id)
       else this.cookies.set(id, { domain, hostOnly, name, value })
