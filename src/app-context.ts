@@ -1,5 +1,5 @@
 import type { Browser } from 'playwright-core'
-import { ChromiumEngine } from '../scrapers/browser/chromium.js'
+import type { ChromiumEngine } from '../scrapers/browser/chromium.js'
 import { HttpClient } from '../scrapers/http-client.js'
 import { SOURCES } from '../scrapers/registry.js'
 import type { Source } from '../scrapers/types.js'
@@ -51,7 +51,8 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
   const categories = loadCategories()
   let classifier: Promise<Classifier> | undefined
   let mailer: Mailer | undefined
-  const chromium = new ChromiumEngine({ executablePath: config.browser.executablePath })
+  // playwright-core takes seconds to load: only a process that renders a page pays for it.
+  let chromium: Promise<ChromiumEngine> | undefined
   const ctx: AppContext = {
     config,
     db,
@@ -74,9 +75,12 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
       mailer ??= createMailer({ smtpUrl: config.smtpUrl, from: config.smtpFrom, outboxDir: config.outboxDir })
       return mailer
     },
-    browser: () => chromium.browser(),
+    browser() {
+      chromium ??= import('../scrapers/browser/chromium.js').then((m) => new m.ChromiumEngine({ executablePath: config.browser.executablePath }))
+      return chromium.then((c) => c.browser())
+    },
     async close() {
-      await chromium.close()
+      await (await chromium?.catch(() => undefined))?.close()
       mailer?.close()
       await closeDb()
     },

@@ -1,10 +1,10 @@
-import * as cheerio from 'cheerio'
 import { toIsoDate } from '../../src/domain/dates.js'
 import { hsCodesInText, normalizeHsCodes } from '../../src/domain/hs.js'
 import type { ParseResult, ScrapedNotice } from '../../src/domain/notice.js'
 import { docTypeOf, parseSymbol, splitSymbols } from '../../src/domain/symbols.js'
 import { splitUrls } from '../../src/util/text.js'
 import { icsCodesOf } from '../eping/eping.parser.js'
+import { loadHtml } from '../html.js'
 import { SourceError, type Page } from '../types.js'
 import { parseCnDate } from './cn-dates.js'
 import { cnMemberCode } from './members.js'
@@ -85,7 +85,7 @@ export function parseCnTbtDetail(page: Page, sourceId = 'cn-tbt'): { notice: Scr
   const m = DETAIL_PATH.exec(path)
   if (!m) throw new SourceError('bad-response', `${page.url}: not a detail page address`, false, page.url)
   const [, tbtype, tbtid] = m
-  const $ = cheerio.load(page.body)
+  const $ = loadHtml(page.body)
   if (!$('#tbtno').length || !$('#tbtitle').length) {
     throw new SourceError('layout-changed', `${page.url}: no #tbtno/#tbtitle on the detail page`, false, page.url)
   }

@@ -1,9 +1,9 @@
-import * as cheerio from 'cheerio'
 import type { CheerioAPI } from 'cheerio'
 import { toIsoDate } from '../../src/domain/dates.js'
 import { hsCodesInText } from '../../src/domain/hs.js'
 import type { ParseResult, ScrapedNotice } from '../../src/domain/notice.js'
 import { parseSymbol } from '../../src/domain/symbols.js'
+import { loadHtml } from '../html.js'
 import { SourceError, type Page } from '../types.js'
 import { TRIS_MEMBER_STATES } from './member-states.js'
 
@@ -26,7 +26,7 @@ const DETAIL_PATH = /\/notification\/(\d+)\/?$/
 
 /** A rendered search page: one row per notification, newest first. */
 export function parseTrisList(page: Page): { rows: TrisListRow[]; hasNext: boolean } {
-  const $ = cheerio.load(page.body)
+  const $ = loadHtml(page.body)
   const table = $(TRIS_LIST_READY)
   if (!table.length) throw new SourceError('layout-changed', `${page.url}: no ${TRIS_LIST_READY} on the search page`, false, page.url)
   const rows: TrisListRow[] = []
@@ -47,7 +47,7 @@ export function parseTrisList(page: Page): { rows: TrisListRow[]; hasNext: boole
  * notice carries that symbol too, so it joins the ePing record's measure.
  */
 export function parseTrisDetail(page: Page, sourceId = 'eu-tris'): ScrapedNotice {
-  const $ = cheerio.load(page.body)
+  const $ = loadHtml(page.body)
   const number = TRIS_NUMBER.exec(labelled($, /notification\s*(number|no\.?)/i) ?? '')?.[0] ?? TRIS_NUMBER.exec($('#notificationNumber, .notification-number').first().text())?.[0]
   if (!number) throw new SourceError('layout-changed', `${page.url}: no notification number on the page`, false, page.url)
   const title = labelled($, /^title$/i)
