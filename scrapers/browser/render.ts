@@ -1,5 +1,6 @@
 import type { Browser, BrowserContext, Page as PwPage, Route } from 'playwright-core'
 import { SourceError } from '../types.js'
+import { SNAPSHOT_META } from './snapshot.js'
 
 /** What the page's own requests are answered with: the HTTP engine's response. */
 export interface SubResponse {
@@ -41,6 +42,9 @@ const FORWARDED_HEADERS = ['accept', 'content-type', 'x-requested-with']
 const SERIALISE_DOM = `(() => {
   const root = document.documentElement.cloneNode(true)
   root.querySelectorAll('script, noscript, style, template, link[rel="stylesheet"], link[rel="preload"], link[rel="modulepreload"]').forEach((e) => e.remove())
+  let head = root.querySelector('head')
+  if (!head) { head = document.createElement('head'); root.insertBefore(head, root.firstChild) }
+  head.insertAdjacentHTML('afterbegin', ${JSON.stringify(SNAPSHOT_META)})
   return '<!DOCTYPE html>\\n' + root.outerHTML
 })()`
 

@@ -4,6 +4,7 @@ import type { ParseResult, ScrapedNotice } from '../../src/domain/notice.js'
 import { docTypeOf, parseSymbol, splitSymbols } from '../../src/domain/symbols.js'
 import { splitUrls } from '../../src/util/text.js'
 import { icsCodesOf } from '../eping/eping.parser.js'
+import { isRenderedSnapshot } from '../browser/snapshot.js'
 import { loadHtml } from '../html.js'
 import { SourceError, type Page } from '../types.js'
 import { parseCnDate } from './cn-dates.js'
@@ -56,14 +57,14 @@ export function parseCnTbtList(page: Page): { rows: CnTbtListRow[]; total: numbe
   let skipped = 0
   for (const r of env.data.data as Record<string, unknown>[]) {
     const tbtid = str(r?.tbtid)
-    const tbtno = str(r?.tbtno)
+    const tbtno = str(r?.tbtno)?.trim()
     if (!tbtid || !/^\w+$/.test(tbtid) || !tbtno) {
       skipped++
       continue
     }
     rows.push({
       tbtid,
-      tbtno: tbtno.trim(),
+      tbtno,
       tbdate: toIsoDate(str(r.tbdate)?.slice(0, 10)),
       tbtitle: clean(str(r.tbtitle)),
       areaName: clean(str(r.areaName)) || null,
@@ -151,7 +152,7 @@ export function parseCnTbtDetail(page: Page, sourceId = 'cn-tbt'): { notice: Scr
 /** The source's `parse`: detail snapshots give notices; the session and list calls give none. */
 export function parseCnTbtPage(page: Page, sourceId = 'cn-tbt'): ParseResult {
   const path = new URL(page.url, 'http://x').pathname
-  if (!DETAIL_PATH.test(path)) return { notices: [], errors: [] }
+  if (!DETAIL_PATH.test(path) || !isRenderedSnapshot(page.body)) return { notices: [], errors: [] }
   try {
     return { notices: [parseCnTbtDetail(page, sourceId).notice], errors: [] }
   } catch (err) {

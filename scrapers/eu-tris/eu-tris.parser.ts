@@ -3,6 +3,7 @@ import { toIsoDate } from '../../src/domain/dates.js'
 import { hsCodesInText } from '../../src/domain/hs.js'
 import type { ParseResult, ScrapedNotice } from '../../src/domain/notice.js'
 import { parseSymbol } from '../../src/domain/symbols.js'
+import { isRenderedSnapshot } from '../browser/snapshot.js'
 import { loadHtml } from '../html.js'
 import { SourceError, type Page } from '../types.js'
 import { TRIS_MEMBER_STATES } from './member-states.js'
@@ -96,7 +97,7 @@ export function parseTrisDetail(page: Page, sourceId = 'eu-tris'): ScrapedNotice
 
 export function parseTrisPage(page: Page, sourceId = 'eu-tris'): ParseResult {
   const path = new URL(page.url, 'http://x').pathname
-  if (!DETAIL_PATH.test(path)) return { notices: [], errors: [] }
+  if (!DETAIL_PATH.test(path) || !isRenderedSnapshot(page.body)) return { notices: [], errors: [] }
   try {
     return { notices: [parseTrisDetail(page, sourceId)], errors: [] }
   } catch (err) {

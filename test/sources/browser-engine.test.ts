@@ -2,6 +2,7 @@ import iconv from 'iconv-lite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ChromiumEngine } from '../../scrapers/browser/chromium.js'
 import { RenderSession, renderPage, type SubFetch } from '../../scrapers/browser/render.js'
+import { isRenderedSnapshot } from '../../scrapers/browser/snapshot.js'
 import { HttpClient } from '../../scrapers/http-client.js'
 import { SourceError } from '../../scrapers/types.js'
 import { startServer } from '../helpers/http-server.js'
@@ -67,6 +68,7 @@ describe('browser engine', () => {
     expect(r.status).toBe(200)
     expect(r.html).toContain('<h1 class="ready">电动自行车 &lt;safety&gt;</h1>')
     expect(r.html).not.toMatch(/<script/i)
+    expect(isRenderedSnapshot(r.html)).toBe(true)
     expect(site.hits.slice(before)).toEqual(['GET /rendered', 'GET /api/data'])
     expect(otherHits).toBe(0)
     expect(r.html).not.toContain('data-tracked')

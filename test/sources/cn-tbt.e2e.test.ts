@@ -116,6 +116,8 @@ describe.each(DIALECTS)('cn-tbt through the fixture site in Chromium (%s)', (dia
     // The shell the server sent has empty fields: only the browser saw them.
     const shell = await env.ctx.db.selectFrom('raw_response').select('body').where('url', '=', `${site.url}/tbt/1/20456`).where('engine', '=', 'http').executeTakeFirstOrThrow()
     expect(shell.body).toMatch(/<td id="tbtno"><\/td>/)
+    // ... and gives no notices (nor a false alert) if a parser is ever run over it.
+    expect(cnTbtSource.parse({ url: `${site.url}/tbt/1/20456`, status: 200, contentType: 'text/html', body: shell.body })).toEqual({ notices: [], errors: [] })
   })
 
   it('files the centre’s record and the ePing record of one symbol under one measure, the English title first', async () => {

@@ -3,6 +3,7 @@ import path from 'node:path'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { parseTrisDetail, parseTrisList, parseTrisPage } from '../../scrapers/eu-tris/eu-tris.parser.js'
+import { SNAPSHOT_META } from '../../scrapers/browser/snapshot.js'
 import { SourceError } from '../../scrapers/types.js'
 import { projectRoot } from '../../src/util/paths.js'
 
@@ -77,6 +78,11 @@ describe('eu-tris parsers (rendered DOM)', () => {
     expect(parseTrisPage(page(fixture('rendered-search.html'), '/en/search?page=1'))).toEqual({ notices: [], errors: [] })
   })
 
+  it('reads nothing from the application shell the server sent (only the rendered snapshot counts)', () => {
+    const shell = fixture('shell.html').replace('{{STATE}}', '{"route":"notification"}')
+    expect(parseTrisPage(page(shell))).toEqual({ notices: [], errors: [] })
+  })
+
   it('property: any field text gives a notice with its number, or an item error, never anything else', () => {
     const text = fc.string({ unit: fc.constantFrom(...'G/TBT/N/EU/12 Add.1 2026/0101/DE 31/02/2026 HS 8517 <>&ab'.split('')), maxLength: 40 })
     fc.assert(
@@ -96,7 +102,8 @@ describe('eu-tris parsers (rendered DOM)', () => {
 
   it('property: arbitrary HTML is parsed or refused as a SourceError', () => {
     fc.assert(
-      fc.property(fc.string(), fc.constantFrom('/en/notification/1', '/en/search?page=1'), (body, p) => {
+      fc.property(fc.string(), fc.boolean(), fc.constantFrom('/en/notification/1', '/en/search?page=1'), (text, marked, p) => {
+        const body = marked ? `${SNAPSHOT_META}${text}` : text
         try {
           p.startsWith('/en/search') ? parseTrisList(page(body, p)) : parseTrisPage(page(body, p))
         } catch (err) {
