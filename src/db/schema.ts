@@ -50,6 +50,8 @@ export interface RawResponseTable {
   parse_status: string // pending | ok | error | quarantined
   parse_error: string | null
   parsed_at: string | null
+  /** 'http': the bytes a server sent; 'browser': the DOM Chromium rendered (migration 015). */
+  engine: Generated<string>
 }
 
 export interface MeasureTable {
@@ -91,6 +93,8 @@ export interface NoticeTable {
   entry_into_force_text: string | null
   links: string // JSON array of URLs
   source_url: string | null
+  /** The source's own status text (TRIS), migration 015. */
+  source_status: string | null
   content_hash: string
   raw_response_id: number | null
   first_seen_at: string
