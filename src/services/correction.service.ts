@@ -88,7 +88,14 @@ export async function correctCategories(ctx: AppContext, warningId: number, cate
   }
   await scoreMeasure(ctx, w.measure_id)
   await raiseWarnings(ctx, w.measure_id)
-  const rows = await ctx.db.selectFrom('warning').select(['id', 'category_id']).where('measure_id', '=', w.measure_id).where('category_id', 'in', categories).orderBy('category_id').execute()
+  const rows = await ctx.db.selectFrom('warning').select(['id', 'category_id', 'status']).where('measure_id', '=', w.measure_id).where('category_id', 'in', categories).orderBy('category_id').execute()
+  // The measure's other warnings in the corrected categories carry the correction in their history too.
+  for (const r of rows.filter((x) => x.id !== w.id)) {
+    await ctx.db
+      .insertInto('warning_event')
+      .values({ warning_id: r.id, at: now, actor, action: 'categories', from_status: r.status, to_status: r.status, details: JSON.stringify({ from: previous, to: categories, warningId: w.id }) })
+      .execute()
+  }
   return {
     correctionId,
     measureId: w.measure_id,
