@@ -167,10 +167,14 @@ export function scoreRisk(rules: RiskRules, input: RiskInput): RiskResult {
   return { score, level, trace }
 }
 
-/** Whole-word match for Latin-script terms (so "ban" misses "urban"); substring for CJK. */
+/**
+ * Whole-word match for alphabetic scripts (so "ban" misses "urban"), a word prefix for
+ * a term ending in * ("obligatori*"), and a substring for CJK.
+ */
 function matches(text: string, term: string): boolean {
-  const t = term.toLowerCase()
-  if (/[\u3400-\u9fff]/.test(t)) return text.includes(t)
+  const prefix = term.endsWith('*')
+  const t = (prefix ? term.slice(0, -1) : term).toLowerCase()
+  if (/[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]/.test(t)) return text.includes(t)
   let from = 0
   for (;;) {
     const i = text.indexOf(t, from)
@@ -178,7 +182,7 @@ function matches(text: string, term: string): boolean {
     const isWord = (c: string | undefined) => !!c && /[\p{L}\p{N}]/u.test(c)
     let end = i + t.length
     if (text[end] === 's' && !isWord(text[end + 1])) end++ // plural
-    if (!isWord(text[i - 1]) && !isWord(text[end])) return true
+    if (!isWord(text[i - 1]) && (prefix || !isWord(text[end]))) return true
     from = i + 1
   }
 }

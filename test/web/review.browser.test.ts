@@ -161,7 +161,7 @@ describe('review queue in Chromium', () => {
     expect(await page.locator('.notice dd.pre').first().innerText()).toContain('<img src=x onerror="window.__pwned=3"><b>bold?</b>')
     expect(await page.locator('main img').count()).toBe(0)
     expect(await page.locator('main script').count()).toBe(0)
-    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined()
+    expect(await page.evaluate(() => (globalThis as unknown as { __pwned?: number }).__pwned)).toBeUndefined()
     await page.screenshot({ path: path.join(ARTIFACTS, 'xss.png'), fullPage: true })
     expect(cspViolations).toEqual([])
     await page.context().close()
