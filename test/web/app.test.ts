@@ -6,6 +6,7 @@ import { buildApp } from '../../src/web/app.js'
 import { signToken } from '../../src/util/tokens.js'
 import { createTestEnv, type TestEnv } from '../helpers/db.js'
 import { addUsers, Agent, PASSWORDS } from '../helpers/web.js'
+import { createUser } from '../../src/services/user.service.js'
 
 describe('web UI', () => {
   let replay: ReplayServer
@@ -53,6 +54,23 @@ describe('web UI', () => {
     const out = await a.post('/logout')
     expect(out.statusCode).toBe(303)
     expect((await a.get('/')).statusCode).toBe(302)
+  })
+
+  it('makes a one-time password be replaced before anything else', async () => {
+    await createUser(env.ctx.db, { email: 'new@example.com', role: 'analyst', password: 'one-time-pass-1', oneTime: true }, 'now')
+    const a = new Agent(app)
+    const r = await a.login('new@example.com', 'one-time-pass-1')
+    expect(r.headers.location).toBe('/account/password')
+    expect((await a.get('/')).headers.location).toBe('/account/password')
+    expect((await a.get('/api/warnings')).statusCode).toBe(403)
+    await a.get('/account/password')
+    expect((await a.post('/account/password', { password: 'short' })).statusCode).toBe(400)
+    expect((await a.post('/account/password', { password: 'a-new-long-password' })).headers.location).toBe('/')
+    expect((await a.get('/')).statusCode).toBe(200)
+    const b = new Agent(app)
+    expect((await b.login('new@example.com', 'one-time-pass-1')).statusCode).toBe(401)
+    expect((await b.login('new@example.com', 'a-new-long-password')).statusCode).toBe(303)
+    expect((await a.get('/warnings/999999')).statusCode).toBe(404)
   })
 
   it('lists the queue in Chinese by default and English on request, under a strict CSP', async () => {

@@ -82,7 +82,7 @@ ${cls ? html`<div class="classification"><h5>${t.classification}</h5>
 <p>${t.categories}: ${cls.categories.map((c) => html`<span class="chip">${catName(c.id)} ${Math.round(c.score * 100)}%</span>`)}
 ${w.correctedCategories ? html` → <strong>${w.correctedCategories.map(catName).join('、')}</strong> (${t.corrected})` : ''}</p>
 <p>${t.hs}: ${cls.hs.slice(0, 8).map((h) => html`<span class="chip">${h.code} ${Math.round(h.score * 100)}%</span>`)}</p>
-<ul class="evidence">${cls.evidence.slice(0, 20).map((e) => html`<li><b>${String(e.kind ?? '')}</b> ${String(e.detail ?? '')}${e.code ? html` <code>${String(e.code)}</code>` : ''}</li>`)}</ul></div>` : ''}
+<ul class="evidence">${cls.evidence.slice(0, 20).map((e) => html`<li><b>${String(e.kind ?? '')}</b> ${String(e.detail ?? '')}${e.code && !String(e.detail ?? '').includes(String(e.code)) ? html` <code>${String(e.code)}</code>` : ''}</li>`)}</ul></div>` : ''}
 </article>`
     })
     const translationNote = w.notices.every((n, i) => w.notices.findIndex((m) => m.symbol === n.symbol) === i) ? html`<p class="hint">${t.translation}: ${t.noTranslation}</p>` : ''
