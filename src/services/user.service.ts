@@ -129,6 +129,8 @@ const hashId = (id: string) => createHash('sha256').update(id).digest('hex')
 
 export async function createSession(db: Db, userId: number, now: Date): Promise<string> {
   const id = randomBytes(32).toString('base64url')
+  // Expired sessions go when new ones start: no scheduler needed for a small table.
+  await db.deleteFrom('user_session').where('expires_at', '<=', now.toISOString()).execute()
   await db
     .insertInto('user_session')
     .values({ id_hash: hashId(id), user_id: userId, created_at: now.toISOString(), expires_at: new Date(now.getTime() + SESSION_TTL_MS).toISOString() })

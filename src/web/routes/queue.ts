@@ -63,7 +63,7 @@ ${sel('language', languages.map((l) => [l, t.langNames[l] ?? l]), f.language, t.
 ${sel('assignee', [['-', t.unassigned], ...assignees.map((a): [string, string] => [a, a])], f.assignee, t.assignee)}
 <label>${t.deadlineWithin}<input type="number" name="deadline" min="0" max="3650" value="${f.deadlineDays ?? ''}" class="num"></label>
 ${sel('sort', Object.entries(t.sorts), f.sort, t.sort)}
-${sel('dir', [['desc', t.desc], ['asc', t.asc]], f.dir, ' ')}
+${sel('dir', [['desc', t.desc], ['asc', t.asc]], f.dir, req.lang === 'zh' ? '顺序' : 'Order')}
 <button type="submit">${t.filter}</button><a href="/" class="button">${t.reset}</a></form>`
     const rows = page.rows.map(
       (r) => html`<tr data-href="/warnings/${r.id}" data-id="${r.id}">
