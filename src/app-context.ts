@@ -1,3 +1,5 @@
+import type { Browser } from 'playwright-core'
+import type { ChromiumEngine } from '../scrapers/browser/chromium.js'
 import { HttpClient } from '../scrapers/http-client.js'
 import { SOURCES } from '../scrapers/registry.js'
 import type { Source } from '../scrapers/types.js'
@@ -31,6 +33,8 @@ export interface AppContext {
   mailer(): Mailer
   /** Test-only crash injection (TBT_CRASH_AT); a no-op otherwise. */
   fault: FaultPoint
+  /** The shared Chromium of the browser engine, launched on first use. */
+  browser(): Promise<Browser>
   close(): Promise<void>
 }
 
@@ -52,6 +56,8 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
   const categories = loadCategories()
   let classifier: Promise<Classifier> | undefined
   let mailer: Mailer | undefined
+  // playwright-core takes seconds to load: only a process that renders a page pays for it.
+  let chromium: Promise<ChromiumEngine> | undefined
   const ctx: AppContext = {
     config,
     db,
@@ -75,7 +81,12 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
       return mailer
     },
     fault: faultPoints(config.crashAt),
+    browser() {
+      chromium ??= import('../scrapers/browser/chromium.js').then((m) => new m.ChromiumEngine({ executablePath: config.browser.executablePath }))
+      return chromium.then((c) => c.browser())
+    },
     async close() {
+      await (await chromium?.catch(() => undefined))?.close()
       mailer?.close()
       await closeDb()
     },

@@ -33,6 +33,8 @@ const EnvSchema = z.object({
   // Test-only: a fixed clock and a crash point for the fault tests (never set in production).
   TBT_NOW: z.iso.datetime({ offset: true }).optional(),
   TBT_CRASH_AT: z.string().regex(/^[a-z]+:[a-z-]+:\d+$/, 'stage:point:n, e.g. classify:done:3').optional(),
+  TBT_CHROMIUM_PATH: z.string().default('/usr/bin/chromium'),
+  TBT_BROWSER_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
 })
 
 export interface Config {
@@ -67,6 +69,8 @@ export interface Config {
   now?: Date
   /** Test-only: `stage:point:n` kills the process with SIGKILL at the n-th pass through that point. */
   crashAt?: string
+  /** The browser engine: Debian's Chromium, and how long one page may take to render. */
+  browser: { executablePath: string; timeoutMs: number }
 }
 
 export class ConfigError extends Error {
@@ -125,6 +129,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminToken: e.TBT_ADMIN_TOKEN,
     now: e.TBT_NOW ? new Date(e.TBT_NOW) : undefined,
     crashAt: e.TBT_CRASH_AT,
+    browser: { executablePath: e.TBT_CHROMIUM_PATH, timeoutMs: e.TBT_BROWSER_TIMEOUT_MS },
   }
 }
 

@@ -15,6 +15,7 @@ import { seed } from '../services/seed.service.js'
 import { collectStats } from '../services/stats.service.js'
 import { serve } from '../web/server.js'
 import { registerClassifyCommand } from './commands/classify.command.js'
+import { registerReviewCommands } from './commands/review.command.js'
 import { createProgress } from './progress.js'
 
 // Commands print their own report on stdout; the log (stderr) stays quiet unless asked,
@@ -207,8 +208,9 @@ program
       stopping = true
       ctx.log.info({ signal }, 'shutting down')
       await metricsServer?.close()
-      await pool.close() // workers, then queues, then Redis
-      await ctx.close() // mailer and database
+      await pool.close() // workers (running jobs finish), then queues
+      await ctx.close() // browser, mailer, database
+      pool.disconnect() // Redis last
       process.exit(0)
     }
     process.once('SIGINT', () => void shutdown('SIGINT'))
@@ -315,6 +317,7 @@ program
   })
 
 registerClassifyCommand(program)
+registerReviewCommands(program)
 
 try {
   await program.parseAsync(process.argv)

@@ -1,117 +1,63 @@
-import { timingSafeEqual } from 'node:crypto'
-import { Queue } from 'bullmq'
-import { Redis } from 'ioredis'
-import { sql } from 'kysely'
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
-import type { AppContext } from '../../app-context.js'
-import { createMetrics, registerDbGauges, registerQueueGauges } from '../../ops/metrics.js'
-import { STAGES } from '../../pipeline/stages.js'
+import type { RoutePlugin } from '../app.js'
+import { html } from '../../util/html.js'
+import { requireRole, STAFF } from '../auth.js'
+import { levelBadge, sendPage, statusBadge, T } from '../layout.js'
 
-export interface OpsRoutesOptions {
-  ctx: AppContext
-}
-
-const CHECK_TIMEOUT_MS = 2_000
-
-/**
- * Operations endpoints, as one Fastify plugin:
- * - GET /readyz: 200 when the database (and Redis, when REDIS_URL is set) answer, else 503;
- * - GET /metrics: Prometheus text, per source, per queue, e-mails by status (see src/ops/metrics.ts);
- * - /admin/queues: the bull-board queue dashboard, for administrators only.
- * /healthz (liveness) stays in app.ts. The web process only watches the queues: it never
- * runs jobs, and nothing here imports jobs/.
- */
-export const opsRoutes: FastifyPluginAsync<OpsRoutesOptions> = async (app, { ctx }) => {
-  const { redisUrl } = ctx.config
-  // A producer-style connection: fail fast when Redis is away, so /readyz answers quickly.
-  const redis = redisUrl ? new Redis(redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: CHECK_TIMEOUT_MS }) : undefined
-  redis?.on('error', (err) => ctx.log.debug({ err: err.message }, 'redis (web) connection error'))
-  const queues = redis ? STAGES.map((s) => new Queue(s, { connection: redis, prefix: ctx.config.queuePrefix })) : []
-  for (const q of queues) q.on('error', () => {})
-  app.addHook('onClose', async () => {
-    redis?.disconnect()
-    await Promise.all(queues.map((q) => withTimeout(q.close()).catch(() => {})))
-  })
-
-  const metrics = createMetrics()
-  registerDbGauges(metrics.registry, ctx.db)
-  if (queues.length) registerQueueGauges(metrics.registry, queues)
-
-  app.get('/readyz', async (_req, reply) => {
-    const checks: Record<string, string> = {}
-    checks.database = await withTimeout(sql`select 1`.execute(ctx.db)).then(
-      () => 'ok',
-      (err: Error) => `failed: ${err.message}`,
+/** The operations page: each source's health, open alerts, and how much work is waiting. */
+const opsRoutes: RoutePlugin = async (app, { ctx }) => {
+  const health = async () => {
+    const { db } = ctx
+    const sources = await db.selectFrom('source').selectAll().orderBy('id').execute()
+    const runs = await Promise.all(
+      sources.map((s) => db.selectFrom('source_run').selectAll().where('source_id', '=', s.id).orderBy('started_at', 'desc').orderBy('id', 'desc').limit(1).executeTakeFirst()),
     )
-    checks.redis = redis
-      ? await withTimeout(redis.ping()).then(
-          () => 'ok',
-          (err: Error) => `failed: ${err.message}`,
-        )
-      : 'not configured'
-    const ok = Object.values(checks).every((c) => c === 'ok' || c === 'not configured')
-    reply.code(ok ? 200 : 503).send({ ok, checks })
-  })
-
-  app.get('/metrics', async (_req, reply) => {
-    const text = await metrics.registry.metrics()
-    reply.type(metrics.registry.contentType).send(text)
-  })
-
-  // The dashboard and its API: admins only.
-  await app.register(async (admin) => {
-    admin.addHook('onRequest', async (req, reply) => {
-      if (!isAdmin(req, ctx.config.adminToken)) return denyAdmin(reply)
-    })
-    // bull-board's page runs its own script and styles; app.ts's strict CSP would blank it.
-    admin.addHook('onSend', async (_req, reply, payload) => {
-      reply.header('content-security-policy', "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline' https://fonts.googleapis.com; font-src 'self' https://fonts.gstatic.com; img-src 'self' data:; frame-ancestors 'none'")
-      return payload
-    })
-    if (!queues.length) {
-      admin.get('/admin/queues', async (_req, reply) => reply.code(503).type('text/plain; charset=utf-8').send('queue dashboard unavailable: REDIS_URL is not set\n'))
-      return
+    const alerts = await db.selectFrom('ops_alert').selectAll().where('resolved_at', 'is', null).orderBy('id', 'desc').limit(50).execute()
+    const byStatusLevel = await db.selectFrom('warning').select(['status', 'level', (eb) => eb.fn.countAll<number>().as('n')]).groupBy(['status', 'level']).execute()
+    const n = async (q: { executeTakeFirstOrThrow(): Promise<{ n: number | string | bigint }> }) => Number((await q.executeTakeFirstOrThrow()).n)
+    const pendingRaw = await n(db.selectFrom('raw_response').select((eb) => eb.fn.countAll<number>().as('n')).where('parse_status', '=', 'pending'))
+    const unclassified = await n(
+      db
+        .selectFrom('notice')
+        .leftJoin('classification', 'classification.notice_id', 'notice.id')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where((eb) => eb.or([eb('classification.id', 'is', null), eb('classification.notice_hash', '!=', eb.ref('notice.content_hash'))])),
+    )
+    const unlearnt = await n(db.selectFrom('training_example').select((eb) => eb.fn.countAll<number>().as('n')).where('learnt_at', 'is', null))
+    return {
+      sources: sources.map((s, i) => ({
+        id: s.id,
+        name: s.name,
+        enabled: s.enabled === 1,
+        lastRunAt: s.last_run_at,
+        lastStatus: s.last_status,
+        lastRun: runs[i] ? { startedAt: runs[i]!.started_at, finishedAt: runs[i]!.finished_at, status: runs[i]!.status, items: runs[i]!.items, errors: runs[i]!.errors, error: runs[i]!.error } : null,
+        alerts: alerts.filter((a) => a.source_id === s.id).map((a) => ({ kind: a.kind, message: a.message, at: a.created_at })),
+      })),
+      alerts: alerts.map((a) => ({ sourceId: a.source_id, kind: a.kind, message: a.message, at: a.created_at })),
+      warnings: byStatusLevel.map((r) => ({ status: r.status, level: r.level, n: Number(r.n) })),
+      backlog: { pendingRaw, unclassified, unlearnt },
     }
-    const { createBullBoard } = await import('@bull-board/api')
-    const { BullMQAdapter } = await import('@bull-board/api/bullMQAdapter')
-    const { FastifyAdapter } = await import('@bull-board/fastify')
-    const serverAdapter = new FastifyAdapter()
-    serverAdapter.setBasePath('/admin/queues')
-    // @bull-board/fastify pins its own copy of @bull-board/api's types; the objects agree at run time.
-    createBullBoard({ queues: queues.map((q) => new BullMQAdapter(q)), serverAdapter: serverAdapter as unknown as Parameters<typeof createBullBoard>[0]['serverAdapter'], options: { uiConfig: { boardTitle: 'tbt-watch queues' } } })
-    await admin.register(serverAdapter.registerPlugin(), { prefix: '/admin/queues' })
+  }
+
+  app.get('/api/ops', { preHandler: requireRole(...STAFF) }, async () => health())
+
+  app.get('/ops', { preHandler: requireRole(...STAFF) }, async (req, reply) => {
+    const t = T[req.lang]
+    const h = await health()
+    const statuses = ['new', 'in_review', 'escalated', 'confirmed', 'dismissed']
+    const count = (s: string, l: string) => h.warnings.find((w) => w.status === s && w.level === l)?.n ?? 0
+    const body = html`<h2>${t.ops}</h2>
+<section><h3>${t.sources}</h3><table class="ops"><thead><tr><th>${t.source}</th><th>${t.lastRun}</th><th>${t.lastStatus}</th><th>${t.items}</th><th>${t.errors}</th><th>${t.alerts}</th></tr></thead><tbody>
+${h.sources.map((s) => html`<tr class="${s.lastRun?.status === 'failed' || s.alerts.length ? 'bad' : ''}"><td>${s.name} <code>${s.id}</code>${s.enabled ? '' : ' (disabled)'}</td>
+<td>${s.lastRun?.startedAt?.replace('T', ' ').slice(0, 16) ?? '—'}</td><td>${s.lastRun?.status ?? s.lastStatus ?? '—'}</td><td class="num">${s.lastRun?.items ?? ''}</td>
+<td>${s.lastRun ? html`<span class="num">${s.lastRun.errors}</span>${s.lastRun.error ? html`<div class="error">${s.lastRun.error}</div>` : ''}` : ''}</td>
+<td>${s.alerts.map((a) => html`<div class="alert">${a.kind} · ${a.message}</div>`)}</td></tr>`)}</tbody></table></section>
+<section><h3>${t.depths}</h3><table class="ops"><thead><tr><th>${t.status}</th>${(['high', 'medium', 'low'] as const).map((l) => html`<th>${levelBadge(t, l)}</th>`)}</tr></thead><tbody>
+${statuses.map((s) => html`<tr><td><a href="/?status=${s}">${statusBadge(t, s)}</a></td>${(['high', 'medium', 'low'] as const).map((l) => html`<td class="num">${count(s, l)}</td>`)}</tr>`)}</tbody></table>
+<ul><li>${t.pendingRaw}: <b>${h.backlog.pendingRaw}</b></li><li>${t.unclassified}: <b>${h.backlog.unclassified}</b></li><li>${t.unlearnt}: <b>${h.backlog.unlearnt}</b></li></ul></section>
+${h.alerts.some((a) => !a.sourceId) ? html`<section><h3>${t.alerts}</h3>${h.alerts.filter((a) => !a.sourceId).map((a) => html`<div class="alert">${a.kind} · ${a.message}</div>`)}</section>` : ''}`
+    return sendPage(req, reply, { title: t.ops, body })
   })
 }
 
-function withTimeout<T>(p: Promise<T>, ms = CHECK_TIMEOUT_MS): Promise<T> {
-  let t: NodeJS.Timeout
-  return Promise.race([p, new Promise<T>((_, reject) => (t = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms)))]).finally(() => clearTimeout(t))
-}
-
-/**
- * An administrator: a signed-in user with the admin role (set on the request by the
- * review app's session handling), or, for operators and scripts until then and beside
- * it, the TBT_ADMIN_TOKEN as a bearer token or as the password of user `admin`
- * (so a browser's Basic-auth prompt works too).
- */
-export function isAdmin(req: FastifyRequest, token: string | undefined): boolean {
-  const user = (req as FastifyRequest & { user?: { role?: string } | null }).user
-  if (user?.role === 'admin') return true
-  if (!token) return false
-  const auth = req.headers.authorization ?? ''
-  let presented: string | undefined
-  if (auth.startsWith('Bearer ')) presented = auth.slice(7).trim()
-  else if (auth.startsWith('Basic ')) {
-    const decoded = Buffer.from(auth.slice(6).trim(), 'base64').toString('utf8')
-    const i = decoded.indexOf(':')
-    if (i >= 0 && decoded.slice(0, i) === 'admin') presented = decoded.slice(i + 1)
-  }
-  if (!presented) return false
-  const a = Buffer.from(presented)
-  const b = Buffer.from(token)
-  return a.length === b.length && timingSafeEqual(a, b)
-}
-
-function denyAdmin(reply: FastifyReply) {
-  return reply.code(401).header('www-authenticate', 'Basic realm="tbt-watch admin", charset="UTF-8"').type('text/plain; charset=utf-8').send('administrators only\n')
-}
+export default opsRoutes
