@@ -1,0 +1,53 @@
+// `npm run bench [-- --quick]`: runs every bench/*.bench.ts that exists, one after the
+// other in its own process (pipeline, scrape, classify, digest), then writes the table of
+// bench/results/*.json into the README between the bench markers.
+import { spawnSync } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { projectRoot } from '../src/util/paths.js'
+
+const quick = process.argv.includes('--quick')
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',')
+const ORDER = ['pipeline', 'scrape', 'classify', 'digest']
+const benchDir = path.join(projectRoot, 'bench')
+const found = fs.readdirSync(benchDir).filter((f) => f.endsWith('.bench.ts')).map((f) => f.replace('.bench.ts', ''))
+const names = [...ORDER.filter((n) => found.includes(n)), ...found.filter((n) => !ORDER.includes(n)).sort()].filter((n) => !only || only.includes(n))
+
+let failed = 0
+for (const name of names) {
+  console.log(`\n== ${name}`)
+  // classify takes a notice count; the others understand --quick.
+  const extra = name === 'classify' ? (quick ? ['2000'] : []) : quick ? ['--quick'] : []
+  const r = spawnSync(process.execPath, [path.join(projectRoot, 'bin', 'run-ts.mjs'), path.join(benchDir, `${name}.bench.ts`), ...extra], { stdio: 'inherit', cwd: projectRoot })
+  if (r.status !== 0) {
+    failed++
+    console.error(`${name}: exited ${r.status}`)
+  }
+}
+
+/** The README table: one line per measured case, from whatever the results hold. */
+function table(): string {
+  const dir = path.join(benchDir, 'results')
+  const read = (n: string) => (fs.existsSync(path.join(dir, `${n}.json`)) ? JSON.parse(fs.readFileSync(path.join(dir, `${n}.json`), 'utf8')) : null)
+  const lines = [`Machine: ${os.cpus().length} cores (${os.cpus()[0]?.model.trim()}), ${Math.round(os.totalmem() / 2 ** 30)} GB memory. Ratios are against a baseline run in the same script.`, '', '| benchmark | case | result | baseline | ratio |', '|---|---|---|---|---|']
+  const p = read('pipeline')
+  for (const r of p?.rows ?? []) lines.push(`| pipeline${p.quick ? ' (quick)' : ''} | ${r.notices} notices, ${r.workers} worker process(es) | ${r.seconds} s, ${r.noticesPerSecond} notices/s, peak ${r.peakRssMbPerWorker} MB/worker | BullMQ no-op jobs, same shape: ${r.noopSeconds} s | ${r.overheadRatio}× the time |`)
+  const s = read('scrape')
+  if (s) lines.push(`| scrape | ${s.pages} local pages, delays off | ours ${s.oursPagesPerSecond} pages/s | crawlee CheerioCrawler ${s.crawleeSerialPagesPerSecond} (concurrency 1) / ${s.crawleeDefaultPagesPerSecond} (default) pages/s | ${s.ratioVsCrawleeSerial} / ${s.ratioVsCrawleeDefault} |`)
+  const c = read('classify')
+  if (c) lines.push(`| classify | ${c.notices} synthetic notices | ${c.ours?.noticesPerSecond} notices/s | natural BayesClassifier ${c.naturalBayes?.noticesPerSecond} notices/s | ${c.speedRatio}× |`)
+  const d = read('digest')
+  if (d) lines.push(`| digest | ${d.subscribers ?? '?'} subscribers | ${JSON.stringify(d.ours ?? d.result ?? {}).slice(0, 80)} | ${JSON.stringify(d.baseline ?? {}).slice(0, 60)} | ${d.ratio ?? d.speedRatio ?? ''} |`)
+  return lines.join('\n')
+}
+
+const readme = path.join(projectRoot, 'README.md')
+const text = fs.readFileSync(readme, 'utf8')
+const START = '<!-- bench:start -->'
+const END = '<!-- bench:end -->'
+if (text.includes(START) && text.includes(END)) {
+  fs.writeFileSync(readme, text.replace(new RegExp(`${START}[\\s\\S]*?${END}`), `${START}\n${table()}\n${END}`))
+  console.log('\nREADME benchmark table updated')
+}
+process.exit(failed ? 1 : 0)
