@@ -1,7 +1,26 @@
 import fs from 'node:fs'
 import type { Command } from 'commander'
+import { z } from 'zod'
 import { loadConfig } from '../../config.js'
 import { createClassifier, inputFromRow, readLabelledJsonl } from '../../classify/index.js'
+
+const text = z.string().nullish()
+const texts = z.array(z.string()).nullish()
+/** The shape of one input line, checked before the classifier sees it. */
+const InputLine = z.looseObject({
+  id: z.union([z.string(), z.number()]).nullish(),
+  symbol: text,
+  member: text,
+  type: text,
+  title: text,
+  products: text,
+  description: text,
+  description_head: text,
+  language: text,
+  objectives: texts,
+  hs_codes: texts,
+  ics_codes: texts,
+})
 
 /**
  * `tbt-watch classify --input IN.jsonl --output OUT.jsonl [--train LABELLED.jsonl]`:
@@ -32,6 +51,11 @@ export function registerClassifyCommand(program: Command): void {
           row = JSON.parse(line)
         } catch (err) {
           throw new Error(`${opts.input}:${i + 1}: not JSON (${(err as Error).message})`)
+        }
+        const checked = InputLine.safeParse(row)
+        if (!checked.success) {
+          const issue = checked.error.issues[0]
+          throw new Error(`${opts.input}:${i + 1}: ${issue.path.length ? `${issue.path.join('.')}: ` : ''}${issue.message}`)
         }
         let input
         try {
