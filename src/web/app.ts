@@ -4,6 +4,8 @@ import { LEVEL_ZH, type Level, type TraceItem } from '../risk/score.js'
 import { collectStats } from '../services/stats.service.js'
 import { esc, html, type Raw } from '../util/html.js'
 import { verifyToken } from '../util/tokens.js'
+import reportRoutes from './routes/reports.js'
+import subscriptionRoutes from './routes/subscriptions.js'
 
 type Lang = 'zh' | 'en'
 
@@ -164,6 +166,8 @@ ${n.source_url ? html`<br><a href="${safeUrl(n.source_url)}" rel="noopener noref
     reply.code(ok ? 200 : 400).send({ ok })
   })
 
+  app.register(subscriptionRoutes, { ctx })
+  app.register(reportRoutes, { ctx })
   return app
 }
 
