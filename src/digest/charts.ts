@@ -54,12 +54,13 @@ export function trendChart(weeks: StackRow[], means: { avg4: number; avg12: numb
       parts.push(`<text x="${(x + bw * 0.35).toFixed(1)}" y="${pad.t + h + 16}" text-anchor="middle" font-size="10" fill="#444" ${FONT}>${esc(r.label)}</text>`)
     if (total(r) > 0) parts.push(`<text x="${(x + bw * 0.35).toFixed(1)}" y="${(y(total(r)) - 3).toFixed(1)}" text-anchor="middle" font-size="10" fill="#222" ${FONT}>${total(r)}</text>`)
   })
-  for (const [v, dash, label] of [
-    [means.avg4, '6 3', '4w'],
-    [means.avg12, '2 3', '12w'],
+  // The two labels sit at opposite ends so they never overlap when the means are close.
+  for (const [v, dash, label, x, anchor] of [
+    [means.avg4, '6 3', '4w', pad.l + 4, 'start'],
+    [means.avg12, '2 3', '12w', pad.l + w * 0.5, 'middle'],
   ] as const) {
     parts.push(`<line x1="${pad.l}" x2="${pad.l + w}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#1f4e79" stroke-width="1.5" stroke-dasharray="${dash}"/>`)
-    parts.push(`<text x="${pad.l + w - 2}" y="${(y(v) - 3).toFixed(1)}" text-anchor="end" font-size="10" fill="#1f4e79" ${FONT}>${label} avg ${v.toFixed(1)}</text>`)
+    parts.push(`<text x="${x.toFixed(1)}" y="${(y(v) - 3).toFixed(1)}" text-anchor="${anchor}" font-size="10" fill="#1f4e79" ${FONT}>${label} avg ${v.toFixed(1)}</text>`)
   }
   parts.push(`<line x1="${pad.l}" x2="${pad.l + w}" y1="${pad.t + h}" y2="${pad.t + h}" stroke="#999"/>`)
   return svg(width, height, parts)

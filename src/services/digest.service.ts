@@ -392,7 +392,8 @@ export async function dueSubscribers(ctx: AppContext, period: Period, key: strin
             .whereRef('email_delivery.subscriber_id', '=', 'subscriber.id')
             .where('email_delivery.kind', '=', deliveryKind(period))
             .where('email_delivery.period_key', '=', key)
-            .where('email_delivery.status', 'in', ['sent', 'sending', 'uncertain', 'failed-permanent']),
+            // A row left in `sending` is due: delivering it marks it `uncertain` (never re-sent).
+            .where('email_delivery.status', 'in', ['sent', 'uncertain', 'failed-permanent']),
         ),
       ),
     )
