@@ -70,7 +70,7 @@ describe('subscriber CLI and `digest --period weekly --dry-run`, rendered in Chr
         expect(mail.text).toBeTruthy()
         expect(mail.headerLines.find((h) => h.key === 'list-unsubscribe')?.line).toMatch(/unsubscribe\?token=/)
         await page.setContent(String(mail.html), { waitUntil: 'load' })
-        const images = await page.$$eval('img', (imgs) => imgs.map((i) => (i as HTMLImageElement).naturalWidth))
+        const images = await page.$$eval('img', (imgs) => imgs.map((i) => (i as unknown as { naturalWidth: number }).naturalWidth))
         if (/weekly risk report|风险周报/.test(mail.subject ?? '')) {
           expect(images).toHaveLength(3)
           for (const w of images) expect(w).toBeGreaterThan(0)
