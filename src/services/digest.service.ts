@@ -67,6 +67,7 @@ export interface CatalogFilter {
   minLevel?: Level
   levels?: Level[]
   ids?: number[]
+  categoryIds?: string[]
   measureIds?: number[]
   createdFrom?: string
   createdBefore?: string
@@ -112,6 +113,7 @@ export async function loadCatalog(ctx: AppContext, f: CatalogFilter): Promise<Ca
   if (f.minLevel) q = q.where('warning.level', 'in', (['low', 'medium', 'high'] as Level[]).filter((l) => LEVEL_RANK[l] >= LEVEL_RANK[f.minLevel!]))
   if (f.levels) q = q.where('warning.level', 'in', f.levels)
   if (f.ids) q = q.where('warning.id', 'in', f.ids.length ? f.ids : [-1])
+  if (f.categoryIds) q = q.where('warning.category_id', 'in', f.categoryIds.length ? f.categoryIds : ['-'])
   if (f.measureIds) q = q.where('warning.measure_id', 'in', f.measureIds.length ? f.measureIds : [-1])
   if (f.createdFrom) q = q.where('warning.created_at', '>=', f.createdFrom)
   if (f.createdBefore) q = q.where('warning.created_at', '<', f.createdBefore)
@@ -351,7 +353,9 @@ export async function composeDigest(ctx: AppContext, sub: SubscriberRow, period:
     }
   }
   const prefs = opts.prefs ?? (await loadPreferences(ctx, [sub])).get(sub.id)!
-  const catalog = opts.catalog ?? (await loadCatalog(ctx, { audience: 'enterprise', minLevel: prefs.minLevel, notDeliveredTo: sub.id }))
+  // Categories alone narrow the catalog in SQL; HS prefixes need the documents' codes (matched in memory).
+  const categoryIds = prefs.categories.length && !prefs.hs.length ? prefs.categories : undefined
+  const catalog = opts.catalog ?? (await loadCatalog(ctx, { audience: 'enterprise', minLevel: prefs.minLevel, categoryIds, notDeliveredTo: sub.id }))
   const matches = matchWarnings(catalog, prefs)
   if (!matches.length) return null
   return {
