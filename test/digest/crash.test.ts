@@ -3,7 +3,7 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runPass } from '../../src/pipeline/run-pass.js'
 import { DEFAULT_REPLAY_DIR, startReplayServer, type ReplayServer } from '../../src/replay/replay-server.js'
-import { addSubscriber, validatePreferences } from '../../src/services/subscriber.service.js'
+import { addSubscriber, listSubscribers, validatePreferences } from '../../src/services/subscriber.service.js'
 import { projectRoot } from '../../src/util/paths.js'
 import { cli } from '../helpers/cli.js'
 import { createTestEnv, type TestEnv } from '../helpers/db.js'
@@ -44,8 +44,8 @@ describe('a crash between sending and marking', () => {
     expect(rerun.code, rerun.stderr).toBe(0)
     expect(smtp.messages.filter((m) => to(m) === 'crash@example.com')).toHaveLength(1)
 
-    const list = await cli(['subscriber', 'list', '--json'], { TBT_DATA_DIR: env.dataDir, DATABASE_URL: env.config.databaseUrl })
-    const sub = (JSON.parse(list.stdout) as { email: string; problems: { status: string; kind: string }[] }[]).find((s) => s.email === 'crash@example.com')!
+    const ctx = await env.reopen()
+    const sub = (await listSubscribers(ctx)).find((s) => s.email === 'crash@example.com')!
     expect(sub.problems).toEqual([expect.objectContaining({ status: 'uncertain', kind: 'digest-daily' })])
-  })
+  }, 240_000)
 })

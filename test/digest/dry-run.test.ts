@@ -5,7 +5,7 @@ import { chromium, type Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runPass } from '../../src/pipeline/run-pass.js'
 import { DEFAULT_REPLAY_DIR, startReplayServer, type ReplayServer } from '../../src/replay/replay-server.js'
-import { addSubscriber, validatePreferences } from '../../src/services/subscriber.service.js'
+import { addSubscriber, listSubscribers, validatePreferences } from '../../src/services/subscriber.service.js'
 import { projectRoot } from '../../src/util/paths.js'
 import { cli } from '../helpers/cli.js'
 import { createTestEnv, type TestEnv } from '../helpers/db.js'
@@ -28,6 +28,15 @@ describe('subscriber CLI and `digest --period weekly --dry-run`, rendered in Chr
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS })
     fs.mkdirSync(ARTIFACTS, { recursive: true })
   })
+  /** What `subscriber list --json` prints, read in-process (one CLI start less). */
+  const listed = async () => {
+    const ctx = await env.reopen()
+    try {
+      return await listSubscribers(ctx)
+    } finally {
+      await ctx.close()
+    }
+  }
   afterAll(async () => {
     await browser?.close()
     await env?.cleanup()
@@ -47,10 +56,10 @@ describe('subscriber CLI and `digest --period weekly --dry-run`, rendered in Chr
     const rm = await cli(['subscriber', 'remove', '--email', 'exporter-demo@example.com'], vars)
     expect(rm.code, rm.stderr).toBe(0)
     expect(rm.stdout).toMatch(/unsubscribed: exporter-demo@example.com/)
-    const list = JSON.parse((await cli(['subscriber', 'list', '--json'], vars)).stdout) as { email: string; status: string; markets: string[]; hs: string[]; sent: number }[]
+    const list = await listed()
     expect(list.find((s) => s.email === 'weekly@example.com')).toMatchObject({ status: 'confirmed', markets: ['USA', 'EU', 'ASEAN'], hs: ['8517', '8542'] })
     expect(list.find((s) => s.email === 'exporter-demo@example.com')).toMatchObject({ status: 'unsubscribed', sent: 1 })
-  })
+  }, 240_000)
 
   it("writes the week's digests as .eml and the officials' report as HTML; both render in Chromium", async () => {
     const r = await cli(['digest', '--period', 'weekly', '--dry-run'], vars)
@@ -90,7 +99,6 @@ describe('subscriber CLI and `digest --period weekly --dry-run`, rendered in Chr
     }
     for (const f of ['dry-run-report.png', 'dry-run-report.pdf']) expect(fs.statSync(path.join(ARTIFACTS, f)).size).toBeGreaterThan(1000)
     // A preview records nothing.
-    const list = JSON.parse((await cli(['subscriber', 'list', '--json'], vars)).stdout) as { email: string; sent: number }[]
-    expect(list.find((s) => s.email === 'weekly@example.com')!.sent).toBe(0)
-  })
+    expect((await listed()).find((s) => s.email === 'weekly@example.com')!.sent).toBe(0)
+  }, 240_000)
 })
