@@ -29,6 +29,8 @@ const EnvSchema = z.object({
   TBT_REMINDER_DAYS: z.coerce.number().int().min(0).max(90).default(7),
   TBT_MAIL_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
   TBT_MAIL_RETRY_MS: z.coerce.number().int().min(0).default(2_000),
+  TBT_CHROMIUM_PATH: z.string().default('/usr/bin/chromium'),
+  TBT_BROWSER_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
 })
 
 export interface Config {
@@ -54,6 +56,8 @@ export interface Config {
   digest: { reminderDays: number; mailAttempts: number; mailRetryMs: number }
   /** TBT_SOURCE_<ID>_BASE_URL overrides, by source id. */
   sourceBaseUrls: Record<string, string>
+  /** The browser engine: Debian's Chromium, and how long one page may take to render. */
+  browser: { executablePath: string; timeoutMs: number }
 }
 
 export class ConfigError extends Error {
@@ -108,6 +112,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     digest: { reminderDays: e.TBT_REMINDER_DAYS, mailAttempts: e.TBT_MAIL_ATTEMPTS, mailRetryMs: e.TBT_MAIL_RETRY_MS },
     sourceBaseUrls,
+    browser: { executablePath: e.TBT_CHROMIUM_PATH, timeoutMs: e.TBT_BROWSER_TIMEOUT_MS },
   }
 }
 

@@ -16,6 +16,7 @@ import { serve } from '../web/server.js'
 import { registerClassifyCommand } from './commands/classify.command.js'
 import { registerDigestCommand } from './commands/digest.command.js'
 import { registerSubscriberCommand } from './commands/subscriber.command.js'
+import { registerReviewCommands } from './commands/review.command.js'
 import { createProgress } from './progress.js'
 
 // Commands print their own report on stdout; the log (stderr) stays quiet unless asked,
@@ -286,6 +287,7 @@ program
 registerClassifyCommand(program)
 registerDigestCommand(program)
 registerSubscriberCommand(program)
+registerReviewCommands(program)
 
 try {
   await program.parseAsync(process.argv)

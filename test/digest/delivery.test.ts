@@ -7,6 +7,7 @@ import { addSubscriber, listSubscribers, validatePreferences } from '../../src/s
 import { buildApp } from '../../src/web/app.js'
 import { createTestEnv, DIALECTS, type TestEnv } from '../helpers/db.js'
 import { startSmtp, type TestSmtp } from '../helpers/smtp.js'
+import { addUsers, Agent, PASSWORDS } from '../helpers/web.js'
 
 const DAY1 = new Date('2026-11-28T04:00:00Z')
 
@@ -96,11 +97,19 @@ describe.each(DIALECTS)('subscriptions and digests over a real SMTP server (%s)'
     expect(String(m.html)).toMatch(/按市场[\s\S]+按产品类别[\s\S]+重点措施[\s\S]+即将截止评议的措施/)
     expect(m.text).toContain('前4周平均')
     expect(m.text).toContain('http://localhost:8080/reports/weekly/2026-W48')
-    const page = await app.inject({ url: '/reports/weekly/2026-W48' })
+    // The web page is for signed-in officials (and staff); enterprises and strangers are kept out.
+    expect((await app.inject({ url: '/reports/weekly/2026-W48' })).statusCode).toBe(302)
+    await addUsers(env.ctx)
+    const enterprise = new Agent(app)
+    await enterprise.login('enterprise@example.com', PASSWORDS.enterprise)
+    expect((await enterprise.get('/reports/weekly/2026-W48')).statusCode).toBe(403)
+    const official = new Agent(app)
+    await official.login('official@example.com', PASSWORDS.official)
+    const page = await official.get('/reports/weekly/2026-W48')
     expect(page.statusCode).toBe(200)
     expect(page.body).toContain('技术性贸易措施风险周报 2026-W48')
     expect(page.body).toContain('@media print')
-    expect((await app.inject({ url: '/reports/weekly/2026-W99' })).statusCode).toBe(404)
+    expect((await official.get('/reports/weekly/2026-W99')).statusCode).toBe(404)
   })
 
   it('sends nothing twice: a rerun of the period and of the pass add no e-mail', async () => {
@@ -227,8 +236,12 @@ describe.each(DIALECTS)('subscriptions and digests over a real SMTP server (%s)'
     expect(listed.problems).toEqual([expect.objectContaining({ status: 'failed-permanent', kind: 'digest-daily' })])
     const alert = await env.ctx.db.selectFrom('ops_alert').selectAll().where('kind', '=', 'delivery-failed').executeTakeFirstOrThrow()
     expect(alert.message).not.toContain('bounce@example.com')
-    const home = await app.inject({ url: '/' })
-    expect(home.body).toContain('delivery-failed')
+    // Shown to admins on the operations page (users from the report test above).
+    const admin = new Agent(app)
+    await admin.login('admin@example.com', PASSWORDS.admin)
+    const ops = await admin.get('/ops')
+    expect(ops.statusCode).toBe(200)
+    expect(ops.body).toContain('delivery-failed')
     const before = smtp.messages.length
     expect((await sendDigests(env.ctx, ['daily'])).sent).toBe(0)
     expect(smtp.messages.length).toBe(before)

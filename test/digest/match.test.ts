@@ -4,7 +4,7 @@ import { matchWarnings, type CatalogWarning } from '../../src/digest/match.js'
 import { renderDigest } from '../../src/digest/render.js'
 import { buildWeeklyReport, renderWeeklyReport } from '../../src/digest/weekly-report.js'
 import { svgToPng, weekRange, shiftWeek } from '../../src/services/report.service.js'
-import { checkFormNonce, formNonce } from '../../src/web/routes/forms.js'
+import { checkFormNonce, formNonce } from '../../src/web/forms.js'
 
 const w = (over: Partial<CatalogWarning>): CatalogWarning => ({
   id: 1,

@@ -14,7 +14,7 @@ import {
 } from '../../services/subscriber.service.js'
 import { html, type Raw } from '../../util/html.js'
 import { verifyToken } from '../../util/tokens.js'
-import { all, checkFormNonce, first, formFields, formNonce, formPage, splitList } from './forms.js'
+import { all, checkFormNonce, first, formFields, formNonce, formPage, pageCsp, splitList } from '../forms.js'
 
 type Lang = 'zh' | 'en'
 
@@ -88,6 +88,10 @@ const send = (reply: FastifyReply, code: number, body: string) => reply.code(cod
 export default async function subscriptionRoutes(app: FastifyInstance, opts: { ctx: AppContext }) {
   const { ctx } = opts
   const secret = ctx.config.secret
+  // These forms carry their own CSRF defence (an HMAC nonce bound to the form, plus the
+  // signed token for preferences): they work without the session cookie the app's CSRF needs.
+  const own = { config: { csrf: false }, onSend: pageCsp }
+  const page = { onSend: pageCsp }
   const langOf = (q: unknown, fallback?: string): Lang => {
     const l = (q as { lang?: string })?.lang ?? fallback
     return l === 'en' ? 'en' : l === 'zh' ? 'zh' : ctx.config.lang
@@ -127,13 +131,13 @@ ${opts.email === undefined ? '' : html`<p><label>${t.email}<br><input type="emai
   const blank = (lang: Lang): Preferences => ({ name: null, role: 'enterprise', lang, frequency: 'daily', minLevel: 'low', categories: [], hs: [], markets: [], keywords: [] })
   const err = (m: string) => html`<p class="err">${m}</p>`
 
-  app.get<{ Querystring: { lang?: string } }>('/subscribe', async (req, reply) => {
+  app.get<{ Querystring: { lang?: string } }>('/subscribe', page, async (req, reply) => {
     const lang = langOf(req.query)
     const t = T[lang]
     send(reply, 200, formPage(lang, t.signup, form(lang, `/subscribe${lang === 'en' ? '?lang=en' : ''}`, blank(lang), { nonce: formNonce(secret, 'subscribe', ctx.clock()) }, { email: '', submit: t.submit })))
   })
 
-  app.post<{ Querystring: { lang?: string } }>('/subscribe', async (req, reply) => {
+  app.post<{ Querystring: { lang?: string } }>('/subscribe', own, async (req, reply) => {
     const f = formFields(req.body)
     const lang = langOf(req.query, first(f, 'lang'))
     const t = T[lang]
@@ -164,7 +168,7 @@ ${opts.email === undefined ? '' : html`<p><label>${t.email}<br><input type="emai
     send(reply, 200, formPage(lang, t.signup, html`<p class="ok">${t.checkMail}</p>`))
   })
 
-  app.get<{ Querystring: { token?: string; lang?: string } }>('/subscribe/confirm', async (req, reply) => {
+  app.get<{ Querystring: { token?: string; lang?: string } }>('/subscribe/confirm', page, async (req, reply) => {
     const r = await confirmByToken(ctx, req.query.token)
     const lang = langOf(req.query, r?.lang)
     const t = T[lang]
@@ -187,7 +191,7 @@ ${opts.email === undefined ? '' : html`<p><label>${t.email}<br><input type="emai
 <p class="muted"><a href="${links.unsubscribeUrl}">${t.unsub}</a></p>`)
   }
 
-  app.get<{ Querystring: { token?: string; lang?: string } }>('/subscriptions', async (req, reply) => {
+  app.get<{ Querystring: { token?: string; lang?: string } }>('/subscriptions', page, async (req, reply) => {
     const id = manageTarget(req.query.token)
     const loaded = id === null ? null : await loadSubscriberPreferences(ctx, id)
     const lang = langOf(req.query, loaded?.sub.lang)
@@ -195,7 +199,7 @@ ${opts.email === undefined ? '' : html`<p><label>${t.email}<br><input type="emai
     send(reply, 200, manageForm(lang, req.query.token!, loaded.sub.id, loaded.prefs, !!loaded.sub.unsubscribed_at))
   })
 
-  app.post<{ Querystring: { lang?: string } }>('/subscriptions', async (req, reply) => {
+  app.post<{ Querystring: { lang?: string } }>('/subscriptions', own, async (req, reply) => {
     const f = formFields(req.body)
     const token = first(f, 'token')
     const id = manageTarget(token)

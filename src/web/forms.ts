@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto'
-import { html, raw, type Raw } from '../../util/html.js'
+import { html, raw, type Raw } from '../util/html.js'
 
 /**
  * A per-form nonce for CSRF-safe POSTs without sessions: `issuedAt.hmac(subject, issuedAt)`.
@@ -42,6 +42,18 @@ const CSS = `body{font-family:-apple-system,"PingFang SC","Microsoft YaHei","Not
 fieldset{border:1px solid #ddd;margin:12px 0;padding:8px 12px}legend{font-weight:600}
 label.opt{display:inline-block;min-width:200px;margin:2px 8px 2px 0}input[type=text],input[type=email],textarea{width:100%;box-sizing:border-box;padding:4px}
 button{padding:6px 16px}.err{background:#fdecea;border:1px solid #c0392b;padding:8px}.ok{background:#eafaf1;border:1px solid #27ae60;padding:8px}.muted{color:#777;font-size:13px}`
+
+/**
+ * The CSP of the subscription and report pages: the app's policy, with inline styles
+ * allowed (e-mail-like pages styled inline; still no script at all).
+ */
+export const PAGE_CSP = "default-src 'none'; script-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+/** A route-level onSend hook (route hooks run after the app's) that applies PAGE_CSP. */
+export async function pageCsp(_req: unknown, reply: { header(k: string, v: string): unknown }, payload: unknown) {
+  reply.header('content-security-policy', PAGE_CSP)
+  return payload
+}
 
 /** A small page frame for the subscription pages (the main UI's frame belongs to app.ts). */
 export function formPage(lang: 'zh' | 'en', title: string, body: Raw): string {
