@@ -92,7 +92,7 @@ export class ProductClassifier {
       const runs = hanRuns(text)
       if (runs.length) {
         if (field !== 'objectives') features.push(...hanBigrams(text))
-        this.addTermVotes(votes, matchHan(this.k.lexicon, runs), field, fw, quotedHan(text, field))
+        this.addTermVotes(votes, purposeDiscount(matchHan(this.k.lexicon, runs), runs), field, fw, quotedHan(text, field))
         this.addTermVotes(votes, matchMixed(this.k.lexicon, text.toLowerCase()), field, fw)
       }
     }
@@ -325,6 +325,30 @@ export function icsCodesInText(text: string): string[] {
     for (const part of m[1].split(/[,;，；、]/)) if (part.trim()) out.add(part.trim())
   }
   return [...out]
+}
+
+// "X用Y" / "X使用的Y" is "Y for use with X": what comes before 用 names the use, not the
+// product. 用 starts other words too (用品 articles, 用户 user, 用途 purpose, 用量
+// quantity, 用于 used for, 用能 energy-using), which are not this pattern.
+const NOT_PURPOSE_AFTER = new Set('品户途量于能'.split(''))
+
+/**
+ * Matches before a 用 that introduces the product count 0.4, when some term is found
+ * after it in the same run ("电动汽车充电用连接装置": the connectors, not the car).
+ */
+export function purposeDiscount(matches: TermMatch[], runs: string[]): TermMatch[] {
+  if (matches.length < 2) return matches
+  let base = 0
+  const cuts: { at: number; runStart: number; runEnd: number }[] = []
+  for (const run of runs) {
+    for (let i = 1; i < run.length - 1; i++) if (run[i] === '用' && !NOT_PURPOSE_AFTER.has(run[i + 1])) cuts.push({ at: base + i, runStart: base, runEnd: base + run.length })
+    base += run.length + 1
+  }
+  if (!cuts.length) return matches
+  return matches.map((m) => {
+    const cut = cuts.find((c) => m.start >= c.runStart && m.end <= c.at && matches.some((o) => o.start > c.at && o.start < c.runEnd))
+    return cut ? { ...m, weight: m.weight * 0.4 } : m
+  })
 }
 
 /**

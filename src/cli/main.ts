@@ -15,6 +15,7 @@ import { seed } from '../services/seed.service.js'
 import { collectStats } from '../services/stats.service.js'
 import { serve } from '../web/server.js'
 import { registerClassifyCommand } from './commands/classify.command.js'
+import { registerReviewCommands } from './commands/review.command.js'
 import { createProgress } from './progress.js'
 
 // Commands print their own report on stdout; the log (stderr) stays quiet unless asked,
@@ -303,6 +304,7 @@ program
   })
 
 registerClassifyCommand(program)
+registerReviewCommands(program)
 
 try {
   await program.parseAsync(process.argv)

@@ -181,6 +181,8 @@ export interface WarningTable {
   note: string | null
   created_at: string
   updated_at: string
+  /** A level an analyst set by hand; rescoring keeps it (migration 020). */
+  level_override?: string | null
 }
 
 export interface WarningEventTable {
@@ -265,6 +267,10 @@ export interface Database {
   email_delivery: EmailDeliveryTable
   delivery_warning: DeliveryWarningTable
   ops_alert: OpsAlertTable
+  app_user: AppUserTable
+  user_session: UserSessionTable
+  category_correction: CategoryCorrectionTable
+  training_example: TrainingExampleTable
 }
 
 export type NoticeRow = Selectable<NoticeTable>
@@ -275,3 +281,45 @@ export type WarningUpdate = Updateable<WarningTable>
 export type SubscriberRow = Selectable<SubscriberTable>
 export type SourceRunRow = Selectable<SourceRunTable>
 export type RawResponseRow = Selectable<RawResponseTable>
+
+// Review queue (migration 020).
+export interface AppUserTable {
+  id: Generated<number>
+  email: string
+  name: string | null
+  role: string // admin | analyst | official | enterprise
+  password_hash: string
+  must_change_password: number
+  lang: string | null
+  created_at: string
+  disabled_at: string | null
+}
+
+export interface UserSessionTable {
+  id_hash: string
+  user_id: number
+  created_at: string
+  expires_at: string
+}
+
+export interface CategoryCorrectionTable {
+  id: Generated<number>
+  measure_id: number
+  warning_id: number | null
+  categories: string // JSON array of category ids
+  previous: string // JSON array of category ids
+  actor: string
+  at: string
+}
+
+export interface TrainingExampleTable {
+  id: Generated<number>
+  notice_id: number
+  correction_id: number
+  hs_codes: string // JSON array
+  categories: string // JSON array
+  created_at: string
+  learnt_at: string | null
+}
+
+export type AppUserRow = Selectable<AppUserTable>

@@ -47,6 +47,14 @@ describe('classify: words', () => {
     expect(r.hs[0].code).toBe('0306')
   })
 
+  it('reads Chinese "X用Y" as Y for use with X', () => {
+    const r = c.classify({ id: 'n8', title: '乘用车轮胎用气门嘴以外的汽车用安全玻璃' })
+    expect(r.hs[0].code).toBe('7007')
+    expect(c.classify({ id: 'n9', title: '家用电器用电源线' }).hs[0].code).toBe('8544')
+    // 用品 ("articles") is a noun, not "for use with": the toys keep their full weight.
+    expect(c.classify({ id: 'n10', title: '儿童用品 玩具' }).hs[0].code).toBe('9503')
+  })
+
   it('gives no category when nothing matches, and says und for empty text', () => {
     const r = c.classify({ id: 'n7', title: '' })
     expect(r.hs).toEqual([])
