@@ -4,7 +4,7 @@ import type { AppContext } from '../src/app-context.js'
 import { MailError } from '../src/mail/mailer.js'
 import type { Metrics } from '../src/ops/metrics.js'
 import { classifyNotices } from '../src/services/classify.service.js'
-import { deliverDigest, dueSubscribers, periodKey } from '../src/services/digest.service.js'
+import { deliverDigest, deliverImmediate, deliverReminder, dueImmediate, dueReminders, dueSubscribers, periodKey, sendConfirmation } from '../src/services/digest.service.js'
 import { ingestRaw } from '../src/services/ingest.service.js'
 import { raiseWarnings, scoreMeasure } from '../src/services/risk.service.js'
 import { scrapeSource, UnknownSourceError } from '../src/services/scrape.service.js'
@@ -17,8 +17,13 @@ const Schemas = {
   classify: z.object({ noticeId: Id, trigger: z.string() }),
   score: z.object({ measureId: Id, trigger: z.string() }),
   warn: z.object({ measureId: Id, trigger: z.string() }),
-  digest: z.object({ period: z.enum(['daily', 'weekly']) }),
-  deliver: z.object({ subscriberId: Id, period: z.enum(['daily', 'weekly']), key: z.string().min(1) }),
+  digest: z.object({ period: z.enum(['daily', 'weekly', 'immediate', 'reminders']) }),
+  deliver: z.union([
+    z.object({ subscriberId: Id, period: z.enum(['daily', 'weekly']), key: z.string().min(1) }),
+    z.object({ subscriberId: Id, kind: z.literal('immediate'), warningId: Id }),
+    z.object({ subscriberId: Id, kind: z.literal('reminder'), measureId: Id, deadline: z.string().regex(/^\d{4}-\d{2}-\d{2}$/) }),
+    z.object({ subscriberId: Id, kind: z.literal('confirm') }),
+  ]),
 } satisfies Record<Stage, z.ZodType>
 
 function payload<S extends Stage>(stage: S, job: Job): z.infer<(typeof Schemas)[S]> {
@@ -93,39 +98,53 @@ export function processors(ctx: AppContext, queues: Queues, metrics?: Metrics): 
       return r
     },
     async warn(job) {
-      const { measureId } = payload('warn', job)
+      const { measureId, trigger } = payload('warn', job)
       const c = jobContext(ctx, 'warn', job, { measureId })
       const r = await raiseWarnings(c, measureId)
       if (r.raised || r.updated || r.closed) c.log.info({ raised: r.raised, updated: r.updated, closed: r.closed }, 'warnings changed')
       c.fault('warn:done')
+      // A new or rescored high warning may be due to immediate subscribers now.
+      if (r.raised || r.updated) await queues.digest.add('digest', { period: 'immediate' }, { jobId: jobId('digest', 'immediate', trigger, measureId) })
       return r
     },
     async digest(job) {
       const { period } = payload('digest', job)
       const c = jobContext(ctx, 'digest', job, { period })
-      const key = periodKey(period, c.clock(), c.config.schedule.timezone)
-      const due = await dueSubscribers(c, period, key)
-      c.log.info({ key, due: due.length }, 'digests due')
+      const jobs: { name: string; data: Record<string, unknown>; opts: { jobId: string } }[] = []
+      if (period === 'immediate') {
+        for (const d of await dueImmediate(c)) jobs.push({ name: 'deliver', data: { ...d, kind: 'immediate' }, opts: { jobId: jobId('deliver', 'immediate', `w${d.warningId}`, d.subscriberId) } })
+      } else if (period === 'reminders') {
+        for (const d of await dueReminders(c)) jobs.push({ name: 'deliver', data: { ...d, kind: 'reminder' }, opts: { jobId: jobId('deliver', 'reminder', `m${d.measureId}`, d.deadline, d.subscriberId) } })
+      } else {
+        const key = periodKey(period, c.clock(), c.config.schedule.timezone)
+        for (const subscriberId of await dueSubscribers(c, period, key)) jobs.push({ name: 'deliver', data: { subscriberId, period, key }, opts: { jobId: jobId('deliver', period, key, subscriberId) } })
+        // Comment-deadline reminders ride on the daily run.
+        if (period === 'daily') await queues.digest.add('digest', { period: 'reminders' }, { jobId: jobId('digest', 'reminders', key) })
+      }
+      c.log.info({ due: jobs.length }, 'deliveries due')
       c.fault('digest:done')
-      await queues.deliver.addBulk(
-        due.map((subscriberId) => ({ name: 'deliver', data: { subscriberId, period, key }, opts: { jobId: jobId('deliver', period, key, subscriberId) } })),
-      )
-      return { due: due.length }
+      for (let i = 0; i < jobs.length; i += 1000) await queues.deliver.addBulk(jobs.slice(i, i + 1000))
+      return { due: jobs.length }
     },
     async deliver(job) {
-      const { subscriberId, period, key } = payload('deliver', job)
-      const c = jobContext(ctx, 'deliver', job, { subscriberId, period, key })
+      const p = payload('deliver', job)
+      const c = jobContext(ctx, 'deliver', job, { subscriberId: p.subscriberId })
       try {
-        const outcome = await deliverDigest(c, subscriberId, period, key)
+        let outcome
+        if ('period' in p) outcome = await deliverDigest(c, p.subscriberId, p.period, p.key)
+        else if (p.kind === 'immediate') outcome = await deliverImmediate(c, p.subscriberId, p.warningId)
+        else if (p.kind === 'reminder') outcome = await deliverReminder(c, p.subscriberId, p.measureId, p.deadline)
+        else outcome = await sendConfirmation(c, p.subscriberId)
         if (outcome === 'sent') metrics?.emails.inc({ status: 'sent' })
         if (outcome === 'uncertain') c.log.warn('delivery uncertain after an interrupted attempt; not re-sent')
         return outcome
       } catch (err) {
         metrics?.emails.inc({ status: 'failed' })
-        // A 5xx SMTP answer will not change on retry: fail the job now.
+        // A permanent SMTP refusal (5xx) is recorded on the delivery row; retrying cannot help.
         if (err instanceof MailError && !err.retryable) throw new UnrecoverableError(err.message)
         throw err
       }
     },
   }
 }
+

@@ -25,6 +25,10 @@ const EnvSchema = z.object({
   TBT_DIGEST_DAILY_CRON: z.string().default('0 8 * * *'),
   TBT_DIGEST_WEEKLY_CRON: z.string().default('0 8 * * 1'),
   TBT_TIMEZONE: z.string().default('Asia/Shanghai'),
+  TBT_IMMEDIATE_CRON: z.string().default('*/10 * * * *'),
+  TBT_REMINDER_DAYS: z.coerce.number().int().min(0).max(90).default(7),
+  TBT_MAIL_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
+  TBT_MAIL_RETRY_MS: z.coerce.number().int().min(0).default(2_000),
   TBT_DB_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a PostgreSQL schema name (lower case, digits, _)').optional(),
   TBT_STALLED_INTERVAL_MS: z.coerce.number().int().positive().default(30_000),
   TBT_LOCK_DURATION_MS: z.coerce.number().int().positive().default(30_000),
@@ -55,7 +59,9 @@ export interface Config {
   lang: 'zh' | 'en'
   userAgent: string
   http: { timeoutMs: number; minDelayMs: number }
-  schedule: { scrapeCron: string; digestDailyCron: string; digestWeeklyCron: string; timezone: string }
+  schedule: { scrapeCron: string; digestDailyCron: string; digestWeeklyCron: string; immediateCron: string; timezone: string }
+  /** Digests and alerts: days before a comment deadline to remind; inline send retries. */
+  digest: { reminderDays: number; mailAttempts: number; mailRetryMs: number }
   /** TBT_SOURCE_<ID>_BASE_URL overrides, by source id. */
   sourceBaseUrls: Record<string, string>
   /** PostgreSQL schema (search_path) to work in; one per test or per tenant. */
@@ -120,8 +126,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       scrapeCron: e.TBT_SCRAPE_CRON,
       digestDailyCron: e.TBT_DIGEST_DAILY_CRON,
       digestWeeklyCron: e.TBT_DIGEST_WEEKLY_CRON,
+      immediateCron: e.TBT_IMMEDIATE_CRON,
       timezone: e.TBT_TIMEZONE,
     },
+    digest: { reminderDays: e.TBT_REMINDER_DAYS, mailAttempts: e.TBT_MAIL_ATTEMPTS, mailRetryMs: e.TBT_MAIL_RETRY_MS },
     sourceBaseUrls,
     databaseSchema: e.TBT_DB_SCHEMA,
     queue: { stalledIntervalMs: e.TBT_STALLED_INTERVAL_MS, lockDurationMs: e.TBT_LOCK_DURATION_MS },

@@ -4,9 +4,8 @@ import { Command, InvalidArgumentError, Option } from 'commander'
 import { createContext, type AppContext } from '../app-context.js'
 import { loadConfig, sourceBaseUrlVar, type Config } from '../config.js'
 import { migrateToLatest } from '../db/database.js'
-import { runPass, sendDueDigests, type PassReport } from '../pipeline/run-pass.js'
+import { runPass, type PassReport } from '../pipeline/run-pass.js'
 import { DEFAULT_REPLAY_DIR, startReplayServer } from '../replay/replay-server.js'
-import { periodKey, previewDigests, type Period } from '../services/digest.service.js'
 import { csvField, exportNotices, exportWarnings } from '../services/export.service.js'
 import { ingestRaw } from '../services/ingest.service.js'
 import { reclassifyAll } from '../services/reclassify.service.js'
@@ -15,6 +14,8 @@ import { seed } from '../services/seed.service.js'
 import { collectStats } from '../services/stats.service.js'
 import { serve } from '../web/server.js'
 import { registerClassifyCommand } from './commands/classify.command.js'
+import { registerDigestCommand } from './commands/digest.command.js'
+import { registerSubscriberCommand } from './commands/subscriber.command.js'
 import { registerReviewCommands } from './commands/review.command.js'
 import { createProgress } from './progress.js'
 
@@ -241,26 +242,6 @@ program
   })
 
 program
-  .command('digest')
-  .description("send the current period's digests to everyone due (or preview them)")
-  .addOption(new Option('--period <period>', 'digest period').choices(['daily', 'weekly']).makeOptionMandatory())
-  .option('--dry-run', 'write the digests as .eml files under $TBT_DATA_DIR/dry-run/ and send nothing')
-  .action(async (opts: { period: Period; dryRun?: boolean }) => {
-    await withContext(async (ctx) => {
-      if (opts.dryRun) {
-        const key = periodKey(opts.period, ctx.clock(), ctx.config.schedule.timezone)
-        const dir = path.join(ctx.config.dataDir, 'dry-run', `${opts.period}-${key}`)
-        const files = await previewDigests(ctx, opts.period, key, dir)
-        console.log(`${files.length} digest(s) written to ${dir}`)
-        for (const f of files) console.log(`  ${f}`)
-        return
-      }
-      const sent = await sendDueDigests(ctx, [opts.period])
-      console.log(`${opts.period} digests sent: ${sent}`)
-    })
-  })
-
-program
   .command('stats')
   .description('counts of what the database holds')
   .option('--json', 'one JSON object')
@@ -317,6 +298,8 @@ program
   })
 
 registerClassifyCommand(program)
+registerDigestCommand(program)
+registerSubscriberCommand(program)
 registerReviewCommands(program)
 
 try {

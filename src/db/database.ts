@@ -7,6 +7,7 @@ import type { Database } from './schema.js'
 import * as m001 from './migrations/2026-11-28-001-initial.js'
 import * as m015 from './migrations/2026-11-28-015-browser.js'
 import * as m020 from './migrations/2026-11-28-020-review.js'
+import * as m030 from './migrations/2026-11-28-030-digests.js'
 
 export type Dialect = 'sqlite' | 'postgres'
 export type Db = Kysely<Database>
@@ -24,6 +25,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-28-001-initial': m001,
   '2026-11-28-015-browser': m015,
   '2026-11-28-020-review': m020,
+  '2026-11-28-030-digests': m030,
 }
 
 class StaticMigrationProvider implements MigrationProvider {

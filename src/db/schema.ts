@@ -207,6 +207,8 @@ export interface SubscriberTable {
   confirmed_at: string | null
   unsubscribed_at: string | null
   created_at: string
+  /** Last preference change (migration 030). */
+  updated_at: string | null
 }
 
 export interface SubscriptionTable {
@@ -219,9 +221,9 @@ export interface SubscriptionTable {
 export interface EmailDeliveryTable {
   id: Generated<number>
   subscriber_id: number
-  kind: string // digest-daily | digest-weekly | ...
+  kind: string // digest-daily | digest-weekly | immediate | reminder | confirm
   period_key: string
-  status: string // pending | sent | failed
+  status: string // pending | sending | sent | failed | failed-permanent | uncertain
   subject: string | null
   message_id: string | null
   attempts: number

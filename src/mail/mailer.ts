@@ -9,6 +9,8 @@ export interface OutgoingMail {
   text: string
   messageId: string
   headers?: Record<string, string>
+  /** Inline images (charts) referenced from the HTML as `cid:<cid>`. */
+  attachments?: { filename: string; content: Buffer; contentType: string; cid: string }[]
   /** Names the .eml file when there is no SMTP server. */
   fileName: string
 }
@@ -81,5 +83,5 @@ export function createMailer(opts: { smtpUrl?: string; from: string; outboxDir: 
 }
 
 function pick(m: OutgoingMail) {
-  return { to: m.to, subject: m.subject, html: m.html, text: m.text, messageId: m.messageId, headers: m.headers }
+  return { to: m.to, subject: m.subject, html: m.html, text: m.text, messageId: m.messageId, headers: m.headers, attachments: m.attachments?.map((a) => ({ ...a, contentDisposition: 'inline' as const })) }
 }

@@ -1,6 +1,6 @@
 import type { AppContext } from '../app-context.js'
 import { classifyNotices } from '../services/classify.service.js'
-import { deliverDigest, dueSubscribers, periodKey, type Period } from '../services/digest.service.js'
+import { deliverDigest, dueSubscribers, periodKey, runDeliveries, sendImmediateAlerts, sendReminders, type Period, type SendReport } from '../services/digest.service.js'
 import { ingestRaw } from '../services/ingest.service.js'
 import { raiseWarnings, scoreMeasure } from '../services/risk.service.js'
 import { scrapeSource, type ScrapeResult } from '../services/scrape.service.js'
@@ -105,20 +105,33 @@ export async function runPass(ctx: AppContext, opts: PassOptions = {}): Promise<
     stages.warningsUpdated += w.updated
     stages.warningsClosed += w.closed
   }
-  stages.emailsSent = await sendDueDigests(ctx, ['daily', 'weekly'], progress)
+  // High warnings go out as immediate alerts first; digests then carry the rest.
+  stages.emailsSent += (await sendImmediateAlerts(ctx)).sent
+  stages.emailsSent += await sendDueDigests(ctx, ['daily', 'weekly'], progress)
+  stages.emailsSent += (await sendReminders(ctx)).sent
   return { sources: reports, stages }
 }
 
 /** Sends this period's digests to everyone who is due; the scheduler calls the same code. */
-export async function sendDueDigests(ctx: AppContext, periods: Period[], progress: (stage: string, done: number, total: number) => void = () => {}) {
-  let sent = 0
+export async function sendDueDigests(ctx: AppContext, periods: Period[], progress: (stage: string, done: number, total: number) => void = () => {}): Promise<number> {
+  return (await sendDigests(ctx, periods, progress)).sent
+}
+
+/** The same, reporting failed addresses too (recorded on their delivery rows; the others still go out). */
+export async function sendDigests(ctx: AppContext, periods: Period[], progress: (stage: string, done: number, total: number) => void = () => {}): Promise<SendReport> {
+  const total: SendReport = { sent: 0, failed: 0 }
   for (const period of periods) {
     const key = periodKey(period, ctx.clock(), ctx.config.schedule.timezone)
     const due = await dueSubscribers(ctx, period, key)
-    for (const [i, id] of due.entries()) {
-      progress(`digest ${period}`, i, due.length)
-      if ((await deliverDigest(ctx, id, period, key)) === 'sent') sent++
-    }
+    const r = await runDeliveries(
+      ctx,
+      due.map((id, i) => () => {
+        progress(`digest ${period}`, i, due.length)
+        return deliverDigest(ctx, id, period, key)
+      }),
+    )
+    total.sent += r.sent
+    total.failed += r.failed
   }
-  return sent
+  return total
 }

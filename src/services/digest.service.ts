@@ -1,16 +1,35 @@
+import fs from 'node:fs/promises'
+import path from 'node:path'
 import type { AppContext } from '../app-context.js'
-import { daysBetween, isoWeekKey } from '../domain/dates.js'
+import { addDays, daysBetween, isoWeekKey } from '../domain/dates.js'
 import { marketOfMember } from '../domain/markets.js'
-import { renderDigest, type DigestWarning } from '../digest/render.js'
+import { matchWarnings, type CatalogWarning, type Match, type Preferences } from '../digest/match.js'
+import { renderConfirmation, renderDigest, renderImmediate, renderReminder, type Lang, type MailLinks } from '../digest/render.js'
+import { renderWeeklyReport } from '../digest/weekly-report.js'
 import { LEVEL_RANK, type Level, type TraceItem } from '../risk/score.js'
 import { signToken } from '../util/tokens.js'
-import { createMailer, MailError, type OutgoingMail } from '../mail/mailer.js'
+import { createMailer, MailError, type Mailer, type OutgoingMail } from '../mail/mailer.js'
+import type { SubscriberRow } from '../db/schema.js'
+import { chartAttachments, loadWeeklyReport } from './report.service.js'
 
 export type Period = 'daily' | 'weekly'
+export type DeliveryKind = 'digest-daily' | 'digest-weekly' | 'immediate' | 'reminder' | 'confirm'
 
 /** The local calendar day (YYYY-MM-DD) in the configured time zone. */
 export function localDay(d: Date, timeZone: string): string {
   return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(d)
+}
+
+/** The instant (ISO) at which a local day starts in `timeZone`. */
+export function zonedMidnightIso(day: string, timeZone: string): string {
+  const guess = Date.parse(`${day}T00:00:00Z`)
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' })
+      .formatToParts(new Date(guess))
+      .map((p) => [p.type, p.value]),
+  )
+  const wall = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute), Number(parts.second))
+  return new Date(guess - (wall - guess)).toISOString()
 }
 
 /** The key of the period holding `now`: `2026-11-28` for daily, `2026-W48` for weekly. */
@@ -19,170 +38,47 @@ export function periodKey(period: Period, now: Date, timeZone: string): string {
   return period === 'daily' ? day : isoWeekKey(new Date(`${day}T00:00:00Z`))
 }
 
-export const deliveryKind = (period: Period) => `digest-${period}`
+export const deliveryKind = (period: Period): DeliveryKind => `digest-${period}`
 
-/** Confirmed, subscribed recipients of this frequency who have not had this period's digest. */
-export async function dueSubscribers(ctx: AppContext, period: Period, key: string): Promise<number[]> {
-  const rows = await ctx.db
-    .selectFrom('subscriber')
-    .select('id')
-    .where('frequency', '=', period)
-    .where('confirmed_at', 'is not', null)
-    .where('unsubscribed_at', 'is', null)
-    .where(({ not, exists, selectFrom }) =>
-      not(
-        exists(
-          selectFrom('email_delivery')
-            .select('email_delivery.id')
-            .whereRef('email_delivery.subscriber_id', '=', 'subscriber.id')
-            .where('email_delivery.kind', '=', deliveryKind(period))
-            .where('email_delivery.period_key', '=', key)
-            .where('email_delivery.status', 'in', ['sent', 'sending']),
-        ),
-      ),
-    )
-    .orderBy('id')
-    .execute()
-  return rows.map((r) => r.id)
-}
+// ---------------------------------------------------------------------------------------
+// Links every e-mail carries (signed tokens: they work without a login).
 
-export type DeliveryOutcome = 'sent' | 'empty' | 'already-sent' | 'uncertain' | 'skipped'
-
-/**
- * Builds and sends one subscriber's digest for one period, exactly once: a delivery
- * row keyed by (subscriber, kind, period) is written before sending and marked after.
- * A row left in `sending` by a crash is not sent again (at most once); it is marked
- * `uncertain` for an admin to check.
- */
-export async function deliverDigest(ctx: AppContext, subscriberId: number, period: Period, key: string): Promise<DeliveryOutcome> {
-  const { db } = ctx
-  const sub = await db.selectFrom('subscriber').selectAll().where('id', '=', subscriberId).executeTakeFirst()
-  if (!sub || !sub.confirmed_at || sub.unsubscribed_at) return 'skipped'
-  const kind = deliveryKind(period)
-  const now = ctx.clock().toISOString()
-  await db
-    .insertInto('email_delivery')
-    .values({ subscriber_id: sub.id, kind, period_key: key, status: 'pending', attempts: 0, created_at: now })
-    .onConflict((oc) => oc.columns(['subscriber_id', 'kind', 'period_key']).doNothing())
-    .execute()
-  ctx.fault('deliver:pending')
-  const delivery = await db
-    .selectFrom('email_delivery')
-    .selectAll()
-    .where('subscriber_id', '=', sub.id)
-    .where('kind', '=', kind)
-    .where('period_key', '=', key)
-    .executeTakeFirstOrThrow()
-  if (delivery.status === 'sent') return 'already-sent'
-  if (delivery.status === 'sending' || delivery.status === 'uncertain') {
-    await db.updateTable('email_delivery').set({ status: 'uncertain', error: 'a previous attempt stopped while sending; not re-sent' }).where('id', '=', delivery.id).execute()
-    return 'uncertain'
-  }
-
-  // Claim the delivery and the warnings it carries in one step; a concurrent worker
-  // that loses the claim does nothing.
-  const warnings = await selectWarnings(ctx, sub.id, sub.role as 'enterprise' | 'official', sub.min_level as Level)
-  if (!warnings.length) {
-    await db.deleteFrom('email_delivery').where('id', '=', delivery.id).where('status', '=', 'pending').execute()
-    return 'empty'
-  }
-  const claimed = await db.transaction().execute(async (tx) => {
-    const r = await tx
-      .updateTable('email_delivery')
-      .set({ status: 'sending', attempts: delivery.attempts + 1 })
-      .where('id', '=', delivery.id)
-      .where('status', 'in', ['pending', 'failed'])
-      .executeTakeFirst()
-    if (Number(r.numUpdatedRows) !== 1) return false
-    await tx.deleteFrom('delivery_warning').where('delivery_id', '=', delivery.id).execute()
-    await tx
-      .insertInto('delivery_warning')
-      .values(warnings.map((w) => ({ delivery_id: delivery.id, subscriber_id: sub.id, warning_id: w.id })))
-      .execute()
-    return true
-  })
-  if (!claimed) return 'skipped'
-  ctx.fault('deliver:claimed')
-
-  const composed = composeMail(ctx, sub, period, key, warnings)
-  try {
-    await ctx.mailer().send({ ...composed, headers: { ...composed.headers, 'X-TBT-Delivery': String(delivery.id) } })
-  } catch (err) {
-    const retryable = err instanceof MailError ? err.retryable : true
-    await db
-      .updateTable('email_delivery')
-      .set({ status: retryable ? 'failed' : 'failed-permanent', error: (err as Error).message })
-      .where('id', '=', delivery.id)
-      .execute()
-    throw err
-  }
-  ctx.fault('deliver:sent')
-  await db
-    .updateTable('email_delivery')
-    .set({ status: 'sent', subject: composed.subject, message_id: composed.messageId, sent_at: ctx.clock().toISOString(), error: null })
-    .where('id', '=', delivery.id)
-    .execute()
-  ctx.log.info({ deliveryId: delivery.id, subscriberId: sub.id, warnings: warnings.length }, 'digest sent')
-  return 'sent'
-}
-
-type SubscriberRow = { id: number; email: string; name: string | null; role: string; lang: string; min_level: string }
-
-function composeMail(ctx: AppContext, sub: SubscriberRow, period: Period, key: string, warnings: DigestWarning[]): OutgoingMail {
-  const kind = deliveryKind(period)
-  const unsubscribeUrl = `${ctx.config.publicBaseUrl}/unsubscribe?token=${signToken(ctx.config.secret, 'unsubscribe', String(sub.id))}`
-  const mail = renderDigest({
-    lang: sub.lang === 'en' ? 'en' : 'zh',
-    role: sub.role as 'enterprise' | 'official',
-    period,
-    periodKey: key,
-    recipientName: sub.name,
-    warnings,
-    unsubscribeUrl,
-    baseUrl: ctx.config.publicBaseUrl,
-  })
+export function mailLinks(ctx: AppContext, subscriberId: number): MailLinks {
+  const base = ctx.config.publicBaseUrl
   return {
-    to: sub.email,
-    subject: mail.subject,
-    html: mail.html,
-    text: mail.text,
-    messageId: `<${kind}.${key}.${sub.id}@tbt-watch>`,
-    fileName: `${kind}-${key}-${sub.id}`,
-    headers: { 'List-Unsubscribe': `<${unsubscribeUrl}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
+    baseUrl: base,
+    unsubscribeUrl: `${base}/unsubscribe?token=${signToken(ctx.config.secret, 'unsubscribe', String(subscriberId))}`,
+    manageUrl: `${base}/subscriptions?token=${signToken(ctx.config.secret, 'manage', String(subscriberId))}`,
   }
 }
 
-/**
- * Writes the digests that are due as .eml files into `dir` without sending or
- * recording anything: what `digest --dry-run` shows.
- */
-export async function previewDigests(ctx: AppContext, period: Period, key: string, dir: string): Promise<string[]> {
-  const mailer = createMailer({ from: ctx.config.smtpFrom, outboxDir: dir })
-  const files: string[] = []
-  try {
-    for (const id of await dueSubscribers(ctx, period, key)) {
-      const sub = await ctx.db.selectFrom('subscriber').selectAll().where('id', '=', id).executeTakeFirstOrThrow()
-      const warnings = await selectWarnings(ctx, sub.id, sub.role as 'enterprise' | 'official', sub.min_level as Level)
-      if (!warnings.length) continue
-      const r = await mailer.send(composeMail(ctx, sub, period, key, warnings))
-      if (r.file) files.push(r.file)
-    }
-  } finally {
-    mailer.close()
-  }
-  return files
+/** The double opt-in link: bound to the address, so a changed address needs a new confirmation. */
+export function confirmUrl(ctx: AppContext, sub: { id: number; email: string }): string {
+  return `${ctx.config.publicBaseUrl}/subscribe/confirm?token=${signToken(ctx.config.secret, 'confirm', `${sub.id}:${sub.email.toLowerCase()}`)}`
 }
 
-/**
- * The warnings a subscriber should read in this digest and has not received yet.
- * Enterprises get confirmed warnings (and those the rules publish without review)
- * that match their categories, HS prefixes, markets, keywords and minimum level;
- * officials get every open warning.
- */
-async function selectWarnings(ctx: AppContext, subscriberId: number, role: 'enterprise' | 'official', minLevel: Level): Promise<DigestWarning[]> {
+// ---------------------------------------------------------------------------------------
+// The catalog: publishable warnings with what matching and rendering need, in a few
+// batched queries (not one per warning).
+
+export interface CatalogFilter {
+  /** `enterprise`: confirmed warnings and the levels the rules publish without review; `official`: every open warning. */
+  audience: 'enterprise' | 'official'
+  minLevel?: Level
+  levels?: Level[]
+  ids?: number[]
+  categoryIds?: string[]
+  measureIds?: number[]
+  createdFrom?: string
+  createdBefore?: string
+  /** Leave out warnings this subscriber has received (or is being sent). */
+  notDeliveredTo?: number
+}
+
+const chunks = <T>(xs: T[], n = 500) => Array.from({ length: Math.ceil(xs.length / n) }, (_, i) => xs.slice(i * n, i * n + n))
+
+export async function loadCatalog(ctx: AppContext, f: CatalogFilter): Promise<CatalogWarning[]> {
   const { db } = ctx
-  const subs = await db.selectFrom('subscription').select(['kind', 'value']).where('subscriber_id', '=', subscriberId).execute()
-  const want = (kind: string) => subs.filter((s) => s.kind === kind).map((s) => s.value)
   let q = db
     .selectFrom('warning')
     .innerJoin('measure', 'measure.id', 'warning.measure_id')
@@ -193,29 +89,19 @@ async function selectWarnings(ctx: AppContext, subscriberId: number, role: 'ente
       'warning.score',
       'warning.status',
       'warning.category_id',
+      'warning.created_at',
       'category.name_zh',
       'category.name_en',
       'measure.id as measure_id',
       'measure.key',
       'measure.title',
       'measure.member',
+      'measure.status as measure_status',
       'measure.comment_deadline',
+      'measure.entry_into_force_date',
     ])
-    .where(({ not, exists, selectFrom }) =>
-      not(
-        exists(
-          selectFrom('delivery_warning')
-            .innerJoin('email_delivery', 'email_delivery.id', 'delivery_warning.delivery_id')
-            .select('delivery_warning.warning_id')
-            .whereRef('delivery_warning.warning_id', '=', 'warning.id')
-            .where('delivery_warning.subscriber_id', '=', subscriberId)
-            .where('email_delivery.status', 'in', ['sent', 'sending', 'uncertain']),
-        ),
-      ),
-    )
-  if (role === 'official') {
-    q = q.where('warning.status', 'in', ['new', 'in_review', 'confirmed', 'escalated'])
-  } else {
+  if (f.audience === 'official') q = q.where('warning.status', 'in', ['new', 'in_review', 'confirmed', 'escalated'])
+  else {
     const auto = ctx.rules.warning.publishWithoutReview
     q = q.where((eb) =>
       eb.or([
@@ -223,37 +109,69 @@ async function selectWarnings(ctx: AppContext, subscriberId: number, role: 'ente
         ...(auto.length ? [eb.and([eb('warning.status', 'in', ['new', 'in_review', 'escalated']), eb('warning.level', 'in', auto)])] : []),
       ]),
     )
-    const cats = want('category')
-    if (cats.length) q = q.where('warning.category_id', 'in', cats)
+  }
+  if (f.minLevel) q = q.where('warning.level', 'in', (['low', 'medium', 'high'] as Level[]).filter((l) => LEVEL_RANK[l] >= LEVEL_RANK[f.minLevel!]))
+  if (f.levels) q = q.where('warning.level', 'in', f.levels)
+  if (f.ids) q = q.where('warning.id', 'in', f.ids.length ? f.ids : [-1])
+  if (f.categoryIds) q = q.where('warning.category_id', 'in', f.categoryIds.length ? f.categoryIds : ['-'])
+  if (f.measureIds) q = q.where('warning.measure_id', 'in', f.measureIds.length ? f.measureIds : [-1])
+  if (f.createdFrom) q = q.where('warning.created_at', '>=', f.createdFrom)
+  if (f.createdBefore) q = q.where('warning.created_at', '<', f.createdBefore)
+  if (f.notDeliveredTo !== undefined) {
+    const sid = f.notDeliveredTo
+    q = q.where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('delivery_warning')
+            .innerJoin('email_delivery', 'email_delivery.id', 'delivery_warning.delivery_id')
+            .select('delivery_warning.warning_id')
+            .whereRef('delivery_warning.warning_id', '=', 'warning.id')
+            .where('delivery_warning.subscriber_id', '=', sid)
+            .where('email_delivery.status', 'not in', ['failed', 'failed-permanent']),
+        ),
+      ),
+    )
   }
   const rows = await q.orderBy('warning.id').execute()
-  const today = localDay(ctx.clock(), ctx.config.schedule.timezone)
-  const markets = want('market')
-  const hsPrefixes = want('hs')
-  const keywords = want('keyword').map((k) => k.toLowerCase())
-  const out: DigestWarning[] = []
-  for (const r of rows) {
-    if (LEVEL_RANK[r.level as Level] < LEVEL_RANK[minLevel]) continue
-    const notices = await db.selectFrom('notice').select(['id', 'member_code', 'symbol', 'title', 'description', 'products', 'source_url']).where('measure_id', '=', r.measure_id).orderBy('id').execute()
-    const memberCode = notices.map((n) => n.member_code).find(Boolean) ?? notices[0]?.symbol.split('/')[3] ?? null
-    const market = marketOfMember(ctx.markets, memberCode)
-    if (role === 'enterprise') {
-      if (markets.length && !(market && markets.includes(market.code)) && !(memberCode && markets.includes(memberCode))) continue
-      if (hsPrefixes.length) {
-        const codes = await db.selectFrom('notice_hs').select('code').where('notice_id', 'in', notices.map((n) => n.id)).execute()
-        const cls = await db.selectFrom('classification').select('hs').where('notice_id', 'in', notices.map((n) => n.id)).execute()
-        const all = [...codes.map((c) => c.code), ...cls.flatMap((c) => (JSON.parse(c.hs) as { code: string }[]).map((h) => h.code))]
-        if (!all.some((c) => hsPrefixes.some((p) => c.startsWith(p) || p.startsWith(c)))) continue
-      }
-      if (keywords.length) {
-        const text = notices.map((n) => `${n.title} ${n.description ?? ''} ${n.products ?? ''}`).join(' ').toLowerCase()
-        if (!keywords.some((k) => text.includes(k))) continue
-      }
+  if (!rows.length) return []
+
+  const measureIds = [...new Set(rows.map((r) => r.measure_id))]
+  type N = { id: number; measure_id: number; member_code: string | null; symbol: string; title: string; description: string | null; products: string | null; source_url: string | null; links: string }
+  const notices: N[] = []
+  const hs = new Map<number, Set<string>>()
+  const traces = new Map<string, TraceItem[]>()
+  for (const ids of chunks(measureIds)) {
+    notices.push(
+      ...(await db.selectFrom('notice').select(['id', 'measure_id', 'member_code', 'symbol', 'title', 'description', 'products', 'source_url', 'links']).where('measure_id', 'in', ids).orderBy('id').execute()),
+    )
+    for (const r of await db.selectFrom('risk_score').select(['measure_id', 'category_id', 'trace']).where('measure_id', 'in', ids).execute()) {
+      traces.set(`${r.measure_id}|${r.category_id}`, JSON.parse(r.trace))
     }
-    const risk = await db.selectFrom('risk_score').select('trace').where('measure_id', '=', r.measure_id).where('category_id', '=', r.category_id).executeTakeFirst()
-    const trace: TraceItem[] = risk ? JSON.parse(risk.trace) : []
+  }
+  const noticeMeasure = new Map(notices.map((n) => [n.id, n.measure_id]))
+  const addHs = (noticeId: number, code: string) => {
+    const m = noticeMeasure.get(noticeId)!
+    if (!hs.has(m)) hs.set(m, new Set())
+    hs.get(m)!.add(code)
+  }
+  for (const ids of chunks(notices.map((n) => n.id))) {
+    for (const r of await db.selectFrom('notice_hs').select(['notice_id', 'code']).where('notice_id', 'in', ids).execute()) addHs(r.notice_id, r.code)
+    for (const r of await db.selectFrom('classification').select(['notice_id', 'hs']).where('notice_id', 'in', ids).execute()) {
+      for (const h of JSON.parse(r.hs) as { code: string }[]) addHs(r.notice_id, h.code)
+    }
+  }
+  const byMeasure = new Map<number, N[]>()
+  for (const n of notices) byMeasure.set(n.measure_id, [...(byMeasure.get(n.measure_id) ?? []), n])
+
+  const today = localDay(ctx.clock(), ctx.config.schedule.timezone)
+  return rows.map((r) => {
+    const ns = byMeasure.get(r.measure_id) ?? []
+    const memberCode = ns.map((n) => n.member_code).find(Boolean) ?? ns[0]?.symbol.split('/')[3] ?? null
+    const market = marketOfMember(ctx.markets, memberCode)
+    const trace = traces.get(`${r.measure_id}|${r.category_id}`) ?? []
     const top = [...trace].filter((t) => t.factor !== 'confidence' && t.points > 0).sort((a, b) => b.points - a.points).slice(0, 2)
-    out.push({
+    const urls = [...new Set(ns.flatMap((n) => [n.source_url, ...(JSON.parse(n.links) as string[])]).filter((u): u is string => !!u && /^https?:\/\//i.test(u)))]
+    return {
       id: r.id,
       level: r.level as Level,
       score: r.score,
@@ -261,18 +179,476 @@ async function selectWarnings(ctx: AppContext, subscriberId: number, role: 'ente
       categoryId: r.category_id,
       categoryZh: r.name_zh,
       categoryEn: r.name_en,
+      measureId: r.measure_id,
       measureKey: r.key,
+      measureStatus: r.measure_status,
       title: r.title ?? '',
       member: r.member,
+      memberCode,
+      marketCode: market?.code ?? null,
       marketZh: market?.zh ?? null,
       marketEn: market?.en ?? null,
       commentDeadline: r.comment_deadline,
+      entryIntoForce: r.entry_into_force_date,
       daysLeft: r.comment_deadline ? daysBetween(today, r.comment_deadline) : null,
       reasonZh: top.map((t) => t.zh).join('；'),
       reasonEn: top.map((t) => t.en).join('; '),
       detailUrl: `${ctx.config.publicBaseUrl}/warnings/${r.id}`,
-      sourceUrl: notices.find((n) => n.source_url)?.source_url ?? null,
-    })
+      sourceUrls: urls.slice(0, 3),
+      hsCodes: [...(hs.get(r.measure_id) ?? [])].sort(),
+      text: ns.map((n) => `${n.title} ${n.description ?? ''} ${n.products ?? ''}`).join(' ').toLowerCase(),
+      createdAt: r.created_at,
+    }
+  })
+}
+
+/** Subscription rows as preferences, for many subscribers at once. */
+export async function loadPreferences(ctx: AppContext, subs: Pick<SubscriberRow, 'id' | 'min_level'>[]): Promise<Map<number, Preferences>> {
+  const out = new Map<number, Preferences>(subs.map((s) => [s.id, { minLevel: s.min_level as Level, categories: [], hs: [], markets: [], keywords: [] }]))
+  const key = { category: 'categories', hs: 'hs', market: 'markets', keyword: 'keywords' } as const
+  for (const ids of chunks(subs.map((s) => s.id))) {
+    const rows = await ctx.db.selectFrom('subscription').select(['subscriber_id', 'kind', 'value']).where('subscriber_id', 'in', ids).orderBy('id').execute()
+    for (const r of rows) {
+      const k = key[r.kind as keyof typeof key]
+      if (k) out.get(r.subscriber_id)![k].push(r.value)
+    }
   }
   return out
 }
+
+// ---------------------------------------------------------------------------------------
+// Exactly-once delivery.
+
+export type DeliveryOutcome = 'sent' | 'empty' | 'already-sent' | 'uncertain' | 'skipped' | 'failed-permanent'
+
+interface Prepared {
+  /** The warnings this e-mail carries (claimed in delivery_warning); empty for reminders and confirmations. */
+  warningIds: number[]
+  compose(owned: Set<number>): Promise<OutgoingMail> | OutgoingMail
+}
+
+/**
+ * Sends one e-mail per (subscriber, kind, key), exactly once: a delivery row is written
+ * before sending (`pending`), claimed (`sending`) together with the warnings it carries,
+ * and marked `sent` after. A row a crash left in `sending` is never sent again (at most
+ * once): it becomes `uncertain` for an admin to check. A warning can belong to one
+ * delivery of a subscriber only (unique key), so two kinds of e-mail built at the same
+ * moment never both carry it. Retryable SMTP failures leave `failed` (the next attempt
+ * claims again); permanent ones `failed-permanent` with an operations alert.
+ */
+async function deliverOnce(ctx: AppContext, sub: SubscriberRow, kind: DeliveryKind, key: string, prepare: () => Promise<Prepared | null>): Promise<DeliveryOutcome> {
+  const { db } = ctx
+  await db
+    .insertInto('email_delivery')
+    .values({ subscriber_id: sub.id, kind, period_key: key, status: 'pending', attempts: 0, created_at: ctx.clock().toISOString() })
+    .onConflict((oc) => oc.columns(['subscriber_id', 'kind', 'period_key']).doNothing())
+    .execute()
+  ctx.fault('deliver:pending')
+  const delivery = await db.selectFrom('email_delivery').selectAll().where('subscriber_id', '=', sub.id).where('kind', '=', kind).where('period_key', '=', key).executeTakeFirstOrThrow()
+  if (delivery.status === 'sent') return 'already-sent'
+  if (delivery.status === 'failed-permanent') return 'failed-permanent'
+  if (delivery.status === 'sending' || delivery.status === 'uncertain') {
+    await db.updateTable('email_delivery').set({ status: 'uncertain', error: 'a previous attempt stopped while sending; not re-sent' }).where('id', '=', delivery.id).execute()
+    return 'uncertain'
+  }
+
+  const prepared = await prepare()
+  const drop = () => db.deleteFrom('email_delivery').where('id', '=', delivery.id).where('status', 'in', ['pending', 'failed']).execute()
+  if (!prepared) {
+    await drop()
+    return 'empty'
+  }
+  const claimed = await db.transaction().execute(async (tx) => {
+    const r = await tx
+      .updateTable('email_delivery')
+      .set({ status: 'sending', attempts: delivery.attempts + 1 })
+      .where('id', '=', delivery.id)
+      .where('status', 'in', ['pending', 'failed'])
+      .executeTakeFirst()
+    if (Number(r.numUpdatedRows) !== 1) return null
+    // Warnings held by this subscriber's failed deliveries (this one included) are free again.
+    await tx
+      .deleteFrom('delivery_warning')
+      .where('subscriber_id', '=', sub.id)
+      .where('delivery_id', 'in', tx.selectFrom('email_delivery').select('id').where('subscriber_id', '=', sub.id).where((eb) => eb.or([eb('status', 'in', ['failed', 'failed-permanent']), eb('id', '=', delivery.id)])))
+      .execute()
+    for (const ids of chunks(prepared.warningIds)) {
+      await tx
+        .insertInto('delivery_warning')
+        .values(ids.map((warning_id) => ({ delivery_id: delivery.id, subscriber_id: sub.id, warning_id })))
+        .onConflict((oc) => oc.columns(['subscriber_id', 'warning_id']).doNothing())
+        .execute()
+    }
+    const owned = await tx.selectFrom('delivery_warning').select('warning_id').where('delivery_id', '=', delivery.id).execute()
+    return new Set(owned.map((o) => o.warning_id))
+  })
+  if (!claimed) return 'skipped'
+  ctx.fault('deliver:claimed')
+  if (prepared.warningIds.length && !claimed.size) {
+    // Another delivery took every warning first: nothing is left to say.
+    await db.updateTable('email_delivery').set({ status: 'pending' }).where('id', '=', delivery.id).execute()
+    await drop()
+    return 'empty'
+  }
+
+  const mail = await prepared.compose(claimed)
+  try {
+    await ctx.mailer().send({ ...mail, headers: { ...mail.headers, 'X-TBT-Delivery': String(delivery.id) } })
+  } catch (err) {
+    const retryable = err instanceof MailError ? err.retryable : true
+    const message = (err as Error).message
+    await db.transaction().execute(async (tx) => {
+      await tx.updateTable('email_delivery').set({ status: retryable ? 'failed' : 'failed-permanent', error: message.slice(0, 500) }).where('id', '=', delivery.id).execute()
+      if (!retryable) {
+        await tx.deleteFrom('delivery_warning').where('delivery_id', '=', delivery.id).execute()
+        await tx
+          .insertInto('ops_alert')
+          .values({ source_id: null, kind: 'delivery-failed', message: `e-mail to subscriber #${sub.id} (${kind} ${key}) refused permanently: ${message.slice(0, 200)}`, created_at: ctx.clock().toISOString(), resolved_at: null })
+          .execute()
+      }
+    })
+    ctx.log.warn({ deliveryId: delivery.id, subscriberId: sub.id, kind, retryable, err: message }, 'e-mail not sent')
+    throw err instanceof MailError ? err : new MailError(message, retryable)
+  }
+  ctx.fault('deliver:sent')
+  await db
+    .updateTable('email_delivery')
+    .set({ status: 'sent', subject: mail.subject, message_id: mail.messageId, sent_at: ctx.clock().toISOString(), error: null })
+    .where('id', '=', delivery.id)
+    .execute()
+  ctx.log.info({ deliveryId: delivery.id, subscriberId: sub.id, kind, warnings: claimed.size }, 'e-mail sent')
+  return 'sent'
+}
+
+const langOf = (sub: SubscriberRow): Lang => (sub.lang === 'en' ? 'en' : 'zh')
+const activeSubscriber = async (ctx: AppContext, id: number) => {
+  const sub = await ctx.db.selectFrom('subscriber').selectAll().where('id', '=', id).executeTakeFirst()
+  return sub && sub.confirmed_at && !sub.unsubscribed_at ? sub : null
+}
+
+function envelope(ctx: AppContext, sub: SubscriberRow, kind: DeliveryKind, key: string, rendered: { subject: string; html: string; text: string }, links: MailLinks | null): OutgoingMail {
+  return {
+    to: sub.email,
+    subject: rendered.subject,
+    html: rendered.html,
+    text: rendered.text,
+    messageId: `<${kind}.${key.replace(/[^\w.-]+/g, '_')}.${sub.id}@tbt-watch>`,
+    fileName: `${kind}-${key}-${sub.id}`,
+    headers: links ? { 'List-Unsubscribe': `<${links.unsubscribeUrl}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } : {},
+  }
+}
+
+/** What a subscriber's digest for a period holds, or null when there is nothing new. Used by sending and previews. */
+export async function composeDigest(ctx: AppContext, sub: SubscriberRow, period: Period, key: string, opts: { catalog?: CatalogWarning[]; prefs?: Preferences } = {}): Promise<Prepared | null> {
+  const kind = deliveryKind(period)
+  const links = mailLinks(ctx, sub.id)
+  if (sub.role === 'official') {
+    if (period !== 'weekly') return null
+    const warnings = opts.catalog ?? (await loadCatalog(ctx, { audience: 'official', notDeliveredTo: sub.id }))
+    if (!warnings.length) return null
+    return {
+      warningIds: warnings.map((w) => w.id),
+      async compose(owned) {
+        const report = await loadWeeklyReport(ctx, key, { warnings: warnings.filter((w) => owned.has(w.id)) })
+        const rendered = renderWeeklyReport(langOf(sub), report, { kind: 'email', webUrl: `${ctx.config.publicBaseUrl}/reports/weekly/${key}`, links, recipientName: sub.name })
+        return { ...envelope(ctx, sub, kind, key, rendered, links), attachments: chartAttachments(report) }
+      },
+    }
+  }
+  const prefs = opts.prefs ?? (await loadPreferences(ctx, [sub])).get(sub.id)!
+  // Categories alone narrow the catalog in SQL; HS prefixes need the documents' codes (matched in memory).
+  const categoryIds = prefs.categories.length && !prefs.hs.length ? prefs.categories : undefined
+  const catalog = opts.catalog ?? (await loadCatalog(ctx, { audience: 'enterprise', minLevel: prefs.minLevel, categoryIds, notDeliveredTo: sub.id }))
+  const matches = matchWarnings(catalog, prefs)
+  if (!matches.length) return null
+  return {
+    warningIds: matches.map((m) => m.warning.id),
+    compose(owned) {
+      const rendered = renderDigest({ lang: langOf(sub), period, periodKey: key, recipientName: sub.name, matches: matches.filter((m) => owned.has(m.warning.id)), links })
+      return envelope(ctx, sub, kind, key, rendered, links)
+    },
+  }
+}
+
+/** One subscriber's digest for one period: enterprise digest, or the officials' weekly report. */
+export async function deliverDigest(ctx: AppContext, subscriberId: number, period: Period, key: string): Promise<DeliveryOutcome> {
+  const sub = await activeSubscriber(ctx, subscriberId)
+  if (!sub) return 'skipped'
+  return deliverOnce(ctx, sub, deliveryKind(period), key, () => composeDigest(ctx, sub, period, key))
+}
+
+/** Confirmed, subscribed recipients of this period who have not had this period's digest. */
+export async function dueSubscribers(ctx: AppContext, period: Period, key: string): Promise<number[]> {
+  const rows = await ctx.db
+    .selectFrom('subscriber')
+    .select('id')
+    .where('confirmed_at', 'is not', null)
+    .where('unsubscribed_at', 'is', null)
+    // Immediate subscribers get high warnings at once and the rest in the daily digest;
+    // officials get the weekly report whatever their frequency.
+    .where((eb) =>
+      period === 'daily'
+        ? eb.and([eb('role', '=', 'enterprise'), eb('frequency', 'in', ['daily', 'immediate'])])
+        : eb.or([eb('role', '=', 'official'), eb('frequency', '=', 'weekly')]),
+    )
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('email_delivery')
+            .select('email_delivery.id')
+            .whereRef('email_delivery.subscriber_id', '=', 'subscriber.id')
+            .where('email_delivery.kind', '=', deliveryKind(period))
+            .where('email_delivery.period_key', '=', key)
+            // A row left in `sending` is due: delivering it marks it `uncertain` (never re-sent).
+            .where('email_delivery.status', 'in', ['sent', 'uncertain', 'failed-permanent']),
+        ),
+      ),
+    )
+    .orderBy('id')
+    .execute()
+  return rows.map((r) => r.id)
+}
+
+// ---------------------------------------------------------------------------------------
+// Immediate alerts and comment-deadline reminders.
+
+export interface ImmediateDue {
+  subscriberId: number
+  warningId: number
+}
+
+/**
+ * (subscriber, warning) pairs to alert at once: high warnings, published (confirmed or
+ * published without review) since the subscriber confirmed, matching their
+ * preferences, not yet received in any e-mail.
+ */
+export async function dueImmediate(ctx: AppContext): Promise<ImmediateDue[]> {
+  const subs = await ctx.db
+    .selectFrom('subscriber')
+    .selectAll()
+    .where('frequency', '=', 'immediate')
+    .where('role', '=', 'enterprise')
+    .where('confirmed_at', 'is not', null)
+    .where('unsubscribed_at', 'is', null)
+    .orderBy('id')
+    .execute()
+  if (!subs.length) return []
+  const catalog = await loadCatalog(ctx, { audience: 'enterprise', levels: ['high'] })
+  if (!catalog.length) return []
+  const prefs = await loadPreferences(ctx, subs)
+  const updated = new Map((await ctx.db.selectFrom('warning').select(['id', 'updated_at']).where('id', 'in', catalog.map((w) => w.id)).execute()).map((w) => [w.id, w.updated_at]))
+  const out: ImmediateDue[] = []
+  for (const sub of subs) {
+    const delivered = new Set(
+      (await ctx.db.selectFrom('delivery_warning').innerJoin('email_delivery', 'email_delivery.id', 'delivery_warning.delivery_id').select('delivery_warning.warning_id').where('delivery_warning.subscriber_id', '=', sub.id).where('email_delivery.status', 'not in', ['failed', 'failed-permanent']).execute()).map((r) => r.warning_id),
+    )
+    const fresh = catalog.filter((w) => !delivered.has(w.id) && (updated.get(w.id) ?? '') >= sub.confirmed_at!)
+    for (const m of matchWarnings(fresh, prefs.get(sub.id)!)) out.push({ subscriberId: sub.id, warningId: m.warning.id })
+  }
+  return out
+}
+
+export async function deliverImmediate(ctx: AppContext, subscriberId: number, warningId: number): Promise<DeliveryOutcome> {
+  const sub = await activeSubscriber(ctx, subscriberId)
+  if (!sub) return 'skipped'
+  const key = `w${warningId}`
+  return deliverOnce(ctx, sub, 'immediate', key, async () => {
+    const [w] = await loadCatalog(ctx, { audience: 'enterprise', ids: [warningId], levels: ['high'], notDeliveredTo: sub.id })
+    const prefs = (await loadPreferences(ctx, [sub])).get(sub.id)!
+    const [match] = w ? matchWarnings([w], prefs) : []
+    if (!match) return null
+    const links = mailLinks(ctx, sub.id)
+    return { warningIds: [w.id], compose: () => envelope(ctx, sub, 'immediate', key, renderImmediate({ lang: langOf(sub), recipientName: sub.name, match, links }), links) }
+  })
+}
+
+export interface ReminderDue {
+  subscriberId: number
+  measureId: number
+  deadline: string
+}
+
+export const reminderKey = (measureId: number, deadline: string) => `m${measureId}-${deadline}`
+
+/**
+ * Reminders due today: open measures whose comment deadline is within N days
+ * (TBT_REMINDER_DAYS), of which the enterprise subscriber received a warning on an
+ * earlier day, and not reminded yet for this deadline (a moved deadline reminds again).
+ */
+export async function dueReminders(ctx: AppContext): Promise<ReminderDue[]> {
+  const today = localDay(ctx.clock(), ctx.config.schedule.timezone)
+  const last = addDays(today, ctx.config.digest.reminderDays)
+  const rows = await ctx.db
+    .selectFrom('delivery_warning')
+    .innerJoin('email_delivery', 'email_delivery.id', 'delivery_warning.delivery_id')
+    .innerJoin('warning', 'warning.id', 'delivery_warning.warning_id')
+    .innerJoin('measure', 'measure.id', 'warning.measure_id')
+    .innerJoin('subscriber', 'subscriber.id', 'delivery_warning.subscriber_id')
+    .select(['subscriber.id as subscriber_id', 'measure.id as measure_id', 'measure.comment_deadline', 'email_delivery.sent_at'])
+    .where('email_delivery.status', '=', 'sent')
+    .where('subscriber.role', '=', 'enterprise')
+    .where('subscriber.confirmed_at', 'is not', null)
+    .where('subscriber.unsubscribed_at', 'is', null)
+    .where('measure.status', '=', 'open')
+    .where('measure.comment_deadline', '>=', today)
+    .where('measure.comment_deadline', '<=', last)
+    .where('warning.status', '!=', 'dismissed')
+    .orderBy('subscriber.id')
+    .orderBy('measure.id')
+    .execute()
+  const done = new Set(
+    (await ctx.db.selectFrom('email_delivery').select(['subscriber_id', 'period_key']).where('kind', '=', 'reminder').where('status', 'in', ['sent', 'sending', 'uncertain', 'failed-permanent']).execute()).map(
+      (d) => `${d.subscriber_id}|${d.period_key}`,
+    ),
+  )
+  const out = new Map<string, ReminderDue>()
+  for (const r of rows) {
+    // Told today already (the digest shows the days left): no reminder on the same day.
+    if (!r.sent_at || localDay(new Date(r.sent_at), ctx.config.schedule.timezone) === today) continue
+    const key = reminderKey(r.measure_id, r.comment_deadline!)
+    if (done.has(`${r.subscriber_id}|${key}`)) continue
+    out.set(`${r.subscriber_id}|${key}`, { subscriberId: r.subscriber_id, measureId: r.measure_id, deadline: r.comment_deadline! })
+  }
+  return [...out.values()]
+}
+
+export async function deliverReminder(ctx: AppContext, subscriberId: number, measureId: number, deadline: string): Promise<DeliveryOutcome> {
+  const sub = await activeSubscriber(ctx, subscriberId)
+  if (!sub) return 'skipped'
+  const key = reminderKey(measureId, deadline)
+  return deliverOnce(ctx, sub, 'reminder', key, async () => {
+    const m = await ctx.db.selectFrom('measure').select(['status', 'comment_deadline']).where('id', '=', measureId).executeTakeFirst()
+    if (!m || m.status !== 'open' || m.comment_deadline !== deadline) return null
+    const sentIds = (
+      await ctx.db
+        .selectFrom('delivery_warning')
+        .innerJoin('email_delivery', 'email_delivery.id', 'delivery_warning.delivery_id')
+        .innerJoin('warning', 'warning.id', 'delivery_warning.warning_id')
+        .select('warning.id')
+        .where('delivery_warning.subscriber_id', '=', sub.id)
+        .where('email_delivery.status', '=', 'sent')
+        .where('warning.measure_id', '=', measureId)
+        .execute()
+    ).map((r) => r.id)
+    const audience = sub.role === 'official' ? 'official' : 'enterprise'
+    const warnings = (await loadCatalog(ctx, { audience, ids: sentIds })).sort((a, b) => b.score - a.score)
+    if (!warnings.length) return null
+    const links = mailLinks(ctx, sub.id)
+    return { warningIds: [], compose: () => envelope(ctx, sub, 'reminder', key, renderReminder({ lang: langOf(sub), recipientName: sub.name, warnings, links }), links) }
+  })
+}
+
+/**
+ * The double opt-in e-mail for an unconfirmed subscriber: at most one a day per address
+ * (the delivery key is the day), so a sign-up form cannot be used to flood a mailbox.
+ */
+export async function sendConfirmation(ctx: AppContext, subscriberId: number): Promise<DeliveryOutcome> {
+  const sub = await ctx.db.selectFrom('subscriber').selectAll().where('id', '=', subscriberId).executeTakeFirst()
+  if (!sub || (sub.confirmed_at && !sub.unsubscribed_at)) return 'skipped'
+  const key = localDay(ctx.clock(), ctx.config.schedule.timezone)
+  return deliverOnce(ctx, sub, 'confirm', key, async () => ({
+    warningIds: [],
+    compose: () => envelope(ctx, sub, 'confirm', key, renderConfirmation({ lang: langOf(sub), recipientName: sub.name, confirmUrl: confirmUrl(ctx, sub) }), null),
+  }))
+}
+
+// ---------------------------------------------------------------------------------------
+// Inline drivers (the one-pass run and the CLI); the BullMQ jobs call the same functions.
+
+/** Retries a delivery in-process on retryable SMTP failures, with exponential backoff and jitter. */
+export async function withMailRetries<T>(ctx: AppContext, fn: () => Promise<T>): Promise<T> {
+  const { mailAttempts, mailRetryMs } = ctx.config.digest
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn()
+    } catch (err) {
+      if (!(err instanceof MailError) || !err.retryable || attempt >= mailAttempts) throw err
+      await new Promise((r) => setTimeout(r, mailRetryMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2)))
+    }
+  }
+}
+
+export interface SendReport {
+  sent: number
+  failed: number
+}
+
+/** Runs deliveries one after another; a failing address is recorded and the others still go out. */
+export async function runDeliveries(ctx: AppContext, jobs: (() => Promise<DeliveryOutcome>)[]): Promise<SendReport> {
+  const r: SendReport = { sent: 0, failed: 0 }
+  for (const job of jobs) {
+    try {
+      if ((await withMailRetries(ctx, job)) === 'sent') r.sent++
+    } catch (err) {
+      if (!(err instanceof MailError)) throw err
+      r.failed++
+    }
+  }
+  return r
+}
+
+export async function sendImmediateAlerts(ctx: AppContext): Promise<SendReport> {
+  return runDeliveries(ctx, (await dueImmediate(ctx)).map((d) => () => deliverImmediate(ctx, d.subscriberId, d.warningId)))
+}
+
+export async function sendReminders(ctx: AppContext): Promise<SendReport> {
+  return runDeliveries(ctx, (await dueReminders(ctx)).map((d) => () => deliverReminder(ctx, d.subscriberId, d.measureId, d.deadline)))
+}
+
+// ---------------------------------------------------------------------------------------
+// Previews (`digest --dry-run`) and bulk building (benchmarks).
+
+/**
+ * Builds every due subscriber's digest for a period without sending or recording
+ * anything, loading the catalog once for all of them.
+ */
+export async function* buildDueDigests(ctx: AppContext, period: Period, key: string): AsyncGenerator<{ subscriberId: number; mail: OutgoingMail }> {
+  const ids = await dueSubscribers(ctx, period, key)
+  const enterprise = await loadCatalog(ctx, { audience: 'enterprise' })
+  const official = await loadCatalog(ctx, { audience: 'official' })
+  for (const batch of chunks(ids, 500)) {
+    const subs = await ctx.db.selectFrom('subscriber').selectAll().where('id', 'in', batch).orderBy('id').execute()
+    const prefs = await loadPreferences(ctx, subs)
+    const delivered = new Map<number, Set<number>>()
+    const rows = await ctx.db
+      .selectFrom('delivery_warning')
+      .innerJoin('email_delivery', 'email_delivery.id', 'delivery_warning.delivery_id')
+      .select(['delivery_warning.subscriber_id', 'delivery_warning.warning_id'])
+      .where('delivery_warning.subscriber_id', 'in', batch)
+      .where('email_delivery.status', 'not in', ['failed', 'failed-permanent'])
+      .execute()
+    for (const r of rows) delivered.set(r.subscriber_id, (delivered.get(r.subscriber_id) ?? new Set()).add(r.warning_id))
+    for (const sub of subs) {
+      const seen = delivered.get(sub.id) ?? new Set<number>()
+      const catalog = (sub.role === 'official' ? official : enterprise).filter((w) => !seen.has(w.id))
+      const prepared = await composeDigest(ctx, sub, period, key, { catalog, prefs: prefs.get(sub.id) })
+      if (!prepared) continue
+      yield { subscriberId: sub.id, mail: await prepared.compose(new Set(prepared.warningIds)) }
+    }
+  }
+}
+
+/** Writes the due digests as .eml files into `dir`, and for the weekly period the officials' report as HTML. */
+export async function previewDigests(ctx: AppContext, period: Period, key: string, dir: string): Promise<string[]> {
+  const mailer: Mailer = createMailer({ from: ctx.config.smtpFrom, outboxDir: dir })
+  const files: string[] = []
+  try {
+    for await (const { mail } of buildDueDigests(ctx, period, key)) {
+      const r = await mailer.send(mail)
+      if (r.file) files.push(r.file)
+    }
+  } finally {
+    mailer.close()
+  }
+  if (period === 'weekly') {
+    const { renderReportPage } = await import('../digest/report-page.js')
+    const report = await loadWeeklyReport(ctx, key)
+    const file = path.join(dir, `report-${key}.html`)
+    await fs.mkdir(dir, { recursive: true })
+    await fs.writeFile(file, renderReportPage(ctx.config.lang, report, `${ctx.config.publicBaseUrl}/reports/weekly/${key}`))
+    files.push(file)
+  }
+  return files
+}
+
+export type { Match }

@@ -81,7 +81,8 @@ export async function buildApp(ctx: AppContext, opts: WebOptions = {}): Promise<
   })
 
   app.addHook('onSend', async (_req, reply, payload) => {
-    reply.header('content-security-policy', CSP)
+    // A route may set a policy of its own first (e-mail-like pages styled inline).
+    if (!reply.hasHeader('content-security-policy')) reply.header('content-security-policy', CSP)
     reply.header('x-content-type-options', 'nosniff')
     reply.header('x-frame-options', 'DENY')
     reply.header('referrer-policy', 'same-origin')

@@ -70,5 +70,5 @@ describe('the CLI on a browser source whose layout changed', () => {
     expect(run.stdout).toMatch(/! cn-tbt failed: .*has no #tbtno/)
     const stats = await cli(['stats'], env)
     expect(stats.stdout).toMatch(/open operations alerts 1/)
-  })
+  }, 180_000) // two CLI processes, one of them starting Chromium
 })

@@ -1,0 +1,42 @@
+import path from 'node:path'
+import { Option, type Command } from 'commander'
+import { sendDigests } from '../../pipeline/run-pass.js'
+import { periodKey, previewDigests, sendImmediateAlerts, sendReminders, type Period } from '../../services/digest.service.js'
+import { withContext } from '../with-context.js'
+
+/**
+ * `tbt-watch digest --period daily|weekly [--dry-run]`: sends, now, the current period's
+ * digests to every confirmed subscriber due (the scheduler's digest job calls the same
+ * services). The daily run also sends due comment-deadline reminders and any immediate
+ * alert still owed. --dry-run writes the digests as .eml files (and, weekly, the
+ * officials' report as HTML) and records nothing.
+ */
+export function registerDigestCommand(program: Command): void {
+  program
+    .command('digest')
+    .description("send the current period's digests to everyone due (or preview them)")
+    .addOption(new Option('--period <period>', 'digest period').choices(['daily', 'weekly']).makeOptionMandatory())
+    .option('--dry-run', 'write the digests as .eml files (weekly: and the officials report as HTML) under $TBT_DATA_DIR/dry-run/; send nothing')
+    .action(async (opts: { period: Period; dryRun?: boolean }) => {
+      await withContext(async (ctx) => {
+        const key = periodKey(opts.period, ctx.clock(), ctx.config.schedule.timezone)
+        if (opts.dryRun) {
+          const dir = path.join(ctx.config.dataDir, 'dry-run', `${opts.period}-${key}`)
+          const files = await previewDigests(ctx, opts.period, key, dir)
+          const emls = files.filter((f) => f.endsWith('.eml'))
+          console.log(`${emls.length} digest(s) written to ${dir}`)
+          for (const f of files) console.log(`  ${f}`)
+          return
+        }
+        const immediate = opts.period === 'daily' ? await sendImmediateAlerts(ctx) : { sent: 0, failed: 0 }
+        const r = await sendDigests(ctx, [opts.period])
+        const reminders = opts.period === 'daily' ? await sendReminders(ctx) : { sent: 0, failed: 0 }
+        console.log(`${opts.period} digests ${key} sent: ${r.sent}${opts.period === 'daily' ? ` · immediate alerts ${immediate.sent} · reminders ${reminders.sent}` : ''}`)
+        const failed = r.failed + immediate.failed + reminders.failed
+        if (failed) {
+          console.log(`  ! ${failed} e-mail(s) failed: see \`tbt-watch subscriber list\``)
+          process.exitCode = 3
+        }
+      })
+    })
+}

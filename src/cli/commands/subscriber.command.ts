@@ -1,0 +1,116 @@
+import { InvalidArgumentError, Option, type Command } from 'commander'
+import { sendConfirmation, withMailRetries } from '../../services/digest.service.js'
+import { addSubscriber, listSubscribers, parseEmail, SubscriberInputError, unsubscribeSubscriber, validatePreferences } from '../../services/subscriber.service.js'
+import { withContext } from '../with-context.js'
+
+const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean)
+
+/** Bad input exits 2 with the message, like every other argument error. */
+const asArgError = (err: unknown) => (err instanceof SubscriberInputError ? new InvalidArgumentError(err.message) : err)
+
+interface AddOpts {
+  email: string
+  name?: string
+  role: 'enterprise' | 'official'
+  categories?: string[]
+  hs?: string[]
+  markets?: string[]
+  keywords?: string[]
+  level: 'low' | 'medium' | 'high'
+  frequency: 'immediate' | 'daily' | 'weekly'
+  lang: 'zh' | 'en'
+  confirmed?: boolean
+}
+
+/**
+ * `tbt-watch subscriber add|list|remove`: the admin's side of subscriptions. `add`
+ * without --confirmed sends the double opt-in e-mail; `remove` only marks the address
+ * unsubscribed (its delivery history stays).
+ */
+export function registerSubscriberCommand(program: Command): void {
+  const cmd = program.command('subscriber').description('manage e-mail subscribers (add, list, remove)')
+
+  cmd
+    .command('add')
+    .description('add a subscriber, or update the preferences of an existing address')
+    .requiredOption('--email <address>', 'e-mail address')
+    .option('--name <name>', 'name shown in the greeting')
+    .addOption(new Option('--role <role>', 'enterprise or official (officials get the weekly risk report)').choices(['enterprise', 'official']).default('enterprise'))
+    .option('--categories <ids>', 'Beijing export categories (seeds/categories.yaml ids), comma-separated', list)
+    .option('--hs <prefixes>', 'HS code prefixes, comma-separated (e.g. 8517,8542)', list)
+    .option('--markets <codes>', 'markets (seeds/markets.yaml codes), comma-separated (e.g. USA,EU)', list)
+    .option('--keywords <words>', 'keywords, comma-separated', list)
+    .addOption(new Option('--level <level>', 'minimum risk level').choices(['low', 'medium', 'high']).default('low'))
+    .addOption(new Option('--frequency <f>', 'immediate (high warnings at once, the rest daily), daily or weekly').choices(['immediate', 'daily', 'weekly']).default('daily'))
+    .addOption(new Option('--lang <lang>', 'e-mail language').choices(['zh', 'en']).default('zh'))
+    .option('--confirmed', 'the address is known to be right: skip the double opt-in e-mail')
+    .action(async (o: AddOpts) => {
+      await withContext(async (ctx) => {
+        try {
+          const prefs = validatePreferences(ctx, {
+            name: o.name,
+            role: o.role,
+            lang: o.lang,
+            frequency: o.frequency,
+            minLevel: o.level,
+            categories: o.categories,
+            hs: o.hs,
+            markets: o.markets,
+            keywords: o.keywords,
+          })
+          const r = await addSubscriber(ctx, o.email, prefs, { confirmed: o.confirmed })
+          let note = o.confirmed ? 'confirmed' : 'awaiting confirmation'
+          if (r.needsConfirmation) {
+            const sent = await withMailRetries(ctx, () => sendConfirmation(ctx, r.id))
+            note = sent === 'sent' ? 'confirmation e-mail sent' : sent === 'already-sent' ? 'confirmation e-mail already sent today' : `confirmation e-mail: ${sent}`
+          }
+          console.log(`subscriber ${r.id} ${r.created ? 'added' : 'updated'}: ${parseEmail(o.email)} (${note})`)
+        } catch (err) {
+          throw asArgError(err)
+        }
+      })
+    })
+
+  cmd
+    .command('list')
+    .description('list subscribers, their preferences and delivery problems')
+    .option('--json', 'one JSON array')
+    .action(async (o: { json?: boolean }) => {
+      await withContext(async (ctx) => {
+        const subs = await listSubscribers(ctx)
+        if (o.json) return console.log(JSON.stringify(subs))
+        if (!subs.length) return console.log('no subscribers')
+        console.log('id  status        role        freq       level   lang  sent  email')
+        for (const s of subs) {
+          console.log(`${String(s.id).padEnd(3)} ${s.status.padEnd(13)} ${s.role.padEnd(11)} ${s.frequency.padEnd(10)} ${s.minLevel.padEnd(7)} ${s.lang.padEnd(5)} ${String(s.sent).padStart(4)}  ${s.email}`)
+          const what = [
+            s.categories.length ? `categories ${s.categories.join(',')}` : '',
+            s.hs.length ? `hs ${s.hs.join(',')}` : '',
+            s.markets.length ? `markets ${s.markets.join(',')}` : '',
+            s.keywords.length ? `keywords ${s.keywords.join(',')}` : '',
+          ].filter(Boolean)
+          if (what.length) console.log(`      ${what.join(' · ')}`)
+          for (const p of s.problems) console.log(`      ! ${p.status} ${p.kind} ${p.periodKey}${p.error ? `: ${p.error}` : ''}`)
+        }
+      })
+    })
+
+  cmd
+    .command('remove')
+    .description('unsubscribe an address (nothing is deleted; idempotent)')
+    .requiredOption('--email <address>', 'e-mail address')
+    .action(async (o: { email: string }) => {
+      await withContext(async (ctx) => {
+        let email: string
+        try {
+          email = parseEmail(o.email)
+        } catch (err) {
+          throw asArgError(err)
+        }
+        const sub = await ctx.db.selectFrom('subscriber').select(['id', 'unsubscribed_at']).where('email', '=', email).executeTakeFirst()
+        if (!sub) throw new InvalidArgumentError(`no subscriber ${email}`)
+        await unsubscribeSubscriber(ctx, sub.id)
+        console.log(`subscriber ${sub.id} ${sub.unsubscribed_at ? 'was already unsubscribed' : 'unsubscribed'}: ${email}`)
+      })
+    })
+}

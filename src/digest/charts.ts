@@ -1,0 +1,101 @@
+import { esc } from '../util/html.js'
+import type { Level } from '../risk/score.js'
+
+/**
+ * Server-side charts as plain SVG strings: pure, deterministic, no fonts beyond a Latin
+ * sans (labels are codes and numbers, so a PNG rendered where no CJK font is installed
+ * still reads; titles and legends live in the surrounding HTML, in the reader's language).
+ */
+
+export const CHART_COLORS: Record<Level, string> = { high: '#c0392b', medium: '#d68910', low: '#95a5a6' }
+const LEVELS: Level[] = ['high', 'medium', 'low']
+const FONT = "font-family=\"DejaVu Sans, Arial, Helvetica, sans-serif\""
+
+export interface StackRow {
+  label: string
+  high: number
+  medium: number
+  low: number
+}
+
+const total = (r: StackRow) => r.high + r.medium + r.low
+
+/** A "nice" axis maximum: 1, 2, 5 x 10^n at or above the largest value. */
+export function niceMax(v: number): number {
+  if (v <= 0) return 1
+  const p = 10 ** Math.floor(Math.log10(v))
+  for (const m of [1, 2, 5, 10]) if (m * p >= v) return m * p
+  return 10 * p
+}
+
+/** Weekly warnings as stacked columns (oldest left), with the 4- and 12-week means as dashed lines. */
+export function trendChart(weeks: StackRow[], means: { avg4: number; avg12: number }, width = 640, height = 240): string {
+  const pad = { l: 36, r: 12, t: 12, b: 36 }
+  const w = width - pad.l - pad.r
+  const h = height - pad.t - pad.b
+  const max = niceMax(Math.max(1, ...weeks.map(total), means.avg4, means.avg12))
+  const bw = w / Math.max(1, weeks.length)
+  const y = (v: number) => pad.t + h - (v / max) * h
+  const parts: string[] = []
+  for (let i = 0; i <= 4; i++) {
+    const v = (max / 4) * i
+    parts.push(`<line x1="${pad.l}" x2="${pad.l + w}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#e5e5e5"/>`)
+    parts.push(`<text x="${pad.l - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end" font-size="11" fill="#666" ${FONT}>${Number.isInteger(v) ? v : v.toFixed(1)}</text>`)
+  }
+  weeks.forEach((r, i) => {
+    let base = 0
+    const x = pad.l + i * bw + bw * 0.15
+    for (const l of [...LEVELS].reverse()) {
+      const v = r[l]
+      if (v > 0) parts.push(`<rect x="${x.toFixed(1)}" y="${y(base + v).toFixed(1)}" width="${(bw * 0.7).toFixed(1)}" height="${(y(base) - y(base + v)).toFixed(1)}" fill="${CHART_COLORS[l]}"/>`)
+      base += v
+    }
+    if (i === weeks.length - 1 || i % 2 === (weeks.length - 1) % 2)
+      parts.push(`<text x="${(x + bw * 0.35).toFixed(1)}" y="${pad.t + h + 16}" text-anchor="middle" font-size="10" fill="#444" ${FONT}>${esc(r.label)}</text>`)
+    if (total(r) > 0) parts.push(`<text x="${(x + bw * 0.35).toFixed(1)}" y="${(y(total(r)) - 3).toFixed(1)}" text-anchor="middle" font-size="10" fill="#222" ${FONT}>${total(r)}</text>`)
+  })
+  // The two labels sit at opposite ends so they never overlap when the means are close.
+  for (const [v, dash, label, x, anchor] of [
+    [means.avg4, '6 3', '4w', pad.l + 4, 'start'],
+    [means.avg12, '2 3', '12w', pad.l + w * 0.5, 'middle'],
+  ] as const) {
+    parts.push(`<line x1="${pad.l}" x2="${pad.l + w}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#1f4e79" stroke-width="1.5" stroke-dasharray="${dash}"/>`)
+    parts.push(`<text x="${x.toFixed(1)}" y="${(y(v) - 3).toFixed(1)}" text-anchor="${anchor}" font-size="10" fill="#1f4e79" ${FONT}>${label} avg ${v.toFixed(1)}</text>`)
+  }
+  parts.push(`<line x1="${pad.l}" x2="${pad.l + w}" y1="${pad.t + h}" y2="${pad.t + h}" stroke="#999"/>`)
+  return svg(width, height, parts)
+}
+
+/** Horizontal stacked bars, one row per label (markets, categories), largest first. */
+export function barChart(rows: StackRow[], width = 640, rowHeight = 22): string {
+  const sorted = [...rows].sort((a, b) => total(b) - total(a) || a.label.localeCompare(b.label))
+  const labelW = Math.min(190, 12 + 7 * Math.max(4, ...sorted.map((r) => r.label.length)))
+  const pad = { l: labelW, r: 40, t: 8, b: 8 }
+  const height = pad.t + pad.b + Math.max(1, sorted.length) * rowHeight
+  const w = width - pad.l - pad.r
+  const max = niceMax(Math.max(1, ...sorted.map(total)))
+  const parts: string[] = []
+  sorted.forEach((r, i) => {
+    const yy = pad.t + i * rowHeight
+    parts.push(`<text x="${pad.l - 6}" y="${yy + rowHeight * 0.68}" text-anchor="end" font-size="11" fill="#333" ${FONT}>${esc(r.label)}</text>`)
+    let x = pad.l
+    for (const l of LEVELS) {
+      const bw = (r[l] / max) * w
+      if (bw > 0) parts.push(`<rect x="${x.toFixed(1)}" y="${yy + 3}" width="${bw.toFixed(1)}" height="${rowHeight - 6}" fill="${CHART_COLORS[l]}"/>`)
+      x += bw
+    }
+    parts.push(`<text x="${(x + 4).toFixed(1)}" y="${yy + rowHeight * 0.68}" font-size="11" fill="#222" ${FONT}>${total(r)}</text>`)
+  })
+  if (!sorted.length) parts.push(`<text x="${pad.l}" y="${pad.t + 15}" font-size="11" fill="#888" ${FONT}>0</text>`)
+  return svg(width, height, parts)
+}
+
+function svg(width: number, height: number, parts: string[]): string {
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img"><rect width="100%" height="100%" fill="#ffffff"/>${parts.join('')}</svg>`
+}
+
+/** The height an SVG string declares (to size the <img> that shows its PNG). */
+export const svgSize = (s: string) => {
+  const m = /width="(\d+)" height="(\d+)"/.exec(s)
+  return m ? { width: Number(m[1]), height: Number(m[2]) } : { width: 640, height: 240 }
+}

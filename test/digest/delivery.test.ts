@@ -1,0 +1,249 @@
+import type { ParsedMail } from 'mailparser'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { runPass, sendDigests } from '../../src/pipeline/run-pass.js'
+import { DEFAULT_REPLAY_DIR, startReplayServer, type ReplayServer } from '../../src/replay/replay-server.js'
+import { deliverDigest, dueSubscribers, periodKey, sendImmediateAlerts, sendReminders } from '../../src/services/digest.service.js'
+import { addSubscriber, listSubscribers, validatePreferences } from '../../src/services/subscriber.service.js'
+import { buildApp } from '../../src/web/app.js'
+import { createTestEnv, DIALECTS, type TestEnv } from '../helpers/db.js'
+import { startSmtp, type TestSmtp } from '../helpers/smtp.js'
+import { addUsers, Agent, PASSWORDS } from '../helpers/web.js'
+
+const DAY1 = new Date('2026-11-28T04:00:00Z')
+
+const header = (m: ParsedMail, name: string) => (m.headerLines.find((h) => h.key === name)?.line ?? '').replace(/\r?\n\s+/g, ' ')
+const to = (m: ParsedMail) => (Array.isArray(m.to) ? m.to[0] : m.to)?.value[0]?.address
+const linkIn = (m: ParsedMail, path: string) => {
+  const re = new RegExp(`http://localhost:8080${path.replace('?', '\\?')}\\?token=[\\w.-]+`)
+  return re.exec(m.text ?? '')?.[0] ?? re.exec(String(m.html))?.[0]
+}
+const form = (fields: Record<string, string | string[]>) => {
+  const p = new URLSearchParams()
+  for (const [k, v] of Object.entries(fields)) for (const x of Array.isArray(v) ? v : [v]) p.append(k, x)
+  return p.toString()
+}
+const nonceOf = (body: string) => /name="nonce" value="([^"]+)"/.exec(body)?.[1] ?? ''
+
+describe.each(DIALECTS)('subscriptions and digests over a real SMTP server (%s)', (dialect) => {
+  let replay: ReplayServer
+  let smtp: TestSmtp
+  let env: TestEnv
+  let now = DAY1
+  let app: Awaited<ReturnType<typeof buildApp>>
+  const of = (email: string) => smtp.messages.filter((m) => to(m) === email)
+
+  beforeAll(async () => {
+    replay = await startReplayServer(DEFAULT_REPLAY_DIR)
+    smtp = await startSmtp()
+    env = await createTestEnv(dialect, { TBT_SOURCE_EPING_BASE_URL: replay.url, SMTP_URL: smtp.url, TBT_MAIL_RETRY_MS: '10' }, { clock: () => now })
+    // Subscribers before the pass: an English enterprise wanting high warnings at once.
+    const { seed } = await import('../../src/services/seed.service.js')
+    await seed(env.ctx)
+    await addSubscriber(env.ctx, 'alerts@example.com', validatePreferences(env.ctx, { lang: 'en', frequency: 'immediate', categories: ['mobile-phones', 'computers', 'integrated-circuits', 'electromechanical', 'lithium-batteries', 'medical-devices'] }), { confirmed: true })
+    await runPass(env.ctx, { sources: ['eping'], since: replay.manifest.since })
+    app = await buildApp(env.ctx)
+  })
+  afterAll(async () => {
+    await app?.close()
+    await env?.cleanup()
+    await smtp?.close()
+    await replay?.close()
+  })
+
+  it('sends the enterprise digest in Chinese: grouped, levels, why, days left, links, both parts, headers', async () => {
+    const [m, ...more] = of('exporter-demo@example.com')
+    expect(more).toHaveLength(0)
+    expect(m.subject).toMatch(/^【TBT预警】每日摘要 2026-11-28：\d+项与您产品相关的技术性贸易措施/)
+    const html = String(m.html)
+    expect(html).toMatch(/<h3[^>]*>[^<]+ · [^<]+（\d+）<\/h3>/) // category · market groups
+    expect(html).toMatch(/风险说明：北京.+出口/)
+    expect(m.text).toMatch(/评议截止 \d{4}-\d{2}-\d{2}（剩余\d+天）|评议已截止|未公布评议截止日期/)
+    expect(m.text).toMatch(/查看详情: http:\/\/localhost:8080\/warnings\/\d+/)
+    expect(m.text).toMatch(/原文: https?:\/\//)
+    expect(header(m, 'list-unsubscribe')).toMatch(/^List-Unsubscribe: <http:\/\/localhost:8080\/unsubscribe\?token=[\w-]+\.[\w-]+>$/)
+    expect(header(m, 'list-unsubscribe-post')).toBe('List-Unsubscribe-Post: List-Unsubscribe=One-Click')
+    expect(m.messageId).toMatch(/^<digest-daily\.2026-11-28\.\d+@tbt-watch>$/)
+    expect(linkIn(m, '/subscriptions')).toBeDefined()
+  })
+
+  it('alerts the immediate subscriber once per high warning, and keeps those out of its daily digest', async () => {
+    const mails = of('alerts@example.com')
+    const alerts = mails.filter((m) => /^\[TBT high-risk alert\]/.test(m.subject ?? ''))
+    expect(alerts.length).toBeGreaterThanOrEqual(1)
+    const sub = await env.ctx.db.selectFrom('subscriber').select('id').where('email', '=', 'alerts@example.com').executeTakeFirstOrThrow()
+    const rows = await env.ctx.db
+      .selectFrom('delivery_warning')
+      .innerJoin('email_delivery', 'email_delivery.id', 'delivery_warning.delivery_id')
+      .select(['delivery_warning.warning_id', 'email_delivery.kind'])
+      .where('delivery_warning.subscriber_id', '=', sub.id)
+      .execute()
+    expect(rows.filter((r) => r.kind === 'immediate')).toHaveLength(alerts.length)
+    expect(new Set(rows.map((r) => r.warning_id)).size).toBe(rows.length) // no warning twice
+    expect((await sendImmediateAlerts(env.ctx)).sent).toBe(0)
+    expect(of('alerts@example.com')).toHaveLength(mails.length)
+  })
+
+  it("sends officials the weekly report with its charts as inline PNG images", async () => {
+    const [m] = of('official-demo@example.com')
+    expect(m.subject).toMatch(/^【TBT风险周报】2026-W48：新增预警\d+项，其中高风险\d+项$/)
+    const pngs = m.attachments.filter((a) => a.contentType === 'image/png')
+    expect(pngs.map((a) => a.cid).sort()).toEqual(['categories@tbt-watch', 'markets@tbt-watch', 'trend@tbt-watch'])
+    for (const a of pngs) {
+      expect(a.content.subarray(1, 4).toString()).toBe('PNG')
+      expect(a.contentDisposition).toBe('inline')
+    }
+    // mailparser resolves each cid: reference to its attachment, so the images are really linked.
+    expect(String(m.html).match(/src="data:image\/png;base64,/g)).toHaveLength(3)
+    expect(String(m.html)).toMatch(/按市场[\s\S]+按产品类别[\s\S]+重点措施[\s\S]+即将截止评议的措施/)
+    expect(m.text).toContain('前4周平均')
+    expect(m.text).toContain('http://localhost:8080/reports/weekly/2026-W48')
+    // The web page is for signed-in officials (and staff); enterprises and strangers are kept out.
+    expect((await app.inject({ url: '/reports/weekly/2026-W48' })).statusCode).toBe(302)
+    await addUsers(env.ctx)
+    const enterprise = new Agent(app)
+    await enterprise.login('enterprise@example.com', PASSWORDS.enterprise)
+    expect((await enterprise.get('/reports/weekly/2026-W48')).statusCode).toBe(403)
+    const official = new Agent(app)
+    await official.login('official@example.com', PASSWORDS.official)
+    const page = await official.get('/reports/weekly/2026-W48')
+    expect(page.statusCode).toBe(200)
+    expect(page.body).toContain('技术性贸易措施风险周报 2026-W48')
+    expect(page.body).toContain('@media print')
+    expect((await official.get('/reports/weekly/2026-W99')).statusCode).toBe(404)
+  })
+
+  it('sends nothing twice: a rerun of the period and of the pass add no e-mail', async () => {
+    const before = smtp.messages.length
+    expect((await sendDigests(env.ctx, ['daily', 'weekly'])).sent).toBe(0)
+    const r = await runPass(env.ctx, { sources: ['eping'], since: replay.manifest.since })
+    expect(r.stages.emailsSent).toBe(0)
+    const row = await env.ctx.db.selectFrom('email_delivery').selectAll().where('kind', '=', 'digest-daily').executeTakeFirstOrThrow()
+    expect(await deliverDigest(env.ctx, row.subscriber_id, 'daily', row.period_key)).toBe('already-sent')
+    expect(smtp.messages.length).toBe(before)
+    const ids = smtp.messages.map((m) => m.messageId)
+    expect(new Set(ids).size).toBe(ids.length)
+  })
+
+  it('unsubscribes in one click from the List-Unsubscribe link, idempotently, deleting nothing', async () => {
+    const [m] = of('exporter-demo@example.com')
+    const url = new URL(/<([^>]+)>/.exec(header(m, 'list-unsubscribe'))![1])
+    const sub = await env.ctx.db.selectFrom('subscriber').select('id').where('email', '=', 'exporter-demo@example.com').executeTakeFirstOrThrow()
+    const subsBefore = await env.ctx.db.selectFrom('subscription').selectAll().where('subscriber_id', '=', sub.id).execute()
+    for (let i = 0; i < 2; i++) {
+      const r = await app.inject({ method: 'POST', url: url.pathname + url.search, payload: 'List-Unsubscribe=One-Click', headers: { 'content-type': 'application/x-www-form-urlencoded' } })
+      expect(r.statusCode).toBe(200)
+    }
+    const after = await env.ctx.db.selectFrom('subscriber').selectAll().where('id', '=', sub.id).executeTakeFirstOrThrow()
+    expect(after.unsubscribed_at).not.toBeNull()
+    expect(await env.ctx.db.selectFrom('subscription').selectAll().where('subscriber_id', '=', sub.id).execute()).toEqual(subsBefore)
+    expect(await env.ctx.db.selectFrom('email_delivery').select('id').where('subscriber_id', '=', sub.id).execute()).not.toHaveLength(0)
+    now = new Date('2026-11-29T04:00:00Z')
+    try {
+      expect(await dueSubscribers(env.ctx, 'daily', periodKey('daily', now, 'Asia/Shanghai'))).not.toContain(sub.id)
+    } finally {
+      now = DAY1
+    }
+  })
+
+  it('double opt-in: the sign-up form mails a confirmation; digests start only after the link is followed', async () => {
+    const page = await app.inject({ url: '/subscribe' })
+    expect(page.statusCode).toBe(200)
+    const forged = await app.inject({ method: 'POST', url: '/subscribe', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: form({ email: 'new@example.com', nonce: 'x.y' }) })
+    expect(forged.statusCode).toBe(403)
+    const bad = await app.inject({ method: 'POST', url: '/subscribe', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: form({ email: 'new@example.com', nonce: nonceOf(page.body), markets: 'MARS' }) })
+    expect(bad.statusCode).toBe(400)
+    expect(bad.body).toContain('unknown market MARS')
+    const r = await app.inject({
+      method: 'POST',
+      url: '/subscribe',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: form({ email: 'New@Example.com', name: '<i>新</i>企业', nonce: nonceOf(page.body), categories: ['mobile-phones', 'integrated-circuits', 'electromechanical'], markets: ['USA', 'EU', 'ASEAN'], hs: '8517, 8471', frequency: 'daily', minLevel: 'low', lang: 'zh' }),
+    })
+    expect(r.statusCode).toBe(200)
+    const [confirm, ...rest] = of('new@example.com')
+    expect(rest).toHaveLength(0)
+    expect(confirm.subject).toBe('【tbt-watch】请确认订阅技术性贸易措施预警')
+    expect(String(confirm.html)).not.toContain('<i>新</i>')
+    const sub = await env.ctx.db.selectFrom('subscriber').selectAll().where('email', '=', 'new@example.com').executeTakeFirstOrThrow()
+    expect(sub.confirmed_at).toBeNull()
+    now = new Date('2026-11-29T04:00:00Z')
+    try {
+      expect(await dueSubscribers(env.ctx, 'daily', '2026-11-29')).not.toContain(sub.id)
+      const link = new URL(linkIn(confirm, '/subscribe/confirm')!)
+      expect((await app.inject({ url: link.pathname + link.search })).statusCode).toBe(200)
+      expect((await app.inject({ url: link.pathname + link.search })).statusCode).toBe(200)
+      expect((await app.inject({ url: `/subscribe/confirm?token=${link.searchParams.get('token')}x` })).statusCode).toBe(400)
+      expect(await dueSubscribers(env.ctx, 'daily', '2026-11-29')).toContain(sub.id)
+      expect((await sendDigests(env.ctx, ['daily'])).sent).toBeGreaterThanOrEqual(1)
+      const digest = of('new@example.com').find((m) => /每日摘要 2026-11-29/.test(m.subject ?? ''))!
+      expect(digest).toBeDefined()
+      for (const h of String(digest.html).match(/<h3[^>]*>[^<]+<\/h3>/g) ?? []) expect(h).toMatch(/美国|欧盟|东盟/)
+    } finally {
+      now = DAY1
+    }
+  })
+
+  it('manages preferences through the signed link in every e-mail, with a CSRF-safe form', async () => {
+    const m = of('new@example.com').at(-1)!
+    const link = new URL(linkIn(m, '/subscriptions')!)
+    const page = await app.inject({ url: link.pathname + link.search })
+    expect(page.statusCode).toBe(200)
+    expect(page.body).toContain('value="mobile-phones" checked')
+    expect(page.body).toContain('value="ASEAN" checked')
+    const token = link.searchParams.get('token')!
+    const post = (fields: Record<string, string | string[]>) => app.inject({ method: 'POST', url: '/subscriptions', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: form(fields) })
+    expect((await post({ token, categories: 'steel' })).statusCode).toBe(403)
+    expect((await post({ token: `${token}x`, nonce: nonceOf(page.body) })).statusCode).toBe(400)
+    const saved = await post({ token, nonce: nonceOf(page.body), categories: ['steel'], hs: '7208', keywords: 'plate, 钢板', minLevel: 'medium', frequency: 'weekly', lang: 'en' })
+    expect(saved.statusCode).toBe(200)
+    expect(saved.body).toContain('Your subscription settings are saved.')
+    const [listed] = (await listSubscribers(env.ctx)).filter((s) => s.email === 'new@example.com')
+    expect(listed).toMatchObject({ categories: ['steel'], hs: ['7208'], markets: [], keywords: ['plate', '钢板'], minLevel: 'medium', frequency: 'weekly', lang: 'en', status: 'confirmed' })
+  })
+
+  it('reminds N days before the comment deadline of a measure the subscriber was told about, once', async () => {
+    const sub = await env.ctx.db.selectFrom('subscriber').select('id').where('email', '=', 'alerts@example.com').executeTakeFirstOrThrow()
+    const told = await env.ctx.db
+      .selectFrom('delivery_warning')
+      .innerJoin('warning', 'warning.id', 'delivery_warning.warning_id')
+      .select('warning.measure_id')
+      .where('delivery_warning.subscriber_id', '=', sub.id)
+      .executeTakeFirstOrThrow()
+    await env.ctx.db.updateTable('measure').set({ status: 'open', comment_deadline: '2026-12-05' }).where('id', '=', told.measure_id).execute()
+    now = new Date('2026-11-29T04:00:00Z') // 6 days before, on a later day than the alert
+    try {
+      const r = await sendReminders(env.ctx)
+      expect(r.sent).toBeGreaterThanOrEqual(1)
+      const reminder = of('alerts@example.com').find((m) => /^\[TBT comment reminder\]/.test(m.subject ?? ''))!
+      expect(reminder.subject).toMatch(/comments close 2026-12-05 \(6 days left\)/)
+      expect(header(reminder, 'list-unsubscribe')).toMatch(/unsubscribe\?token=/)
+      expect((await sendReminders(env.ctx)).sent).toBe(0)
+    } finally {
+      now = DAY1
+    }
+  })
+
+  it('records a permanent SMTP refusal, alerts the admins and does not retry it', async () => {
+    await addSubscriber(env.ctx, 'bounce@example.com', validatePreferences(env.ctx, { frequency: 'daily' }), { confirmed: true })
+    smtp.refuse = { code: 550, message: 'no such user' }
+    try {
+      const r = await sendDigests(env.ctx, ['daily'])
+      expect(r.failed).toBe(1)
+    } finally {
+      smtp.refuse = null
+    }
+    const [listed] = (await listSubscribers(env.ctx)).filter((s) => s.email === 'bounce@example.com')
+    expect(listed.problems).toEqual([expect.objectContaining({ status: 'failed-permanent', kind: 'digest-daily' })])
+    const alert = await env.ctx.db.selectFrom('ops_alert').selectAll().where('kind', '=', 'delivery-failed').executeTakeFirstOrThrow()
+    expect(alert.message).not.toContain('bounce@example.com')
+    // Shown to admins on the operations page (users from the report test above).
+    const admin = new Agent(app)
+    await admin.login('admin@example.com', PASSWORDS.admin)
+    const ops = await admin.get('/ops')
+    expect(ops.statusCode).toBe(200)
+    expect(ops.body).toContain('delivery-failed')
+    const before = smtp.messages.length
+    expect((await sendDigests(env.ctx, ['daily'])).sent).toBe(0)
+    expect(smtp.messages.length).toBe(before)
+  })
+})
