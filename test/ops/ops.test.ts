@@ -136,7 +136,7 @@ describe('operations: readiness, metrics, queue dashboard, structured logs', () 
     expect(classified).toMatchObject({ stage: 'classify' })
     expect(typeof classified?.noticeId).toBe('number')
     expect(String(classified?.jobId)).toMatch(/^classify-/)
-    const sent = lines.find((l) => l.msg === 'digest sent')
+    const sent = lines.find((l) => l.msg === 'e-mail sent' || l.msg === 'digest sent')
     expect(sent).toMatchObject({ stage: 'deliver' })
     // No e-mail address in the log.
     expect(JSON.stringify(lines)).not.toMatch(/@example\.com/)
