@@ -56,6 +56,8 @@ export interface Source {
   name: string
   engine: Engine
   defaultBaseUrl: string
+  /** False for a source that runs only once configured (e.g. a portal whose base URL must be set). */
+  enabled?: boolean
   /** Fetches what is new since the cursor; every response goes through ctx.fetch. */
   crawl(ctx: CrawlContext, state: CrawlState): Promise<CrawlOutcome>
   /** Turns one stored response into notices: a pure function of the page. */

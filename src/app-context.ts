@@ -58,7 +58,12 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
     markets: loadMarkets(),
     rules: loadRiskRules(),
     sources: opts.sources ?? SOURCES,
-    http: new HttpClient({ userAgent: config.userAgent, timeoutMs: config.http.timeoutMs, minDelayMs: config.http.minDelayMs }),
+    http: new HttpClient({
+      userAgent: config.userAgent,
+      timeoutMs: config.http.timeoutMs,
+      minDelayMs: config.http.minDelayMs,
+      robots: config.http.robots,
+    }),
     classifier() {
       classifier ??= import('./classify/index.js').then((m) =>
         m.createClassifier({ dataDir: config.dataDir, nomenclaturePath: config.nomenclaturePath }),
@@ -79,4 +84,9 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
 
 export function sourceBaseUrl(ctx: AppContext, source: Source, stored?: string | null): string {
   return ctx.config.sourceBaseUrls[source.id] ?? stored ?? source.defaultBaseUrl
+}
+
+/** A source with `enabled: false` runs only once its base URL is configured (TBT_SOURCE_<ID>_BASE_URL). */
+export function sourceEnabled(ctx: Pick<AppContext, 'config'>, source: Source): boolean {
+  return source.enabled !== false || !!ctx.config.sourceBaseUrls[source.id]
 }

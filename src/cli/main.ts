@@ -15,6 +15,7 @@ import { seed } from '../services/seed.service.js'
 import { collectStats } from '../services/stats.service.js'
 import { serve } from '../web/server.js'
 import { registerClassifyCommand } from './commands/classify.command.js'
+import { registerSourcesCommand } from './commands/sources.command.js'
 import { createProgress } from './progress.js'
 
 // Commands print their own report on stdout; the log (stderr) stays quiet unless asked,
@@ -302,6 +303,7 @@ program
   })
 
 registerClassifyCommand(program)
+registerSourcesCommand(program)
 
 try {
   await program.parseAsync(process.argv)
