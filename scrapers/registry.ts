@@ -1,8 +1,12 @@
 import { epingSource } from './eping/eping.source.js'
 import type { Source } from './types.js'
+import { usFedregSource } from './us-fedreg/us-fedreg.source.js'
 
 /** Every source the pipeline knows, by id. */
-export const SOURCES: Source[] = [epingSource]
+export const SOURCES: Source[] = [
+  epingSource,
+  usFedregSource,
+]
 
 export function sourceById(id: string): Source | undefined {
   return SOURCES.find((s) => s.id === id)
