@@ -36,6 +36,8 @@ export interface HttpRequest {
   body?: string
   etag?: string | null
   lastModified?: string | null
+  /** Charset to decode with when neither the header nor a <meta> declares one. */
+  encoding?: string
 }
 
 export interface HttpResponse {
@@ -193,7 +195,7 @@ export class HttpClient {
       throw new SourceError('unavailable', `${url}: HTTP ${res.status}`, false, url)
     }
     const bytes = await readCapped(res, this.opts.maxBytes ?? 5 * 1024 * 1024, url)
-    return { ...base, body: decode(bytes, base.contentType) }
+    return { ...base, body: decode(bytes, base.contentType, req.encoding) }
   }
 }
 
@@ -239,14 +241,14 @@ async function readCapped(res: Response, maxBytes: number, url: string): Promise
   return Buffer.concat(chunks)
 }
 
-/** Decodes by the declared charset, else a <meta charset>, else UTF-8 (GB2312/GBK pages too). */
-export function decode(bytes: Buffer, contentType: string | null): string {
+/** Decodes by the declared charset, else a <meta charset>, else the hint, else UTF-8 (GB2312/GBK pages too). */
+export function decode(bytes: Buffer, contentType: string | null, hint?: string): string {
   let charset = /charset=["']?([\w-]+)/i.exec(contentType ?? '')?.[1]
   if (!charset) {
     const head = bytes.subarray(0, 2048).toString('latin1')
     charset = /<meta[^>]+charset=["']?([\w-]+)/i.exec(head)?.[1]
   }
-  const cs = (charset ?? 'utf-8').toLowerCase()
+  const cs = (charset ?? hint ?? 'utf-8').toLowerCase()
   const name = cs === 'gb2312' ? 'gbk' : cs
   return iconv.encodingExists(name) ? iconv.decode(bytes, name) : bytes.toString('utf8')
 }

@@ -1,4 +1,5 @@
 import { epingSource } from './eping/eping.source.js'
+import { loadPortalSources } from './portal/portal.source.js'
 import type { Source } from './types.js'
 import { usFedregSource } from './us-fedreg/us-fedreg.source.js'
 
@@ -6,6 +7,7 @@ import { usFedregSource } from './us-fedreg/us-fedreg.source.js'
 export const SOURCES: Source[] = [
   epingSource,
   usFedregSource,
+  ...loadPortalSources(),
 ]
 
 export function sourceById(id: string): Source | undefined {

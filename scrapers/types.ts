@@ -27,6 +27,8 @@ export interface RequestOptions {
   body?: string
   /** Store the response as raw material for the ingest stage (default true). */
   keep?: boolean
+  /** Charset to decode with when the response declares none (e.g. a GBK portal). */
+  encoding?: string
 }
 
 /** What a source gets to work with while crawling. It never sees the database. */

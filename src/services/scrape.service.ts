@@ -78,6 +78,7 @@ export async function scrapeSource(
         method: req.method,
         headers: req.headers,
         body: req.body,
+        encoding: req.encoding,
         etag: req.method === 'POST' ? null : previous?.etag,
         lastModified: req.method === 'POST' ? null : previous?.last_modified,
       })
