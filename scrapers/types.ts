@@ -38,6 +38,8 @@ export interface CrawlContext {
   fetch(url: string, opts?: RequestOptions): Promise<FetchedPage>
   /** Of these source item ids, the ones already stored. */
   known(itemIds: string[]): Promise<Set<string>>
+  /** Of these document symbols (or base symbols), the ones this source already holds. */
+  knownSymbols?(symbols: string[]): Promise<Set<string>>
   log: Logger
   now(): Date
 }

@@ -1,5 +1,5 @@
 import { HttpClient } from '../scrapers/http-client.js'
-import { SOURCES } from '../scrapers/registry.js'
+import { sourcesFor } from '../scrapers/registry.js'
 import type { Source } from '../scrapers/types.js'
 import type { Classifier } from './classify/index.js'
 import type { Config } from './config.js'
@@ -57,7 +57,7 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
     categoryIndex: new CategoryIndex(categories),
     markets: loadMarkets(),
     rules: loadRiskRules(),
-    sources: opts.sources ?? SOURCES,
+    sources: opts.sources ?? sourcesFor(config),
     http: new HttpClient({
       userAgent: config.userAgent,
       timeoutMs: config.http.timeoutMs,
