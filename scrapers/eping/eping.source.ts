@@ -74,7 +74,9 @@ async function fetchMissingBases(sourceId: string, flavour: EpingFlavour, ctx: C
       const url = relatedUrl(ctx.baseUrl, base)
       try {
         const page = await ctx.fetch(url, { headers: flavour.headers, keep: false })
-        wanted = [base, ...parseRelated(page.body).filter((s) => !have.has(s))]
+        // The answer lists what the site holds (the original included): a base it does
+        // not list is not there to fetch.
+        wanted = parseRelated(page.body).filter((s) => !have.has(s))
       } catch (err) {
         ctx.log.warn({ base, err: (err as Error).message }, 'related notifications unavailable')
       }

@@ -105,11 +105,23 @@ export async function upsertNotice(db: Db, n: ScrapedNotice, rawId: number | nul
       await tx.deleteFrom('notice_hs').where('notice_id', '=', noticeId).execute()
       await tx.deleteFrom('notice_ics').where('notice_id', '=', noticeId).execute()
     } else {
+      // Two workers ingesting pages that share an item race here: the loser finds the
+      // winner's row (PostgreSQL waits for its commit) and leaves it to the winner.
       const inserted = await tx
         .insertInto('notice')
         .values({ ...row, first_seen_at: now })
+        .onConflict((oc) => oc.columns(['source_id', 'source_item_id']).doNothing())
         .returning('id')
-        .executeTakeFirstOrThrow()
+        .executeTakeFirst()
+      if (!inserted) {
+        const winner = await tx
+          .selectFrom('notice')
+          .select(['id', 'measure_id'])
+          .where('source_id', '=', n.sourceId)
+          .where('source_item_id', '=', n.sourceItemId)
+          .executeTakeFirstOrThrow()
+        return { noticeId: winner.id, measureId: winner.measure_id, outcome: 'unchanged' as const }
+      }
       noticeId = inserted.id
     }
     if (n.symbols.length) {
