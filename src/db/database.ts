@@ -5,6 +5,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type 
 import pg from 'pg'
 import type { Database } from './schema.js'
 import * as m001 from './migrations/2026-11-28-001-initial.js'
+import * as m010 from './migrations/2026-11-28-010-sources.js'
 
 export type Dialect = 'sqlite' | 'postgres'
 export type Db = Kysely<Database>
@@ -20,6 +21,7 @@ export interface DbHandle {
 /** Migrations in order; names are dated so they sort, and frozen once released. */
 const MIGRATIONS: Record<string, Migration> = {
   '2026-11-28-001-initial': m001,
+  '2026-11-28-010-sources': m010,
 }
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -53,7 +53,13 @@ const baseSymbols = (symbols: string[]) => [...new Set(symbols.map((s) => parseS
  * under its measure (follow-ups join their base; joint notifications are one measure),
  * and records what changed when the source changed it.
  */
-export async function upsertNotice(db: Db, n: ScrapedNotice, rawId: number | null, now: string): Promise<UpsertOutcome> {
+export async function upsertNotice(
+  db: Db,
+  n: ScrapedNotice,
+  rawId: number | null,
+  now: string,
+  opts: { baseline?: boolean } = {},
+): Promise<UpsertOutcome> {
   const hash = noticeHash(n)
   return db.transaction().execute(async (tx) => {
     const existing = await tx
@@ -109,7 +115,7 @@ export async function upsertNotice(db: Db, n: ScrapedNotice, rawId: number | nul
       // winner's row (PostgreSQL waits for its commit) and leaves it to the winner.
       const inserted = await tx
         .insertInto('notice')
-        .values({ ...row, first_seen_at: now })
+        .values({ ...row, first_seen_at: now, baseline: opts.baseline ? 1 : 0 })
         .onConflict((oc) => oc.columns(['source_id', 'source_item_id']).doNothing())
         .returning('id')
         .executeTakeFirst()

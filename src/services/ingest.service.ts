@@ -1,4 +1,5 @@
 import type { AppContext } from '../app-context.js'
+import { addDays, isoDay } from '../domain/dates.js'
 import { upsertNotice } from '../repositories/notice.repository.js'
 import { SourceError } from '../../scrapers/types.js'
 
@@ -38,8 +39,12 @@ export async function ingestRaw(ctx: AppContext, rawId: number, opts: { force?: 
     return { ...none, quarantined: true }
   }
   const changed: number[] = []
+  // History a baseline run finds older than the window is recorded, not warned about.
+  const baselineRun = raw.run_id != null && (await db.selectFrom('source_run').select('baseline').where('id', '=', raw.run_id).executeTakeFirst())?.baseline === 1
+  const cutoff = addDays(isoDay(ctx.clock()), -ctx.config.baselineDays)
   for (const notice of parsed.notices) {
-    const r = await upsertNotice(db, notice, rawId, now)
+    const baseline = baselineRun && !!notice.distributionDate && notice.distributionDate < cutoff
+    const r = await upsertNotice(db, notice, rawId, now, { baseline })
     if (r.outcome !== 'unchanged') changed.push(r.noticeId)
   }
   const errorText = parsed.errors.length ? parsed.errors.map((e) => `${e.itemId ?? '?'}: ${e.reason}`).join('\n') : null

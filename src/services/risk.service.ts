@@ -107,6 +107,8 @@ export async function raiseWarnings(ctx: AppContext, measureId: number): Promise
   const now = ctx.clock().toISOString()
   const scores = await db.selectFrom('risk_score').selectAll().where('measure_id', '=', measureId).orderBy('category_id').execute()
   const confidence = await categoryConfidence(ctx, measureId)
+  // A measure known only from a source's baseline history raises no new warnings.
+  const current = await db.selectFrom('notice').select('id').where('measure_id', '=', measureId).where('baseline', '=', 0).executeTakeFirst()
   for (const s of scores) {
     await db.transaction().execute(async (tx) => {
       const existing = await tx
@@ -127,6 +129,7 @@ export async function raiseWarnings(ctx: AppContext, measureId: number): Promise
         return
       }
       if (!existing) {
+        if (!current) return
         if (s.score < ctx.rules.warning.minScore || (confidence.get(s.category_id) ?? 0) < ctx.rules.warning.minConfidence) return
         const inserted = await tx
           .insertInto('warning')

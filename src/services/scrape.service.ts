@@ -51,6 +51,8 @@ export async function scrapeSource(
       raw_new: 0,
       items: 0,
       errors: 0,
+      // A source's first run sets a baseline unless the user named a start date.
+      baseline: row.baseline_at == null && !opts.since ? 1 : 0,
     })
     .returning('id')
     .executeTakeFirstOrThrow()
