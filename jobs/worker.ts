@@ -6,8 +6,10 @@ import { processors } from './processors.js'
 export interface WorkerPool {
   queues: Queues
   workers: Worker[]
-  /** Closes workers, then queues, then Redis; the caller closes the browser and database. */
+  /** Closes the workers (letting running jobs finish), then the queues. */
   close(): Promise<void>
+  /** Drops the Redis connection: last, after the browser and the database are closed. */
+  disconnect(): void
 }
 
 const CONCURRENCY: Record<Stage, number> = { scrape: 2, ingest: 2, classify: 4, score: 4, warn: 4, digest: 1, deliver: 4 }
@@ -29,6 +31,8 @@ export async function startWorkers(ctx: AppContext, settings: QueueSettings, opt
     async close() {
       await Promise.all(workers.map((w) => w.close()))
       await Promise.all(Object.values(queues).map((q) => q.close()))
+    },
+    disconnect() {
       connection.disconnect()
     },
   }

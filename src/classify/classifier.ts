@@ -2,7 +2,7 @@ import { CategoryIndex, type Category } from '../domain/categories.js'
 import { hsCodesInText } from '../domain/hs.js'
 import { HsEditions, IcsCrosswalk } from './crosswalk.js'
 import { detectLanguage } from './language.js'
-import { matchHan, matchLatin, type CompiledLexicon, type TermMatch } from './lexicon.js'
+import { matchHan, matchLatin, matchMixed, type CompiledLexicon, type TermMatch } from './lexicon.js'
 import { NaiveBayesModel, type ModelExample } from './model.js'
 import { NomenclatureIndex } from './nomenclature.js'
 import { cleanText, hanBigrams, hanRuns, latinStems, STEM_LANGUAGES, type StemLanguage } from './normalize.js'
@@ -36,7 +36,8 @@ const SCORE = {
   /** words in a chapter the notice's own codes do not name: kept as a hint, well below them */
   besideExplicit: 0.4,
   /** pseudo-mass for "none of the chapters seen", which keeps one weak match from reading as certainty */
-  unsure: 1,
+  unsure: 0.5,
+  sharpen: 1.5,
   icsWeight: 2.5,
   nomenclatureWeight: 2.5,
   /** votes a fully trained model adds to its chapters, scaled by how many examples it has seen */
@@ -46,7 +47,7 @@ const SCORE = {
   categoryRelative: 0.6,
 } as const
 
-interface Vote { code: string; value: number; evidence: Evidence }
+interface Vote { code: string; value: number; evidence: Evidence; fieldWeight?: number }
 
 export class ProductClassifier {
   constructor(
@@ -74,7 +75,7 @@ export class ProductClassifier {
     const features: string[] = []
     const primary: StemLanguage = (STEM_LANGUAGES as string[]).includes(lang.language) ? (lang.language as StemLanguage) : 'eng'
     const passes: [StemLanguage, number][] =
-      lang.language === 'und' || !(lang.language in SECONDARY)
+      lang.language === 'und' || !(lang.language in SECONDARY) || (lang.confidence < 0.75 && lang.method !== 'script')
         ? [[primary, 1], ...(['eng', 'spa', 'fra'] as StemLanguage[]).filter((l) => l !== primary).map((l): [StemLanguage, number] => [l, 0.7])]
         : [[primary, 1], ...SECONDARY[lang.language]]
     const englishQuery = new Map<string, number>()
@@ -91,7 +92,8 @@ export class ProductClassifier {
       const runs = hanRuns(text)
       if (runs.length) {
         if (field !== 'objectives') features.push(...hanBigrams(text))
-        this.addTermVotes(votes, matchHan(this.k.lexicon, runs), field, fw, quotedHan(text, field))
+        this.addTermVotes(votes, purposeDiscount(matchHan(this.k.lexicon, runs), runs), field, fw, quotedHan(text, field))
+        this.addTermVotes(votes, matchMixed(this.k.lexicon, text.toLowerCase()), field, fw)
       }
     }
 
@@ -103,12 +105,15 @@ export class ProductClassifier {
       }
     }
 
-    // 4. The nomenclature's own wording, when an analyst supplied the file.
+    // 4. The nomenclature's own wording, when an analyst supplied the file. It picks the
+    // heading within a chapter the lexicon found; it names the chapter only when the
+    // lexicon found nothing, since its English wording is broad ("other", "parts").
     if (this.k.nomenclature && englishQuery.size) {
-      for (const hit of this.k.nomenclature.search(englishQuery, 2)) {
+      const refineOnly = votes.some((v) => v.evidence.kind === 'term')
+      for (const hit of this.k.nomenclature.search(englishQuery, 3)) {
         if (hit.score < 0.12) continue
         const value = SCORE.nomenclatureWeight * hit.score
-        votes.push({ code: hit.heading, value, evidence: { kind: 'nomenclature', code: hit.heading, detail: `wording close to HS ${hit.heading} "${this.k.nomenclature.headings.get(hit.heading) ?? ''}" (shared: ${[...new Set(hit.terms)].slice(0, 5).join(', ')})`, weight: round(value) } })
+        votes.push({ code: hit.heading, value, evidence: { kind: 'nomenclature', code: hit.heading, detail: `wording close to HS ${hit.heading} "${this.k.nomenclature.headings.get(hit.heading) ?? ''}" (shared: ${[...new Set(hit.terms)].slice(0, 5).join(', ')})`, weight: round(value), headingOnly: refineOnly } })
       }
     }
 
@@ -194,8 +199,11 @@ export class ProductClassifier {
   private addTermVotes(votes: Vote[], matches: TermMatch[], field: Field, fieldWeight: number, quoted?: (m: TermMatch) => boolean): void {
     for (const m of matches) {
       const boost = quoted?.(m) ? 1.5 : 1
-      const value = fieldWeight * m.weight * boost
-      votes.push({ code: m.code, value, evidence: { kind: 'term', code: m.code, detail: `"${m.term}" (${m.lang}) in ${field} → HS ${m.code}`, weight: round(value), term: m.term, field, lang: m.lang } })
+      // A longer term is a more specific one: "wheat flour" says more than "wheat".
+      const span = m.lang === 'cmn' ? Math.max(0, m.term.length - 2) * 0.5 : m.end - m.start - 1
+      const specificity = Math.min(1.6, 1 + 0.3 * span)
+      const value = fieldWeight * m.weight * boost * specificity
+      votes.push({ code: m.code, value, fieldWeight, evidence: { kind: 'term', code: m.code, detail: `"${m.term}" (${m.lang}) in ${field} → HS ${m.code}`, weight: round(value), term: m.term, field, lang: m.lang } })
     }
   }
 
@@ -225,7 +233,7 @@ export class ProductClassifier {
 
   /**
    * Categories follow from the codes through seeds/categories.yaml. A category is given
-   * when its score passes a threshold and is near the best one: usually one category, two
+   * when its score (the sum of its guessed codes' scores) passes a threshold and is near the best one: usually one category, two
    * when a notice clearly spans them. With codes on the notice, every category they
    * imply is given, scored by its share of the codes.
    */
@@ -241,7 +249,8 @@ export class ProductClassifier {
     }
     for (const h of hs) {
       const c: Category | undefined = this.k.categories.categoryOf(h.code)
-      if (c) scores.set(c.id, Math.max(scores.get(c.id) ?? 0, h.score))
+      // Chapters are alternatives, so a category's probability is the sum of its codes'.
+      if (c) scores.set(c.id, Math.min(0.99, (scores.get(c.id) ?? 0) + h.score))
     }
     const ranked = [...scores.entries()].sort((a, b) => b[1] - a[1])
     const best = ranked[0]?.[1] ?? 0
@@ -254,32 +263,46 @@ export class ProductClassifier {
 
 /**
  * Adds the votes up by chapter and picks, within each chapter, the heading (or
- * subheading) that most of the chapter's votes name. A chapter's score is its share of
- * all votes plus an "unsure" pseudo-vote, so that a notice with one weak match scores
- * lower than one whose title, products and description agree.
+ * subheading) that most of the chapter's votes name. Words vote per field, and a
+ * field's vote for a chapter saturates (1 - e^-x of its distinct terms' weights): a
+ * description that names a product's ingredients, uses and neighbours five times cannot
+ * outvote the one product the title names. A chapter's score is its share of all votes
+ * plus an "unsure" pseudo-vote, so one weak match scores lower than agreeing fields.
  */
 export function rankChapters(votes: Vote[]): HsGuess[] {
-  // One term seen in several fields counts fully once and a quarter for each repeat.
-  const perTerm = new Map<string, { code: string; max: number; sum: number }>()
-  for (const v of votes) {
-    const key = `${v.code}|${v.evidence.kind}|${(v.evidence.term as string | undefined) ?? v.evidence.detail}`
-    const t = perTerm.get(key) ?? { code: v.code, max: 0, sum: 0 }
-    t.max = Math.max(t.max, v.value)
-    t.sum += v.value
-    perTerm.set(key, t)
-  }
+  const fieldTerms = new Map<string, { field: number; terms: Map<string, number> }>()
   const chapters = new Map<string, number>()
   const finer = new Map<string, number>()
-  const headingOnly = new Set(votes.filter((v) => v.evidence.headingOnly).map((v) => v.code))
-  for (const t of perTerm.values()) {
-    const value = t.max + 0.25 * (t.sum - t.max)
-    const ch = t.code.slice(0, 2)
-    if (!headingOnly.has(t.code)) chapters.set(ch, (chapters.get(ch) ?? 0) + value)
-    if (t.code.length >= 4) finer.set(t.code.slice(0, 4), (finer.get(t.code.slice(0, 4)) ?? 0) + value)
-    if (t.code.length >= 6) finer.set(t.code.slice(0, 6), (finer.get(t.code.slice(0, 6)) ?? 0) + value)
+  const add = (m: Map<string, number>, k: string, v: number) => m.set(k, (m.get(k) ?? 0) + v)
+  for (const v of votes) {
+    const ch = v.code.slice(0, 2)
+    const e = v.evidence
+    if (e.kind === 'term') {
+      const field = e.field as Field
+      const key = `${field}|${ch}`
+      let ft = fieldTerms.get(key)
+      if (!ft) fieldTerms.set(key, (ft = { field: v.fieldWeight ?? FIELD_WEIGHTS[field], terms: new Map() }))
+      const termKey = `${v.code}|${e.term as string}`
+      ft.terms.set(termKey, Math.max(ft.terms.get(termKey) ?? 0, v.value / ft.field))
+    } else if (!e.headingOnly) add(chapters, ch, v.value)
+    if (v.code.length >= 4) add(finer, v.code.slice(0, 4), v.value)
+    if (v.code.length >= 6) add(finer, v.code.slice(0, 6), v.value)
   }
+  for (const [key, ft] of fieldTerms) {
+    let x = 0
+    for (const w of ft.terms.values()) x += w
+    add(chapters, key.slice(key.indexOf('|') + 1), ft.field * (1 - Math.exp(-x)))
+  }
+  // Calibration: raw vote shares were under-confident on labelled notices (the best
+  // chapter was right far more often than its share said), so shares are sharpened with
+  // an exponent before the "unsure" pseudo-vote scales them down.
   let total = 0
-  for (const s of chapters.values()) total += s
+  let sharpened = 0
+  for (const s of chapters.values()) {
+    total += s
+    sharpened += s ** SCORE.sharpen
+  }
+  const certainty = total / (total + SCORE.unsure)
   const out: HsGuess[] = []
   for (const [ch, s] of [...chapters.entries()].sort((a, b) => b[1] - a[1])) {
     let code = ch
@@ -290,7 +313,7 @@ export function rankChapters(votes: Vote[]): HsGuess[] {
       let bestSub = 0
       for (const [sub, ss] of finer) if (sub.length === 6 && sub.startsWith(code) && ss > bestSub) { bestSub = ss; if (ss >= 0.5 * best) code = sub }
     }
-    out.push({ code, score: round(s / (total + SCORE.unsure)) })
+    out.push({ code, score: round((s ** SCORE.sharpen / sharpened) * certainty) })
   }
   return out
 }
@@ -302,6 +325,30 @@ export function icsCodesInText(text: string): string[] {
     for (const part of m[1].split(/[,;，；、]/)) if (part.trim()) out.add(part.trim())
   }
   return [...out]
+}
+
+// "X用Y" / "X使用的Y" is "Y for use with X": what comes before 用 names the use, not the
+// product. 用 starts other words too (用品 articles, 用户 user, 用途 purpose, 用量
+// quantity, 用于 used for, 用能 energy-using), which are not this pattern.
+const NOT_PURPOSE_AFTER = new Set('品户途量于能'.split(''))
+
+/**
+ * Matches before a 用 that introduces the product count 0.4, when some term is found
+ * after it in the same run ("电动汽车充电用连接装置": the connectors, not the car).
+ */
+export function purposeDiscount(matches: TermMatch[], runs: string[]): TermMatch[] {
+  if (matches.length < 2) return matches
+  let base = 0
+  const cuts: { at: number; runStart: number; runEnd: number }[] = []
+  for (const run of runs) {
+    for (let i = 1; i < run.length - 1; i++) if (run[i] === '用' && !NOT_PURPOSE_AFTER.has(run[i + 1])) cuts.push({ at: base + i, runStart: base, runEnd: base + run.length })
+    base += run.length + 1
+  }
+  if (!cuts.length) return matches
+  return matches.map((m) => {
+    const cut = cuts.find((c) => m.start >= c.runStart && m.end <= c.at && matches.some((o) => o.start > c.at && o.start < c.runEnd))
+    return cut ? { ...m, weight: m.weight * 0.4 } : m
+  })
 }
 
 /**

@@ -25,7 +25,7 @@ const nomenclatures = new Map<string, NomenclatureIndex>()
 
 /** Loads the knowledge in rules/ and the persisted model, if any. Takes well under a second. */
 export async function createClassifier(opts: ClassifierOptions = {}): Promise<Classifier> {
-  shared ??= { lexicon: loadLexicon(), ics: new IcsCrosswalk(), editions: new HsEditions() }
+  shared ??= { lexicon: loadLexicon(undefined, opts.dataDir ? path.join(opts.dataDir, 'cache') : undefined), ics: new IcsCrosswalk(), editions: new HsEditions() }
   let nomenclature: NomenclatureIndex | undefined
   if (opts.nomenclaturePath) {
     nomenclature = nomenclatures.get(opts.nomenclaturePath) ?? new NomenclatureIndex(opts.nomenclaturePath)

@@ -52,9 +52,9 @@ export function countScripts(text: string): ScriptCounts {
 // A handful of very frequent function words per language: on the short, formulaic text
 // of notices they separate English, French, Spanish and Portuguese better than trigrams.
 const FUNCTION_WORDS: Record<string, string[]> = {
-  eng: ['the', 'of', 'and', 'for', 'to', 'in', 'on', 'with', 'shall', 'this', 'be', 'by', 'are', 'is', 'from', 'draft', 'products'],
-  fra: ['le', 'la', 'les', 'des', 'du', 'et', 'pour', 'au', 'aux', 'sur', 'une', 'dans', 'est', 'projet', 'produits'],
-  spa: ['el', 'la', 'los', 'las', 'del', 'y', 'para', 'por', 'con', 'una', 'que', 'proyecto', 'productos', 'reglamento'],
+  eng: ['the', 'of', 'and', 'for', 'to', 'in', 'on', 'with', 'shall', 'this', 'be', 'by', 'are', 'is', 'from', 'draft', 'products', 'regulation', 'requirements', 'safety', 'amendment', 'standard', 'specification', 'labelling', 'labeling', 'proposed', 'devices', 'equipment'],
+  fra: ['le', 'la', 'les', 'des', 'du', 'et', 'pour', 'au', 'aux', 'sur', 'une', 'dans', 'est', 'projet', 'produits', 'relatif', 'relative', 'arrêté', 'décret', 'règlement', 'exigences', 'sécurité', 'dispositifs'],
+  spa: ['el', 'la', 'los', 'las', 'del', 'y', 'para', 'por', 'con', 'una', 'que', 'proyecto', 'productos', 'reglamento', 'sobre', 'resolución', 'requisitos', 'seguridad', 'norma', 'etiquetado', 'dispositivos', 'técnico'],
   por: ['o', 'os', 'as', 'do', 'da', 'dos', 'das', 'e', 'para', 'com', 'uma', 'em', 'não', 'produtos', 'resolução'],
 }
 const FUNCTION_INDEX = new Map<string, string[]>()
@@ -97,14 +97,20 @@ export function detectLanguage(text: string, hint?: string): LanguageGuess {
   if (s.han >= 2 && s.latin < 12) return { language: 'cmn', confidence: 0.6, method: 'script' }
   if (s.latin < 12) return { language: hinted ?? 'und', confidence: hinted ? 0.3 : 0, method: hinted ? 'hint' : 'too-short' }
 
-  const scores = new Map<string, number>()
-  // franc's scores are 1 for the best and relative below it; beyond 600 characters the
-  // answer no longer changes and the cost keeps growing.
-  for (const [lang, score] of francAll(text.slice(0, 600), { only: [...LATIN_LANGUAGES], minLength: 10 })) {
-    if (lang !== 'und') scores.set(lang, score)
-  }
   const votes = functionWordVotes(text)
   const totalVotes = [...votes.values()].reduce((a, b) => a + b, 0)
+  // Notices are formulaic: when function words alone are clear, franc (most of the cost
+  // of classifying a notice) has nothing to add.
+  const byVotes = [...votes.entries()].sort((a, b) => b[1] - a[1])
+  if (totalVotes >= 6 && byVotes[0][1] >= 3 * (byVotes[1]?.[1] ?? 0) && !(hinted && hinted !== byVotes[0][0] && votes.has(hinted))) {
+    return { language: byVotes[0][0], confidence: Math.min(0.99, 0.6 + byVotes[0][1] / totalVotes / 3), method: 'function-words' }
+  }
+  const scores = new Map<string, number>()
+  // franc's scores are 1 for the best and relative below it; beyond 300 characters the
+  // answer rarely changes and the cost keeps growing.
+  for (const [lang, score] of francAll(text.slice(0, 300), { only: [...LATIN_LANGUAGES], minLength: 10 })) {
+    if (lang !== 'und') scores.set(lang, score)
+  }
   for (const [lang, v] of votes) scores.set(lang, (scores.get(lang) ?? 0) + (1.5 * v) / Math.max(3, totalVotes))
   if (hinted && scores.has(hinted)) scores.set(hinted, scores.get(hinted)! + 0.15)
   const ranked = [...scores.entries()].sort((a, b) => b[1] - a[1])

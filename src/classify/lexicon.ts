@@ -1,7 +1,9 @@
+import crypto from 'node:crypto'
 import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { z } from 'zod'
-import { loadYamlFile } from '../util/yaml-file.js'
+import { parseYamlText } from '../util/yaml-file.js'
 import { projectRoot } from '../util/paths.js'
 import { latinTokens, stemToken, stripAccents, type StemLanguage } from './normalize.js'
 
@@ -31,9 +33,47 @@ interface LatinTerm extends LexiconTerm { stems: string[] }
 export class CompiledLexicon {
   readonly latin = new Map<StemLanguage, Map<string, LatinTerm[]>>()
   readonly han = new Map<string, LexiconTerm[]>()
+  /** Chinese terms that mix in Latin letters or digits ("LED灯", "3D打印机"): few, found with indexOf */
+  readonly mixed: LexiconTerm[] = []
   hanMaxLength = 1
+  /** every proper prefix of a Chinese term, so matching stops early */
+  readonly hanPrefixes = new Set<string>()
   readonly codes = new Set<string>()
   termCount = 0
+
+  toJSON(): CompiledForm {
+    return {
+      latin: [...this.latin.entries()].map(([l, index]) => [l, [...index.values()].flat()]),
+      han: [...this.han.values()].flat(),
+      mixed: this.mixed,
+      termCount: this.termCount,
+    }
+  }
+
+  static fromJSON(data: CompiledForm): CompiledLexicon {
+    const lex = new CompiledLexicon()
+    for (const [l, terms] of data.latin) {
+      const index = new Map<string, LatinTerm[]>()
+      for (const t of terms) {
+        const list = index.get(t.stems[0])
+        if (list) list.push(t)
+        else index.set(t.stems[0], [t])
+        lex.codes.add(t.code)
+      }
+      lex.latin.set(l, index)
+    }
+    for (const t of data.han) {
+      const list = lex.han.get(t.term)
+      if (list) list.push(t)
+      else lex.han.set(t.term, [t])
+      lex.hanMaxLength = Math.max(lex.hanMaxLength, t.term.length)
+      for (let k = 1; k < t.term.length; k++) lex.hanPrefixes.add(t.term.slice(0, k))
+      lex.codes.add(t.code)
+    }
+    lex.mixed.push(...data.mixed)
+    lex.termCount = data.termCount
+    return lex
+  }
 
   add(code: string, lang: string, rawTerm: string, entryWeight: number, file: string): void {
     const key = LANG_KEYS[lang]
@@ -45,23 +85,45 @@ export class CompiledLexicon {
     this.termCount++
     if (key === 'han') {
       const term = text.trim()
+      if (!term) return
+      if (!/^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+$/.test(term)) {
+        this.mixed.push({ code, term: term.toLowerCase(), lang: 'cmn', weight })
+        return
+      }
       const list = this.han.get(term) ?? []
+      const same = list.find((t) => t.code === code)
+      if (same) {
+        same.weight = Math.max(same.weight, weight)
+        return
+      }
       list.push({ code, term, lang: 'cmn', weight })
       this.han.set(term, list)
+      for (let k = 1; k < term.length; k++) this.hanPrefixes.add(term.slice(0, k))
       this.hanMaxLength = Math.max(this.hanMaxLength, term.length)
       return
     }
     const stems: string[] = []
-    for (const t of latinTokens(text)) {
+    const tokens = latinTokens(text)
+    for (const t of tokens) {
       const s = stemToken(t.raw, key)
       if (s) stems.push(s)
+      // Text loses its digits too ("M1 vehicles" would match every "vehicles"), so a
+      // term that needs one can never match as meant.
+      else if (/\d/.test(t.raw)) return
     }
-    // A term made only of stop words would match everywhere; ignore it rather than fail,
-    // since stop-word lists change with natural's releases.
-    if (!stems.length) return
+    // A term made only of stop words, or cut down to one generic word ("IT equipment"),
+    // would match everywhere; skip it rather than fail, since stop-word lists change with
+    // natural's releases.
+    if (!stems.length || (stems.length === 1 && tokens.length > 1 && tokens.filter((t) => t.raw.length > 1).length > 1)) return
     let index = this.latin.get(key)
     if (!index) this.latin.set(key, (index = new Map()))
     const list = index.get(stems[0]) ?? []
+    // Spellings that stem alike ("lithium-ion batteries", "lithium ion battery") are one term.
+    const same = list.find((t) => t.code === code && t.stems.length === stems.length && t.stems.every((s, i) => s === stems[i]))
+    if (same) {
+      same.weight = Math.max(same.weight, weight)
+      return
+    }
     list.push({ code, term: stripAccents(text.trim().toLowerCase()), lang: key, weight, stems })
     index.set(stems[0], list)
   }
@@ -71,16 +133,57 @@ export function lexiconFiles(dir = DEFAULT_LEXICON_DIR): string[] {
   return fs.readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => path.join(dir, f))
 }
 
-/** Loads and compiles every YAML file of rules/lexicon/ (validated; errors name file and line). */
-export function loadLexicon(dir = DEFAULT_LEXICON_DIR): CompiledLexicon {
+// Bump when the cached form changes meaning.
+const CACHE_VERSION = 2
+const NATURAL_VERSION = (() => {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(projectRoot, 'node_modules', 'natural', 'package.json'), 'utf8')) as { version: string }).version
+  } catch {
+    return 'unknown'
+  }
+})()
+
+interface CompiledForm {
+  latin: [StemLanguage, LatinTerm[]][]
+  han: LexiconTerm[]
+  mixed: LexiconTerm[]
+  termCount: number
+}
+
+/**
+ * Loads and compiles every YAML file of rules/lexicon/ (validated; errors name file and
+ * line). Parsing 300 kB of YAML and stemming 18,000 terms takes over a second, so the
+ * compiled lexicon is cached as JSON under cacheDir, keyed by a hash of the files'
+ * contents and natural's version: an edited file misses the cache and is parsed,
+ * validated and compiled again.
+ */
+export function loadLexicon(dir = DEFAULT_LEXICON_DIR, cacheDir: string = os.tmpdir()): CompiledLexicon {
+  const files = lexiconFiles(dir)
+  const texts = files.map((f) => fs.readFileSync(f, 'utf8'))
+  const hash = crypto.createHash('sha1').update(`${CACHE_VERSION}/${NATURAL_VERSION}`)
+  files.forEach((f, i) => hash.update(path.basename(f)).update('\u0000').update(texts[i]))
+  const cacheFile = path.join(cacheDir, `tbt-watch-lexicon-${hash.digest('hex').slice(0, 16)}.json`)
+  try {
+    return CompiledLexicon.fromJSON(JSON.parse(fs.readFileSync(cacheFile, 'utf8')) as CompiledForm)
+  } catch {
+    // No cache yet (or an unreadable one): compile from the files.
+  }
   const lex = new CompiledLexicon()
-  for (const file of lexiconFiles(dir)) {
-    const { entries } = loadYamlFile(file, LexiconFileSchema)
+  files.forEach((file, i) => {
+    const { entries } = parseYamlText(texts[i], file, LexiconFileSchema)
     for (const [code, entry] of Object.entries(entries)) {
       for (const lang of Object.keys(LANG_KEYS)) {
-        for (const term of entry[lang as keyof typeof entry] as string[] | undefined ?? []) lex.add(code, lang, term, entry.w ?? 1, file)
+        for (const term of (entry[lang as keyof typeof entry] as string[] | undefined) ?? []) lex.add(code, lang, term, entry.w ?? 1, file)
       }
     }
+  })
+  try {
+    fs.mkdirSync(cacheDir, { recursive: true })
+    const tmp = `${cacheFile}.${process.pid}.tmp`
+    fs.writeFileSync(tmp, JSON.stringify(lex.toJSON()))
+    fs.renameSync(tmp, cacheFile)
+  } catch {
+    // A read-only cache directory only costs speed.
   }
   return lex
 }
@@ -113,14 +216,27 @@ export function matchHan(lex: CompiledLexicon, runs: string[]): TermMatch[] {
     for (let i = 0; i < run.length; i++) {
       const max = Math.min(lex.hanMaxLength, run.length - i)
       for (let len = 1; len <= max; len++) {
-        const hits = lex.han.get(run.slice(i, i + len))
+        const piece = run.slice(i, i + len)
+        const hits = lex.han.get(piece)
         if (hits) for (const h of hits) found.push({ ...h, start: base + i, end: base + i + len })
+        // Stop as soon as no term starts with what we have: most positions end at length 1 or 2.
+        if (!lex.hanPrefixes.has(piece)) break
       }
     }
     // Runs are separate; keep their offsets apart so no span crosses two runs.
     base += run.length + 1
   }
   return dropContained(found)
+}
+
+/** Mixed-script Chinese terms, case-insensitive, in a whole (lower-cased) text. */
+export function matchMixed(lex: CompiledLexicon, lowerText: string): TermMatch[] {
+  const found: TermMatch[] = []
+  for (const t of lex.mixed) {
+    const at = lowerText.indexOf(t.term)
+    if (at >= 0) found.push({ ...t, start: at, end: at + t.term.length })
+  }
+  return found
 }
 
 function dropContained(found: TermMatch[]): TermMatch[] {

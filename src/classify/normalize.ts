@@ -35,12 +35,17 @@ export function stripAccents(s: string): string {
   return s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/đ/g, 'd').replace(/Đ/g, 'D')
 }
 
+// Negations carry meaning in product names ("non-alcoholic beverages", "bebidas no
+// alcohólicas"), so they stay even where natural lists them as stop words.
+const NEGATIONS = new Set(['no', 'not', 'non', 'without', 'sin', 'sans', 'ne', 'pas', 'nao', 'sem'])
+const stopSet = (words: string[]) => new Set(words.map(stripAccents).filter((w) => !NEGATIONS.has(w)))
+
 const STOP: Record<StemLanguage, Set<string>> = {
-  eng: new Set([...stopEn, ...NOTICE_WORDS.eng].map(stripAccents)),
-  spa: new Set([...stopEs, ...NOTICE_WORDS.spa, 'de', 'del', 'y', 'e', 'o', 'u', 'en', 'a', 'al'].map(stripAccents)),
-  fra: new Set([...stopFr, ...NOTICE_WORDS.fra, 'de', 'd', 'l', 'et', 'ou', 'a', 'au', 'aux', 'en'].map(stripAccents)),
-  por: new Set([...stopPt, ...NOTICE_WORDS.por, 'de', 'do', 'da', 'e', 'ou', 'a', 'o', 'em'].map(stripAccents)),
-  vie: new Set(NOTICE_WORDS.vie.map(stripAccents)),
+  eng: stopSet([...stopEn, ...NOTICE_WORDS.eng]),
+  spa: stopSet([...stopEs, ...NOTICE_WORDS.spa, 'de', 'del', 'y', 'e', 'o', 'u', 'en', 'a', 'al']),
+  fra: stopSet([...stopFr, ...NOTICE_WORDS.fra, 'de', 'd', 'l', 'et', 'ou', 'a', 'au', 'aux', 'en']),
+  por: stopSet([...stopPt, ...NOTICE_WORDS.por, 'de', 'do', 'da', 'e', 'ou', 'a', 'o', 'em']),
+  vie: stopSet(NOTICE_WORDS.vie),
 }
 
 const stemCache: Record<StemLanguage, Map<string, string | null>> = { eng: new Map(), spa: new Map(), fra: new Map(), por: new Map(), vie: new Map() }

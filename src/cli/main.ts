@@ -195,8 +195,9 @@ program
       if (stopping) return
       stopping = true
       ctx.log.info({ signal }, 'shutting down')
-      await pool.close() // workers, then queues, then Redis
-      await ctx.close() // mailer and database
+      await pool.close() // workers (running jobs finish), then queues
+      await ctx.close() // browser, mailer, database
+      pool.disconnect() // Redis last
       process.exit(0)
     }
     process.once('SIGINT', () => void shutdown('SIGINT'))

@@ -26,6 +26,7 @@ describe.each(DIALECTS)('BullMQ workers on the real Redis (%s)', (dialect) => {
   })
   afterAll(async () => {
     await pool?.close()
+    pool?.disconnect()
     const redis = new Redis(REDIS_URL)
     const keys = await redis.keys(`${prefix}:*`)
     if (keys.length) await redis.del(...keys)
