@@ -1,4 +1,5 @@
-import * as cheerio from 'cheerio'
+import { createRequire } from 'node:module'
+import type * as Cheerio from 'cheerio'
 import { addDays, toIsoDate } from '../../src/domain/dates.js'
 import { normalizeHsCode } from '../../src/domain/hs.js'
 import type { ParseResult, ScrapedNotice } from '../../src/domain/notice.js'
@@ -7,6 +8,12 @@ import { htmlToText, splitUrls } from '../../src/util/text.js'
 import { icsCodesOf } from '../eping/eping.parser.js'
 import { SourceError, type Page } from '../types.js'
 import type { PortalDefinition, PortalField } from './portal-definition.js'
+
+// cheerio costs most of a second to load; every CLI command builds the source registry,
+// so it is loaded on the first page parsed, not at start-up.
+const require = createRequire(import.meta.url)
+let cheerioModule: typeof Cheerio | undefined
+const cheerio = { load: (html: string) => (cheerioModule ??= require('cheerio') as typeof Cheerio).load(html) }
 
 export interface PortalListItem {
   id: string
@@ -176,8 +183,8 @@ function noticeOf(
   sourceId: string,
   itemId: string,
   f: Record<PortalField, Value | null>,
-  $: cheerio.CheerioAPI,
-  root: ReturnType<cheerio.CheerioAPI>,
+  $: Cheerio.CheerioAPI,
+  root: ReturnType<Cheerio.CheerioAPI>,
 ): ScrapedNotice {
   // Portals print "待定" or a national number where a WTO symbol is missing: keep WTO symbols only.
   const symbols = splitSymbols(f.symbols?.text.replace(/[、\s]+(?=G\/)/g, ',')).filter((s) => parseSymbol(s))

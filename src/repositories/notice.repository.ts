@@ -176,7 +176,8 @@ async function resolveMeasure(tx: Tx, bases: string[], current: number | undefin
   return target
 }
 
-async function mergeMeasure(tx: Tx, from: number, into: number) {
+/** Files every document and warning of one measure under another, and drops the first. */
+export async function mergeMeasure(tx: Tx, from: number, into: number) {
   await tx.updateTable('notice').set({ measure_id: into }).where('measure_id', '=', from).execute()
   const targetCats = (await tx.selectFrom('warning').select('category_id').where('measure_id', '=', into).execute()).map((r) => r.category_id)
   let moving = tx.updateTable('warning').set({ measure_id: into }).where('measure_id', '=', from)
@@ -205,7 +206,9 @@ export async function refreshMeasure(tx: Tx, measureId: number, now: string) {
     .select('base_symbol')
     .where('notice_id', 'in', notices.map((n) => n.id))
     .execute()
-  const key = bases.map((b) => b.base_symbol).sort()[0] ?? notices[0].symbol
+  // A WTO symbol names the measure when there is one; a source's own key (FR:…) otherwise.
+  const sorted = bases.map((b) => b.base_symbol).sort()
+  const key = sorted.find((b) => parseSymbol(b)) ?? sorted[0] ?? notices[0].symbol
   const s = deriveMeasure(
     notices.map((n) => ({
       docType: n.doc_type as StoredNotice['type'],

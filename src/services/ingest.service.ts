@@ -1,6 +1,7 @@
 import type { AppContext } from '../app-context.js'
 import { addDays, isoDay } from '../domain/dates.js'
 import { upsertNotice } from '../repositories/notice.repository.js'
+import { linkAcrossSources } from './link.service.js'
 import { SourceError } from '../../scrapers/types.js'
 
 export interface IngestResult {
@@ -47,6 +48,7 @@ export async function ingestRaw(ctx: AppContext, rawId: number, opts: { force?: 
     const r = await upsertNotice(db, notice, rawId, now, { baseline })
     if (r.outcome !== 'unchanged') changed.push(r.noticeId)
   }
+  for (const id of changed) await linkAcrossSources(db, id, now)
   const errorText = parsed.errors.length ? parsed.errors.map((e) => `${e.itemId ?? '?'}: ${e.reason}`).join('\n') : null
   await db
     .updateTable('raw_response')
