@@ -47,6 +47,8 @@ export interface HttpResponse {
   etag: string | null
   lastModified: string | null
   body: string
+  /** The response's Set-Cookie lines (the crawl's cookie jar keeps them). */
+  setCookies?: string[]
 }
 
 const RETRYABLE_STATUS = new Set([500, 502, 503, 504, 408])
@@ -188,6 +190,7 @@ export class HttpClient {
       contentType: res.headers.get('content-type'),
       etag: res.headers.get('etag'),
       lastModified: res.headers.get('last-modified'),
+      setCookies: res.headers.getSetCookie(),
     }
     if (res.status === 304) return { ...base, body: '' }
     if (res.status >= 400) {

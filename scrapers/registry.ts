@@ -1,4 +1,6 @@
+import { cnTbtSource } from './cn-tbt/cn-tbt.source.js'
 import { createEpingApiSource, epingSource } from './eping/eping.source.js'
+import { euTrisSource } from './eu-tris/eu-tris.source.js'
 import { loadPortalSources } from './portal/portal.source.js'
 import type { Source } from './types.js'
 import { usFedregSource } from './us-fedreg/us-fedreg.source.js'
@@ -7,6 +9,8 @@ import { usFedregSource } from './us-fedreg/us-fedreg.source.js'
 export const SOURCES: Source[] = [
   epingSource,
   usFedregSource,
+  cnTbtSource,
+  euTrisSource,
   ...loadPortalSources(),
 ]
 

@@ -31,11 +31,32 @@ export interface RequestOptions {
   encoding?: string
 }
 
+/** How the browser engine loads a page. */
+export interface RenderOptions {
+  /**
+   * A CSS selector that is present once the page has rendered its content. A page that
+   * loads (HTTP 200) and settles without it is a layout change: never retried, alerted.
+   */
+  waitFor: string
+  /** Longest wait for the page to load and the selector to appear (default from config). */
+  timeoutMs?: number
+  /** Store the snapshot as raw material for the ingest stage (default true). */
+  keep?: boolean
+  /** Other hosts the page may load from; everything else off the page's host is refused. */
+  allowHosts?: string[]
+}
+
 /** What a source gets to work with while crawling. It never sees the database. */
 export interface CrawlContext {
   sourceId: string
   baseUrl: string
   fetch(url: string, opts?: RequestOptions): Promise<FetchedPage>
+  /**
+   * The browser engine: loads the page in Chromium (every request the page makes goes
+   * through `fetch`, so politeness, conditional requests and errors are the HTTP
+   * engine's) and stores the rendered DOM, scripts removed, as the page's body.
+   */
+  render?(url: string, opts: RenderOptions): Promise<FetchedPage>
   /** Of these source item ids, the ones already stored. */
   known(itemIds: string[]): Promise<Set<string>>
   /** Of these document symbols (or base symbols), the ones this source already holds. */

@@ -1,3 +1,5 @@
+import type { Browser } from 'playwright-core'
+import type { ChromiumEngine } from '../scrapers/browser/chromium.js'
 import { HttpClient } from '../scrapers/http-client.js'
 import { sourcesFor } from '../scrapers/registry.js'
 import type { Source } from '../scrapers/types.js'
@@ -28,6 +30,8 @@ export interface AppContext {
   http: HttpClient
   classifier(): Promise<Classifier>
   mailer(): Mailer
+  /** The shared Chromium of the browser engine, launched on first use. */
+  browser(): Promise<Browser>
   close(): Promise<void>
 }
 
@@ -47,6 +51,8 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
   const categories = loadCategories()
   let classifier: Promise<Classifier> | undefined
   let mailer: Mailer | undefined
+  // playwright-core takes seconds to load: only a process that renders a page pays for it.
+  let chromium: Promise<ChromiumEngine> | undefined
   const ctx: AppContext = {
     config,
     db,
@@ -74,7 +80,12 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
       mailer ??= createMailer({ smtpUrl: config.smtpUrl, from: config.smtpFrom, outboxDir: config.outboxDir })
       return mailer
     },
+    browser() {
+      chromium ??= import('../scrapers/browser/chromium.js').then((m) => new m.ChromiumEngine({ executablePath: config.browser.executablePath }))
+      return chromium.then((c) => c.browser())
+    },
     async close() {
+      await (await chromium?.catch(() => undefined))?.close()
       mailer?.close()
       await closeDb()
     },

@@ -27,6 +27,8 @@ const EnvSchema = z.object({
   TBT_DIGEST_DAILY_CRON: z.string().default('0 8 * * *'),
   TBT_DIGEST_WEEKLY_CRON: z.string().default('0 8 * * 1'),
   TBT_TIMEZONE: z.string().default('Asia/Shanghai'),
+  TBT_CHROMIUM_PATH: z.string().default('/usr/bin/chromium'),
+  TBT_BROWSER_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
 })
 
 export interface Config {
@@ -52,6 +54,8 @@ export interface Config {
   schedule: { scrapeCron: string; digestDailyCron: string; digestWeeklyCron: string; timezone: string }
   /** TBT_SOURCE_<ID>_BASE_URL overrides, by source id. */
   sourceBaseUrls: Record<string, string>
+  /** The browser engine: Debian's Chromium, and how long one page may take to render. */
+  browser: { executablePath: string; timeoutMs: number }
 }
 
 export class ConfigError extends Error {
@@ -105,6 +109,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       timezone: e.TBT_TIMEZONE,
     },
     sourceBaseUrls,
+    browser: { executablePath: e.TBT_CHROMIUM_PATH, timeoutMs: e.TBT_BROWSER_TIMEOUT_MS },
   }
 }
 

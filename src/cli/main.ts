@@ -16,6 +16,7 @@ import { collectStats } from '../services/stats.service.js'
 import { serve } from '../web/server.js'
 import { registerClassifyCommand } from './commands/classify.command.js'
 import { registerSourcesCommand } from './commands/sources.command.js'
+import { registerReviewCommands } from './commands/review.command.js'
 import { createProgress } from './progress.js'
 
 // Commands print their own report on stdout; the log (stderr) stays quiet unless asked,
@@ -305,6 +306,7 @@ program
 
 registerClassifyCommand(program)
 registerSourcesCommand(program)
+registerReviewCommands(program)
 
 try {
   await program.parseAsync(process.argv)

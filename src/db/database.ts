@@ -6,6 +6,8 @@ import pg from 'pg'
 import type { Database } from './schema.js'
 import * as m001 from './migrations/2026-11-28-001-initial.js'
 import * as m010 from './migrations/2026-11-28-010-sources.js'
+import * as m015 from './migrations/2026-11-28-015-browser.js'
+import * as m020 from './migrations/2026-11-28-020-review.js'
 
 export type Dialect = 'sqlite' | 'postgres'
 export type Db = Kysely<Database>
@@ -22,6 +24,8 @@ export interface DbHandle {
 const MIGRATIONS: Record<string, Migration> = {
   '2026-11-28-001-initial': m001,
   '2026-11-28-010-sources': m010,
+  '2026-11-28-015-browser': m015,
+  '2026-11-28-020-review': m020,
 }
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -52,6 +52,8 @@ export interface RawResponseTable {
   parse_status: string // pending | ok | error | quarantined
   parse_error: string | null
   parsed_at: string | null
+  /** 'http': the bytes a server sent; 'browser': the DOM Chromium rendered (migration 015). */
+  engine: Generated<string>
 }
 
 export interface MeasureTable {
@@ -93,6 +95,8 @@ export interface NoticeTable {
   entry_into_force_text: string | null
   links: string // JSON array of URLs
   source_url: string | null
+  /** The source's own status text (TRIS), migration 015. */
+  source_status: string | null
   content_hash: string
   raw_response_id: number | null
   first_seen_at: string
@@ -181,6 +185,8 @@ export interface WarningTable {
   note: string | null
   created_at: string
   updated_at: string
+  /** A level an analyst set by hand; rescoring keeps it (migration 020). */
+  level_override?: string | null
 }
 
 export interface WarningEventTable {
@@ -265,6 +271,10 @@ export interface Database {
   email_delivery: EmailDeliveryTable
   delivery_warning: DeliveryWarningTable
   ops_alert: OpsAlertTable
+  app_user: AppUserTable
+  user_session: UserSessionTable
+  category_correction: CategoryCorrectionTable
+  training_example: TrainingExampleTable
 }
 
 export type NoticeRow = Selectable<NoticeTable>
@@ -275,3 +285,45 @@ export type WarningUpdate = Updateable<WarningTable>
 export type SubscriberRow = Selectable<SubscriberTable>
 export type SourceRunRow = Selectable<SourceRunTable>
 export type RawResponseRow = Selectable<RawResponseTable>
+
+// Review queue (migration 020).
+export interface AppUserTable {
+  id: Generated<number>
+  email: string
+  name: string | null
+  role: string // admin | analyst | official | enterprise
+  password_hash: string
+  must_change_password: number
+  lang: string | null
+  created_at: string
+  disabled_at: string | null
+}
+
+export interface UserSessionTable {
+  id_hash: string
+  user_id: number
+  created_at: string
+  expires_at: string
+}
+
+export interface CategoryCorrectionTable {
+  id: Generated<number>
+  measure_id: number
+  warning_id: number | null
+  categories: string // JSON array of category ids
+  previous: string // JSON array of category ids
+  actor: string
+  at: string
+}
+
+export interface TrainingExampleTable {
+  id: Generated<number>
+  notice_id: number
+  correction_id: number
+  hs_codes: string // JSON array
+  categories: string // JSON array
+  created_at: string
+  learnt_at: string | null
+}
+
+export type AppUserRow = Selectable<AppUserTable>

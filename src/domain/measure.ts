@@ -11,6 +11,8 @@ export interface MeasureDocument {
   commentDeadline: string | null
   adoptionDate: string | null
   entryIntoForceDate: string | null
+  /** ISO 639-3; China's centre gives Chinese renderings of documents notified in other languages. */
+  language?: string | null
 }
 
 export interface MeasureState {
@@ -47,12 +49,18 @@ export function deriveMeasure(docs: MeasureDocument[]): MeasureState {
     entryIntoForceDate: null,
     firstDistributionDate: null,
   }
+  let titleLanguage: string | null = null
   for (const d of ordered) {
     state.member ??= d.member
     if (d.distributionDate && (!state.firstDistributionDate || d.distributionDate < state.firstDistributionDate)) {
       state.firstDistributionDate = d.distributionDate
     }
-    if (d.docType === 'regular' || d.docType === 'revision' || !state.title) state.title = d.title
+    // A Chinese rendering sits beside the notified text and never displaces its title.
+    const translation = d.language === 'zho' && titleLanguage !== null && titleLanguage !== 'zho'
+    if ((d.docType === 'regular' || d.docType === 'revision' || !state.title) && !translation) {
+      state.title = d.title
+      titleLanguage = d.language ?? 'und'
+    }
     if (d.commentDeadline) state.commentDeadline = d.commentDeadline
     if (d.adoptionDate) state.adoptionDate = d.adoptionDate
     if (d.entryIntoForceDate) state.entryIntoForceDate = d.entryIntoForceDate

@@ -30,6 +30,8 @@ export interface ScrapedNotice {
   entryIntoForceText: string | null
   links: string[]
   sourceUrl: string | null
+  /** The source's own word on where the item stands (TRIS: "Standstill period running"), when it has one. */
+  sourceStatus?: string | null
 }
 
 /** An item a parser could not turn into a notice; the rest of the page still counts. */

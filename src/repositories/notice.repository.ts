@@ -97,6 +97,7 @@ export async function upsertNotice(
       entry_into_force_text: n.entryIntoForceText,
       links: JSON.stringify(n.links),
       source_url: n.sourceUrl,
+      source_status: n.sourceStatus ?? null,
       content_hash: hash,
       raw_response_id: rawId,
       updated_at: now,
@@ -219,6 +220,7 @@ export async function refreshMeasure(tx: Tx, measureId: number, now: string) {
       commentDeadline: n.comment_deadline,
       adoptionDate: n.adoption_date,
       entryIntoForceDate: n.entry_into_force_date,
+      language: n.language,
     })),
   )
   const current = await tx.selectFrom('measure').selectAll().where('id', '=', measureId).executeTakeFirstOrThrow()

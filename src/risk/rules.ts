@@ -9,6 +9,8 @@ const Kind = z.object({
   zh: z.string(),
   en: z.string(),
   terms: z.array(z.string().min(1)).min(1),
+  /** a mandatory requirement (regulation, conformity assessment...), as opposed to a voluntary standard */
+  mandatory: z.boolean().default(true),
 })
 
 export const RiskRulesSchema = z.object({
@@ -18,6 +20,8 @@ export const RiskRulesSchema = z.object({
     minScore: z.number().min(0).max(100),
     minConfidence: z.number().min(0).max(1),
     publishWithoutReview: z.array(z.enum(['high', 'medium', 'low'])).default([]),
+    /** measure statuses that reopen a warning an analyst dismissed before the measure reached them */
+    reopenDismissedOn: z.array(z.enum(['adopted', 'in_force'])).default([]),
   }),
   factors: z.object({
     exposure: z.object({ max: z.number().min(0), saturation: z.number().positive(), unwatchedMarketWeight: z.number().min(0) }),
@@ -30,7 +34,12 @@ export const RiskRulesSchema = z.object({
       entryIntoForceWithinDays: z.number().int().positive(),
       entryIntoForcePoints: z.number(),
     }),
-    lifecycle: z.object({ adopted: z.number(), in_force: z.number(), withdrawn: z.number() }),
+    lifecycle: z.object({
+      adopted: z.number(),
+      in_force: z.number(),
+      withdrawn: z.number(),
+      reopened: z.object({ points: z.number(), terms: z.array(z.string().min(1)).min(1) }),
+    }),
     confidence: z.object({ floor: z.number().min(0).max(1) }),
   }),
 })

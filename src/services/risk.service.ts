@@ -2,7 +2,9 @@ import type { AppContext } from '../app-context.js'
 import { isoDay } from '../domain/dates.js'
 import { marketOfMember } from '../domain/markets.js'
 import type { MeasureStatus } from '../domain/measure.js'
+import { exposureOf, loadExposure } from '../risk/exposure.js'
 import { scoreRisk, type Level } from '../risk/score.js'
+import { latestCorrection } from './warning.service.js'
 
 export interface ScoreOutcome {
   measureId: number
@@ -42,6 +44,18 @@ export async function scoreMeasure(ctx: AppContext, measureId: number): Promise<
     : []
   const best = new Map<string, number>()
   for (const c of cats) best.set(c.category_id, Math.max(best.get(c.category_id) ?? 0, c.score))
+  // An analyst's correction replaces the classifier's categories for this measure.
+  const correction = await latestCorrection(db, measureId)
+  const corrected = correction ? (JSON.parse(correction.categories) as string[]) : null
+  if (corrected) {
+    best.clear()
+    for (const c of corrected) best.set(c, 1)
+  }
+  const followUpText = notices
+    .filter((n) => n.doc_type !== 'regular')
+    .map((n) => `${n.title} ${n.description ?? ''}`)
+    .join(' ')
+  const exposureTable = loadExposure()
   const memberCode = notices.map((n) => n.member_code).find(Boolean) ?? notices[0]?.symbol.split('/')[3] ?? null
   const market = marketOfMember(ctx.markets, memberCode)
   const text = notices
@@ -57,12 +71,15 @@ export async function scoreMeasure(ctx: AppContext, measureId: number): Promise<
       today,
       category,
       market: market ? { code: market.code, zh: market.zh, en: market.en, tradeShare: market.tradeShare } : null,
+      exposure: market ? exposureOf(exposureTable, categoryId, market.code) : null,
       member: measure.member,
       status: measure.status as MeasureStatus,
       commentDeadline: measure.comment_deadline,
       entryIntoForceDate: measure.entry_into_force_date,
       text,
+      followUpText,
       confidence,
+      confirmedByAnalyst: !!corrected,
     })
     keep.push(categoryId)
     const row = { score: r.score, level: r.level, trace: JSON.stringify(r.trace), rules_version: ctx.rules.version }
@@ -106,7 +123,11 @@ export async function raiseWarnings(ctx: AppContext, measureId: number): Promise
   if (!measure) return out
   const now = ctx.clock().toISOString()
   const scores = await db.selectFrom('risk_score').selectAll().where('measure_id', '=', measureId).orderBy('category_id').execute()
-  const confidence = await categoryConfidence(ctx, measureId)
+  const correction = await latestCorrection(db, measureId)
+  const corrected = correction ? (JSON.parse(correction.categories) as string[]) : null
+  const confidence = corrected ? new Map(corrected.map((c) => [c, 1])) : await categoryConfidence(ctx, measureId)
+  const event = (warningId: number, action: string, from: string | null, to: string | null, details: object) =>
+    ({ warning_id: warningId, at: now, actor: 'system', action, from_status: from, to_status: to, details: JSON.stringify(details) })
   // A measure known only from a source's baseline history raises no new warnings.
   const current = await db.selectFrom('notice').select('id').where('measure_id', '=', measureId).where('baseline', '=', 0).executeTakeFirst()
   for (const s of scores) {
@@ -120,17 +141,15 @@ export async function raiseWarnings(ctx: AppContext, measureId: number): Promise
       if (measure.status === 'withdrawn') {
         if (existing && OPEN_STATUSES.includes(existing.status)) {
           await tx.updateTable('warning').set({ status: 'dismissed', updated_at: now }).where('id', '=', existing.id).execute()
-          await tx
-            .insertInto('warning_event')
-            .values({ warning_id: existing.id, at: now, actor: 'system', action: 'closed', from_status: existing.status, to_status: 'dismissed', details: JSON.stringify({ reason: 'measure withdrawn' }) })
-            .execute()
+          await tx.insertInto('warning_event').values(event(existing.id, 'closed', existing.status, 'dismissed', { reason: 'measure withdrawn', measureStatus: measure.status })).execute()
           out.closed++
         }
         return
       }
       if (!existing) {
-        if (!current) return
-        if (s.score < ctx.rules.warning.minScore || (confidence.get(s.category_id) ?? 0) < ctx.rules.warning.minConfidence) return
+        if (!current && !corrected) return
+        // A category the analyst chose raises its warning whatever the score: they said it applies.
+        if (!corrected && (s.score < ctx.rules.warning.minScore || (confidence.get(s.category_id) ?? 0) < ctx.rules.warning.minConfidence)) return
         const inserted = await tx
           .insertInto('warning')
           .values({ measure_id: measureId, category_id: s.category_id, level: s.level, score: s.score, status: 'new', assignee: null, note: null, created_at: now, updated_at: now })
@@ -138,33 +157,61 @@ export async function raiseWarnings(ctx: AppContext, measureId: number): Promise
           .returning('id')
           .executeTakeFirst()
         if (inserted) {
-          await tx
-            .insertInto('warning_event')
-            .values({ warning_id: inserted.id, at: now, actor: 'system', action: 'raised', from_status: null, to_status: 'new', details: JSON.stringify({ score: s.score, level: s.level }) })
-            .execute()
+          await tx.insertInto('warning_event').values(event(inserted.id, 'raised', null, 'new', { score: s.score, level: s.level, measureStatus: measure.status })).execute()
           out.raised++
         }
         return
       }
-      if (existing.score !== s.score || existing.level !== (s.level as Level)) {
-        await tx.updateTable('warning').set({ score: s.score, level: s.level, updated_at: now }).where('id', '=', existing.id).execute()
+      // Reopen what the system closed and the lifecycle (or a correction) no longer justifies closing.
+      let status = existing.status
+      if (status === 'dismissed') {
+        const last = await tx.selectFrom('warning_event').select(['actor', 'details']).where('warning_id', '=', existing.id).where('to_status', '=', 'dismissed').orderBy('id', 'desc').limit(1).executeTakeFirst()
+        const lastReason = last?.actor === 'system' ? (JSON.parse(last.details ?? '{}') as { reason?: string }).reason : undefined
+        const reopenAfterAdoption = last?.actor !== 'system' && ctx.rules.warning.reopenDismissedOn.includes(measure.status as never) && (await lastMeasureStatus(tx, existing.id)) !== measure.status
+        if (lastReason === 'measure withdrawn' || lastReason === 'category corrected' || reopenAfterAdoption) {
+          const reason = reopenAfterAdoption ? `measure ${measure.status}` : lastReason === 'measure withdrawn' ? 'measure no longer withdrawn' : 'category restored by a correction'
+          await tx.updateTable('warning').set({ status: 'new', updated_at: now }).where('id', '=', existing.id).execute()
+          await tx.insertInto('warning_event').values(event(existing.id, 'reopened', 'dismissed', 'new', { reason, measureStatus: measure.status })).execute()
+          status = 'new'
+          out.updated++
+        }
+      }
+      if (status !== 'dismissed' && (await lastMeasureStatus(tx, existing.id)) !== measure.status) {
+        await tx.insertInto('warning_event').values(event(existing.id, 'lifecycle', status, status, { measureStatus: measure.status })).execute()
+      }
+      const level = (existing.level_override ?? s.level) as Level
+      if (existing.score !== s.score || existing.level !== level) {
+        await tx.updateTable('warning').set({ score: s.score, level, updated_at: now }).where('id', '=', existing.id).execute()
         await tx
           .insertInto('warning_event')
-          .values({
-            warning_id: existing.id,
-            at: now,
-            actor: 'system',
-            action: 'rescored',
-            from_status: existing.status,
-            to_status: existing.status,
-            details: JSON.stringify({ from: { score: existing.score, level: existing.level }, to: { score: s.score, level: s.level } }),
-          })
+          .values(event(existing.id, 'rescored', status, status, { from: { score: existing.score, level: existing.level }, to: { score: s.score, level } }))
           .execute()
         out.updated++
       }
     })
   }
+  if (corrected) {
+    // Categories the analyst removed: their open warnings close, with the reason.
+    const stale = await db.selectFrom('warning').select(['id', 'status']).where('measure_id', '=', measureId).where('category_id', 'not in', corrected).where('status', 'in', OPEN_STATUSES).execute()
+    for (const w of stale) {
+      await db.transaction().execute(async (tx) => {
+        await tx.updateTable('warning').set({ status: 'dismissed', updated_at: now }).where('id', '=', w.id).execute()
+        await tx.insertInto('warning_event').values(event(w.id, 'closed', w.status, 'dismissed', { reason: 'category corrected' })).execute()
+      })
+      out.closed++
+    }
+  }
   return out
+}
+
+/** The measure status the warning's history last recorded ('open' before any was). */
+async function lastMeasureStatus(tx: Pick<AppContext['db'], 'selectFrom'>, warningId: number): Promise<string> {
+  const rows = await tx.selectFrom('warning_event').select('details').where('warning_id', '=', warningId).orderBy('id', 'desc').execute()
+  for (const r of rows) {
+    const d = r.details ? (JSON.parse(r.details) as { measureStatus?: string }) : {}
+    if (d.measureStatus) return d.measureStatus
+  }
+  return 'open'
 }
 
 async function categoryConfidence(ctx: AppContext, measureId: number): Promise<Map<string, number>> {

@@ -1,7 +1,9 @@
 import type { AppContext } from '../app-context.js'
 import { sourceBaseUrl } from '../app-context.js'
 import { knownItemIds } from '../repositories/notice.repository.js'
-import { SourceError, type CrawlContext, type FetchedPage, type RequestOptions } from '../../scrapers/types.js'
+import { SourceError, type CrawlContext, type FetchedPage, type RenderOptions, type RequestOptions } from '../../scrapers/types.js'
+import { CookieJar } from '../../scrapers/cookie-jar.js'
+import { RenderSession, type SubResponse } from '../../scrapers/browser/render.js'
 import { sha256 } from '../util/text.js'
 
 export interface ScrapeResult {
@@ -59,6 +61,7 @@ export async function scrapeSource(
   const counts = { requests: 0, notModified: 0, rawNew: 0 }
   const log = ctx.log.child({ sourceId, runId: run.id })
   const baseUrl = sourceBaseUrl(ctx, source)
+  const cookies = new CookieJar()
 
   const crawl: CrawlContext = {
     sourceId,
@@ -84,18 +87,20 @@ export async function scrapeSource(
         .select(['id', 'etag', 'last_modified', 'body', 'status', 'content_type'])
         .where('source_id', '=', sourceId)
         .where('url', '=', url)
+        .where('engine', '=', 'http')
         .orderBy('fetched_at', 'desc')
         .orderBy('id', 'desc')
         .executeTakeFirst()
       counts.requests++
       const res = await ctx.http.request(url, {
         method: req.method,
-        headers: req.headers,
+        headers: withCookies(req.headers, cookies.header(url)),
         body: req.body,
         encoding: req.encoding,
         etag: req.method === 'POST' ? null : previous?.etag,
         lastModified: req.method === 'POST' ? null : previous?.last_modified,
       })
+      cookies.store(url, res.setCookies ?? [])
       const fetchedAt = ctx.clock().toISOString()
       if (res.status === 304 && previous) {
         counts.notModified++
@@ -135,6 +140,26 @@ export async function scrapeSource(
     },
   }
 
+  // The browser engine: one tab for this crawl, opened on its first render.
+  const assetCache = new Map<string, SubResponse>()
+  let session: Promise<RenderSession> | undefined
+  crawl.render = async (url: string, opts: RenderOptions): Promise<FetchedPage> => {
+    session ??= ctx.browser().then((b) => RenderSession.open(b, { userAgent: ctx.config.userAgent }))
+    const rendered = await (await session).render({
+      url,
+      waitFor: opts.waitFor,
+      timeoutMs: opts.timeoutMs ?? ctx.config.browser.timeoutMs,
+      allowHosts: opts.allowHosts,
+      assetCache,
+      fetch: (u, init) => crawl.fetch(u, { ...init, keep: false }),
+    })
+    const fetchedAt = ctx.clock().toISOString()
+    const contentType = 'text/html; charset=utf-8'
+    const { id, isNew } = await storeSnapshot(ctx, { sourceId, url, status: rendered.status, contentType, body: rendered.html, fetchedAt, runId: run.id, keep: opts.keep !== false })
+    if (isNew) counts.rawNew++
+    return { url, status: rendered.status, contentType, body: rendered.html, fetchedAt, notModified: rendered.notModified, rawId: id, isNew }
+  }
+
   let status: ScrapeResult['status'] = 'ok'
   let error: string | undefined
   let errorCode: string | undefined
@@ -154,6 +179,7 @@ export async function scrapeSource(
         .execute()
     }
   }
+  await (await session?.catch(() => undefined))?.close()
   const finishedAt = ctx.clock().toISOString()
   await db
     .updateTable('source_run')
@@ -181,4 +207,44 @@ export async function scrapeSource(
     .orderBy('id')
     .execute()
   return { sourceId, runId: run.id, status, ...counts, pendingRawIds: pending.map((p) => p.id), error, errorCode }
+}
+
+function withCookies(headers: Record<string, string> | undefined, cookie: string | undefined) {
+  if (!cookie || Object.keys(headers ?? {}).some((k) => k.toLowerCase() === 'cookie')) return headers
+  return { ...headers, cookie }
+}
+
+/** Keeps a rendered DOM as the raw response for its URL, by content hash like any other. */
+async function storeSnapshot(
+  ctx: AppContext,
+  s: { sourceId: string; url: string; status: number; contentType: string; body: string; fetchedAt: string; runId: number; keep: boolean },
+): Promise<{ id: number; isNew: boolean }> {
+  const hash = sha256(s.body)
+  const inserted = await ctx.db
+    .insertInto('raw_response')
+    .values({
+      source_id: s.sourceId,
+      url: s.url,
+      content_hash: hash,
+      status: s.status,
+      content_type: s.contentType,
+      etag: null,
+      last_modified: null,
+      body: s.body,
+      fetched_at: s.fetchedAt,
+      run_id: s.runId,
+      parse_status: s.keep ? 'pending' : 'ok',
+      engine: 'browser',
+    })
+    .onConflict((oc) => oc.columns(['source_id', 'content_hash']).doNothing())
+    .returning('id')
+    .executeTakeFirst()
+  if (inserted) return { id: inserted.id, isNew: true }
+  const existing = await ctx.db
+    .selectFrom('raw_response')
+    .select('id')
+    .where('source_id', '=', s.sourceId)
+    .where('content_hash', '=', hash)
+    .executeTakeFirstOrThrow()
+  return { id: existing.id, isNew: false }
 }

@@ -1,19 +1,27 @@
+import ExcelJS from 'exceljs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runPass } from '../../src/pipeline/run-pass.js'
 import { DEFAULT_REPLAY_DIR, startReplayServer, type ReplayServer } from '../../src/replay/replay-server.js'
 import { buildApp } from '../../src/web/app.js'
 import { signToken } from '../../src/util/tokens.js'
 import { createTestEnv, type TestEnv } from '../helpers/db.js'
+import { addUsers, Agent, PASSWORDS } from '../helpers/web.js'
+import { createUser } from '../../src/services/user.service.js'
 
 describe('web UI', () => {
   let replay: ReplayServer
   let env: TestEnv
   let app: Awaited<ReturnType<typeof buildApp>>
+  let analyst: Agent
   beforeAll(async () => {
     replay = await startReplayServer(DEFAULT_REPLAY_DIR)
     env = await createTestEnv('sqlite', { TBT_SOURCE_EPING_BASE_URL: replay.url }, { clock: () => new Date('2026-11-28T04:00:00Z') })
     await runPass(env.ctx, { sources: ['eping'], since: replay.manifest.since })
-    app = await buildApp(env.ctx)
+    await addUsers(env.ctx)
+    app = await buildApp(env.ctx, { loginAttemptsPerMinute: 1000 })
+    analyst = new Agent(app)
+    const r = await analyst.login('analyst@example.com', PASSWORDS.analyst)
+    expect(r.statusCode).toBe(303)
   })
   afterAll(async () => {
     await app?.close()
@@ -21,31 +29,214 @@ describe('web UI', () => {
     await replay?.close()
   })
 
-  it('lists the warnings in Chinese by default and English on request', async () => {
-    const zh = await app.inject({ url: '/' })
-    expect(zh.statusCode).toBe(200)
-    expect(zh.headers['content-security-policy']).toContain("default-src 'none'")
-    expect(zh.body).toContain('预警列表')
-    expect(zh.body).toMatch(/G\/TBT\/N\//)
-    const en = await app.inject({ url: '/?lang=en' })
-    expect(en.body).toContain('Warnings')
+  it('sends anonymous visitors to the login page, and keeps /healthz open', async () => {
+    const r = await app.inject({ url: '/?status=new' })
+    expect(r.statusCode).toBe(302)
+    expect(r.headers.location).toBe('/login?next=%2F%3Fstatus%3Dnew')
+    expect((await app.inject({ url: '/api/warnings' })).statusCode).toBe(401)
+    expect((await app.inject({ url: '/healthz' })).json()).toEqual({ ok: true })
   })
 
-  it('shows a warning with its risk trace', async () => {
+  it('logs in with a signed HttpOnly SameSite session cookie and refuses a wrong password', async () => {
+    const a = new Agent(app)
+    await a.get('/login')
+    const bad = await a.post('/login', { email: 'analyst@example.com', password: 'wrong-password' })
+    expect(bad.statusCode).toBe(401)
+    expect(bad.body).toContain('邮箱或密码不正确')
+    const ok = await a.post('/login', { email: 'ANALYST@example.com', password: PASSWORDS.analyst, next: '//evil.example/' })
+    expect(ok.statusCode).toBe(303)
+    expect(ok.headers.location).toBe('/') // never off-site
+    const set = ([] as string[]).concat(ok.headers['set-cookie'] as string | string[]).find((c) => c.startsWith('tbt_session='))!
+    expect(set).toMatch(/HttpOnly/i)
+    expect(set).toMatch(/SameSite=Lax/i)
+    const session = await env.ctx.db.selectFrom('user_session').selectAll().execute()
+    expect(session.every((s) => !set.includes(s.id_hash))).toBe(true) // only a hash is stored
+    const out = await a.post('/logout')
+    expect(out.statusCode).toBe(303)
+    expect((await a.get('/')).statusCode).toBe(302)
+  })
+
+  it('makes a one-time password be replaced before anything else', async () => {
+    await createUser(env.ctx.db, { email: 'new@example.com', role: 'analyst', password: 'one-time-pass-1', oneTime: true }, 'now')
+    const a = new Agent(app)
+    const r = await a.login('new@example.com', 'one-time-pass-1')
+    expect(r.headers.location).toBe('/account/password')
+    expect((await a.get('/')).headers.location).toBe('/account/password')
+    expect((await a.get('/api/warnings')).statusCode).toBe(403)
+    await a.get('/account/password')
+    expect((await a.post('/account/password', { password: 'short' })).statusCode).toBe(400)
+    expect((await a.post('/account/password', { password: 'a-new-long-password' })).headers.location).toBe('/')
+    expect((await a.get('/')).statusCode).toBe(200)
+    const b = new Agent(app)
+    expect((await b.login('new@example.com', 'one-time-pass-1')).statusCode).toBe(401)
+    expect((await b.login('new@example.com', 'a-new-long-password')).statusCode).toBe(303)
+    expect((await a.get('/warnings/999999')).statusCode).toBe(404)
+  })
+
+  it('lists the queue in Chinese by default and English on request, under a strict CSP', async () => {
+    const zh = await analyst.get('/')
+    expect(zh.statusCode).toBe(200)
+    const csp = String(zh.headers['content-security-policy'])
+    expect(csp).toContain("default-src 'none'")
+    expect(csp).toContain("script-src 'self'")
+    expect(csp).not.toContain('unsafe-inline')
+    expect(zh.body).not.toMatch(/<script>|<style>| style=| on[a-z]+=/)
+    expect(zh.body).toContain('审核队列')
+    expect(zh.body).toMatch(/G\/TBT\/N\//)
+    const en = await analyst.get('/?lang=en')
+    expect(en.body).toContain('Review queue')
+    expect((await analyst.get('/')).body).toContain('Review queue') // the choice sticks (cookie)
+    await analyst.get('/?lang=zh')
+  })
+
+  it('filters, searches, sorts, pages and counts per status', async () => {
+    const all = (await analyst.get('/api/warnings?size=500')).json()
+    expect(all.total).toBeGreaterThan(2)
+    expect(all.counts.new).toBe(all.total)
+    const high = (await analyst.get('/api/warnings?level=high')).json()
+    expect(high.rows.every((r: { level: string }) => r.level === 'high')).toBe(true)
+    const first = all.rows[0]
+    const byKey = (await analyst.get(`/api/warnings?q=${encodeURIComponent(first.measureKey)}`)).json()
+    expect(byKey.rows.map((r: { measureKey: string }) => r.measureKey)).toContain(first.measureKey)
+    const none = (await analyst.get('/api/warnings?q=%25_no-such-text')).json()
+    expect(none.total).toBe(0)
+    const market = (await analyst.get('/api/warnings?market=USA')).json()
+    expect(market.total).toBeGreaterThan(0)
+    expect(market.rows.every((r: { measureKey: string }) => r.measureKey.includes('/USA/'))).toBe(true)
+    const soon = (await analyst.get('/api/warnings?deadline=30&sort=deadline')).json()
+    for (const r of soon.rows) expect(r.commentDeadline >= '2026-11-28' && r.commentDeadline <= '2026-12-28').toBe(true)
+    const dl = soon.rows.map((r: { commentDeadline: string }) => r.commentDeadline)
+    expect(dl).toEqual([...dl].sort())
+    const p2 = (await analyst.get('/api/warnings?size=2&page=2')).json()
+    expect(p2.rows.map((r: { id: number }) => r.id)).toEqual(all.rows.slice(2, 4).map((r: { id: number }) => r.id))
+    const page = await analyst.get('/?level=high&size=2')
+    expect(page.body).toMatch(/第 1\/\d+ 页/)
+    expect(page.body).toContain('data-status="new"')
+  })
+
+  it('shows a warning with its risk trace in words', async () => {
     const w = await env.ctx.db.selectFrom('warning').select('id').orderBy('score', 'desc').executeTakeFirstOrThrow()
-    const r = await app.inject({ url: `/warnings/${w.id}` })
+    const r = await analyst.get(`/warnings/${w.id}`)
     expect(r.statusCode).toBe(200)
     expect(r.body).toContain('风险评分依据')
-    expect(r.body).toMatch(/北京.+出口约占/)
+    expect(r.body).toMatch(/北京出口暴露度：.+约占北京出口的/)
+    expect(r.body).toContain('措施时间线')
+    expect(r.body).toContain('产品归类及依据')
+    const en = await analyst.get(`/warnings/${w.id}?lang=en`)
+    expect(en.body).toMatch(/Beijing&#39;s exposure/)
+    await analyst.get('/?lang=zh')
+  })
+
+  it('refuses a state change without a CSRF token', async () => {
+    const w = await env.ctx.db.selectFrom('warning').select('id').executeTakeFirstOrThrow()
+    const r = await analyst.request({ method: 'POST', url: `/warnings/${w.id}/action`, form: { action: 'confirm' } })
+    expect(r.statusCode).toBe(403)
+    const api = await analyst.request({ method: 'POST', url: `/api/warnings/${w.id}/confirm`, json: {} })
+    expect(api.statusCode).toBe(403)
+    const after = await env.ctx.db.selectFrom('warning').select('status').where('id', '=', w.id).executeTakeFirstOrThrow()
+    expect(after.status).toBe('new')
+  })
+
+  it('confirms, assigns, notes and dismisses through the JSON API, keeping the history', async () => {
+    const [a, b] = await env.ctx.db.selectFrom('warning').select('id').orderBy('id').limit(2).execute()
+    const token = (await analyst.get('/api/csrf')).json().token
+    const h = { 'x-csrf-token': token }
+    const c = await analyst.request({ method: 'POST', url: `/api/warnings/${a.id}/confirm`, json: { note: 'checked against the draft' }, headers: h })
+    expect(c.json()).toMatchObject({ ok: true, from: 'new', to: 'confirmed' })
+    expect((await analyst.request({ method: 'PUT', url: `/api/warnings/${a.id}/assignee`, json: { assignee: 'analyst@example.com' }, headers: h })).statusCode).toBe(200)
+    const noReason = await analyst.request({ method: 'POST', url: `/api/warnings/${b.id}/dismiss`, json: {}, headers: h })
+    expect(noReason.statusCode).toBe(400)
+    const d = await analyst.request({ method: 'POST', url: `/api/warnings/${b.id}/dismiss`, json: { reason: 'not our products' }, headers: h })
+    expect(d.json()).toMatchObject({ ok: true, to: 'dismissed' })
+    const detail = (await analyst.get(`/api/warnings/${a.id}`)).json()
+    expect(detail.status).toBe('confirmed')
+    expect(detail.assignee).toBe('analyst@example.com')
+    expect(detail.note).toBe('checked against the draft')
+    expect(detail.events.map((e: { action: string; actor: string }) => `${e.action}:${e.actor}`)).toEqual(['raised:system', 'confirm:analyst@example.com', 'assign:analyst@example.com'])
+    const counts = (await analyst.get('/api/warnings')).json().counts
+    expect(counts.confirmed).toBe(1)
+    expect(counts.dismissed).toBe(1)
+  })
+
+  it('applies bulk actions from the queue form', async () => {
+    const rows = await env.ctx.db.selectFrom('warning').select('id').where('status', '=', 'new').orderBy('id').limit(2).execute()
+    await analyst.get('/')
+    const r = await analyst.post('/warnings/bulk', { ids: rows.map((x) => String(x.id)), action: 'escalate', next: '/?status=escalated' })
+    expect(r.statusCode).toBe(303)
+    expect(r.headers.location).toBe('/?status=escalated')
+    const after = await env.ctx.db.selectFrom('warning').select('status').where('id', 'in', rows.map((x) => x.id)).execute()
+    expect(after.every((x) => x.status === 'escalated')).toBe(true)
+  })
+
+  it('exports the filtered queue as CSV and XLSX', async () => {
+    const csv = await analyst.get('/queue.csv?level=high')
+    expect(csv.statusCode).toBe(200)
+    expect(csv.headers['content-disposition']).toMatch(/attachment; filename="tbt-warnings-2026-11-28\.csv"/)
+    const lines = csv.body.replace(/^\ufeff/, '').trim().split('\r\n')
+    expect(lines[0]).toMatch(/^id,level,score,status,measure,title/)
+    const highCount = (await analyst.get('/api/warnings?level=high')).json().total
+    expect(lines.length - 1).toBe(highCount)
+    expect(lines.slice(1).every((l) => l.split(',')[1] === '高')).toBe(true)
+    const xlsx = await analyst.get('/queue.xlsx')
+    expect(xlsx.headers['content-type']).toContain('spreadsheetml')
+    const wb = new ExcelJS.Workbook()
+    await wb.xlsx.load(xlsx.rawPayload as unknown as ArrayBuffer)
+    const ws = wb.worksheets[0]
+    expect(ws.getRow(1).getCell(1).value).toBe('id')
+    expect(ws.rowCount - 1).toBe((await analyst.get('/api/warnings')).json().total)
+  })
+
+  it('shows the operations page to staff only', async () => {
+    const r = await analyst.get('/ops')
+    expect(r.statusCode).toBe(200)
+    expect(r.body).toContain('数据来源')
+    expect(r.body).toContain('eping')
+    expect(r.body).toContain('队列积压')
+    const official = new Agent(app)
+    await official.login('official@example.com', PASSWORDS.official)
+    expect((await official.get('/ops')).statusCode).toBe(403)
+    expect((await official.get('/')).statusCode).toBe(200) // officials read the queue
+    const w = await env.ctx.db.selectFrom('warning').select('id').executeTakeFirstOrThrow()
+    expect((await official.get(`/warnings/${w.id}`)).body).not.toContain('/action')
+    expect((await official.post(`/warnings/${w.id}/action`, { action: 'confirm' })).statusCode).toBe(403)
+  })
+
+  it('keeps enterprises out of the queue and shows them only published warnings', async () => {
+    const e = new Agent(app)
+    expect((await e.login('enterprise@example.com', PASSWORDS.enterprise)).statusCode).toBe(303)
+    const q = await e.get('/')
+    expect(q.statusCode).toBe(403)
+    expect(q.body).not.toMatch(/G\/TBT\/N\//)
+    expect((await e.get('/api/warnings')).statusCode).toBe(403)
+    expect((await e.get('/queue.csv')).statusCode).toBe(403)
+    const confirmed = await env.ctx.db.selectFrom('warning').select('id').where('status', '=', 'confirmed').executeTakeFirstOrThrow()
+    const shown = await e.get(`/warnings/${confirmed.id}`)
+    expect(shown.statusCode).toBe(200)
+    expect(shown.body).not.toContain('checked against the draft') // analysts' notes stay inside
+    const dismissed = await env.ctx.db.selectFrom('warning').select('id').where('status', '=', 'dismissed').executeTakeFirstOrThrow()
+    expect((await e.get(`/warnings/${dismissed.id}`)).statusCode).toBe(404)
   })
 
   it('escapes scraped text', async () => {
     const n = await env.ctx.db.selectFrom('notice').select(['id', 'measure_id']).executeTakeFirstOrThrow()
     await env.ctx.db.updateTable('measure').set({ title: '<script>alert(1)</script><img src=x onerror=alert(2)>' }).where('id', '=', n.measure_id).execute()
-    const r = await app.inject({ url: '/' })
+    const r = await analyst.get('/')
     expect(r.body).not.toContain('<script>alert(1)')
     expect(r.body).not.toContain('<img src=x')
     expect(r.body).toContain('&lt;script&gt;alert(1)&lt;/script&gt;')
+  })
+
+  it('rate-limits login attempts', async () => {
+    const limited = await buildApp(env.ctx, { loginAttemptsPerMinute: 3 })
+    try {
+      const a = new Agent(limited)
+      await a.get('/login')
+      const codes = []
+      for (let i = 0; i < 5; i++) codes.push((await a.post('/login', { email: 'analyst@example.com', password: `guess-${i}` })).statusCode)
+      expect(codes).toEqual([401, 401, 401, 429, 429])
+    } finally {
+      await limited.close()
+    }
   })
 
   it('unsubscribes with a signed token, idempotently, and refuses a forged one', async () => {

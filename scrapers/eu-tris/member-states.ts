@@ -1,0 +1,42 @@
+/**
+ * The two-letter codes ending a TRIS number (`2026/0266/ES`), to the WTO member codes our
+ * markets use (ISO alpha-3) and English names. TRIS writes Greece `EL`; EEA states, Switzerland
+ * and Türkiye notify through it too, and the Commission's own drafts end in `EU`.
+ */
+export const TRIS_MEMBER_STATES: Record<string, { code: string; name: string }> = {
+  AT: { code: 'AUT', name: 'Austria' },
+  BE: { code: 'BEL', name: 'Belgium' },
+  BG: { code: 'BGR', name: 'Bulgaria' },
+  HR: { code: 'HRV', name: 'Croatia' },
+  CY: { code: 'CYP', name: 'Cyprus' },
+  CZ: { code: 'CZE', name: 'Czechia' },
+  DK: { code: 'DNK', name: 'Denmark' },
+  EE: { code: 'EST', name: 'Estonia' },
+  FI: { code: 'FIN', name: 'Finland' },
+  FR: { code: 'FRA', name: 'France' },
+  DE: { code: 'DEU', name: 'Germany' },
+  EL: { code: 'GRC', name: 'Greece' },
+  GR: { code: 'GRC', name: 'Greece' },
+  HU: { code: 'HUN', name: 'Hungary' },
+  IE: { code: 'IRL', name: 'Ireland' },
+  IT: { code: 'ITA', name: 'Italy' },
+  LV: { code: 'LVA', name: 'Latvia' },
+  LT: { code: 'LTU', name: 'Lithuania' },
+  LU: { code: 'LUX', name: 'Luxembourg' },
+  MT: { code: 'MLT', name: 'Malta' },
+  NL: { code: 'NLD', name: 'Netherlands' },
+  PL: { code: 'POL', name: 'Poland' },
+  PT: { code: 'PRT', name: 'Portugal' },
+  RO: { code: 'ROU', name: 'Romania' },
+  SK: { code: 'SVK', name: 'Slovakia' },
+  SI: { code: 'SVN', name: 'Slovenia' },
+  ES: { code: 'ESP', name: 'Spain' },
+  SE: { code: 'SWE', name: 'Sweden' },
+  EU: { code: 'EU', name: 'European Union' },
+  IS: { code: 'ISL', name: 'Iceland' },
+  LI: { code: 'LIE', name: 'Liechtenstein' },
+  NO: { code: 'NOR', name: 'Norway' },
+  CH: { code: 'CHE', name: 'Switzerland' },
+  TR: { code: 'TUR', name: 'Türkiye' },
+  UK: { code: 'GBR', name: 'United Kingdom' },
+}

@@ -1,0 +1,182 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { RoutePlugin } from '../app.js'
+import { correctCategories } from '../../services/correction.service.js'
+import { ACTIONS, applyAction, assign, getWarning, isPublished, setLevel, setNote, WarningError, type WarningAction, type WarningDetail } from '../../services/warning.service.js'
+import { html, raw, type Raw } from '../../util/html.js'
+import { requireRole, STAFF } from '../auth.js'
+import { levelBadge, safeUrl, sendPage, statusBadge, T, type Words } from '../layout.js'
+import type { Level } from '../../risk/score.js'
+
+const pts = (p: number) => `${p > 0 ? '+' : ''}${Math.round(p * 10) / 10}`
+
+/** What each role may see of a warning; enterprises only what digests publish. */
+async function load(req: FastifyRequest, reply: FastifyReply, ctx: Parameters<RoutePlugin>[1]['ctx']) {
+  const id = Number((req.params as { id: string }).id)
+  const w = Number.isInteger(id) ? await getWarning(ctx, id) : undefined
+  if (!w || (req.user!.role === 'enterprise' && !isPublished(ctx, w))) {
+    reply.callNotFound()
+    return undefined
+  }
+  return w
+}
+
+function actionsPanel(t: Words, w: WarningDetail, csrf: string, me: string, ctxCategories: { id: string; zh: string; en: string }[], lang: 'zh' | 'en'): Raw {
+  const hidden = html`<input type="hidden" name="_csrf" value="${csrf}">`
+  const btn = (a: WarningAction, key: string) =>
+    html`<form method="post" action="/warnings/${w.id}/action" class="inline" data-key="${key}"><input type="hidden" name="_csrf" value="${csrf}"><input type="hidden" name="action" value="${a}"><button type="submit" id="act-${a}">${t.actions[a]} <kbd>${key}</kbd></button></form>`
+  const current = w.correctedCategories ?? w.measureCategories
+  return html`<section class="actions" aria-label="actions">
+<div class="row">${w.status === 'new' ? btn('review', 'r') : ''}${btn('confirm', 'c')}${btn('escalate', 'e')}${['confirmed', 'dismissed', 'escalated'].includes(w.status) ? btn('reopen', 'o') : ''}</div>
+<form method="post" action="/warnings/${w.id}/action" class="row">${hidden}<input type="hidden" name="action" value="dismiss">
+<input type="text" name="reason" id="dismiss-reason" placeholder="${t.reason}" required maxlength="2000" data-key="d"><button type="submit" id="act-dismiss">${t.actions.dismiss}</button></form>
+<form method="post" action="/warnings/${w.id}/note" class="stack">${hidden}<label>${t.note}<textarea name="note" id="note" rows="3" maxlength="10000" data-key="n">${w.note ?? ''}</textarea></label><button type="submit">${t.saveNote}</button></form>
+<form method="post" action="/warnings/${w.id}/assign" class="row">${hidden}<label>${t.assignee}<input type="text" name="assignee" value="${w.assignee ?? ''}" maxlength="320"></label><button type="submit">${t.assign}</button></form>
+<form method="post" action="/warnings/${w.id}/assign" class="inline" data-key="a">${hidden}<input type="hidden" name="assignee" value="${me}"><button type="submit">${t.assignMe} <kbd>a</kbd></button></form>
+<form method="post" action="/warnings/${w.id}/level" class="row">${hidden}<label>${t.levelOverride}<select name="level" id="level"><option value="">${t.levelAuto}</option>
+${(['high', 'medium', 'low'] as const).map((l) => html`<option value="${l}"${raw(w.levelOverride === l ? ' selected' : '')}>${t.levels[l]}</option>`)}</select></label><button type="submit">${t.save}</button></form>
+<details${raw(w.correctedCategories ? ' open' : '')}><summary>${t.correctCategories}</summary><form method="post" action="/warnings/${w.id}/categories" class="categories">${hidden}
+<p class="hint">${t.correctHint}</p><div class="checks">${ctxCategories.map((c) => html`<label><input type="checkbox" name="categories" value="${c.id}"${raw(current.includes(c.id) ? ' checked' : '')}> ${lang === 'zh' ? c.zh : c.en}</label>`)}</div>
+<button type="submit" id="save-categories">${t.save}</button></form></details></section>`
+}
+
+const warningRoutes: RoutePlugin = async (app, { ctx }) => {
+  app.get('/warnings/:id', { preHandler: requireRole() }, async (req, reply) => {
+    const w = await load(req, reply, ctx)
+    if (!w) return reply
+    const t = T[req.lang]
+    const lang = req.lang
+    const staff = STAFF.includes(req.user!.role)
+    const enterprise = req.user!.role === 'enterprise'
+    const catName = (id: string) => {
+      const c = ctx.categoryIndex.byId(id)
+      return c ? (lang === 'zh' ? c.zh : c.en) : id
+    }
+    const total = w.trace.reduce((s, x) => s + x.points, 0)
+    const traceBox = html`<section><h3>${t.trace}</h3><table class="trace"><tbody>
+${w.trace.map((x) => html`<tr><td>${lang === 'zh' ? x.zh : x.en}</td><td class="num">${pts(x.points)}</td></tr>`)}
+<tr class="sum"><td>${t.total} · ${levelBadge(t, w.level)}${w.levelOverride ? html` <small>(${t.levelOverride})</small>` : ''}</td><td class="num">${Math.round(total)}</td></tr></tbody></table>
+${w.rulesVersion ? html`<p class="hint">rules ${w.rulesVersion}</p>` : ''}</section>`
+    const timeline = html`<section><h3>${t.timeline}</h3><ol class="timeline">${w.timeline.map((e) => html`<li><time>${e.date}</time> ${t.timelineKinds[e.kind] ?? e.kind}${e.detail ? html` · ${e.detail}` : ''}</li>`)}</ol>
+<p>${t.status}: ${t.measureStatus[w.measureStatus] ?? w.measureStatus}</p></section>`
+    // The first document of a symbol is the original; others with the same symbol are translations.
+    const seen = new Set<string>()
+    const notices = w.notices.map((n) => {
+      const isTranslation = seen.has(n.symbol)
+      seen.add(n.symbol)
+      const links = [...new Set([n.sourceUrl, ...n.links])].map(safeUrl).filter((u): u is string => !!u)
+      const cls = n.classification
+      return html`<article class="notice" lang="${n.language === 'eng' ? 'en' : n.language === 'fra' ? 'fr' : n.language === 'spa' ? 'es' : n.language.startsWith('zh') || n.language === 'cmn' ? 'zh' : ''}">
+<h4>${n.symbols.join(' · ')} <small>${n.docType} · ${n.distributionDate ?? ''} · ${isTranslation ? t.translation : t.original} (${t.langNames[n.language] ?? n.language})</small></h4>
+<dl><dt>${t.symbols}</dt><dd>${n.symbols.join(', ')}</dd>
+<dt>${t.measure}</dt><dd class="notice-title">${n.title}</dd>
+${n.products ? html`<dt>${t.products}</dt><dd>${n.products}</dd>` : ''}
+${n.description ? html`<dt>${t.description}</dt><dd class="pre">${n.description}</dd>` : ''}
+${n.objectives.length ? html`<dt>${t.objectives}</dt><dd>${n.objectives.join('; ')}</dd>` : ''}
+${n.keywords.length ? html`<dt>${t.keywords}</dt><dd>${n.keywords.join('; ')}</dd>` : ''}
+${n.hsCodes.length ? html`<dt>${t.hs}</dt><dd>${n.hsCodes.join(', ')}</dd>` : ''}
+${n.icsCodes.length ? html`<dt>${t.ics}</dt><dd>${n.icsCodes.join(', ')}</dd>` : ''}
+${n.adoptionText ? html`<dt>${t.timelineKinds.adoption}</dt><dd>${n.adoptionText}</dd>` : ''}
+${n.entryIntoForceText ? html`<dt>${t.timelineKinds['entry-into-force']}</dt><dd>${n.entryIntoForceText}</dd>` : ''}
+${links.length ? html`<dt>${t.links}</dt><dd><ul>${links.map((u) => html`<li><a href="${u}" rel="noopener noreferrer nofollow" target="_blank">${u}</a></li>`)}</ul></dd>` : ''}</dl>
+${cls ? html`<div class="classification"><h5>${t.classification}</h5>
+<p>${t.categories}: ${cls.categories.map((c) => html`<span class="chip">${catName(c.id)} ${Math.round(c.score * 100)}%</span>`)}
+${w.correctedCategories ? html` → <strong>${w.correctedCategories.map(catName).join('、')}</strong> (${t.corrected})` : ''}</p>
+<p>${t.hs}: ${cls.hs.slice(0, 8).map((h) => html`<span class="chip">${h.code} ${Math.round(h.score * 100)}%</span>`)}</p>
+<ul class="evidence">${cls.evidence.slice(0, 20).map((e) => html`<li><b>${String(e.kind ?? '')}</b> ${String(e.detail ?? '')}${e.code && !String(e.detail ?? '').includes(String(e.code)) ? html` <code>${String(e.code)}</code>` : ''}</li>`)}</ul></div>` : ''}
+</article>`
+    })
+    const translationNote = w.notices.every((n, i) => w.notices.findIndex((m) => m.symbol === n.symbol) === i) ? html`<p class="hint">${t.translation}: ${t.noTranslation}</p>` : ''
+    const history = enterprise
+      ? ''
+      : html`<section><h3>${t.history}</h3><table class="history"><thead><tr><th>${t.at}</th><th>${t.actor}</th><th>${t.action}</th><th>${t.status}</th><th>${t.details}</th></tr></thead><tbody>
+${w.events.map((e) => html`<tr><td>${e.at.replace('T', ' ').slice(0, 16)}</td><td>${e.actor}</td><td>${t.events[e.action] ?? e.action}</td><td>${e.fromStatus && e.fromStatus !== e.toStatus ? html`${t.statuses[e.fromStatus] ?? e.fromStatus} → ` : ''}${e.toStatus ? t.statuses[e.toStatus] ?? e.toStatus : ''}</td>
+<td>${e.details ? describeDetails(t, e.details, catName) : ''}</td></tr>`)}</tbody></table></section>`
+    const head = html`<p><a href="/" data-key="q">${t.back}</a></p>
+<h2><span class="key">${w.measureKey}</span> · <span id="warning-title">${w.title ?? ''}</span></h2>
+<p class="meta">${levelBadge(t, w.level)} ${t.score} <b id="score">${w.score}</b> · <span id="category">${lang === 'zh' ? w.categoryZh : w.categoryEn}</span> · ${w.member ?? ''} · ${t.deadline} ${w.commentDeadline ?? '—'} · ${statusBadge(t, w.status)}
+${enterprise ? '' : html` · ${t.assignee}: ${w.assignee ?? t.unassigned}`}</p>
+${!enterprise && w.note ? html`<p class="note"><b>${t.note}:</b> ${w.note}</p>` : ''}`
+    return sendPage(req, reply, {
+      title: w.measureKey,
+      body: html`${head}<div class="cols"><div class="main">${traceBox}${timeline}<section><h3>${t.notices}</h3>${translationNote}${notices}</section>${history}</div>
+${staff ? html`<aside>${actionsPanel(t, w, reply.generateCsrf(), req.user!.email, ctx.categories, lang)}<p class="hint">${t.shortcuts}</p></aside>` : ''}</div>`,
+    })
+  })
+
+  const back = (reply: FastifyReply, id: number, to?: number) => reply.redirect(`/warnings/${to ?? id}`, 303)
+  const idOf = (req: FastifyRequest) => Number((req.params as { id: string }).id)
+  const body = (req: FastifyRequest) => (req.body ?? {}) as Record<string, string | string[] | undefined>
+  const fail = (reply: FastifyReply, err: unknown) => {
+    if (err instanceof WarningError) return reply.code(err.code === 'WARNING_NOT_FOUND' ? 404 : 400).send({ error: err.message, code: err.code })
+    throw err
+  }
+
+  app.post('/warnings/:id/action', { preHandler: requireRole(...STAFF) }, async (req, reply) => {
+    const b = body(req)
+    const action = String(b.action ?? '')
+    if (!(ACTIONS as readonly string[]).includes(action)) return reply.code(400).send({ error: 'unknown action' })
+    try {
+      const [r] = await applyAction(ctx, [idOf(req)], action as WarningAction, req.user!.email, { reason: b.reason as string, note: b.note as string })
+      if (!r.ok) return reply.code(r.error === 'not found' ? 404 : 409).send({ error: r.error })
+    } catch (err) {
+      return fail(reply, err)
+    }
+    return back(reply, idOf(req))
+  })
+  app.post('/warnings/:id/note', { preHandler: requireRole(...STAFF) }, async (req, reply) => {
+    try {
+      await setNote(ctx, idOf(req), String(body(req).note ?? '').slice(0, 10000), req.user!.email)
+    } catch (err) {
+      return fail(reply, err)
+    }
+    return back(reply, idOf(req))
+  })
+  app.post('/warnings/:id/assign', { preHandler: requireRole(...STAFF) }, async (req, reply) => {
+    try {
+      await assign(ctx, idOf(req), String(body(req).assignee ?? '').slice(0, 320), req.user!.email)
+    } catch (err) {
+      return fail(reply, err)
+    }
+    return back(reply, idOf(req))
+  })
+  app.post('/warnings/:id/level', { preHandler: requireRole(...STAFF) }, async (req, reply) => {
+    const level = String(body(req).level ?? '')
+    try {
+      await setLevel(ctx, idOf(req), level ? (level as Level) : null, req.user!.email)
+    } catch (err) {
+      return fail(reply, err)
+    }
+    return back(reply, idOf(req))
+  })
+  app.post('/warnings/:id/categories', { preHandler: requireRole(...STAFF) }, async (req, reply) => {
+    const raw = body(req).categories
+    const cats = (Array.isArray(raw) ? raw : raw ? [raw] : []).map(String)
+    try {
+      const r = await correctCategories(ctx, idOf(req), cats, req.user!.email)
+      // When this warning's category was corrected away, go on to the measure's warning in the new one.
+      const stays = r.warnings.find((x) => x.warningId === idOf(req))
+      return back(reply, idOf(req), stays ? undefined : r.warnings[0]?.warningId)
+    } catch (err) {
+      return fail(reply, err)
+    }
+  })
+}
+
+function describeDetails(t: Words, d: Record<string, unknown>, catName: (id: string) => string): string {
+  const parts: string[] = []
+  if (typeof d.reason === 'string') parts.push(d.reason)
+  if (typeof d.note === 'string') parts.push(d.note)
+  if (typeof d.assignee === 'string' || d.assignee === null) parts.push(String(d.assignee ?? t.unassigned))
+  if (Array.isArray(d.from) && Array.isArray(d.to)) parts.push(`${(d.from as string[]).map(catName).join('、') || '—'} → ${(d.to as string[]).map(catName).join('、')}`)
+  else if (d.from && d.to && typeof d.from === 'object') {
+    const f = d.from as { score: number; level: string }
+    const to = d.to as { score: number; level: string }
+    parts.push(`${f.score} (${t.levels[f.level] ?? f.level}) → ${to.score} (${t.levels[to.level] ?? to.level})`)
+  }
+  if ('level' in d && !('from' in d)) parts.push(d.level ? (t.levels[String(d.level)] ?? String(d.level)) : t.levelAuto)
+  if (typeof d.measureStatus === 'string' && !parts.length) parts.push(t.measureStatus[d.measureStatus] ?? d.measureStatus)
+  if (typeof d.score === 'number') parts.push(`${d.score} (${t.levels[String(d.level)] ?? d.level})`)
+  return parts.join(' · ')
+}
+
+export default warningRoutes

@@ -1,0 +1,178 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { ScrapedNotice } from '../../src/domain/notice.js'
+import { runPass } from '../../src/pipeline/run-pass.js'
+import { DEFAULT_REPLAY_DIR, startReplayServer, type ReplayServer } from '../../src/replay/replay-server.js'
+import { upsertNotice } from '../../src/repositories/notice.repository.js'
+import { classifyNotices } from '../../src/services/classify.service.js'
+import { correctCategories, currentCategories } from '../../src/services/correction.service.js'
+import { raiseWarnings, scoreMeasure } from '../../src/services/risk.service.js'
+import { applyAction, assign, getWarning, listWarnings, setLevel, setNote, WarningError } from '../../src/services/warning.service.js'
+import { createTestEnv, DIALECTS, type TestEnv } from '../helpers/db.js'
+
+const NOW = new Date('2026-11-28T04:00:00Z')
+
+describe.each(DIALECTS)('warnings workflow (%s)', (dialect) => {
+  let replay: ReplayServer
+  let env: TestEnv
+  beforeAll(async () => {
+    replay = await startReplayServer(DEFAULT_REPLAY_DIR)
+    env = await createTestEnv(dialect, { TBT_SOURCE_EPING_BASE_URL: replay.url }, { clock: () => NOW })
+    await runPass(env.ctx, { sources: ['eping'], since: replay.manifest.since })
+  })
+  afterAll(async () => {
+    await env?.cleanup()
+    await replay?.close()
+  })
+
+  const warningOf = async (key: string) =>
+    env.ctx.db.selectFrom('warning').innerJoin('measure', 'measure.id', 'warning.measure_id').selectAll('warning').where('measure.key', '=', key).orderBy('warning.score', 'desc').executeTakeFirstOrThrow()
+
+  /** A follow-up document through the real stages: store, classify, score, warn. */
+  const followUp = async (base: string, n: number, title: string, description: string) => {
+    const parent = await env.ctx.db.selectFrom('notice').selectAll().where('symbol', '=', base).executeTakeFirstOrThrow()
+    const doc: ScrapedNotice = {
+      sourceId: 'eping',
+      sourceItemId: `test-${base}-${n}`,
+      symbols: [`${base}/Add.${n}`],
+      docType: 'addendum',
+      area: 'TBT',
+      member: parent.member,
+      memberCode: parent.member_code,
+      title,
+      products: parent.products,
+      description,
+      objectives: [],
+      keywords: [],
+      hsCodes: [],
+      icsCodes: [],
+      languageHint: 'eng',
+      distributionDate: `2026-11-2${n}`,
+      commentDeadline: null,
+      adoptionDate: null,
+      adoptionText: null,
+      entryIntoForceDate: null,
+      entryIntoForceText: null,
+      links: [],
+      sourceUrl: null,
+    }
+    const { noticeId, measureId } = await upsertNotice(env.ctx.db, doc, null, NOW.toISOString())
+    await classifyNotices(env.ctx, [noticeId])
+    await scoreMeasure(env.ctx, measureId)
+    return raiseWarnings(env.ctx, measureId)
+  }
+
+  it('moves a warning through review with the history of every change', async () => {
+    const w = await warningOf('G/TBT/N/AUS/219')
+    expect(w.status).toBe('new')
+    await applyAction(env.ctx, [w.id], 'review', 'a@example.com')
+    await setNote(env.ctx, w.id, 'handset makers must re-test', 'a@example.com')
+    await assign(env.ctx, w.id, 'b@example.com', 'a@example.com')
+    const [r] = await applyAction(env.ctx, [w.id], 'confirm', 'b@example.com')
+    expect(r).toMatchObject({ ok: true, from: 'in_review', to: 'confirmed' })
+    const again = await applyAction(env.ctx, [w.id], 'confirm', 'b@example.com')
+    expect(again[0].unchanged).toBe(true)
+    const d = (await getWarning(env.ctx, w.id))!
+    expect(d.events.map((e) => [e.action, e.actor, e.toStatus])).toEqual([
+      ['raised', 'system', 'new'],
+      ['review', 'a@example.com', 'in_review'],
+      ['note', 'a@example.com', 'in_review'],
+      ['assign', 'a@example.com', 'in_review'],
+      ['confirm', 'b@example.com', 'confirmed'],
+    ])
+    expect(d.note).toBe('handset makers must re-test')
+    await expect(applyAction(env.ctx, [w.id], 'dismiss', 'x')).rejects.toBeInstanceOf(WarningError)
+    const [bad] = await applyAction(env.ctx, [999999], 'confirm', 'x')
+    expect(bad.ok).toBe(false)
+  })
+
+  it('keeps an analyst-set level when the measure is rescored', async () => {
+    const w = await warningOf('G/TBT/N/VNM/388')
+    await setLevel(env.ctx, w.id, 'high', 'a@example.com')
+    await env.ctx.db.deleteFrom('risk_score').where('measure_id', '=', w.measure_id).execute()
+    await scoreMeasure(env.ctx, w.measure_id)
+    await raiseWarnings(env.ctx, w.measure_id)
+    const after = await env.ctx.db.selectFrom('warning').selectAll().where('id', '=', w.id).executeTakeFirstOrThrow()
+    expect(after.level).toBe('high')
+    expect(after.level_override).toBe('high')
+  })
+
+  it('turns a category correction into an override, warnings and training examples', async () => {
+    const w = await warningOf('G/TBT/N/USA/2268')
+    const before = await currentCategories(env.ctx, w.measure_id)
+    expect(before.length).toBeGreaterThan(0)
+    const r = await correctCategories(env.ctx, w.id, ['lithium-batteries'], 'a@example.com')
+    expect(r.previous).toEqual(before)
+    expect(r.learnt).toBe(true)
+    expect(r.examples).toBeGreaterThan(0)
+    const examples = await env.ctx.db.selectFrom('training_example').selectAll().where('correction_id', '=', r.correctionId).execute()
+    expect(examples.length).toBe(r.examples)
+    for (const e of examples) {
+      expect(e.learnt_at).not.toBeNull()
+      // labelled with HS codes of the corrected category
+      for (const code of JSON.parse(e.hs_codes) as string[]) expect(env.ctx.categoryIndex.categoryOf(code)?.id).toBe('lithium-batteries')
+    }
+    expect(fs.readdirSync(path.join(env.dataDir, 'models')).length).toBeGreaterThan(0)
+    // The correction overrides the classifier in scoring, and the warnings follow it.
+    const scores = await env.ctx.db.selectFrom('risk_score').selectAll().where('measure_id', '=', w.measure_id).execute()
+    expect(scores.map((s) => s.category_id)).toEqual(['lithium-batteries'])
+    expect(scores[0].trace).toContain('产品类别已由分析员确认')
+    const warnings = await env.ctx.db.selectFrom('warning').selectAll().where('measure_id', '=', w.measure_id).execute()
+    for (const x of warnings) expect(x.status).toBe(x.category_id === 'lithium-batteries' ? 'new' : 'dismissed')
+    expect(r.warnings).toEqual([{ categoryId: 'lithium-batteries', warningId: warnings.find((x) => x.category_id === 'lithium-batteries')!.id }])
+    // Reclassifying later does not undo it.
+    await classifyNotices(env.ctx, (await env.ctx.db.selectFrom('notice').select('id').where('measure_id', '=', w.measure_id).execute()).map((n) => n.id))
+    await scoreMeasure(env.ctx, w.measure_id)
+    await raiseWarnings(env.ctx, w.measure_id)
+    expect((await env.ctx.db.selectFrom('risk_score').select('category_id').where('measure_id', '=', w.measure_id).execute()).map((s) => s.category_id)).toEqual(['lithium-batteries'])
+    await expect(correctCategories(env.ctx, w.id, ['no-such-category'], 'a')).rejects.toThrow(/unknown categories/)
+  })
+
+  it('closes warnings when a follow-up withdraws the measure, and reopens them when it is notified again', async () => {
+    const w = await warningOf('G/TBT/N/THA/781')
+    const closed = await followUp('G/TBT/N/THA/781', 1, 'Notification of withdrawal', 'The draft regulation notified in G/TBT/N/THA/781 has been withdrawn.')
+    expect(closed.closed).toBeGreaterThan(0)
+    const after = await env.ctx.db.selectFrom('warning').select('status').where('id', '=', w.id).executeTakeFirstOrThrow()
+    expect(after.status).toBe('dismissed')
+    // an analyst's dismissal elsewhere is not touched by what follows
+    await env.ctx.db.updateTable('measure').set({ status: 'open' }).where('id', '=', w.measure_id).execute()
+    await scoreMeasure(env.ctx, w.measure_id)
+    await raiseWarnings(env.ctx, w.measure_id)
+    const d = (await getWarning(env.ctx, w.id))!
+    expect(d.status).toBe('new')
+    expect(d.events.map((e) => e.action)).toEqual(expect.arrayContaining(['raised', 'closed', 'reopened']))
+  })
+
+  it('brings back a dismissed warning for review when its measure is adopted', async () => {
+    const w = await env.ctx.db
+      .selectFrom('warning')
+      .innerJoin('measure', 'measure.id', 'warning.measure_id')
+      .selectAll('warning')
+      .select('measure.key')
+      .where('warning.status', '=', 'new')
+      .where('measure.status', '=', 'open')
+      .where('measure.key', 'not in', ['G/TBT/N/AUS/219', 'G/TBT/N/VNM/388', 'G/TBT/N/USA/2268', 'G/TBT/N/THA/781'])
+      .where('measure.key', 'not like', '%,%')
+      .orderBy('warning.id')
+      .executeTakeFirstOrThrow()
+    await applyAction(env.ctx, [w.id], 'dismiss', 'a@example.com', { reason: 'draft only' })
+    await followUp(w.key, 1, 'Adoption of the final text', 'The regulation was adopted and published in the Official Journal.')
+    const d = (await getWarning(env.ctx, w.id))!
+    expect(d.status).toBe('new')
+    expect(d.events.at(-1)?.action === 'reopened' || d.events.some((e) => e.action === 'reopened')).toBe(true)
+    expect(d.trace.some((t) => t.factor === 'lifecycle' && /已正式通过/.test(t.zh))).toBe(true)
+  })
+
+  it('lists the queue with filters and counts on this engine', async () => {
+    const page = await listWarnings(env.ctx, { q: 'lithium', pageSize: 5 })
+    expect(page.total).toBeGreaterThan(0)
+    expect(page.rows.length).toBeLessThanOrEqual(5)
+    const mx = await listWarnings(env.ctx, { market: ['EU'], status: ['new'] })
+    expect(mx.rows.every((r) => r.status === 'new')).toBe(true)
+    expect(mx.counts.confirmed).toBeGreaterThanOrEqual(0)
+    const deadline = await listWarnings(env.ctx, { sort: 'deadline', dir: 'asc', pageSize: 500 })
+    const dl = deadline.rows.map((r) => r.commentDeadline ?? '9999-12-31')
+    expect(dl).toEqual([...dl].sort())
+  })
+})
