@@ -1,5 +1,14 @@
 import iconv from 'iconv-lite'
+import robotsParserModule from 'robots-parser'
 import { SourceError } from './types.js'
+
+interface Robot {
+  isDisallowed(url: string, ua?: string): boolean | undefined
+  getCrawlDelay(ua?: string): number | undefined
+}
+// robots-parser is CommonJS whose typings declare an ES default export; at run time the
+// default import is the parser function itself.
+const robotsParser = robotsParserModule as unknown as (url: string, robotstxt: string) => Robot
 
 export interface HttpClientOptions {
   userAgent: string
@@ -13,6 +22,12 @@ export interface HttpClientOptions {
   /** Total rate-limited waits allowed for one request (they do not spend an attempt). */
   maxRateLimitedWaits?: number
   sleep?: (ms: number) => Promise<void>
+  /** Honour each host's robots.txt (fetched once per host and cached). Off for bare transports in tests. */
+  robots?: boolean
+  /** How long a host's robots.txt is trusted before it is fetched again. */
+  robotsTtlMs?: number
+  /** Longest Crawl-delay we accept from a robots.txt (a larger one is capped, not refused). */
+  maxCrawlDelayMs?: number
 }
 
 export interface HttpRequest {
@@ -21,6 +36,8 @@ export interface HttpRequest {
   body?: string
   etag?: string | null
   lastModified?: string | null
+  /** Charset to decode with when neither the header nor a <meta> declares one. */
+  encoding?: string
 }
 
 export interface HttpResponse {
@@ -46,6 +63,7 @@ export class HttpClient {
   private readonly hostQueue = new Map<string, Promise<void>>()
   private readonly lastRequestAt = new Map<string, number>()
   private readonly sleep: (ms: number) => Promise<void>
+  private readonly robotsCache = new Map<string, { rules: RobotsRules | null; until: number }>()
 
   constructor(private readonly opts: HttpClientOptions) {
     this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)))
@@ -60,6 +78,7 @@ export class HttpClient {
     this.hostQueue.set(host, previous.then(() => mine))
     await previous
     try {
+      if (this.opts.robots) await this.checkRobots(url, host)
       return await this.withRetries(url, host, req)
     } finally {
       release()
@@ -88,9 +107,48 @@ export class HttpClient {
     }
   }
 
+  /**
+   * A URL the host's robots.txt disallows for our User-Agent is never fetched: it ends
+   * in a 'blocked' error that is not retried. A missing robots.txt (4xx) allows all;
+   * one we cannot read right now (5xx, network) allows this request but is not cached,
+   * so the next request asks again.
+   */
+  private async checkRobots(url: string, host: string) {
+    const rules = await this.robotsFor(url, host)
+    if (rules && rules.robot.isDisallowed(url, this.opts.userAgent)) {
+      throw new SourceError('blocked', `${url}: disallowed by ${rules.url}`, false, url)
+    }
+  }
+
+  private async robotsFor(url: string, host: string): Promise<RobotsRules | null> {
+    const cached = this.robotsCache.get(host)
+    if (cached && cached.until > Date.now()) return cached.rules
+    const robotsUrl = new URL('/robots.txt', url).toString()
+    const ttl = this.opts.robotsTtlMs ?? 6 * 3600_000
+    let rules: RobotsRules | null = null
+    try {
+      await this.space(host)
+      const res = await this.once(robotsUrl, { headers: { accept: 'text/plain, */*;q=0.5' } })
+      rules = { url: robotsUrl, robot: robotsParser(robotsUrl, res.body) }
+    } catch (err) {
+      const e = err instanceof SourceError ? err : toSourceError(err, robotsUrl)
+      // 'unavailable' with retryable=false is a 4xx: no robots.txt, everything allowed.
+      if (e.retryable || e.code === 'rate-limited') return null
+    }
+    this.robotsCache.set(host, { rules, until: Date.now() + ttl })
+    const delay = rules?.robot.getCrawlDelay(this.opts.userAgent)
+    if (delay && delay > 0) {
+      this.crawlDelayMs.set(host, Math.min(delay * 1000, this.opts.maxCrawlDelayMs ?? 30_000))
+    }
+    return rules
+  }
+
+  private readonly crawlDelayMs = new Map<string, number>()
+
   private async space(host: string) {
     const last = this.lastRequestAt.get(host)
-    const wait = last === undefined ? 0 : last + this.opts.minDelayMs - Date.now()
+    const gap = Math.max(this.opts.minDelayMs, this.crawlDelayMs.get(host) ?? 0)
+    const wait = last === undefined ? 0 : last + gap - Date.now()
     if (wait > 0) await this.sleep(wait)
     this.lastRequestAt.set(host, Date.now())
   }
@@ -140,8 +198,13 @@ export class HttpClient {
       throw new SourceError('unavailable', `${url}: HTTP ${res.status}`, false, url)
     }
     const bytes = await readCapped(res, this.opts.maxBytes ?? 5 * 1024 * 1024, url)
-    return { ...base, body: decode(bytes, base.contentType) }
+    return { ...base, body: decode(bytes, base.contentType, req.encoding) }
   }
+}
+
+interface RobotsRules {
+  url: string
+  robot: Robot
 }
 
 class RateLimitedError extends SourceError {
@@ -181,14 +244,14 @@ async function readCapped(res: Response, maxBytes: number, url: string): Promise
   return Buffer.concat(chunks)
 }
 
-/** Decodes by the declared charset, else a <meta charset>, else UTF-8 (GB2312/GBK pages too). */
-export function decode(bytes: Buffer, contentType: string | null): string {
+/** Decodes by the declared charset, else a <meta charset>, else the hint, else UTF-8 (GB2312/GBK pages too). */
+export function decode(bytes: Buffer, contentType: string | null, hint?: string): string {
   let charset = /charset=["']?([\w-]+)/i.exec(contentType ?? '')?.[1]
   if (!charset) {
     const head = bytes.subarray(0, 2048).toString('latin1')
     charset = /<meta[^>]+charset=["']?([\w-]+)/i.exec(head)?.[1]
   }
-  const cs = (charset ?? 'utf-8').toLowerCase()
+  const cs = (charset ?? hint ?? 'utf-8').toLowerCase()
   const name = cs === 'gb2312' ? 'gbk' : cs
   return iconv.encodingExists(name) ? iconv.decode(bytes, name) : bytes.toString('utf8')
 }

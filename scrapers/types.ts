@@ -27,6 +27,8 @@ export interface RequestOptions {
   body?: string
   /** Store the response as raw material for the ingest stage (default true). */
   keep?: boolean
+  /** Charset to decode with when the response declares none (e.g. a GBK portal). */
+  encoding?: string
 }
 
 /** How the browser engine loads a page. */
@@ -57,6 +59,8 @@ export interface CrawlContext {
   render?(url: string, opts: RenderOptions): Promise<FetchedPage>
   /** Of these source item ids, the ones already stored. */
   known(itemIds: string[]): Promise<Set<string>>
+  /** Of these document symbols (or base symbols), the ones this source already holds. */
+  knownSymbols?(symbols: string[]): Promise<Set<string>>
   log: Logger
   now(): Date
 }
@@ -77,6 +81,8 @@ export interface Source {
   name: string
   engine: Engine
   defaultBaseUrl: string
+  /** False for a source that runs only once configured (e.g. a portal whose base URL must be set). */
+  enabled?: boolean
   /** Fetches what is new since the cursor; every response goes through ctx.fetch. */
   crawl(ctx: CrawlContext, state: CrawlState): Promise<CrawlOutcome>
   /** Turns one stored response into notices: a pure function of the page. */

@@ -1,7 +1,7 @@
 import type { Browser } from 'playwright-core'
 import type { ChromiumEngine } from '../scrapers/browser/chromium.js'
 import { HttpClient } from '../scrapers/http-client.js'
-import { SOURCES } from '../scrapers/registry.js'
+import { sourcesFor } from '../scrapers/registry.js'
 import type { Source } from '../scrapers/types.js'
 import type { Classifier } from './classify/index.js'
 import type { Config } from './config.js'
@@ -68,8 +68,13 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
     categoryIndex: new CategoryIndex(categories),
     markets: loadMarkets(),
     rules: loadRiskRules(),
-    sources: opts.sources ?? SOURCES,
-    http: new HttpClient({ userAgent: config.userAgent, timeoutMs: config.http.timeoutMs, minDelayMs: config.http.minDelayMs }),
+    sources: opts.sources ?? sourcesFor(config),
+    http: new HttpClient({
+      userAgent: config.userAgent,
+      timeoutMs: config.http.timeoutMs,
+      minDelayMs: config.http.minDelayMs,
+      robots: config.http.robots,
+    }),
     classifier() {
       classifier ??= import('./classify/index.js').then((m) =>
         m.createClassifier({ dataDir: config.dataDir, nomenclaturePath: config.nomenclaturePath }),
@@ -96,4 +101,9 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
 
 export function sourceBaseUrl(ctx: AppContext, source: Source, stored?: string | null): string {
   return ctx.config.sourceBaseUrls[source.id] ?? stored ?? source.defaultBaseUrl
+}
+
+/** A source with `enabled: false` runs only once its base URL is configured (TBT_SOURCE_<ID>_BASE_URL). */
+export function sourceEnabled(ctx: Pick<AppContext, 'config'>, source: Source): boolean {
+  return source.enabled !== false || !!ctx.config.sourceBaseUrls[source.id]
 }

@@ -21,6 +21,8 @@ const EnvSchema = z.object({
   TBT_USER_AGENT: z.string().optional(),
   TBT_HTTP_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
   TBT_HTTP_MIN_DELAY_MS: z.coerce.number().int().min(0).default(1_000),
+  TBT_HTTP_ROBOTS: z.enum(['on', 'off']).default('on'),
+  TBT_BASELINE_DAYS: z.coerce.number().int().min(0).default(30),
   TBT_SCRAPE_CRON: z.string().default('0 */2 * * *'),
   TBT_DIGEST_DAILY_CRON: z.string().default('0 8 * * *'),
   TBT_DIGEST_WEEKLY_CRON: z.string().default('0 8 * * 1'),
@@ -58,7 +60,9 @@ export interface Config {
   logLevel: z.infer<typeof EnvSchema>['TBT_LOG_LEVEL']
   lang: 'zh' | 'en'
   userAgent: string
-  http: { timeoutMs: number; minDelayMs: number }
+  http: { timeoutMs: number; minDelayMs: number; robots: boolean }
+  /** A source's first run raises no warnings for notices distributed more than this many days ago. */
+  baselineDays: number
   schedule: { scrapeCron: string; digestDailyCron: string; digestWeeklyCron: string; immediateCron: string; timezone: string }
   /** Digests and alerts: days before a comment deadline to remind; inline send retries. */
   digest: { reminderDays: number; mailAttempts: number; mailRetryMs: number }
@@ -121,7 +125,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.TBT_LOG_LEVEL,
     lang: e.TBT_LANG,
     userAgent: e.TBT_USER_AGENT ?? USER_AGENT,
-    http: { timeoutMs: e.TBT_HTTP_TIMEOUT_MS, minDelayMs: e.TBT_HTTP_MIN_DELAY_MS },
+    http: { timeoutMs: e.TBT_HTTP_TIMEOUT_MS, minDelayMs: e.TBT_HTTP_MIN_DELAY_MS, robots: e.TBT_HTTP_ROBOTS === 'on' },
+    baselineDays: e.TBT_BASELINE_DAYS,
     schedule: {
       scrapeCron: e.TBT_SCRAPE_CRON,
       digestDailyCron: e.TBT_DIGEST_DAILY_CRON,

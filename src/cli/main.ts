@@ -16,6 +16,7 @@ import { serve } from '../web/server.js'
 import { registerClassifyCommand } from './commands/classify.command.js'
 import { registerDigestCommand } from './commands/digest.command.js'
 import { registerSubscriberCommand } from './commands/subscriber.command.js'
+import { registerSourcesCommand } from './commands/sources.command.js'
 import { registerReviewCommands } from './commands/review.command.js'
 import { createProgress } from './progress.js'
 
@@ -300,6 +301,7 @@ program
 registerClassifyCommand(program)
 registerDigestCommand(program)
 registerSubscriberCommand(program)
+registerSourcesCommand(program)
 registerReviewCommands(program)
 
 try {

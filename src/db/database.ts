@@ -5,6 +5,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type 
 import pg from 'pg'
 import type { Database } from './schema.js'
 import * as m001 from './migrations/2026-11-28-001-initial.js'
+import * as m010 from './migrations/2026-11-28-010-sources.js'
 import * as m015 from './migrations/2026-11-28-015-browser.js'
 import * as m020 from './migrations/2026-11-28-020-review.js'
 import * as m030 from './migrations/2026-11-28-030-digests.js'
@@ -23,6 +24,7 @@ export interface DbHandle {
 /** Migrations in order; names are dated so they sort, and frozen once released. */
 const MIGRATIONS: Record<string, Migration> = {
   '2026-11-28-001-initial': m001,
+  '2026-11-28-010-sources': m010,
   '2026-11-28-015-browser': m015,
   '2026-11-28-020-review': m020,
   '2026-11-28-030-digests': m030,

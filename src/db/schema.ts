@@ -33,6 +33,8 @@ export interface SourceRunTable {
   items: number
   errors: number
   error: string | null
+  /** 1 when this was the source's first run (a baseline): old history raises no warnings. */
+  baseline: Generated<number>
 }
 
 export interface RawResponseTable {
@@ -99,6 +101,8 @@ export interface NoticeTable {
   raw_response_id: number | null
   first_seen_at: string
   updated_at: string
+  /** 1 when first seen by a baseline run and older than the baseline window. */
+  baseline: Generated<number>
 }
 
 export interface NoticeSymbolTable {

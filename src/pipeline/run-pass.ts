@@ -1,4 +1,4 @@
-import type { AppContext } from '../app-context.js'
+import { sourceEnabled, type AppContext } from '../app-context.js'
 import { classifyNotices } from '../services/classify.service.js'
 import { deliverDigest, dueSubscribers, periodKey, runDeliveries, sendImmediateAlerts, sendReminders, type Period, type SendReport } from '../services/digest.service.js'
 import { ingestRaw } from '../services/ingest.service.js'
@@ -44,7 +44,7 @@ export interface PassReport {
  */
 export async function runPass(ctx: AppContext, opts: PassOptions = {}): Promise<PassReport> {
   await seed(ctx, { subscribers: true })
-  const selected = opts.sources?.length ? opts.sources : ctx.sources.map((s) => s.id)
+  const selected = opts.sources?.length ? opts.sources : ctx.sources.filter((s) => sourceEnabled(ctx, s)).map((s) => s.id)
   const progress = opts.onProgress ?? (() => {})
   const reports: SourceReport[] = []
   const changed = new Set<number>()

@@ -55,15 +55,21 @@ export async function startReplayServer(dir = DEFAULT_REPLAY_DIR, opts: { port?:
       res.end(body)
     }
     if (url.pathname === '/robots.txt') return send(200, 'User-agent: *\nAllow: /\n', 'text/plain')
-    if (url.pathname === '/api/v1/azureSearch/getAll') {
+    // The keyed API answers the same records; without the subscription key it refuses.
+    const keyed = url.pathname === '/eping/notifications/search'
+    if (keyed && !req.headers['ocp-apim-subscription-key']) return send(401, JSON.stringify({ statusCode: 401, message: 'Access denied due to missing subscription key.' }))
+    if (url.pathname === '/api/v1/azureSearch/getAll' || keyed) {
       const q = url.searchParams
       const from = q.get('distributionDateFrom')
       const to = q.get('distributionDateTo')
+      const compact = (s: string) => s.replace(/\s+/g, '').toLowerCase()
+      const text = q.get('freeText') ?? q.get('documentSymbol')
       const page = Math.max(1, Number(q.get('page') ?? 1))
       const size = Math.min(100, Math.max(1, Number(q.get('pageSize') ?? 20)))
       const day = (r: Rec) => String(r.distributionDate ?? '').slice(0, 10)
       const items = eping
         .filter((r) => (!from || day(r) >= from) && (!to || day(r) <= to))
+        .filter((r) => !text || compact(String(r.documentSymbol ?? '')).includes(compact(text)))
         .sort((a, b) => day(b).localeCompare(day(a)) || Number(b.id) - Number(a.id))
       const slice = items.slice((page - 1) * size, page * size)
       return send(200, JSON.stringify({ items: slice, totalCount: items.length, endRow: Math.min(items.length, page * size), isCountExceeded: false }))

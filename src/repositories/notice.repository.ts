@@ -53,7 +53,13 @@ const baseSymbols = (symbols: string[]) => [...new Set(symbols.map((s) => parseS
  * under its measure (follow-ups join their base; joint notifications are one measure),
  * and records what changed when the source changed it.
  */
-export async function upsertNotice(db: Db, n: ScrapedNotice, rawId: number | null, now: string): Promise<UpsertOutcome> {
+export async function upsertNotice(
+  db: Db,
+  n: ScrapedNotice,
+  rawId: number | null,
+  now: string,
+  opts: { baseline?: boolean } = {},
+): Promise<UpsertOutcome> {
   const hash = noticeHash(n)
   return db.transaction().execute(async (tx) => {
     const existing = await tx
@@ -106,11 +112,23 @@ export async function upsertNotice(db: Db, n: ScrapedNotice, rawId: number | nul
       await tx.deleteFrom('notice_hs').where('notice_id', '=', noticeId).execute()
       await tx.deleteFrom('notice_ics').where('notice_id', '=', noticeId).execute()
     } else {
+      // Two workers ingesting pages that share an item race here: the loser finds the
+      // winner's row (PostgreSQL waits for its commit) and leaves it to the winner.
       const inserted = await tx
         .insertInto('notice')
-        .values({ ...row, first_seen_at: now })
+        .values({ ...row, first_seen_at: now, baseline: opts.baseline ? 1 : 0 })
+        .onConflict((oc) => oc.columns(['source_id', 'source_item_id']).doNothing())
         .returning('id')
-        .executeTakeFirstOrThrow()
+        .executeTakeFirst()
+      if (!inserted) {
+        const winner = await tx
+          .selectFrom('notice')
+          .select(['id', 'measure_id'])
+          .where('source_id', '=', n.sourceId)
+          .where('source_item_id', '=', n.sourceItemId)
+          .executeTakeFirstOrThrow()
+        return { noticeId: winner.id, measureId: winner.measure_id, outcome: 'unchanged' as const }
+      }
       noticeId = inserted.id
     }
     if (n.symbols.length) {
@@ -159,7 +177,8 @@ async function resolveMeasure(tx: Tx, bases: string[], current: number | undefin
   return target
 }
 
-async function mergeMeasure(tx: Tx, from: number, into: number) {
+/** Files every document and warning of one measure under another, and drops the first. */
+export async function mergeMeasure(tx: Tx, from: number, into: number) {
   await tx.updateTable('notice').set({ measure_id: into }).where('measure_id', '=', from).execute()
   const targetCats = (await tx.selectFrom('warning').select('category_id').where('measure_id', '=', into).execute()).map((r) => r.category_id)
   let moving = tx.updateTable('warning').set({ measure_id: into }).where('measure_id', '=', from)
@@ -188,7 +207,9 @@ export async function refreshMeasure(tx: Tx, measureId: number, now: string) {
     .select('base_symbol')
     .where('notice_id', 'in', notices.map((n) => n.id))
     .execute()
-  const key = bases.map((b) => b.base_symbol).sort()[0] ?? notices[0].symbol
+  // A WTO symbol names the measure when there is one; a source's own key (FR:…) otherwise.
+  const sorted = bases.map((b) => b.base_symbol).sort()
+  const key = sorted.find((b) => parseSymbol(b)) ?? sorted[0] ?? notices[0].symbol
   const s = deriveMeasure(
     notices.map((n) => ({
       docType: n.doc_type as StoredNotice['type'],

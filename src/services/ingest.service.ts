@@ -1,5 +1,7 @@
 import type { AppContext } from '../app-context.js'
+import { addDays, isoDay } from '../domain/dates.js'
 import { upsertNotice } from '../repositories/notice.repository.js'
+import { linkAcrossSources } from './link.service.js'
 import { SourceError } from '../../scrapers/types.js'
 
 export interface IngestResult {
@@ -44,14 +46,19 @@ export async function ingestRaw(ctx: AppContext, rawId: number, opts: { force?: 
   }
   const changed: number[] = []
   const unchanged: number[] = []
+  // History a baseline run finds older than the window is recorded, not warned about.
+  const baselineRun = raw.run_id != null && (await db.selectFrom('source_run').select('baseline').where('id', '=', raw.run_id).executeTakeFirst())?.baseline === 1
+  const cutoff = addDays(isoDay(ctx.clock()), -ctx.config.baselineDays)
   for (const notice of parsed.notices) {
-    const r = await upsertNotice(db, notice, rawId, now)
+    const baseline = baselineRun && !!notice.distributionDate && notice.distributionDate < cutoff
+    const r = await upsertNotice(db, notice, rawId, now, { baseline })
     ;(r.outcome !== 'unchanged' ? changed : unchanged).push(r.noticeId)
     ctx.fault('ingest:stored')
   }
   // A notice stored by an attempt that crashed before its classify jobs were queued is
   // "unchanged" now, but was never classified: it goes on to classification as well.
   for (const id of await unclassifiedAmong(ctx, unchanged)) changed.push(id)
+  for (const id of changed) await linkAcrossSources(db, id, now)
   const errorText = parsed.errors.length ? parsed.errors.map((e) => `${e.itemId ?? '?'}: ${e.reason}`).join('\n') : null
   await db
     .updateTable('raw_response')

@@ -128,6 +128,8 @@ export async function raiseWarnings(ctx: AppContext, measureId: number): Promise
   const confidence = corrected ? new Map(corrected.map((c) => [c, 1])) : await categoryConfidence(ctx, measureId)
   const event = (warningId: number, action: string, from: string | null, to: string | null, details: object) =>
     ({ warning_id: warningId, at: now, actor: 'system', action, from_status: from, to_status: to, details: JSON.stringify(details) })
+  // A measure known only from a source's baseline history raises no new warnings.
+  const current = await db.selectFrom('notice').select('id').where('measure_id', '=', measureId).where('baseline', '=', 0).executeTakeFirst()
   for (const s of scores) {
     await db.transaction().execute(async (tx) => {
       const existing = await tx
@@ -145,6 +147,7 @@ export async function raiseWarnings(ctx: AppContext, measureId: number): Promise
         return
       }
       if (!existing) {
+        if (!current && !corrected) return
         // A category the analyst chose raises its warning whatever the score: they said it applies.
         if (!corrected && (s.score < ctx.rules.warning.minScore || (confidence.get(s.category_id) ?? 0) < ctx.rules.warning.minConfidence)) return
         const inserted = await tx

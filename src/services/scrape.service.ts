@@ -55,6 +55,8 @@ export async function scrapeSource(
       raw_new: 0,
       items: 0,
       errors: 0,
+      // A source's first run sets a baseline unless the user named a start date.
+      baseline: row.baseline_at == null && !opts.since ? 1 : 0,
     })
     .returning('id')
     .executeTakeFirstOrThrow()
@@ -69,6 +71,18 @@ export async function scrapeSource(
     log,
     now: ctx.clock,
     known: (ids) => knownItemIds(db, sourceId, ids),
+    async knownSymbols(symbols) {
+      if (!symbols.length) return new Set()
+      const rows = await db
+        .selectFrom('notice_symbol')
+        .innerJoin('notice', 'notice.id', 'notice_symbol.notice_id')
+        .select(['notice_symbol.symbol', 'notice_symbol.base_symbol'])
+        .where('notice.source_id', '=', sourceId)
+        .where((eb) => eb.or([eb('notice_symbol.symbol', 'in', symbols), eb('notice_symbol.base_symbol', 'in', symbols)]))
+        .execute()
+      const held = new Set(rows.flatMap((r) => [r.symbol, r.base_symbol]))
+      return new Set(symbols.filter((s) => held.has(s)))
+    },
     async fetch(url: string, req: RequestOptions = {}): Promise<FetchedPage> {
       const previous = await db
         .selectFrom('raw_response')
@@ -84,6 +98,7 @@ export async function scrapeSource(
         method: req.method,
         headers: withCookies(req.headers, cookies.header(url)),
         body: req.body,
+        encoding: req.encoding,
         etag: req.method === 'POST' ? null : previous?.etag,
         lastModified: req.method === 'POST' ? null : previous?.last_modified,
       })

@@ -1,7 +1,7 @@
 import path from 'node:path'
 import { z } from 'zod'
 import type { AppContext } from '../app-context.js'
-import { sourceBaseUrl } from '../app-context.js'
+import { sourceBaseUrl, sourceEnabled } from '../app-context.js'
 import { projectRoot } from '../util/paths.js'
 import { loadYamlFile } from '../util/yaml-file.js'
 
@@ -38,10 +38,12 @@ export async function seed(ctx: AppContext, opts: { subscribers?: boolean } = {}
   }
   for (const s of ctx.sources) {
     const row = { name: s.name, engine: s.engine, base_url: sourceBaseUrl(ctx, s) }
+    const enabled = sourceEnabled(ctx, s) ? 1 : 0
+    // A source that needs configuring follows the configuration; others keep what an operator set.
     await db
       .insertInto('source')
-      .values({ id: s.id, ...row, enabled: 1, created_at: now })
-      .onConflict((oc) => oc.column('id').doUpdateSet(row))
+      .values({ id: s.id, ...row, enabled, created_at: now })
+      .onConflict((oc) => oc.column('id').doUpdateSet(s.enabled === false ? { ...row, enabled } : row))
       .execute()
   }
   let subscribers = 0

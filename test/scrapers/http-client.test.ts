@@ -106,3 +106,68 @@ describe('HttpClient', () => {
     expect(err.retryable).toBe(false)
   })
 })
+
+describe('HttpClient and robots.txt', () => {
+  it('refuses a disallowed URL as blocked, without fetching it, and reads robots.txt once per host', async () => {
+    const s = await startServer((req, res) => {
+      if (req.url === '/robots.txt') return res.writeHead(200, { 'content-type': 'text/plain' }).end('User-agent: *\nDisallow: /private/\n\nUser-agent: other-bot\nDisallow: /\n')
+      res.writeHead(200).end('ok')
+    })
+    close = s.close
+    const c = client({ robots: true })
+    expect((await c.request(`${s.url}/public/a`)).body).toBe('ok')
+    const err = await c.request(`${s.url}/private/b`).catch((e) => e)
+    expect(err).toBeInstanceOf(SourceError)
+    expect(err.code).toBe('blocked')
+    expect(err.retryable).toBe(false)
+    expect(err.message).toMatch(/robots\.txt/)
+    expect((await c.request(`${s.url}/public/c`)).body).toBe('ok')
+    expect(s.hits).toEqual(['GET /robots.txt', 'GET /public/a', 'GET /public/c'])
+  })
+
+  it('applies rules written for our User-Agent', async () => {
+    const s = await startServer((req, res) => {
+      if (req.url === '/robots.txt') return res.writeHead(200).end('User-agent: tbt-watch-test\nDisallow: /\n\nUser-agent: *\nAllow: /\n')
+      res.writeHead(200).end('ok')
+    })
+    close = s.close
+    const err = await client({ robots: true }).request(`${s.url}/anything`).catch((e) => e)
+    expect(err.code).toBe('blocked')
+  })
+
+  it('treats a missing robots.txt as allow-all', async () => {
+    const s = await startServer((req, res) => {
+      if (req.url === '/robots.txt') return res.writeHead(404).end()
+      res.writeHead(200).end('ok')
+    })
+    close = s.close
+    const c = client({ robots: true })
+    expect((await c.request(`${s.url}/a`)).body).toBe('ok')
+    expect((await c.request(`${s.url}/b`)).body).toBe('ok')
+    expect(s.hits).toEqual(['GET /robots.txt', 'GET /a', 'GET /b'])
+  })
+
+  it('asks again later when robots.txt could not be read, and does not block meanwhile', async () => {
+    let n = 0
+    const s = await startServer((req, res) => {
+      if (req.url === '/robots.txt') return ++n === 1 ? res.writeHead(500).end() : res.writeHead(200).end('User-agent: *\nDisallow: /b\n')
+      res.writeHead(200).end('ok')
+    })
+    close = s.close
+    const c = client({ robots: true, maxAttempts: 1 })
+    expect((await c.request(`${s.url}/a`)).body).toBe('ok')
+    expect((await c.request(`${s.url}/b`).catch((e) => e)).code).toBe('blocked')
+  })
+
+  it('spaces requests by a Crawl-delay larger than the configured delay', async () => {
+    const s = await startServer((req, res) => {
+      if (req.url === '/robots.txt') return res.writeHead(200).end('User-agent: *\nCrawl-delay: 3\n')
+      res.writeHead(200).end('ok')
+    })
+    close = s.close
+    const c = client({ robots: true })
+    await c.request(`${s.url}/a`)
+    await c.request(`${s.url}/b`)
+    expect(sleeps.some((ms) => ms > 2000 && ms <= 3000)).toBe(true)
+  })
+})

@@ -1,0 +1,67 @@
+import { addDays, isoDay } from '../../src/domain/dates.js'
+import { SourceError, type CrawlContext, type CrawlState, type Page, type Source } from '../types.js'
+import { loadPortalDefinitions, type PortalDefinition } from './portal-definition.js'
+import { isListUrl, listPageUrl, parsePortalDetail, parsePortalList } from './portal.parser.js'
+
+const FIRST_RUN_LOOKBACK_DAYS = 90
+const CURSOR_OVERLAP_DAYS = 7
+
+/**
+ * A list/detail source described by a YAML file under scrapers/portals/: the crawl walks
+ * the list pages (newest first), fetches each listed detail page and stops at a page
+ * that holds only known items or items older than the window. List pages are kept but
+ * never ingested; each detail page is one notice.
+ */
+export function createPortalSource(def: PortalDefinition): Source {
+  return {
+    id: def.id,
+    name: def.name,
+    engine: def.engine,
+    defaultBaseUrl: def.baseUrl,
+    enabled: def.enabled,
+
+    async crawl(ctx: CrawlContext, state: CrawlState) {
+      const today = isoDay(ctx.now())
+      const from = state.since ?? (state.cursor ? addDays(state.cursor, -CURSOR_OVERLAP_DAYS) : addDays(today, -FIRST_RUN_LOOKBACK_DAYS))
+      let newest = state.cursor
+      const fetchOpts = { encoding: def.encoding }
+      for (let n = 1; n <= def.list.maxPages; n++) {
+        const listPage = await ctx.fetch(listPageUrl(def, ctx.baseUrl, n), { ...fetchOpts, keep: false })
+        const items = parsePortalList(def, listPage)
+        if (!items.length) {
+          if (n === 1) throw new SourceError('layout-changed', `${listPage.url}: the list selector "${def.list.item}" found no items`, false, listPage.url)
+          break
+        }
+        const inWindow = items.filter((i) => !i.date || i.date >= from)
+        const known = await ctx.known(inWindow.map((i) => i.id))
+        const allKnown = inWindow.every((i) => known.has(i.id))
+        // On a later run a page of known items means we have caught up: skip their details.
+        const toFetch = state.cursor && allKnown ? [] : inWindow
+        for (const item of toFetch) {
+          const page = await ctx.fetch(item.url, fetchOpts)
+          try {
+            for (const notice of parsePortalDetail(def, page).notices) {
+              if (notice.distributionDate && (!newest || notice.distributionDate > newest)) newest = notice.distributionDate
+            }
+          } catch (err) {
+            // A bad detail page is kept and quarantined at ingest; the crawl goes on.
+            ctx.log.warn({ url: item.url, err: (err as Error).message }, 'portal detail page unreadable')
+          }
+        }
+        if (inWindow.length < items.length) break // reached items older than the window
+        if (allKnown && state.cursor) break
+      }
+      return { cursor: newest && newest > today ? today : newest }
+    },
+
+    parse(page: Page) {
+      if (isListUrl(def, page.url)) return { notices: [], errors: [] }
+      return parsePortalDetail(def, page, def.id)
+    },
+  }
+}
+
+/** One source per YAML definition under scrapers/portals/. */
+export function loadPortalSources(dir?: string): Source[] {
+  return loadPortalDefinitions(dir).map(createPortalSource)
+}
