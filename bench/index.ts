@@ -38,7 +38,7 @@ function table(): string {
   const c = read('classify')
   if (c) lines.push(`| classify | ${c.notices} synthetic notices | ${c.ours?.noticesPerSecond} notices/s | natural BayesClassifier ${c.naturalBayes?.noticesPerSecond} notices/s | ${c.speedRatio}× |`)
   const d = read('digest')
-  if (d) lines.push(`| digest | ${d.subscribers ?? '?'} subscribers | ${JSON.stringify(d.ours ?? d.result ?? {}).slice(0, 80)} | ${JSON.stringify(d.baseline ?? {}).slice(0, 60)} | ${d.ratio ?? d.speedRatio ?? ''} |`)
+  if (d) lines.push(`| digest | ${d.subscribers} subscribers, ${d.warnings} warnings: build ${d.digestsBuilt} digests and queue ${d.jobsQueued} jobs | ${(d.ms.buildAndQueue / 1000).toFixed(1)} s, peak ${d.peakRssMb} MB | ${d.jobsQueued} BullMQ no-op adds: ${(d.ms.noopAdds / 1000).toFixed(1)} s | ${d.ratios.buildAndQueueVsNoopAdds}× the time |`)
   return lines.join('\n')
 }
 
