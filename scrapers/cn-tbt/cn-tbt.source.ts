@@ -1,10 +1,9 @@
-import { addDays, isoDay } from '../../src/domain/dates.js'
+import { isoDay } from '../../src/domain/dates.js'
 import { SourceError, type CrawlContext, type CrawlState, type Page, type Source } from '../types.js'
 import { CN_TBT_DETAIL_READY, cnTbtDetailPath, parseCnTbtDetail, parseCnTbtList, parseCnTbtPage, type CnTbtListRow } from './cn-tbt.parser.js'
+import { crawlWindowStart } from '../window.js'
 
 export const CN_TBT_ROWS = 20
-const FIRST_RUN_LOOKBACK_DAYS = 90
-const CURSOR_OVERLAP_DAYS = 7
 const MAX_PAGES = 50
 /** Related notices (xgList) outside the date window rendered per run, at most. */
 const MAX_RELATED = 20
@@ -25,7 +24,7 @@ export const cnTbtSource: Source = {
     if (!ctx.render) throw new SourceError('unavailable', 'cn-tbt needs the browser engine, which this crawl does not have', false)
     const today = isoDay(ctx.now())
     const from =
-      state.since ?? (state.cursor ? addDays(state.cursor, -CURSOR_OVERLAP_DAYS) : addDays(today, -FIRST_RUN_LOOKBACK_DAYS))
+      crawlWindowStart(state, ctx.now())
     // The list API answers only inside a session; the jar keeps its cookie for the calls after.
     await ctx.fetch(`${ctx.baseUrl}/login/getSession?v=${ctx.now().getTime()}`, { keep: false })
 

@@ -1,14 +1,12 @@
-import { addDays, isoDay } from '../../src/domain/dates.js'
+import { isoDay } from '../../src/domain/dates.js'
 import type { ScrapedNotice } from '../../src/domain/notice.js'
 import { parseSymbol } from '../../src/domain/symbols.js'
 import type { CrawlContext, CrawlState, Page, Source } from '../types.js'
 import { parseEpingPage } from './eping.parser.js'
+import { crawlWindowStart } from '../window.js'
 
 export const EPING_PAGE_SIZE = 100
 /** How far back a source's first run looks when no --since is given. */
-export const FIRST_RUN_LOOKBACK_DAYS = 90
-/** Re-read this many days before the cursor: notices can be published late. */
-const CURSOR_OVERLAP_DAYS = 7
 const MAX_PAGES = 200
 /** Follow-ups whose base we lack, looked up per run (each costs one or two requests). */
 const MAX_RELATED_LOOKUPS = 50
@@ -31,7 +29,7 @@ interface EpingFlavour {
 async function crawlEping(sourceId: string, flavour: EpingFlavour, ctx: CrawlContext, state: CrawlState) {
   const today = isoDay(ctx.now())
   const from =
-    state.since ?? (state.cursor ? addDays(state.cursor, -CURSOR_OVERLAP_DAYS) : addDays(today, -FIRST_RUN_LOOKBACK_DAYS))
+    crawlWindowStart(state, ctx.now())
   const headers = flavour.headers
   let newest = state.cursor
   const seen: ScrapedNotice[] = []

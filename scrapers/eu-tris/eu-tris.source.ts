@@ -1,9 +1,8 @@
-import { addDays, isoDay } from '../../src/domain/dates.js'
+import { isoDay } from '../../src/domain/dates.js'
 import { SourceError, type CrawlContext, type CrawlState, type Page, type Source } from '../types.js'
 import { TRIS_DETAIL_READY, TRIS_LIST_READY, parseTrisDetail, parseTrisList, parseTrisPage, type TrisListRow } from './eu-tris.parser.js'
+import { crawlWindowStart } from '../window.js'
 
-const FIRST_RUN_LOOKBACK_DAYS = 90
-const CURSOR_OVERLAP_DAYS = 7
 const MAX_PAGES = 30
 
 /**
@@ -22,7 +21,7 @@ export const euTrisSource: Source = {
     if (!ctx.render) throw new SourceError('unavailable', 'eu-tris needs the browser engine, which this crawl does not have', false)
     const today = isoDay(ctx.now())
     const from =
-      state.since ?? (state.cursor ? addDays(state.cursor, -CURSOR_OVERLAP_DAYS) : addDays(today, -FIRST_RUN_LOOKBACK_DAYS))
+      crawlWindowStart(state, ctx.now())
     const queue: TrisListRow[] = []
     let newest = state.cursor
     for (let page = 1; page <= MAX_PAGES; page++) {

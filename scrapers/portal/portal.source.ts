@@ -1,10 +1,9 @@
-import { addDays, isoDay } from '../../src/domain/dates.js'
+import { isoDay } from '../../src/domain/dates.js'
 import { SourceError, type CrawlContext, type CrawlState, type Page, type Source } from '../types.js'
 import { loadPortalDefinitions, type PortalDefinition } from './portal-definition.js'
 import { isListUrl, listPageUrl, parsePortalDetail, parsePortalList } from './portal.parser.js'
+import { crawlWindowStart } from '../window.js'
 
-const FIRST_RUN_LOOKBACK_DAYS = 90
-const CURSOR_OVERLAP_DAYS = 7
 
 /**
  * A list/detail source described by a YAML file under scrapers/portals/: the crawl walks
@@ -22,7 +21,7 @@ export function createPortalSource(def: PortalDefinition): Source {
 
     async crawl(ctx: CrawlContext, state: CrawlState) {
       const today = isoDay(ctx.now())
-      const from = state.since ?? (state.cursor ? addDays(state.cursor, -CURSOR_OVERLAP_DAYS) : addDays(today, -FIRST_RUN_LOOKBACK_DAYS))
+      const from = crawlWindowStart(state, ctx.now())
       let newest = state.cursor
       const fetchOpts = { encoding: def.encoding }
       for (let n = 1; n <= def.list.maxPages; n++) {

@@ -1,6 +1,7 @@
 import { addDays, isoDay } from '../../src/domain/dates.js'
 import type { CrawlContext, CrawlState, Page, Source } from '../types.js'
 import { FEDREG_FIELDS, parseFedregPage } from './us-fedreg.parser.js'
+import { crawlWindowStart } from '../window.js'
 
 /** Agencies whose proposed rules are typically technical regulations notified to the WTO TBT Committee. */
 export const FEDREG_AGENCIES = [
@@ -15,7 +16,6 @@ export const FEDREG_AGENCIES = [
 export const FEDREG_PER_PAGE = 100
 /** The API stops paging a query after this many results: a busier window is split. */
 export const FEDREG_MAX_PER_QUERY = 2000
-const FIRST_RUN_LOOKBACK_DAYS = 90
 /** Re-read this much before the cursor: comment periods are reopened, corrections published. */
 const CURSOR_OVERLAP_DAYS = 14
 const MAX_PAGES_PER_WINDOW = FEDREG_MAX_PER_QUERY / FEDREG_PER_PAGE
@@ -33,7 +33,7 @@ export const usFedregSource: Source = {
 
   async crawl(ctx: CrawlContext, state: CrawlState) {
     const today = isoDay(ctx.now())
-    const from = state.since ?? (state.cursor ? addDays(state.cursor, -CURSOR_OVERLAP_DAYS) : addDays(today, -FIRST_RUN_LOOKBACK_DAYS))
+    const from = crawlWindowStart(state, ctx.now(), { overlapDays: CURSOR_OVERLAP_DAYS })
     let newest = state.cursor
     const windows = monthWindows(from, today)
     // When the user named a start date, the first window starts there exactly.
