@@ -72,9 +72,18 @@ export function openDatabase(url: string, opts: { schema?: string; poolSize?: nu
 export async function migrateToLatest(db: Kysely<any>, schema?: string): Promise<string[]> {
   // Kysely looks for its own tables across all schemas unless told which one to use.
   const migrator = new Migrator({ db, provider: new StaticMigrationProvider(), migrationTableSchema: schema })
-  const { error, results } = await migrator.migrateToLatest()
-  if (error) throw error instanceof Error ? error : new Error(String(error))
-  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const { error, results } = await migrator.migrateToLatest()
+      if (error) throw error instanceof Error ? error : new Error(String(error))
+      return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)
+    } catch (err) {
+      // Kysely's introspection reads every schema's tables; another schema dropped at that
+      // moment (tests and tenants come and go) fails the read with 3F000. Ours is fine: retry.
+      if ((err as { code?: string }).code !== '3F000' || attempt >= 5) throw err
+      await new Promise((r) => setTimeout(r, 50 * attempt))
+    }
+  }
 }
 
 export const nowIso = (clock: () => Date = () => new Date()) => clock().toISOString()
