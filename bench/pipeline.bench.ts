@@ -1,9 +1,10 @@
 // Pipeline throughput: N synthetic notices through the BullMQ stages (scrape → ingest →
 // classify → score → warn) in 1, 2 and 4 worker processes, against BullMQ's own no-op
 // jobs of the same shape on the same Redis (the overhead ratio), with peak memory.
-// Run: node bin/run-ts.mjs bench/pipeline.bench.ts [--quick] [--n 10000,20000]
+// Run: node bin/run-ts.mjs bench/pipeline.bench.ts [--quick] [--n 10000,100000] [--workers 1,2,4]
 // Needs PostgreSQL (TEST_DATABASE_URL, default the local `test` database); starts its own
-// Redis on a free port. Writes bench/results/pipeline.json.
+// Redis on a free port for each run, so Redis's peak memory is that run's. Prints how time
+// and peak memory grow with N. Writes bench/results/pipeline.json.
 import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -23,19 +24,25 @@ import { startSyntheticEping } from './synthetic-eping.js'
 
 const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 const quick = process.argv.includes('--quick')
-const nArg = process.argv.indexOf('--n')
-// One ePing run reads at most 200 pages (20,000 notices); larger N would need several runs.
-const MAX_PER_RUN = 200 * EPING_PAGE_SIZE
-const NS = nArg > 0 ? process.argv[nArg + 1].split(',').map(Number) : quick ? [2_000] : [10_000, 20_000]
-const WORKERS = [1, 2, 4]
+const listArg = (name: string) => {
+  const i = process.argv.indexOf(name)
+  return i > 0 ? process.argv[i + 1].split(',').map(Number) : null
+}
+const NS = listArg('--n') ?? (quick ? [2_000, 4_000] : [10_000, 100_000])
+const WORKERS = listArg('--workers') ?? [1, 2, 4]
 
 function spawnProc(args: string[], env: Record<string, string>): { child: ChildProcess; ready: Promise<void> } {
   const child = spawn(process.execPath, args, { cwd: projectRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] })
   let log = ''
   const ready = new Promise<void>((resolve, reject) => {
+    let started = false
     child.stderr!.on('data', (d) => {
-      log += d
-      if (log.includes('workers started')) resolve()
+      // Keep a tail for the error message only: a 100,000-notice run logs tens of MB.
+      log = (log + d).slice(-8_000)
+      if (!started && log.includes('workers started')) {
+        started = true
+        resolve()
+      }
     })
     child.once('exit', (code) => reject(new Error(`process exited ${code}: ${log.slice(-2000)}`)))
   })
@@ -99,11 +106,14 @@ async function run(kind: 'pipeline' | 'noop', n: number, workers: number, redisU
       await c.query(`create schema ${schema}`)
       await c.end()
       const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tbt-bench-'))
-      env = { DATABASE_URL: PG_URL, TBT_DB_SCHEMA: schema, TBT_DATA_DIR: dataDir, REDIS_URL: redisUrl, TBT_QUEUE_PREFIX: prefix, TBT_SOURCE_EPING_BASE_URL: sourceUrl, TBT_HTTP_MIN_DELAY_MS: '0', TBT_LOG_LEVEL: 'info', TBT_NOW: '2026-11-28T04:00:00Z' }
+      // One ePing run reads 200 pages (20,000 notices) unless told otherwise: a backfill's setting.
+      const maxPages = String(Math.ceil(n / EPING_PAGE_SIZE) + 1)
+      env = { DATABASE_URL: PG_URL, TBT_DB_SCHEMA: schema, TBT_DATA_DIR: dataDir, REDIS_URL: redisUrl, TBT_QUEUE_PREFIX: prefix, TBT_SOURCE_EPING_BASE_URL: sourceUrl, TBT_HTTP_MIN_DELAY_MS: '0', TBT_MAX_PAGES_PER_RUN: maxPages, TBT_LOG_LEVEL: 'info', TBT_NOW: '2026-11-28T04:00:00Z' }
       const ctx = await createContext(loadConfig(env), { log: createLogger('silent') })
       await seed(ctx, { subscribers: false })
       await ctx.close()
-      args = [path.join(projectRoot, 'bin', 'tbt-watch.mjs'), 'worker', '--no-schedule']
+      // BENCH_WORKER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the workers.
+      args = [...(process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), path.join(projectRoot, 'bin', 'tbt-watch.mjs'), 'worker', '--no-schedule']
     } else {
       args = [path.join(projectRoot, 'bin', 'run-ts.mjs'), path.join(projectRoot, 'bench', 'noop-worker.ts'), redisUrl, prefix, String(n)]
     }
@@ -137,40 +147,72 @@ async function run(kind: 'pipeline' | 'noop', n: number, workers: number, redisU
   }
 }
 
-const redis = await startRedis()
-const rows: Record<string, unknown>[] = []
-try {
-  for (const n of NS) {
-    if (n > MAX_PER_RUN) {
-      console.log(`N=${n}: skipped, one ePing run reads at most ${MAX_PER_RUN} notices`)
-      continue
-    }
-    const source = await startSyntheticEping(n)
+const rows: Record<string, number>[] = []
+/** Each run on its own Redis, so `used_memory_peak` is that run's alone. */
+async function measured(kind: 'pipeline' | 'noop', n: number, workers: number, sourceUrl: string) {
+  const redis = await startRedis()
+  try {
+    const r = await run(kind, n, workers, redis.url, sourceUrl)
+    const info = new Redis(redis.url)
+    const peak = /used_memory_peak:(\d+)/.exec(await info.info('memory'))
+    info.disconnect()
+    return { ...r, redisPeakMb: peak ? Math.round(Number(peak[1]) / 2 ** 20) : 0 }
+  } finally {
+    redis.child.kill('SIGKILL')
+  }
+}
+
+for (const n of NS) {
+  const source = await startSyntheticEping(n)
+  try {
     for (const w of WORKERS) {
-      const base = await run('noop', n, w, redis.url, source.url)
-      const real = await run('pipeline', n, w, redis.url, source.url)
+      const base = await measured('noop', n, w, source.url)
+      const real = await measured('pipeline', n, w, source.url)
       const row = {
         notices: n,
         workers: w,
         jobs: 3 * n + Math.ceil(n / 100) + 1,
         seconds: real.seconds,
         noticesPerSecond: Math.round(n / real.seconds),
+        msPerNotice: Math.round((real.seconds * 1000 * 100) / n) / 100,
         noopSeconds: base.seconds,
         overheadRatio: Math.round((real.seconds / base.seconds) * 10) / 10,
         peakRssMbPerWorker: real.peakRssMbMax,
         peakRssMbAllWorkers: real.peakRssMbSum,
+        redisPeakMb: real.redisPeakMb,
+        noopRedisPeakMb: base.redisPeakMb,
         noticesStored: real.notices,
       }
       rows.push(row)
       console.log(JSON.stringify(row))
     }
+  } finally {
     await source.close()
   }
-} finally {
-  redis.child.kill('SIGKILL')
 }
-const out = { bench: 'pipeline', quick, cores: os.cpus().length, memoryGb: Math.round(os.totalmem() / 2 ** 30), loadAverage: Math.round(os.loadavg()[0] * 10) / 10, date: new Date().toISOString(), rows }
+
+/** Growth with N, per worker count: each larger N against the smallest one measured. */
+const growth: Record<string, number>[] = []
+for (const w of WORKERS) {
+  const mine = rows.filter((r) => r.workers === w).sort((a, b) => a.notices - b.notices)
+  for (const r of mine.slice(1)) {
+    const b = mine[0]
+    const g = {
+      workers: w,
+      fromNotices: b.notices,
+      toNotices: r.notices,
+      noticesRatio: Math.round((r.notices / b.notices) * 10) / 10,
+      timeRatio: Math.round((r.seconds / b.seconds) * 10) / 10,
+      perNoticeTimeRatio: Math.round((r.msPerNotice / b.msPerNotice) * 100) / 100,
+      peakRssRatio: Math.round((r.peakRssMbPerWorker / b.peakRssMbPerWorker) * 100) / 100,
+      redisPeakRatio: Math.round((r.redisPeakMb / Math.max(1, b.redisPeakMb)) * 100) / 100,
+    }
+    growth.push(g)
+  }
+}
+const out = { bench: 'pipeline', quick, cores: os.cpus().length, memoryGb: Math.round(os.totalmem() / 2 ** 30), loadAverage: Math.round(os.loadavg()[0] * 10) / 10, date: new Date().toISOString(), rows, growth }
 fs.mkdirSync(path.join(projectRoot, 'bench', 'results'), { recursive: true })
 fs.writeFileSync(path.join(projectRoot, 'bench', 'results', 'pipeline.json'), `${JSON.stringify(out, null, 2)}\n`)
 console.log('pipeline: overhead = pipeline time / BullMQ no-op time, same jobs, same workers')
-for (const r of rows) console.log(`  N=${r.notices} workers=${r.workers}: ${r.seconds} s (${r.noticesPerSecond}/s), no-op ${r.noopSeconds} s, ratio ${r.overheadRatio}, peak RSS ${r.peakRssMbPerWorker} MB/worker`)
+for (const r of rows) console.log(`  N=${r.notices} workers=${r.workers}: ${r.seconds} s (${r.noticesPerSecond}/s), no-op ${r.noopSeconds} s, ratio ${r.overheadRatio}, peak RSS ${r.peakRssMbPerWorker} MB/worker, Redis peak ${r.redisPeakMb} MB`)
+for (const g of growth) console.log(`  growth, ${g.workers} worker(s), N ${g.fromNotices} → ${g.toNotices} (×${g.noticesRatio}): time ×${g.timeRatio} (per notice ×${g.perNoticeTimeRatio}), peak RSS ×${g.peakRssRatio}, Redis peak ×${g.redisPeakRatio}`)

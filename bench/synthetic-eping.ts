@@ -30,10 +30,12 @@ export function syntheticRecord(i: number) {
 
 export async function startSyntheticEping(n: number) {
   let requests = 0
+  let listRequests = 0
   const server = http.createServer((req, res) => {
     requests++
     const url = new URL(req.url ?? '/', 'http://x')
     if (url.pathname !== '/api/v1/azureSearch/getAll') return void res.writeHead(404).end('{}')
+    listRequests++
     const page = Math.max(1, Number(url.searchParams.get('page') ?? 1))
     const size = Math.min(100, Number(url.searchParams.get('pageSize') ?? 100))
     const from = (page - 1) * size
@@ -42,5 +44,5 @@ export async function startSyntheticEping(n: number) {
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ items, totalCount: n, endRow: Math.min(n, from + size) }))
   })
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests: () => requests, close: () => new Promise<void>((r) => server.close(() => r())) }
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests: () => requests, listRequests: () => listRequests, close: () => new Promise<void>((r) => server.close(() => r())) }
 }

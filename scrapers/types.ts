@@ -63,6 +63,8 @@ export interface CrawlContext {
   knownSymbols?(symbols: string[]): Promise<Set<string>>
   log: Logger
   now(): Date
+  /** The operator's cap on list pages in one run (TBT_MAX_PAGES_PER_RUN); each source has its own default. */
+  maxPages?: number
 }
 
 export interface CrawlState {

@@ -23,6 +23,7 @@ const EnvSchema = z.object({
   TBT_HTTP_MIN_DELAY_MS: z.coerce.number().int().min(0).default(1_000),
   TBT_HTTP_ROBOTS: z.enum(['on', 'off']).default('on'),
   TBT_BASELINE_DAYS: z.coerce.number().int().min(0).default(30),
+  TBT_MAX_PAGES_PER_RUN: z.coerce.number().int().min(1).max(100_000).optional(),
   TBT_SCRAPE_CRON: z.string().default('0 */2 * * *'),
   TBT_DIGEST_DAILY_CRON: z.string().default('0 8 * * *'),
   TBT_DIGEST_WEEKLY_CRON: z.string().default('0 8 * * 1'),
@@ -61,6 +62,8 @@ export interface Config {
   lang: 'zh' | 'en'
   userAgent: string
   http: { timeoutMs: number; minDelayMs: number; robots: boolean }
+  /** TBT_MAX_PAGES_PER_RUN: list pages one run of ePing, TRIS or the China TBT centre may read (a backfill); unset, each keeps its own cap. Portals set theirs in YAML. */
+  maxPagesPerRun?: number
   /** A source's first run raises no warnings for notices distributed more than this many days ago. */
   baselineDays: number
   schedule: { scrapeCron: string; digestDailyCron: string; digestWeeklyCron: string; immediateCron: string; timezone: string }
@@ -127,6 +130,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     userAgent: e.TBT_USER_AGENT ?? USER_AGENT,
     http: { timeoutMs: e.TBT_HTTP_TIMEOUT_MS, minDelayMs: e.TBT_HTTP_MIN_DELAY_MS, robots: e.TBT_HTTP_ROBOTS === 'on' },
     baselineDays: e.TBT_BASELINE_DAYS,
+    maxPagesPerRun: e.TBT_MAX_PAGES_PER_RUN,
     schedule: {
       scrapeCron: e.TBT_SCRAPE_CRON,
       digestDailyCron: e.TBT_DIGEST_DAILY_CRON,

@@ -30,7 +30,7 @@ export const cnTbtSource: Source = {
 
     const queue: CnTbtListRow[] = []
     let newest = state.cursor
-    for (let page = 1; page <= MAX_PAGES; page++) {
+    for (let page = 1; page <= (ctx.maxPages ?? MAX_PAGES); page++) {
       const res = await ctx.fetch(`${ctx.baseUrl}/tbt/find`, {
         method: 'POST',
         headers: { 'content-type': 'application/json;charset=UTF-8', 'x-requested-with': 'XMLHttpRequest' },

@@ -6,7 +6,7 @@ import { parseEpingPage } from './eping.parser.js'
 import { crawlWindowStart } from '../window.js'
 
 export const EPING_PAGE_SIZE = 100
-/** How far back a source's first run looks when no --since is given. */
+/** List pages one run reads at most, unless the operator sets TBT_MAX_PAGES_PER_RUN (a backfill). */
 const MAX_PAGES = 200
 /** Follow-ups whose base we lack, looked up per run (each costs one or two requests). */
 const MAX_RELATED_LOOKUPS = 50
@@ -32,13 +32,15 @@ async function crawlEping(sourceId: string, flavour: EpingFlavour, ctx: CrawlCon
     crawlWindowStart(state, ctx.now())
   const headers = flavour.headers
   let newest = state.cursor
-  const seen: ScrapedNotice[] = []
-  for (let page = 1; page <= MAX_PAGES; page++) {
+  // Only what the base lookup needs is kept of each notice: a backfill may list 100,000.
+  const seen: Pick<ScrapedNotice, 'docType' | 'symbols'>[] = []
+  const maxPages = ctx.maxPages ?? MAX_PAGES
+  for (let page = 1; page <= maxPages; page++) {
     const url = flavour.listUrl(ctx.baseUrl, { from, to: today, page })
     const fetched = await ctx.fetch(url, { headers })
     const parsed = parseEpingPage(fetched, sourceId)
     const inWindow = parsed.notices.filter((n) => !n.distributionDate || n.distributionDate >= from)
-    seen.push(...inWindow)
+    for (const n of inWindow) seen.push({ docType: n.docType, symbols: n.symbols })
     for (const n of inWindow) if (n.distributionDate && (!newest || n.distributionDate > newest)) newest = n.distributionDate
     if (!parsed.notices.length && !parsed.errors.length) break
     const known = await ctx.known(inWindow.map((n) => n.sourceItemId))
@@ -49,12 +51,13 @@ async function crawlEping(sourceId: string, flavour: EpingFlavour, ctx: CrawlCon
     if (allKnown && state.cursor) break
     if (parsed.endRow != null && parsed.totalCount != null && parsed.endRow >= parsed.totalCount) break
     if (parsed.notices.length + parsed.errors.length < EPING_PAGE_SIZE) break
+    if (page === maxPages) ctx.log.warn({ maxPages, from }, 'page cap reached: older notices of the window were not read (raise TBT_MAX_PAGES_PER_RUN or narrow --since)')
   }
   await fetchMissingBases(sourceId, flavour, ctx, seen)
   return { cursor: newest && newest > today ? today : newest }
 }
 
-async function fetchMissingBases(sourceId: string, flavour: EpingFlavour, ctx: CrawlContext, seen: ScrapedNotice[]) {
+async function fetchMissingBases(sourceId: string, flavour: EpingFlavour, ctx: CrawlContext, seen: Pick<ScrapedNotice, 'docType' | 'symbols'>[]) {
   const have = new Set(seen.flatMap((n) => n.symbols))
   const bases = [
     ...new Set(

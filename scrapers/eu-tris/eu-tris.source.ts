@@ -24,7 +24,7 @@ export const euTrisSource: Source = {
       crawlWindowStart(state, ctx.now())
     const queue: TrisListRow[] = []
     let newest = state.cursor
-    for (let page = 1; page <= MAX_PAGES; page++) {
+    for (let page = 1; page <= (ctx.maxPages ?? MAX_PAGES); page++) {
       const listed = await ctx.render(searchUrl(ctx.baseUrl, page), { waitFor: TRIS_LIST_READY, keep: false })
       const { rows, hasNext } = parseTrisList(listed)
       for (const r of rows.filter((x) => !x.notificationDate || (x.notificationDate >= from && x.notificationDate <= today))) {

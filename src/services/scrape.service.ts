@@ -70,6 +70,7 @@ export async function scrapeSource(
     baseUrl,
     log,
     now: ctx.clock,
+    maxPages: ctx.config.maxPagesPerRun,
     known: (ids) => knownItemIds(db, sourceId, ids),
     async knownSymbols(symbols) {
       if (!symbols.length) return new Set()
