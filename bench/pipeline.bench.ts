@@ -95,6 +95,7 @@ async function run(kind: 'pipeline' | 'noop', n: number, workers: number, redisU
   const connection = new Redis(redisUrl, { maxRetriesPerRequest: null })
   const queues = STAGES.map((s) => new Queue(s, { connection, prefix }))
   let schema: string | undefined
+  let dataDir: string | undefined
   let children: ChildProcess[] = []
   try {
     let env: Record<string, string> = {}
@@ -105,7 +106,7 @@ async function run(kind: 'pipeline' | 'noop', n: number, workers: number, redisU
       await c.connect()
       await c.query(`create schema ${schema}`)
       await c.end()
-      const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tbt-bench-'))
+      dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tbt-bench-'))
       // One ePing run reads 200 pages (20,000 notices) unless told otherwise: a backfill's setting.
       const maxPages = String(Math.ceil(n / EPING_PAGE_SIZE) + 1)
       env = { DATABASE_URL: PG_URL, TBT_DB_SCHEMA: schema, TBT_DATA_DIR: dataDir, REDIS_URL: redisUrl, TBT_QUEUE_PREFIX: prefix, TBT_SOURCE_EPING_BASE_URL: sourceUrl, TBT_HTTP_MIN_DELAY_MS: '0', TBT_MAX_PAGES_PER_RUN: maxPages, TBT_LOG_LEVEL: 'info', TBT_NOW: '2026-11-28T04:00:00Z' }
@@ -144,6 +145,7 @@ async function run(kind: 'pipeline' | 'noop', n: number, workers: number, redisU
       await c.query(`drop schema ${schema} cascade`)
       await c.end()
     }
+    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true })
   }
 }
 
