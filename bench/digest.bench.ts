@@ -1,11 +1,13 @@
-// Builds and queues the digest for 10,000 synthetic subscribers in a temp SQLite
-// database, on the real Redis (own key prefix, removed after). Prints wall time and peak
-// RSS, with ratios against baselines measured in the same run:
+// Builds and queues the digest for N synthetic subscribers (10,000 and 100,000; --quick:
+// 2,000 and 10,000) in a temp SQLite database, on the real Redis (own key prefix, removed
+// after). Each N runs in its own process, so its peak RSS is its own. Prints wall time and
+// peak RSS, with ratios against baselines measured in the same run, and how both grow with N:
 //   - noop-adds:  BullMQ addBulk of 10,000 empty jobs (the floor for any fan-out)
 //   - fan-out:    what the scheduled digest job does: due subscribers + deliver jobs with deterministic ids
 //   - build-all:  every subscriber's digest built and rendered (catalog loaded once), nothing sent
 //   - per-job:    what one deliver job does before sending (its own catalog query), sampled
-// Run: node bin/run-ts.mjs bench/digest.bench.ts [subscribers]   → bench/results/digest.json
+// Run: node bin/run-ts.mjs bench/digest.bench.ts [--quick] [--n 10000,100000]   → bench/results/digest.json
+import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -20,7 +22,38 @@ import { buildDueDigests, composeDigest, dueSubscribers, periodKey } from '../sr
 import { seed } from '../src/services/seed.service.js'
 import { projectRoot } from '../src/util/paths.js'
 
-const N = Number(process.argv[2] ?? 10_000)
+const oneArg = process.argv.indexOf('--one')
+if (oneArg < 0) {
+  // The parent: one child process per N, then the results file with the growth between them.
+  const nArg = process.argv.indexOf('--n')
+  const ns = nArg > 0 ? process.argv[nArg + 1].split(',').map(Number) : process.argv.includes('--quick') ? [2_000, 10_000] : [10_000, 100_000]
+  const rows: Record<string, any>[] = []
+  for (const n of ns) {
+    const r = spawnSync(process.execPath, [path.join(projectRoot, 'bin', 'run-ts.mjs'), new URL(import.meta.url).pathname, '--one', String(n)], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 64 * 2 ** 20 })
+    const lines = r.stdout.split('\n')
+    process.stdout.write(lines.filter((l) => !l.startsWith('RESULT ')).join('\n'))
+    const line = lines.find((l) => l.startsWith('RESULT '))
+    if (r.status !== 0 || !line) throw new Error(`digest bench for ${n} subscribers exited ${r.status}`)
+    rows.push(JSON.parse(line.slice(7)))
+  }
+  const first = rows[0]
+  const growth = rows.slice(1).map((r) => ({
+    fromSubscribers: first.subscribers,
+    toSubscribers: r.subscribers,
+    subscribersRatio: Math.round((r.subscribers / first.subscribers) * 10) / 10,
+    buildAndQueueTimeRatio: Number((r.ms.buildAndQueue / first.ms.buildAndQueue).toFixed(2)),
+    perDigestTimeRatio: Number((r.ms.buildAll / r.digestsBuilt / (first.ms.buildAll / first.digestsBuilt)).toFixed(2)),
+    peakRssRatio: Number((r.peakRssMb / first.peakRssMb).toFixed(2)),
+  }))
+  for (const g of growth) console.log(`digest growth ${g.fromSubscribers} → ${g.toSubscribers} subscribers (×${g.subscribersRatio}): build+queue time ×${g.buildAndQueueTimeRatio} (per digest ×${g.perDigestTimeRatio}), peak RSS ×${g.peakRssRatio}`)
+  const out = path.join(projectRoot, 'bench', 'results', 'digest.json')
+  fs.mkdirSync(path.dirname(out), { recursive: true })
+  const result = { bench: 'digest', cores: os.cpus().length, memoryGb: Math.round(os.totalmem() / 2 ** 30), date: new Date().toISOString(), node: process.version, rows, growth }
+  fs.writeFileSync(`${out}.tmp`, JSON.stringify(result, null, 2) + '\n')
+  fs.renameSync(`${out}.tmp`, out)
+  process.exit(0)
+}
+const N = Number(process.argv[oneArg + 1])
 const MEASURES = 400
 const REDIS_URL = process.env.TEST_REDIS_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 const NOW = new Date('2026-11-28T04:00:00Z')
@@ -156,15 +189,12 @@ try {
   console.log(`  build+queue                          ${result.ms.buildAndQueue} ms   x${result.ratios.buildAndQueueVsNoopAdds} baseline`)
   console.log(`  per deliver job (own catalog query)  ${result.ms.perDeliverJob} ms   x${result.ratios.perJobBuildVsBulkBuild} a bulk-built digest`)
   console.log(`  peak RSS ${peakRssMb} MB`)
-  const out = path.join(projectRoot, 'bench', 'results', 'digest.json')
-  fs.mkdirSync(path.dirname(out), { recursive: true })
-  fs.writeFileSync(`${out}.tmp`, JSON.stringify(result, null, 2) + '\n')
-  fs.renameSync(`${out}.tmp`, out)
+  console.log(`RESULT ${JSON.stringify(result)}`)
   await noopQ.close()
   await deliverQ.close()
 } finally {
   const keys = await redis.keys(`${prefix}:*`).catch(() => [] as string[])
-  if (keys.length) await redis.del(...keys)
+  for (let i = 0; i < keys.length; i += 1000) await redis.del(...keys.slice(i, i + 1000))
   redis.disconnect()
   await ctx.close()
   fs.rmSync(dir, { recursive: true, force: true })

@@ -32,13 +32,15 @@ function table(): string {
   const read = (n: string) => (fs.existsSync(path.join(dir, `${n}.json`)) ? JSON.parse(fs.readFileSync(path.join(dir, `${n}.json`), 'utf8')) : null)
   const lines = [`Machine: ${os.cpus().length} cores (${os.cpus()[0]?.model.trim()}), ${Math.round(os.totalmem() / 2 ** 30)} GB memory. Ratios are against a baseline run in the same script.`, '', '| benchmark | case | result | baseline | ratio |', '|---|---|---|---|---|']
   const p = read('pipeline')
-  for (const r of p?.rows ?? []) lines.push(`| pipeline${p.quick ? ' (quick)' : ''} | ${r.notices} notices, ${r.workers} worker process(es) | ${r.seconds} s, ${r.noticesPerSecond} notices/s, peak ${r.peakRssMbPerWorker} MB/worker | BullMQ no-op jobs, same shape: ${r.noopSeconds} s | ${r.overheadRatio}× the time |`)
+  for (const r of p?.rows ?? []) lines.push(`| pipeline${p.quick ? ' (quick)' : ''} | ${r.notices} notices, ${r.workers} worker process(es) | ${r.seconds} s, ${r.noticesPerSecond} notices/s, peak ${r.peakRssMbPerWorker} MB/worker${r.redisPeakMb ? `, Redis peak ${r.redisPeakMb} MB` : ''} | BullMQ no-op jobs, same shape: ${r.noopSeconds} s | ${r.overheadRatio}× the time |`)
+  for (const g of p?.growth ?? []) lines.push(`| pipeline growth | ${g.fromNotices} → ${g.toNotices} notices (×${g.noticesRatio}), ${g.workers} worker(s) | time ×${g.timeRatio}, peak RSS/worker ×${g.peakRssRatio}, Redis peak ×${g.redisPeakRatio} | linear: time ×${g.noticesRatio} | per notice ×${g.perNoticeTimeRatio} |`)
   const s = read('scrape')
   if (s) lines.push(`| scrape | ${s.pages} local pages, delays off | ours ${s.oursPagesPerSecond} pages/s | crawlee CheerioCrawler ${s.crawleeSerialPagesPerSecond} (concurrency 1) / ${s.crawleeDefaultPagesPerSecond} (default) pages/s | ${s.ratioVsCrawleeSerial} / ${s.ratioVsCrawleeDefault} |`)
   const c = read('classify')
   if (c) lines.push(`| classify | ${c.notices} synthetic notices | ${c.ours?.noticesPerSecond} notices/s | natural BayesClassifier ${c.naturalBayes?.noticesPerSecond} notices/s | ${c.speedRatio}× |`)
   const d = read('digest')
-  if (d) lines.push(`| digest | ${d.subscribers} subscribers, ${d.warnings} warnings: build ${d.digestsBuilt} digests and queue ${d.jobsQueued} jobs | ${(d.ms.buildAndQueue / 1000).toFixed(1)} s, peak ${d.peakRssMb} MB | ${d.jobsQueued} BullMQ no-op adds: ${(d.ms.noopAdds / 1000).toFixed(1)} s | ${d.ratios.buildAndQueueVsNoopAdds}× the time |`)
+  for (const r of d ? (d.rows ?? [d]) : []) lines.push(`| digest | ${r.subscribers} subscribers, ${r.warnings} warnings: build ${r.digestsBuilt} digests and queue ${r.jobsQueued} jobs | ${(r.ms.buildAndQueue / 1000).toFixed(1)} s, peak ${r.peakRssMb} MB | ${r.jobsQueued} BullMQ no-op adds: ${(r.ms.noopAdds / 1000).toFixed(1)} s | ${r.ratios.buildAndQueueVsNoopAdds}× the time |`)
+  for (const g of d?.growth ?? []) lines.push(`| digest growth | ${g.fromSubscribers} → ${g.toSubscribers} subscribers (×${g.subscribersRatio}) | time ×${g.buildAndQueueTimeRatio}, peak RSS ×${g.peakRssRatio} | linear: time ×${g.subscribersRatio} | per digest ×${g.perDigestTimeRatio} |`)
   return lines.join('\n')
 }
 

@@ -11,6 +11,8 @@ import { scrapeSource, UnknownSourceError } from '../src/services/scrape.service
 import { jobId, type Queues, type Stage } from './queues.js'
 
 const Id = z.number().int().positive()
+/** The deduplication id of the immediate-alert sweep that the warn stage asks for. */
+export const IMMEDIATE_SWEEP = 'immediate-sweep'
 const Schemas = {
   scrape: z.object({ sourceId: z.string().min(1), since: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).nullable().optional() }),
   ingest: z.object({ rawId: Id }),
@@ -103,8 +105,11 @@ export function processors(ctx: AppContext, queues: Queues, metrics?: Metrics): 
       const r = await raiseWarnings(c, measureId)
       if (r.raised || r.updated || r.closed) c.log.info({ raised: r.raised, updated: r.updated, closed: r.closed }, 'warnings changed')
       c.fault('warn:done')
-      // A new or rescored high warning may be due to immediate subscribers now.
-      if (r.raised || r.updated) await queues.digest.add('digest', { period: 'immediate' }, { jobId: jobId('digest', 'immediate', trigger, measureId) })
+      // A new or rescored high warning may be due to immediate subscribers now. One sweep
+      // serves a burst: while one waits, more adds are dropped; while one runs, one more
+      // is kept for after it, so a warning raised mid-sweep is still seen. (One sweep per
+      // warning made a 10,000-notice backfill read the high catalog 10,000 times.)
+      if (r.raised || r.updated) await queues.digest.add('digest', { period: 'immediate' }, { deduplication: { id: IMMEDIATE_SWEEP, keepLastIfActive: true } })
       return r
     },
     async digest(job) {

@@ -19,7 +19,9 @@ export async function dumpState(db: Db) {
   const subs = await db.selectFrom('subscriber').select(['id', 'email']).execute()
   const email = new Map(subs.map((s) => [s.id, s.email]))
   const deliveries = await db.selectFrom('email_delivery').select(['id', 'subscriber_id', 'kind', 'period_key', 'status', 'subject']).execute()
-  const dKey = new Map(deliveries.map((d) => [d.id, `${email.get(d.subscriber_id)}|${d.kind}|${d.period_key}`]))
+  // An immediate alert's period key names its warning by id (`w12`): use the warning's natural key.
+  const periodKey = (k: string) => (/^w\d+$/.test(k) ? `w:${wKey.get(Number(k.slice(1))) ?? k}` : k)
+  const dKey = new Map(deliveries.map((d) => [d.id, `${email.get(d.subscriber_id)}|${d.kind}|${periodKey(d.period_key)}`]))
   const dw = await db.selectFrom('delivery_warning').selectAll().execute()
   const sort = <T>(xs: T[]) => xs.map((x) => JSON.stringify(x)).sort()
   return {
@@ -31,7 +33,7 @@ export async function dumpState(db: Db) {
     risks: sort(risks.map((r) => [key.get(r.measure_id), r.category_id, r.score, r.level, r.trace])),
     warnings: sort(warnings.map((w) => [key.get(w.measure_id), w.category_id, w.level, w.score, w.status])),
     events: sort(events.map((e) => [wKey.get(e.warning_id), e.action, e.from_status, e.to_status])),
-    deliveries: sort(deliveries.map((d) => [email.get(d.subscriber_id), d.kind, d.period_key, d.status, d.subject])),
+    deliveries: sort(deliveries.map((d) => [email.get(d.subscriber_id), d.kind, periodKey(d.period_key), d.status, d.subject])),
     deliveryWarnings: sort(dw.map((d) => [dKey.get(d.delivery_id), wKey.get(d.warning_id)])),
   }
 }

@@ -4,6 +4,7 @@ import { Redis } from 'ioredis'
 import { runPass, sendDueDigests } from '../../src/pipeline/run-pass.js'
 import { DEFAULT_REPLAY_DIR, startReplayServer, type ReplayServer } from '../../src/replay/replay-server.js'
 import { seed } from '../../src/services/seed.service.js'
+import { addSubscriber, validatePreferences } from '../../src/services/subscriber.service.js'
 import { startWorkers, type WorkerPool } from '../../jobs/worker.js'
 import { jobId, waitForIdle } from '../../jobs/queues.js'
 import { createTestEnv, DIALECTS, REDIS_URL, type TestEnv } from '../helpers/db.js'
@@ -37,9 +38,16 @@ describe.each(DIALECTS)('BullMQ workers on the real Redis (%s)', (dialect) => {
   })
 
   it('reach exactly the database state of the inline pass', async () => {
+    // An enterprise that wants high warnings at once: the inline pass sends them after
+    // warning; the warn jobs ask for sweeps, and a burst of warnings shares a few sweeps.
+    const immediate = async (env: TestEnv) => {
+      await seed(env.ctx)
+      await addSubscriber(env.ctx, 'at-once@example.com', validatePreferences(env.ctx, { frequency: 'immediate' }), { confirmed: true })
+    }
+    await immediate(inline)
     await runPass(inline.ctx, { sources: ['eping'], since: replay.manifest.since })
 
-    await seed(queued.ctx)
+    await immediate(queued)
     pool = await startWorkers(queued.ctx, { redisUrl: REDIS_URL, prefix })
     const schedulers = await pool.queues.scrape.getJobSchedulers()
     expect(schedulers.map((s) => s.key)).toContain('scrape-eping')
@@ -53,6 +61,13 @@ describe.each(DIALECTS)('BullMQ workers on the real Redis (%s)', (dialect) => {
     }
     const failed = await Promise.all(Object.values(pool.queues).map((q) => q.getJobCountByTypes('failed')))
     expect(failed.reduce((a, b) => a + b, 0)).toBe(0)
+    const sweeps = (await pool.queues.digest.getJobs(['completed'])).filter((j) => j.data.period === 'immediate')
+    const raisedFor = await queued.ctx.db.selectFrom('warning').select('measure_id').distinct().execute()
+    expect(raisedFor.length).toBeGreaterThan(10)
+    expect(sweeps.length).toBeGreaterThan(0)
+    expect(sweeps.length).toBeLessThan(raisedFor.length / 2)
+    const alerts = await queued.ctx.db.selectFrom('email_delivery').select('id').where('kind', '=', 'immediate').execute()
+    expect(alerts.length).toBeGreaterThan(0)
 
     expect(await dumpState(queued.ctx.db)).toEqual(await dumpState(inline.ctx.db))
     // And the inline digest code agrees that nothing more is due.
