@@ -55,6 +55,21 @@ const peakRssMb = (pid: number) => {
   return m ? Math.round(Number(m[1]) / 1024) : 0
 }
 
+/** Busy and total jiffies of the whole machine (every core): for its CPU use during a run. */
+function machineCpu() {
+  const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number)
+  const idle = f[3] + f[4]
+  const total = f.reduce((a, b) => a + b, 0)
+  return { busy: total - idle, total }
+}
+
+/** CPU seconds (user + system) a live process has used so far. */
+function cpuSeconds(pid: number) {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(f[11]) + Number(f[12])) / 100
+}
+
 async function waitIdle(queues: Queue[], timeoutMs: number) {
   const deadline = Date.now() + timeoutMs
   let quiet = 0
@@ -121,11 +136,16 @@ async function run(kind: 'pipeline' | 'noop', n: number, workers: number, redisU
     const procs = Array.from({ length: workers }, () => spawnProc(args, env))
     children = procs.map((p) => p.child)
     await Promise.all(procs.map((p) => p.ready))
+    const cpu0 = machineCpu()
+    const workerCpu0 = children.map((c) => cpuSeconds(c.pid!))
     const t0 = performance.now()
     await queues[0].add('scrape', { sourceId: 'eping', since: '2026-11-01' }, { jobId: 'scrape-bench' })
     await waitIdle(queues, 3_600_000)
     const seconds = (performance.now() - t0) / 1000
+    const cpu1 = machineCpu()
     const rss = children.map((c) => peakRssMb(c.pid!))
+    // During the run only (start-up compiles TypeScript).
+    const workerCpu = children.map((c, i) => cpuSeconds(c.pid!) - workerCpu0[i])
     let notices = n
     if (schema) {
       const c = new pg.Client({ connectionString: PG_URL, options: `-c search_path=${schema}` })
@@ -133,7 +153,15 @@ async function run(kind: 'pipeline' | 'noop', n: number, workers: number, redisU
       notices = Number((await c.query('select count(*) from notice')).rows[0].count)
       await c.end()
     }
-    return { seconds: Math.round(seconds * 100) / 100, notices, peakRssMbMax: Math.max(...rss), peakRssMbSum: rss.reduce((a, b) => a + b, 0) }
+    return {
+      seconds: Math.round(seconds * 100) / 100,
+      notices,
+      peakRssMbMax: Math.max(...rss),
+      peakRssMbSum: rss.reduce((a, b) => a + b, 0),
+      // All cores: near 100 means the machine was saturated and more workers cannot help.
+      machineCpuBusyPct: Math.round(((cpu1.busy - cpu0.busy) / Math.max(1, cpu1.total - cpu0.total)) * 100),
+      workerCpuSeconds: Math.round(workerCpu.reduce((a, b) => a + b, 0) * 10) / 10,
+    }
   } finally {
     await stop(children)
     await Promise.all(queues.map((q) => q.obliterate({ force: true }).catch(() => {})))
@@ -182,6 +210,9 @@ for (const n of NS) {
         peakRssMbPerWorker: real.peakRssMbMax,
         peakRssMbAllWorkers: real.peakRssMbSum,
         redisPeakMb: real.redisPeakMb,
+        machineCpuBusyPct: real.machineCpuBusyPct,
+        workerCpuSeconds: real.workerCpuSeconds,
+        noopMachineCpuBusyPct: base.machineCpuBusyPct,
         noopRedisPeakMb: base.redisPeakMb,
         noticesStored: real.notices,
       }
@@ -216,5 +247,5 @@ const out = { bench: 'pipeline', quick, cores: os.cpus().length, memoryGb: Math.
 fs.mkdirSync(path.join(projectRoot, 'bench', 'results'), { recursive: true })
 fs.writeFileSync(path.join(projectRoot, 'bench', 'results', 'pipeline.json'), `${JSON.stringify(out, null, 2)}\n`)
 console.log('pipeline: overhead = pipeline time / BullMQ no-op time, same jobs, same workers')
-for (const r of rows) console.log(`  N=${r.notices} workers=${r.workers}: ${r.seconds} s (${r.noticesPerSecond}/s), no-op ${r.noopSeconds} s, ratio ${r.overheadRatio}, peak RSS ${r.peakRssMbPerWorker} MB/worker, Redis peak ${r.redisPeakMb} MB`)
+for (const r of rows) console.log(`  N=${r.notices} workers=${r.workers}: ${r.seconds} s (${r.noticesPerSecond}/s), no-op ${r.noopSeconds} s, ratio ${r.overheadRatio}, peak RSS ${r.peakRssMbPerWorker} MB/worker, Redis peak ${r.redisPeakMb} MB, machine CPU ${r.machineCpuBusyPct}% busy, workers used ${r.workerCpuSeconds} CPU s`)
 for (const g of growth) console.log(`  growth, ${g.workers} worker(s), N ${g.fromNotices} → ${g.toNotices} (×${g.noticesRatio}): time ×${g.timeRatio} (per notice ×${g.perNoticeTimeRatio}), peak RSS ×${g.peakRssRatio}, Redis peak ×${g.redisPeakRatio}`)
