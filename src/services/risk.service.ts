@@ -215,12 +215,12 @@ async function lastMeasureStatus(tx: Pick<AppContext['db'], 'selectFrom'>, warni
 }
 
 async function categoryConfidence(ctx: AppContext, measureId: number): Promise<Map<string, number>> {
-  const rows = await ctx.db
-    .selectFrom('classification_category')
-    .innerJoin('notice', 'notice.id', 'classification_category.notice_id')
-    .select(['classification_category.category_id', 'classification_category.score'])
-    .where('notice.measure_id', '=', measureId)
-    .execute()
+  // Two index lookups, not a join: with statistics a few thousand rows behind (a backfill
+  // grows the tables faster than autovacuum analyses them), PostgreSQL hash-joined this by
+  // scanning all of classification_category for every measure, and a 100,000-notice pass
+  // slowed down as it went.
+  const ids = (await ctx.db.selectFrom('notice').select('id').where('measure_id', '=', measureId).execute()).map((n) => n.id)
+  const rows = ids.length ? await ctx.db.selectFrom('classification_category').select(['category_id', 'score']).where('notice_id', 'in', ids).execute() : []
   const m = new Map<string, number>()
   for (const r of rows) m.set(r.category_id, Math.max(m.get(r.category_id) ?? 0, r.score))
   return m
