@@ -192,6 +192,38 @@ async function measured(kind: 'pipeline' | 'noop', n: number, workers: number, s
   }
 }
 
+/** Growth with N, per worker count: each larger N against the smallest one measured. */
+function growthOf(): Record<string, number>[] {
+  const growth: Record<string, number>[] = []
+  for (const w of WORKERS) {
+    const mine = rows.filter((r) => r.workers === w).sort((a, b) => a.notices - b.notices)
+    for (const r of mine.slice(1)) {
+      const b = mine[0]
+      const g = {
+        workers: w,
+        fromNotices: b.notices,
+        toNotices: r.notices,
+        noticesRatio: Math.round((r.notices / b.notices) * 10) / 10,
+        timeRatio: Math.round((r.seconds / b.seconds) * 10) / 10,
+        perNoticeTimeRatio: Math.round((r.msPerNotice / b.msPerNotice) * 100) / 100,
+        peakRssRatio: Math.round((r.peakRssMbPerWorker / b.peakRssMbPerWorker) * 100) / 100,
+        redisPeakRatio: Math.round((r.redisPeakMb / Math.max(1, b.redisPeakMb)) * 100) / 100,
+      }
+      growth.push(g)
+    }
+  }
+  return growth
+}
+
+/** Written after every row: a long run that is stopped keeps what it measured. */
+function save() {
+  const growth = growthOf()
+  const out = { bench: 'pipeline', quick, cores: os.cpus().length, memoryGb: Math.round(os.totalmem() / 2 ** 30), loadAverage: Math.round(os.loadavg()[0] * 10) / 10, date: new Date().toISOString(), rows, growth }
+  fs.mkdirSync(path.join(projectRoot, 'bench', 'results'), { recursive: true })
+  fs.writeFileSync(path.join(projectRoot, 'bench', 'results', 'pipeline.json'), `${JSON.stringify(out, null, 2)}\n`)
+  return growth
+}
+
 for (const n of NS) {
   const source = await startSyntheticEping(n)
   try {
@@ -218,34 +250,14 @@ for (const n of NS) {
       }
       rows.push(row)
       console.log(JSON.stringify(row))
+      save()
     }
   } finally {
     await source.close()
   }
 }
 
-/** Growth with N, per worker count: each larger N against the smallest one measured. */
-const growth: Record<string, number>[] = []
-for (const w of WORKERS) {
-  const mine = rows.filter((r) => r.workers === w).sort((a, b) => a.notices - b.notices)
-  for (const r of mine.slice(1)) {
-    const b = mine[0]
-    const g = {
-      workers: w,
-      fromNotices: b.notices,
-      toNotices: r.notices,
-      noticesRatio: Math.round((r.notices / b.notices) * 10) / 10,
-      timeRatio: Math.round((r.seconds / b.seconds) * 10) / 10,
-      perNoticeTimeRatio: Math.round((r.msPerNotice / b.msPerNotice) * 100) / 100,
-      peakRssRatio: Math.round((r.peakRssMbPerWorker / b.peakRssMbPerWorker) * 100) / 100,
-      redisPeakRatio: Math.round((r.redisPeakMb / Math.max(1, b.redisPeakMb)) * 100) / 100,
-    }
-    growth.push(g)
-  }
-}
-const out = { bench: 'pipeline', quick, cores: os.cpus().length, memoryGb: Math.round(os.totalmem() / 2 ** 30), loadAverage: Math.round(os.loadavg()[0] * 10) / 10, date: new Date().toISOString(), rows, growth }
-fs.mkdirSync(path.join(projectRoot, 'bench', 'results'), { recursive: true })
-fs.writeFileSync(path.join(projectRoot, 'bench', 'results', 'pipeline.json'), `${JSON.stringify(out, null, 2)}\n`)
+const growth = save()
 console.log('pipeline: overhead = pipeline time / BullMQ no-op time, same jobs, same workers')
 for (const r of rows) console.log(`  N=${r.notices} workers=${r.workers}: ${r.seconds} s (${r.noticesPerSecond}/s), no-op ${r.noopSeconds} s, ratio ${r.overheadRatio}, peak RSS ${r.peakRssMbPerWorker} MB/worker, Redis peak ${r.redisPeakMb} MB, machine CPU ${r.machineCpuBusyPct}% busy, workers used ${r.workerCpuSeconds} CPU s`)
 for (const g of growth) console.log(`  growth, ${g.workers} worker(s), N ${g.fromNotices} → ${g.toNotices} (×${g.noticesRatio}): time ×${g.timeRatio} (per notice ×${g.perNoticeTimeRatio}), peak RSS ×${g.peakRssRatio}, Redis peak ×${g.redisPeakRatio}`)
