@@ -93,6 +93,7 @@ async function stop(children: ChildProcess[]) {
 async function startRedis() {
   const port = 20000 + Math.floor(Math.random() * 20000)
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
+  live.procs.add(child)
   const url = `redis://127.0.0.1:${port}`
   for (let i = 0; i < 100; i++) {
     const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
@@ -103,6 +104,20 @@ async function startRedis() {
     await new Promise((res) => setTimeout(res, 50))
   }
   throw new Error('redis-server did not start')
+}
+
+/** What a Ctrl-C must not leave behind: worker and Redis processes, bench schemas. */
+const live = { procs: new Set<ChildProcess>(), schemas: new Set<string>() }
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, async () => {
+    for (const c of live.procs) c.kill('SIGKILL')
+    const c = new pg.Client({ connectionString: PG_URL })
+    await c.connect().catch(() => {})
+    for (const schema of live.schemas) await c.query(`drop schema if exists ${schema} cascade`).catch(() => {})
+    await c.end().catch(() => {})
+    console.error(`pipeline bench: stopped by ${sig}; removed ${live.schemas.size} schema(s)`)
+    process.exit(130)
+  })
 }
 
 async function run(kind: 'pipeline' | 'noop', n: number, workers: number, redisUrl: string, sourceUrl: string) {
@@ -117,6 +132,7 @@ async function run(kind: 'pipeline' | 'noop', n: number, workers: number, redisU
     let args: string[]
     if (kind === 'pipeline') {
       schema = `bench_${randomBytes(4).toString('hex')}`
+      live.schemas.add(schema)
       const c = new pg.Client({ connectionString: PG_URL })
       await c.connect()
       await c.query(`create schema ${schema}`)
@@ -135,6 +151,7 @@ async function run(kind: 'pipeline' | 'noop', n: number, workers: number, redisU
     }
     const procs = Array.from({ length: workers }, () => spawnProc(args, env))
     children = procs.map((p) => p.child)
+    for (const c of children) live.procs.add(c)
     await Promise.all(procs.map((p) => p.ready))
     const cpu0 = machineCpu()
     const workerCpu0 = children.map((c) => cpuSeconds(c.pid!))
@@ -172,6 +189,7 @@ async function run(kind: 'pipeline' | 'noop', n: number, workers: number, redisU
       await c.connect()
       await c.query(`drop schema ${schema} cascade`)
       await c.end()
+      live.schemas.delete(schema)
     }
     if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true })
   }
