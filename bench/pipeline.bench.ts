@@ -18,6 +18,7 @@ import { loadConfig } from '../src/config.js'
 import { createLogger } from '../src/logger.js'
 import { seed } from '../src/services/seed.service.js'
 import { STAGES } from '../src/pipeline/stages.js'
+import { waitForIdle, type Queues } from '../jobs/queues.js'
 import { projectRoot } from '../src/util/paths.js'
 import { EPING_PAGE_SIZE } from '../scrapers/eping/eping.source.js'
 import { startSyntheticEping } from './synthetic-eping.js'
@@ -70,22 +71,6 @@ function cpuSeconds(pid: number) {
   return (Number(f[11]) + Number(f[12])) / 100
 }
 
-async function waitIdle(queues: Queue[], timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs
-  let quiet = 0
-  while (Date.now() < deadline) {
-    let busy = 0
-    for (const q of queues) {
-      const c = await q.getJobCounts('waiting', 'active', 'delayed', 'prioritized')
-      busy += Object.values(c).reduce((a, b) => a + b, 0)
-    }
-    quiet = busy === 0 ? quiet + 1 : 0
-    if (quiet >= 2) return
-    await new Promise((r) => setTimeout(r, 200))
-  }
-  throw new Error('queues did not drain in time')
-}
-
 async function stop(children: ChildProcess[]) {
   await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : (c.once('exit', r), c.kill('SIGTERM'))))))
 }
@@ -123,7 +108,8 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 async function run(kind: 'pipeline' | 'noop', n: number, workers: number, redisUrl: string, sourceUrl: string) {
   const prefix = `bench-${kind}-${randomBytes(3).toString('hex')}`
   const connection = new Redis(redisUrl, { maxRetriesPerRequest: null })
-  const queues = STAGES.map((s) => new Queue(s, { connection, prefix }))
+  const byStage = Object.fromEntries(STAGES.map((s) => [s, new Queue(s, { connection, prefix })])) as Queues
+  const queues = Object.values(byStage)
   let schema: string | undefined
   let dataDir: string | undefined
   let children: ChildProcess[] = []
@@ -156,8 +142,8 @@ async function run(kind: 'pipeline' | 'noop', n: number, workers: number, redisU
     const cpu0 = machineCpu()
     const workerCpu0 = children.map((c) => cpuSeconds(c.pid!))
     const t0 = performance.now()
-    await queues[0].add('scrape', { sourceId: 'eping', since: '2026-11-01' }, { jobId: 'scrape-bench' })
-    await waitIdle(queues, 3_600_000)
+    await byStage.scrape.add('scrape', { sourceId: 'eping', since: '2026-11-01' }, { jobId: 'scrape-bench' })
+    await waitForIdle(byStage, { timeoutMs: 3_600_000, pollMs: 200 })
     const seconds = (performance.now() - t0) / 1000
     const cpu1 = machineCpu()
     const rss = children.map((c) => peakRssMb(c.pid!))

@@ -39,11 +39,7 @@ export async function scoreMeasure(ctx: AppContext, measureId: number): Promise<
   if ((await unclassifiedDocuments(ctx, measureId)) > 0) return { measureId, scored: 0, deferred: true }
   const notices = await db.selectFrom('notice').selectAll().where('measure_id', '=', measureId).orderBy('id').execute()
   const ids = notices.map((n) => n.id)
-  const cats = ids.length
-    ? await db.selectFrom('classification_category').select(['category_id', 'score']).where('notice_id', 'in', ids).execute()
-    : []
-  const best = new Map<string, number>()
-  for (const c of cats) best.set(c.category_id, Math.max(best.get(c.category_id) ?? 0, c.score))
+  const best = await bestCategoryScores(ctx, ids)
   // An analyst's correction replaces the classifier's categories for this measure.
   const correction = await latestCorrection(db, measureId)
   const corrected = correction ? (JSON.parse(correction.categories) as string[]) : null
@@ -220,8 +216,13 @@ async function categoryConfidence(ctx: AppContext, measureId: number): Promise<M
   // scanning all of classification_category for every measure, and a 100,000-notice pass
   // slowed down as it went.
   const ids = (await ctx.db.selectFrom('notice').select('id').where('measure_id', '=', measureId).execute()).map((n) => n.id)
-  const rows = ids.length ? await ctx.db.selectFrom('classification_category').select(['category_id', 'score']).where('notice_id', 'in', ids).execute() : []
-  const m = new Map<string, number>()
-  for (const r of rows) m.set(r.category_id, Math.max(m.get(r.category_id) ?? 0, r.score))
-  return m
+  return bestCategoryScores(ctx, ids)
+}
+
+/** Each category's best classifier score over these notices (an index lookup by notice id). */
+async function bestCategoryScores(ctx: AppContext, noticeIds: number[]): Promise<Map<string, number>> {
+  const rows = noticeIds.length ? await ctx.db.selectFrom('classification_category').select(['category_id', 'score']).where('notice_id', 'in', noticeIds).execute() : []
+  const best = new Map<string, number>()
+  for (const r of rows) best.set(r.category_id, Math.max(best.get(r.category_id) ?? 0, r.score))
+  return best
 }
