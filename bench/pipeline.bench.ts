@@ -1,7 +1,9 @@
 // Pipeline throughput: N synthetic notices through the BullMQ stages (scrape → ingest →
 // classify → score → warn) in 1, 2 and 4 worker processes, against BullMQ's own no-op
 // jobs of the same shape on the same Redis (the overhead ratio), with peak memory.
-// Run: node bin/run-ts.mjs bench/pipeline.bench.ts [--quick] [--n 10000,100000] [--workers 1,2,4]
+// Run: node bin/run-ts.mjs bench/pipeline.bench.ts [--quick] [--n 10000,100000] [--workers 1,2,4] [--keep]
+// --keep: rows of the previous results file outside this run's N × workers grid are kept,
+// each with the time it was measured (a 100,000-notice row takes ~40 min on 2 cores).
 // Needs PostgreSQL (TEST_DATABASE_URL, default the local `test` database); starts its own
 // Redis on a free port for each run, so Redis's peak memory is that run's. Prints how time
 // and peak memory grow with N. Writes bench/results/pipeline.json.
@@ -181,7 +183,23 @@ async function run(kind: 'pipeline' | 'noop', n: number, workers: number, redisU
   }
 }
 
-const rows: Record<string, number>[] = []
+type Row = {
+  measuredAt?: string
+  notices: number
+  workers: number
+  seconds: number
+  msPerNotice: number
+  peakRssMbPerWorker: number
+  redisPeakMb: number
+  [k: string]: unknown
+}
+const resultsFile = path.join(projectRoot, 'bench', 'results', 'pipeline.json')
+const rows: Row[] = []
+if (process.argv.includes('--keep') && fs.existsSync(resultsFile)) {
+  const old = JSON.parse(fs.readFileSync(resultsFile, 'utf8')) as { quick: boolean; date: string; rows: Row[] }
+  if (old.quick !== quick) throw new Error(`--keep: ${resultsFile} holds ${old.quick ? 'quick' : 'full'} rows, this run is ${quick ? 'quick' : 'full'}`)
+  for (const r of old.rows) if (!(NS.includes(r.notices) && WORKERS.includes(r.workers))) rows.push({ ...r, measuredAt: r.measuredAt ?? old.date })
+}
 /** Each run on its own Redis, so `used_memory_peak` is that run's alone. */
 async function measured(kind: 'pipeline' | 'noop', n: number, workers: number, sourceUrl: string) {
   const redis = await startRedis()
@@ -199,7 +217,7 @@ async function measured(kind: 'pipeline' | 'noop', n: number, workers: number, s
 /** Growth with N, per worker count: each larger N against the smallest one measured. */
 function growthOf(): Record<string, number>[] {
   const growth: Record<string, number>[] = []
-  for (const w of WORKERS) {
+  for (const w of [...new Set(rows.map((r) => r.workers))].sort((a, b) => a - b)) {
     const mine = rows.filter((r) => r.workers === w).sort((a, b) => a.notices - b.notices)
     for (const r of mine.slice(1)) {
       const b = mine[0]
@@ -224,7 +242,7 @@ function save() {
   const growth = growthOf()
   const out = { bench: 'pipeline', quick, cores: os.cpus().length, memoryGb: Math.round(os.totalmem() / 2 ** 30), loadAverage: Math.round(os.loadavg()[0] * 10) / 10, date: new Date().toISOString(), rows, growth }
   fs.mkdirSync(path.join(projectRoot, 'bench', 'results'), { recursive: true })
-  fs.writeFileSync(path.join(projectRoot, 'bench', 'results', 'pipeline.json'), `${JSON.stringify(out, null, 2)}\n`)
+  fs.writeFileSync(resultsFile, `${JSON.stringify(out, null, 2)}\n`)
   return growth
 }
 
@@ -234,7 +252,8 @@ for (const n of NS) {
     for (const w of WORKERS) {
       const base = await measured('noop', n, w, source.url)
       const real = await measured('pipeline', n, w, source.url)
-      const row = {
+      const row: Row = {
+        measuredAt: new Date().toISOString(),
         notices: n,
         workers: w,
         jobs: 3 * n + Math.ceil(n / 100) + 1,
@@ -253,6 +272,7 @@ for (const n of NS) {
         noticesStored: real.notices,
       }
       rows.push(row)
+      rows.sort((a, b) => a.notices - b.notices || a.workers - b.workers)
       console.log(JSON.stringify(row))
       save()
     }
