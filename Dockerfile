@@ -1,7 +1,7 @@
 # One image for the worker and the web server (docker-compose.yml picks the command).
 FROM node:20-bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends chromium python3 make g++ ca-certificates \
+ && apt-get install -y --no-install-recommends chromium fonts-wqy-microhei python3 make g++ ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./

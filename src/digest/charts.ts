@@ -2,14 +2,14 @@ import { esc } from '../util/html.js'
 import type { Level } from '../risk/score.js'
 
 /**
- * Server-side charts as plain SVG strings: pure, deterministic, no fonts beyond a Latin
- * sans (labels are codes and numbers, so a PNG rendered where no CJK font is installed
- * still reads; titles and legends live in the surrounding HTML, in the reader's language).
+ * Server-side charts as plain SVG strings: pure and deterministic. Labels come in the
+ * reader's language; the caller passes codes instead where the PNG renderer has no CJK
+ * font (see report.service `cjkFontAvailable`). Titles and legends live in the HTML.
  */
 
 export const CHART_COLORS: Record<Level, string> = { high: '#c0392b', medium: '#d68910', low: '#95a5a6' }
 const LEVELS: Level[] = ['high', 'medium', 'low']
-const FONT = "font-family=\"DejaVu Sans, Arial, Helvetica, sans-serif\""
+const FONT = "font-family=\"DejaVu Sans, Arial, Helvetica, 'WenQuanYi Micro Hei', 'Noto Sans CJK SC', 'PingFang SC', 'Microsoft YaHei', sans-serif\""
 
 export interface StackRow {
   label: string
@@ -20,6 +20,27 @@ export interface StackRow {
 
 const total = (r: StackRow) => r.high + r.medium + r.low
 
+/** Wide characters (CJK, kana, Hangul, full-width forms) take about one em; the rest about 0.6. */
+const WIDE = /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/u
+
+/** Estimated advance width of a label at a font size, in px (no font metrics on the server). */
+export function textWidth(s: string, size: number): number {
+  let w = 0
+  for (const ch of s) w += WIDE.test(ch) ? size : size * 0.6
+  return w
+}
+
+/** The label cut to `max` px with an ellipsis, so a long name never runs off the chart. */
+export function fitLabel(s: string, max: number, size: number): string {
+  if (textWidth(s, size) <= max) return s
+  let out = ''
+  for (const ch of s) {
+    if (textWidth(`${out}${ch}…`, size) > max) break
+    out += ch
+  }
+  return `${out.trimEnd()}…`
+}
+
 /** A "nice" axis maximum: 1, 2, 5 x 10^n at or above the largest value. */
 export function niceMax(v: number): number {
   if (v <= 0) return 1
@@ -29,7 +50,7 @@ export function niceMax(v: number): number {
 }
 
 /** Weekly warnings as stacked columns (oldest left), with the 4- and 12-week means as dashed lines. */
-export function trendChart(weeks: StackRow[], means: { avg4: number; avg12: number }, width = 640, height = 240): string {
+export function trendChart(weeks: StackRow[], means: { avg4: number; avg12: number }, avgLabel: (weeks: number) => string = (n) => `${n}w avg`, width = 640, height = 240): string {
   const pad = { l: 36, r: 12, t: 12, b: 36 }
   const w = width - pad.l - pad.r
   const h = height - pad.t - pad.b
@@ -56,11 +77,11 @@ export function trendChart(weeks: StackRow[], means: { avg4: number; avg12: numb
   })
   // The two labels sit at opposite ends so they never overlap when the means are close.
   for (const [v, dash, label, x, anchor] of [
-    [means.avg4, '6 3', '4w', pad.l + 4, 'start'],
-    [means.avg12, '2 3', '12w', pad.l + w * 0.5, 'middle'],
+    [means.avg4, '6 3', 4, pad.l + 4, 'start'],
+    [means.avg12, '2 3', 12, pad.l + w * 0.5, 'middle'],
   ] as const) {
     parts.push(`<line x1="${pad.l}" x2="${pad.l + w}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#1f4e79" stroke-width="1.5" stroke-dasharray="${dash}"/>`)
-    parts.push(`<text x="${x.toFixed(1)}" y="${(y(v) - 3).toFixed(1)}" text-anchor="${anchor}" font-size="10" fill="#1f4e79" ${FONT}>${label} avg ${v.toFixed(1)}</text>`)
+    parts.push(`<text x="${x.toFixed(1)}" y="${(y(v) - 3).toFixed(1)}" text-anchor="${anchor}" font-size="10" fill="#1f4e79" ${FONT}>${esc(avgLabel(label))} ${v.toFixed(1)}</text>`)
   }
   parts.push(`<line x1="${pad.l}" x2="${pad.l + w}" y1="${pad.t + h}" y2="${pad.t + h}" stroke="#999"/>`)
   return svg(width, height, parts)
@@ -69,7 +90,7 @@ export function trendChart(weeks: StackRow[], means: { avg4: number; avg12: numb
 /** Horizontal stacked bars, one row per label (markets, categories), largest first. */
 export function barChart(rows: StackRow[], width = 640, rowHeight = 22): string {
   const sorted = [...rows].sort((a, b) => total(b) - total(a) || a.label.localeCompare(b.label))
-  const labelW = Math.min(190, 12 + 7 * Math.max(4, ...sorted.map((r) => r.label.length)))
+  const labelW = Math.ceil(Math.min(190, 12 + Math.max(28, ...sorted.map((r) => textWidth(r.label, 11)))))
   const pad = { l: labelW, r: 40, t: 8, b: 8 }
   const height = pad.t + pad.b + Math.max(1, sorted.length) * rowHeight
   const w = width - pad.l - pad.r
@@ -77,7 +98,7 @@ export function barChart(rows: StackRow[], width = 640, rowHeight = 22): string 
   const parts: string[] = []
   sorted.forEach((r, i) => {
     const yy = pad.t + i * rowHeight
-    parts.push(`<text x="${pad.l - 6}" y="${yy + rowHeight * 0.68}" text-anchor="end" font-size="11" fill="#333" ${FONT}>${esc(r.label)}</text>`)
+    parts.push(`<text x="${pad.l - 6}" y="${yy + rowHeight * 0.68}" text-anchor="end" font-size="11" fill="#333" ${FONT}>${esc(fitLabel(r.label, labelW - 12, 11))}</text>`)
     let x = pad.l
     for (const l of LEVELS) {
       const bw = (r[l] / max) * w

@@ -43,7 +43,27 @@ export interface WeeklyReport extends WeeklyReportInput {
   byCategory: CountRow[]
   trend: { current: number; avg4: number; avg12: number; change4: number | null; change12: number | null }
   top: { warning: CatalogWarning; categories: string[]; categoriesEn: string[] }[]
-  charts: { trend: string; markets: string; categories: string }
+}
+
+export type ReportCharts = { trend: string; markets: string; categories: string }
+/** Chart labels: names in Chinese or English, or the market and category codes (ASCII). */
+export type ChartLabels = Lang | 'codes'
+
+const AVG_LABEL: Record<ChartLabels, (weeks: number) => string> = {
+  zh: (n) => `前${n}周平均`,
+  en: (n) => `${n}-week mean`,
+  codes: (n) => `${n}w avg`,
+}
+
+/** The report's three charts (SVG), labelled in the reader's language or with codes. Pure. */
+export function reportCharts(r: WeeklyReport, labels: ChartLabels): ReportCharts {
+  const named = (rows: CountRow[]) => rows.map((row) => ({ ...row, label: labels === 'codes' ? row.key : row[labels] }))
+  const weeks = r.history.map((h) => ({ label: h.week.slice(5), high: h.high, medium: h.medium, low: h.low }))
+  return {
+    trend: trendChart(weeks, { avg4: r.trend.avg4, avg12: r.trend.avg12 }, AVG_LABEL[labels]),
+    markets: barChart(named(r.byMarket)),
+    categories: barChart(named(r.byCategory)),
+  }
 }
 
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0)
@@ -80,7 +100,6 @@ export function buildWeeklyReport(input: WeeklyReportInput): WeeklyReport {
   const sortRows = (m: Map<string, CountRow>) => [...m.values()].sort((a, b) => b.high + b.medium + b.low - (a.high + a.medium + a.low) || a.key.localeCompare(b.key))
   const byMarket = sortRows(markets)
   const byCategory = sortRows(categories)
-  const weeks = input.history.map((h) => ({ label: h.week.slice(5), high: h.high, medium: h.medium, low: h.low }))
   return {
     ...input,
     total: input.warnings.length,
@@ -89,11 +108,6 @@ export function buildWeeklyReport(input: WeeklyReportInput): WeeklyReport {
     byCategory,
     trend: { current, avg4, avg12, change4: change(current, avg4), change12: change(current, avg12) },
     top: [...perMeasure.values()].slice(0, 10),
-    charts: {
-      trend: trendChart(weeks, { avg4, avg12 }),
-      markets: barChart(byMarket),
-      categories: barChart(byCategory),
-    },
   }
 }
 
@@ -165,8 +179,8 @@ export const CHART_CIDS = { trend: 'trend@tbt-watch', markets: 'markets@tbt-watc
 const TH = 'style="text-align:left;padding:4px 8px;border-bottom:1px solid #ccc;background:#f6f6f6"'
 const TD = 'style="padding:4px 8px;border-bottom:1px solid #eee;vertical-align:top"'
 
-function chart(r: WeeklyReport, target: ReportTarget, which: keyof WeeklyReport['charts'], alt: string): Raw {
-  const svg = r.charts[which]
+function chart(charts: ReportCharts, target: ReportTarget, which: keyof ReportCharts, alt: string): Raw {
+  const svg = charts[which]
   const m = /width="(\d+)" height="(\d+)"/.exec(svg)!
   if (target.kind === 'web') return html`<figure class="chart" aria-label="${alt}">${raw(svg)}</figure>`
   return html`<img src="cid:${CHART_CIDS[which]}" width="${m[1]}" height="${m[2]}" alt="${alt}" style="display:block;max-width:100%;height:auto;border:0">`
@@ -179,6 +193,9 @@ export function renderWeeklyReport(lang: Lang, r: WeeklyReport, target: ReportTa
   const name = (x: { zh: string; en: string }) => (lang === 'zh' ? x.zh : x.en)
   const mkt = (x: { marketZh: string | null; marketEn: string | null; member: string | null }) => (lang === 'zh' ? x.marketZh : x.marketEn) ?? x.member ?? '—'
   const subject = t.subject(r.week, r.total, r.byLevel.high)
+  // Web pages are drawn by the reader's browser; e-mail PNGs come from chartAttachments,
+  // in the same language (the <img> only needs the size, which labels do not change).
+  const charts = reportCharts(r, lang)
   const levelCell = (l: Level) => html`<span style="display:inline-block;padding:0 6px;border-radius:3px;color:#fff;background:${LEVEL_COLORS[l]}">${lt.level[l]}</span>`
   const countTable = (rows: CountRow[], head: string) => html`<table style="border-collapse:collapse;width:100%;font-size:13px" class="counts">
 <tr><th ${raw(TH)}>${head}</th>${LEVEL_ORDER.map((l) => html`<th ${raw(TH)}>${lt.level[l]}</th>`)}<th ${raw(TH)}>${t.count}</th></tr>
@@ -199,13 +216,13 @@ ${rows.map((u) => html`<tr><td ${raw(TD)}>${u.date}<br><span style="color:#888">
 <p>${t.byLevel}：${LEVEL_ORDER.map((l) => html`${levelCell(l)} ${r.byLevel[l]} `)}</p>
 <p>${t.trend}：${trendLine}</p>
 <h3 style="font-size:14px;margin:14px 0 4px">${t.trendChart}</h3>
-${chart(r, target, 'trend', t.trendChart)}
+${chart(charts, target, 'trend', t.trendChart)}
 <p style="color:#888;font-size:12px">${t.legend}</p>
 <h2 style="font-size:16px;margin:18px 0 6px">${t.byMarket}</h2>
-${chart(r, target, 'markets', t.byMarket)}
+${chart(charts, target, 'markets', t.byMarket)}
 ${countTable(r.byMarket, t.market)}
 <h2 style="font-size:16px;margin:18px 0 6px">${t.byCategory}</h2>
-${chart(r, target, 'categories', t.byCategory)}
+${chart(charts, target, 'categories', t.byCategory)}
 ${countTable(r.byCategory, t.category)}
 <h2 style="font-size:16px;margin:18px 0 6px">${t.top}</h2>
 ${r.top.length

@@ -351,7 +351,7 @@ export async function composeDigest(ctx: AppContext, sub: SubscriberRow, period:
       async compose(owned) {
         const report = await loadWeeklyReport(ctx, key, { warnings: warnings.filter((w) => owned.has(w.id)) })
         const rendered = renderWeeklyReport(langOf(sub), report, { kind: 'email', webUrl: `${ctx.config.publicBaseUrl}/reports/weekly/${key}`, links, recipientName: sub.name })
-        return { ...envelope(ctx, sub, kind, key, rendered, links), attachments: chartAttachments(report) }
+        return { ...envelope(ctx, sub, kind, key, rendered, links), attachments: chartAttachments(report, langOf(sub), ctx.log) }
       },
     }
   }

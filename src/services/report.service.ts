@@ -1,8 +1,10 @@
-import { Resvg } from '@resvg/resvg-js'
+import { Resvg, type ResvgRenderOptions } from '@resvg/resvg-js'
 import type { AppContext } from '../app-context.js'
 import { addDays, daysBetween, isoWeekKey } from '../domain/dates.js'
 import { marketOfMember } from '../domain/markets.js'
-import { CHART_CIDS, buildWeeklyReport, type UpcomingMeasure, type WeeklyReport } from '../digest/weekly-report.js'
+import { CHART_CIDS, buildWeeklyReport, reportCharts, type ChartLabels, type UpcomingMeasure, type WeeklyReport } from '../digest/weekly-report.js'
+import type { Lang } from '../digest/render.js'
+import type { Logger } from '../logger.js'
 import type { CatalogWarning } from '../digest/match.js'
 import type { Level } from '../risk/score.js'
 import { LEVEL_RANK } from '../risk/score.js'
@@ -122,22 +124,46 @@ export async function loadWeeklyReport(ctx: AppContext, week: string, opts: { wa
   })
 }
 
-/** The report's charts as PNG inline attachments (2x for sharp screens), for mail clients that show no SVG. */
-export function chartAttachments(r: WeeklyReport): { filename: string; content: Buffer; contentType: string; cid: string }[] {
+/**
+ * The report's charts as PNG inline attachments (2x for sharp screens), for mail clients
+ * that show no SVG, labelled in the reader's language. Chinese labels need a CJK font on
+ * this machine (fonts-wqy-microhei in the Docker image); without one they fall back to the
+ * market and category codes, which the tables under each chart also show.
+ */
+export function chartAttachments(r: WeeklyReport, lang: Lang, log?: Logger): { filename: string; content: Buffer; contentType: string; cid: string }[] {
+  let labels: ChartLabels = lang
+  if (lang === 'zh' && !cjkFontAvailable()) {
+    labels = 'codes'
+    if (!warnedNoCjk) log?.warn('no CJK font for the weekly report charts: PNG labels are codes (install fonts-wqy-microhei)')
+    warnedNoCjk = true
+  }
+  const charts = reportCharts(r, labels)
   return (Object.keys(CHART_CIDS) as (keyof typeof CHART_CIDS)[]).map((k) => ({
     filename: `${k}.png`,
-    content: svgToPng(r.charts[k]),
+    content: svgToPng(charts[k]),
     contentType: 'image/png',
     cid: CHART_CIDS[k],
   }))
 }
+let warnedNoCjk = false
+
+const RESVG_FONTS: ResvgRenderOptions['font'] = { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' }
 
 export function svgToPng(svg: string): Buffer {
   const m = /width="(\d+)"/.exec(svg)
-  const resvg = new Resvg(svg, {
-    fitTo: { mode: 'width', value: 2 * Number(m?.[1] ?? 640) },
-    font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' },
-    background: '#ffffff',
-  })
+  const resvg = new Resvg(svg, { fitTo: { mode: 'width', value: 2 * Number(m?.[1] ?? 640) }, font: RESVG_FONTS, background: '#ffffff' })
   return resvg.render().asPng()
 }
+
+/**
+ * Whether the PNG renderer, with these font options, finds a font with Chinese glyphs. Two
+ * different characters drawn without one come out as the same missing-glyph box (or as
+ * nothing), so their pixels match.
+ */
+export function probeCjkFont(font: ResvgRenderOptions['font']): boolean {
+  const draw = (ch: string) => new Resvg(`<svg xmlns="http://www.w3.org/2000/svg" width="48" height="48"><text x="4" y="40" font-size="40">${ch}</text></svg>`, { font, background: '#ffffff' }).render().pixels
+  return !draw('中').equals(draw('国'))
+}
+let cjk: boolean | undefined
+/** `probeCjkFont` for the fonts svgToPng uses, once per process. */
+export const cjkFontAvailable = () => (cjk ??= probeCjkFont(RESVG_FONTS))

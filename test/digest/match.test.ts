@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import { barChart, niceMax, trendChart } from '../../src/digest/charts.js'
+import { barChart, fitLabel, niceMax, textWidth, trendChart } from '../../src/digest/charts.js'
 import { matchWarnings, type CatalogWarning } from '../../src/digest/match.js'
 import { renderDigest } from '../../src/digest/render.js'
-import { buildWeeklyReport, renderWeeklyReport } from '../../src/digest/weekly-report.js'
-import { svgToPng, weekRange, shiftWeek } from '../../src/services/report.service.js'
+import { buildWeeklyReport, renderWeeklyReport, reportCharts } from '../../src/digest/weekly-report.js'
+import { chartAttachments, cjkFontAvailable, probeCjkFont, svgToPng, weekRange, shiftWeek } from '../../src/services/report.service.js'
 import { checkFormNonce, formNonce } from '../../src/web/forms.js'
 
 const w = (over: Partial<CatalogWarning>): CatalogWarning => ({
@@ -83,11 +83,48 @@ describe('rendering (pure)', () => {
     expect(mail.html).toContain('src="cid:trend@tbt-watch"')
     const web = renderWeeklyReport('zh', r, { kind: 'web', webUrl: 'http://x' })
     expect(web.html).toContain('<svg')
-    const png = svgToPng(r.charts.trend)
+    const png = svgToPng(reportCharts(r, 'codes').trend)
     expect(png.subarray(1, 4).toString()).toBe('PNG')
     expect(trendChart([], { avg4: 0, avg12: 0 })).toBe(trendChart([], { avg4: 0, avg12: 0 }))
     expect(barChart([{ label: '<x>', high: 1, medium: 0, low: 0 }])).toContain('&lt;x&gt;')
     expect([niceMax(0), niceMax(3), niceMax(7), niceMax(12)]).toEqual([1, 5, 10, 20])
+  })
+  it("labels the charts in the reader's language, and with codes where the PNG renderer has no CJK font", () => {
+    const history = Array.from({ length: 12 }, (_, i) => ({ week: `2026-W${String(36 + i).padStart(2, '0')}`, high: 1, medium: 1, low: 0 }))
+    const eu = { measureKey: 'G/TBT/N/EU/9', marketCode: 'EU', marketZh: '欧盟', marketEn: 'European Union', categoryId: 'lithium-batteries', categoryZh: '锂离子蓄电池', categoryEn: 'Lithium-ion batteries' }
+    const r = buildWeeklyReport({ week: '2026-W48', ...weekRange('2026-W48'), warnings: [w({ id: 1 }), w({ id: 2, ...eu })], history, deadlines: [], entries: [] })
+    const svgText = (svg: string) => [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1])
+    expect(svgText(reportCharts(r, 'zh').markets)).toEqual(expect.arrayContaining(['欧盟', '美国']))
+    expect(svgText(reportCharts(r, 'zh').categories)).toEqual(expect.arrayContaining(['锂离子蓄电池', '手机']))
+    expect(svgText(reportCharts(r, 'zh').trend).some((t) => t.startsWith('前4周平均 2.0'))).toBe(true)
+    expect(svgText(reportCharts(r, 'en').markets)).toEqual(expect.arrayContaining(['European Union', 'United States']))
+    expect(svgText(reportCharts(r, 'codes').markets)).toEqual(expect.arrayContaining(['EU', 'USA']))
+    // The web page's inline charts are the reader's language.
+    const web = renderWeeklyReport('zh', r, { kind: 'web', webUrl: 'http://x' }).html
+    expect(svgText(web.slice(web.indexOf('<svg'), web.lastIndexOf('</svg>')))).toEqual(expect.arrayContaining(['欧盟', '锂离子蓄电池']))
+
+    // The probe tells a CJK font from none: DejaVu alone has no Chinese glyphs.
+    const dejavu = '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf'
+    const wqy = '/usr/share/fonts/truetype/wqy/wqy-microhei.ttc'
+    expect(probeCjkFont({ loadSystemFonts: false, fontFiles: [dejavu], defaultFontFamily: 'DejaVu Sans' })).toBe(false)
+    expect(probeCjkFont({ loadSystemFonts: false, fontFiles: [dejavu, wqy], defaultFontFamily: 'DejaVu Sans' })).toBe(true)
+    // This machine has one (.ci/run installs fonts-wqy-microhei), so the e-mail PNGs carry Chinese labels.
+    expect(cjkFontAvailable()).toBe(true)
+    const zh = chartAttachments(r, 'zh').find((a) => a.filename === 'markets.png')!.content
+    expect(zh.equals(svgToPng(reportCharts(r, 'zh').markets))).toBe(true)
+    expect(zh.equals(svgToPng(reportCharts(r, 'codes').markets))).toBe(false)
+    expect(chartAttachments(r, 'en').find((a) => a.filename === 'markets.png')!.content.equals(svgToPng(reportCharts(r, 'en').markets))).toBe(true)
+  })
+  it('fits long chart labels into the label column', () => {
+    expect(textWidth('EU', 10)).toBe(12)
+    expect(textWidth('欧盟', 10)).toBe(20)
+    expect(fitLabel('手机', 40, 11)).toBe('手机')
+    const long = 'Electrical machinery, equipment and parts thereof; sound recorders and reproducers'
+    const cut = fitLabel(long, 178, 11)
+    expect(cut.endsWith('…')).toBe(true)
+    expect(long.startsWith(cut.slice(0, -1))).toBe(true)
+    expect(textWidth(cut, 11)).toBeLessThanOrEqual(178)
+    expect(barChart([{ label: long, high: 1, medium: 0, low: 0 }])).toContain(`>${cut}<`)
   })
   it('accepts only fresh, untampered form nonces', () => {
     const now = new Date('2026-11-28T04:00:00Z')
