@@ -107,6 +107,30 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   })
 }
 
+/** Schemas of earlier runs that died without cleaning up (kill -9): their process is gone. */
+async function dropOrphanSchemas() {
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0)
+      return true
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code === 'EPERM'
+    }
+  }
+  const c = new pg.Client({ connectionString: PG_URL })
+  await c.connect()
+  try {
+    const { rows } = await c.query<{ nspname: string }>(`select nspname from pg_namespace where nspname ~ '^bench_p[0-9]+_[0-9a-f]+$'`)
+    for (const { nspname } of rows) {
+      if (alive(Number(/^bench_p(\d+)_/.exec(nspname)![1]))) continue
+      await c.query(`drop schema if exists ${nspname} cascade`)
+      console.error(`pipeline bench: removed ${nspname}, left by a run that was killed`)
+    }
+  } finally {
+    await c.end()
+  }
+}
+
 async function run(kind: 'pipeline' | 'noop', n: number, workers: number, redisUrl: string, sourceUrl: string) {
   const prefix = `bench-${kind}-${randomBytes(3).toString('hex')}`
   const connection = new Redis(redisUrl, { maxRetriesPerRequest: null })
@@ -119,7 +143,7 @@ async function run(kind: 'pipeline' | 'noop', n: number, workers: number, redisU
     let env: Record<string, string> = {}
     let args: string[]
     if (kind === 'pipeline') {
-      schema = `bench_${randomBytes(4).toString('hex')}`
+      schema = `bench_p${process.pid}_${randomBytes(4).toString('hex')}`
       live.schemas.add(schema)
       const c = new pg.Client({ connectionString: PG_URL })
       await c.connect()
@@ -246,6 +270,7 @@ function save() {
   return growth
 }
 
+await dropOrphanSchemas()
 for (const n of NS) {
   const source = await startSyntheticEping(n)
   try {
