@@ -227,7 +227,7 @@ export interface EmailDeliveryTable {
   subscriber_id: number
   kind: string // digest-daily | digest-weekly | immediate | reminder | confirm
   period_key: string
-  status: string // pending | sending | sent | failed | failed-permanent | uncertain
+  status: string // pending | claimed | sending | sent | failed | failed-permanent | uncertain
   subject: string | null
   message_id: string | null
   attempts: number

@@ -18,7 +18,8 @@ export const FAULT_POINTS = [
   'warn:done', // warnings raised, job not yet marked complete
   'digest:done', // due subscribers found, deliver jobs not yet queued
   'deliver:pending', // delivery row written, not yet claimed
-  'deliver:claimed', // delivery claimed (status sending), SMTP not yet called
+  'deliver:claimed', // delivery claimed with its warnings (status claimed), not yet composed
+  'deliver:handed', // delivery marked sending, SMTP not yet called
   'deliver:sent', // SMTP accepted the message, the delivery not yet marked sent
 ] as const
 

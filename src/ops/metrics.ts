@@ -99,7 +99,7 @@ export function registerDbGauges(registry: Registry, db: Db): void {
   })
   new Gauge({
     name: 'tbt_email_deliveries',
-    help: 'E-mail deliveries by status (sent, failed, failed-permanent, uncertain, sending, pending)',
+    help: 'E-mail deliveries by status (sent, failed, failed-permanent, uncertain, sending, claimed, pending)',
     labelNames: ['status'],
     registers: [registry],
     async collect() {

@@ -127,7 +127,7 @@ export async function loadCatalog(ctx: AppContext, f: CatalogFilter): Promise<Ca
             .select('delivery_warning.warning_id')
             .whereRef('delivery_warning.warning_id', '=', 'warning.id')
             .where('delivery_warning.subscriber_id', '=', sid)
-            .where('email_delivery.status', 'not in', ['failed', 'failed-permanent']),
+            .where('email_delivery.status', 'not in', UNHELD),
         ),
       ),
     )
@@ -219,6 +219,15 @@ export async function loadPreferences(ctx: AppContext, subs: Pick<SubscriberRow,
 // ---------------------------------------------------------------------------------------
 // Exactly-once delivery.
 
+/** Delivery states from which an attempt may (re)claim a row: nothing of it reached SMTP. */
+const RECLAIMABLE = ['pending', 'failed', 'claimed']
+/**
+ * Deliveries whose warnings count as not delivered: failed ones, and claims that never
+ * reached SMTP (a crash before the hand-over). A live claim still keeps its warnings to
+ * itself through delivery_warning's unique key, so another e-mail cannot take them.
+ */
+const UNHELD = ['failed', 'failed-permanent', 'claimed']
+
 export type DeliveryOutcome = 'sent' | 'empty' | 'already-sent' | 'uncertain' | 'skipped' | 'failed-permanent'
 
 interface Prepared {
@@ -229,12 +238,15 @@ interface Prepared {
 
 /**
  * Sends one e-mail per (subscriber, kind, key), exactly once: a delivery row is written
- * before sending (`pending`), claimed (`sending`) together with the warnings it carries,
- * and marked `sent` after. A row a crash left in `sending` is never sent again (at most
- * once): it becomes `uncertain` for an admin to check. A warning can belong to one
- * delivery of a subscriber only (unique key), so two kinds of e-mail built at the same
- * moment never both carry it. Retryable SMTP failures leave `failed` (the next attempt
- * claims again); permanent ones `failed-permanent` with an operations alert.
+ * before sending (`pending`), claimed (`claimed`) together with the warnings it carries,
+ * composed, handed to SMTP (`sending`) and marked `sent` after. A crash before the
+ * hand-over loses nothing: the next attempt claims the row again. A row a crash left in
+ * `sending` is never sent again (at most once): it becomes `uncertain` for an admin to
+ * check. Claims are compare-and-set on `attempts`, so of two processes that reach one row
+ * (a stalled job run twice) only the last claimer may hand it over. A warning can belong
+ * to one delivery of a subscriber only (unique key), so two kinds of e-mail built at the
+ * same moment never both carry it. Retryable SMTP failures leave `failed` (the next
+ * attempt claims again); permanent ones `failed-permanent` with an operations alert.
  */
 async function deliverOnce(ctx: AppContext, sub: SubscriberRow, kind: DeliveryKind, key: string, prepare: () => Promise<Prepared | null>): Promise<DeliveryOutcome> {
   const { db } = ctx
@@ -253,17 +265,19 @@ async function deliverOnce(ctx: AppContext, sub: SubscriberRow, kind: DeliveryKi
   }
 
   const prepared = await prepare()
-  const drop = () => db.deleteFrom('email_delivery').where('id', '=', delivery.id).where('status', 'in', ['pending', 'failed']).execute()
+  const drop = () => db.deleteFrom('email_delivery').where('id', '=', delivery.id).where('status', 'in', RECLAIMABLE).execute()
   if (!prepared) {
     await drop()
     return 'empty'
   }
+  const attempt = delivery.attempts + 1
   const claimed = await db.transaction().execute(async (tx) => {
     const r = await tx
       .updateTable('email_delivery')
-      .set({ status: 'sending', attempts: delivery.attempts + 1 })
+      .set({ status: 'claimed', attempts: attempt })
       .where('id', '=', delivery.id)
-      .where('status', 'in', ['pending', 'failed'])
+      .where('status', 'in', RECLAIMABLE)
+      .where('attempts', '=', delivery.attempts)
       .executeTakeFirst()
     if (Number(r.numUpdatedRows) !== 1) return null
     // Warnings held by this subscriber's failed deliveries (this one included) are free again.
@@ -286,12 +300,15 @@ async function deliverOnce(ctx: AppContext, sub: SubscriberRow, kind: DeliveryKi
   ctx.fault('deliver:claimed')
   if (prepared.warningIds.length && !claimed.size) {
     // Another delivery took every warning first: nothing is left to say.
-    await db.updateTable('email_delivery').set({ status: 'pending' }).where('id', '=', delivery.id).execute()
     await drop()
     return 'empty'
   }
 
   const mail = await prepared.compose(claimed)
+  // The hand-over: from here a crash may have sent the e-mail, so it is never re-sent.
+  const handed = await db.updateTable('email_delivery').set({ status: 'sending' }).where('id', '=', delivery.id).where('status', '=', 'claimed').where('attempts', '=', attempt).executeTakeFirst()
+  if (Number(handed.numUpdatedRows) !== 1) return 'skipped'
+  ctx.fault('deliver:handed')
   try {
     await ctx.mailer().send({ ...mail, headers: { ...mail.headers, 'X-TBT-Delivery': String(delivery.id) } })
   } catch (err) {
@@ -399,7 +416,8 @@ export async function dueSubscribers(ctx: AppContext, period: Period, key: strin
             .whereRef('email_delivery.subscriber_id', '=', 'subscriber.id')
             .where('email_delivery.kind', '=', deliveryKind(period))
             .where('email_delivery.period_key', '=', key)
-            // A row left in `sending` is due: delivering it marks it `uncertain` (never re-sent).
+            // Rows left `pending`, `claimed` or `failed` are due again; one left in `sending` is
+            // due too: delivering it marks it `uncertain` (never re-sent).
             .where('email_delivery.status', 'in', ['sent', 'uncertain', 'failed-permanent']),
         ),
       ),
@@ -440,7 +458,7 @@ export async function dueImmediate(ctx: AppContext): Promise<ImmediateDue[]> {
   const out: ImmediateDue[] = []
   for (const sub of subs) {
     const delivered = new Set(
-      (await ctx.db.selectFrom('delivery_warning').innerJoin('email_delivery', 'email_delivery.id', 'delivery_warning.delivery_id').select('delivery_warning.warning_id').where('delivery_warning.subscriber_id', '=', sub.id).where('email_delivery.status', 'not in', ['failed', 'failed-permanent']).execute()).map((r) => r.warning_id),
+      (await ctx.db.selectFrom('delivery_warning').innerJoin('email_delivery', 'email_delivery.id', 'delivery_warning.delivery_id').select('delivery_warning.warning_id').where('delivery_warning.subscriber_id', '=', sub.id).where('email_delivery.status', 'not in', UNHELD).execute()).map((r) => r.warning_id),
     )
     const fresh = catalog.filter((w) => !delivered.has(w.id) && (updated.get(w.id) ?? '') >= sub.confirmed_at!)
     for (const m of matchWarnings(fresh, prefs.get(sub.id)!)) out.push({ subscriberId: sub.id, warningId: m.warning.id })
@@ -615,7 +633,7 @@ export async function* buildDueDigests(ctx: AppContext, period: Period, key: str
       .innerJoin('email_delivery', 'email_delivery.id', 'delivery_warning.delivery_id')
       .select(['delivery_warning.subscriber_id', 'delivery_warning.warning_id'])
       .where('delivery_warning.subscriber_id', 'in', batch)
-      .where('email_delivery.status', 'not in', ['failed', 'failed-permanent'])
+      .where('email_delivery.status', 'not in', UNHELD)
       .execute()
     for (const r of rows) delivered.set(r.subscriber_id, (delivered.get(r.subscriber_id) ?? new Set()).add(r.warning_id))
     for (const sub of subs) {

@@ -21,6 +21,8 @@ const KILL_POINTS = [
   'digest:done:1',
   'deliver:pending:2',
   'deliver:claimed:1',
+  'deliver:claimed:3',
+  'deliver:handed:1',
   'deliver:sent:2',
 ]
 describe('kill -9 of a worker mid-pass, then a restart', () => {

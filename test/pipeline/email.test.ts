@@ -76,4 +76,28 @@ describe('digest e-mail over a real SMTP server', () => {
     expect(smtp.messages.length).toBe(before + 1)
     expect(smtp.messages.at(-1)!.subject).toMatch(/2026-W50/)
   })
+
+  it('sends, once, what a crash after claiming and before the SMTP hand-over left behind', async () => {
+    const m = await env.ctx.db.selectFrom('measure').select('id').executeTakeFirstOrThrow()
+    const warning = await env.ctx.db
+      .insertInto('warning')
+      .values({ measure_id: m.id, category_id: 'integrated-circuits', level: 'high', score: 80, status: 'new', assignee: null, note: null, created_at: NOW.toISOString(), updated_at: NOW.toISOString() })
+      .returning('id')
+      .executeTakeFirstOrThrow()
+    const sub = await env.ctx.db.selectFrom('subscriber').select('id').where('role', '=', 'official').executeTakeFirstOrThrow()
+    const key = '2026-W52'
+    // What the crash leaves: the row claimed with the warning it was to carry, nothing composed or sent.
+    const d = await env.ctx.db.insertInto('email_delivery').values({ subscriber_id: sub.id, kind: 'digest-weekly', period_key: key, status: 'claimed', attempts: 1, created_at: NOW.toISOString() }).returning('id').executeTakeFirstOrThrow()
+    await env.ctx.db.insertInto('delivery_warning').values({ delivery_id: d.id, subscriber_id: sub.id, warning_id: warning.id }).execute()
+    const before = smtp.messages.length
+    expect(await deliverDigest(env.ctx, sub.id, 'weekly', key)).toBe('sent')
+    expect(smtp.messages.length).toBe(before + 1)
+    expect(smtp.messages.at(-1)!.subject).toMatch(/2026-W52/)
+    const row = await env.ctx.db.selectFrom('email_delivery').selectAll().where('id', '=', d.id).executeTakeFirstOrThrow()
+    expect(row).toMatchObject({ status: 'sent', attempts: 2 })
+    const carried = await env.ctx.db.selectFrom('delivery_warning').select('warning_id').where('delivery_id', '=', d.id).execute()
+    expect(carried.map((c) => c.warning_id)).toContain(warning.id)
+    expect(await deliverDigest(env.ctx, sub.id, 'weekly', key)).toBe('already-sent')
+    expect(smtp.messages.length).toBe(before + 1)
+  })
 })
