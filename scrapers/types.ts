@@ -44,6 +44,8 @@ export interface RenderOptions {
   keep?: boolean
   /** Other hosts the page may load from; everything else off the page's host is refused. */
   allowHosts?: string[]
+  /** Charset for the page's responses that declare none (as RequestOptions.encoding). */
+  encoding?: string
 }
 
 /** What a source gets to work with while crawling. It never sees the database. */

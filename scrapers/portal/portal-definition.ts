@@ -42,6 +42,8 @@ export const PortalDefinitionSchema = z
         idPattern: z.string().min(1).optional(),
         /** Selector of the item's date on the list, to stop paging at --since. */
         date: z.string().min(1).optional(),
+        /** engine browser: the selector that shows the list has rendered (default: item). */
+        ready: z.string().min(1).optional(),
       })
       .strict(),
     detail: z
@@ -54,6 +56,8 @@ export const PortalDefinitionSchema = z
         value: z.string().min(1).default('td, dd, .value, span'),
         /** Links (e.g. the notified text) to keep, by selector of <a> elements. */
         links: z.string().min(1).optional(),
+        /** engine browser: the selector that shows the page has rendered (default: a row inside the container). */
+        ready: z.string().min(1).optional(),
         fields: z
           .object({
             title: FieldSpec,

@@ -23,9 +23,9 @@ export function createPortalSource(def: PortalDefinition): Source {
       const today = isoDay(ctx.now())
       const from = crawlWindowStart(state, ctx.now())
       let newest = state.cursor
-      const fetchOpts = { encoding: def.encoding }
+      const get = pageGetter(def, ctx)
       for (let n = 1; n <= def.list.maxPages; n++) {
-        const listPage = await ctx.fetch(listPageUrl(def, ctx.baseUrl, n), { ...fetchOpts, keep: false })
+        const listPage = await get('list', listPageUrl(def, ctx.baseUrl, n))
         const items = parsePortalList(def, listPage)
         if (!items.length) {
           if (n === 1) throw new SourceError('layout-changed', `${listPage.url}: the list selector "${def.list.item}" found no items`, false, listPage.url)
@@ -37,7 +37,7 @@ export function createPortalSource(def: PortalDefinition): Source {
         // On a later run a page of known items means we have caught up: skip their details.
         const toFetch = state.cursor && allKnown ? [] : inWindow
         for (const item of toFetch) {
-          const page = await ctx.fetch(item.url, fetchOpts)
+          const page = await get('detail', item.url)
           try {
             for (const notice of parsePortalDetail(def, page).notices) {
               if (notice.distributionDate && (!newest || notice.distributionDate > newest)) newest = notice.distributionDate
@@ -57,6 +57,22 @@ export function createPortalSource(def: PortalDefinition): Source {
       if (isListUrl(def, page.url)) return { notices: [], errors: [] }
       return parsePortalDetail(def, page, def.id)
     },
+  }
+}
+
+/**
+ * How the crawl loads a page: over HTTP, or with `engine: browser` rendered in Chromium
+ * until the page shows its list items (or `list.ready`) or a labelled row inside the
+ * detail container (or `detail.ready`). A page that settles without it is a layout change.
+ * List pages are kept out of the raw material either way.
+ */
+function pageGetter(def: PortalDefinition, ctx: CrawlContext) {
+  return (kind: 'list' | 'detail', url: string) => {
+    const keep = kind === 'detail'
+    if (def.engine === 'http') return ctx.fetch(url, { encoding: def.encoding, keep })
+    if (!ctx.render) throw new Error(`${def.id}: engine browser, but this crawl has no browser engine`)
+    const waitFor = kind === 'list' ? (def.list.ready ?? def.list.item) : (def.detail.ready ?? `${def.detail.container} :is(${def.detail.rows})`)
+    return ctx.render(url, { waitFor, keep, encoding: def.encoding })
   }
 }
 

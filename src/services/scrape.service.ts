@@ -155,7 +155,7 @@ export async function scrapeSource(
       timeoutMs: opts.timeoutMs ?? ctx.config.browser.timeoutMs,
       allowHosts: opts.allowHosts,
       assetCache,
-      fetch: (u, init) => crawl.fetch(u, { ...init, keep: false }),
+      fetch: (u, init) => crawl.fetch(u, { ...init, keep: false, encoding: opts.encoding }),
     })
     const fetchedAt = ctx.clock().toISOString()
     const contentType = 'text/html; charset=utf-8'
