@@ -24,6 +24,7 @@ const EnvSchema = z.object({
   TBT_HTTP_ROBOTS: z.enum(['on', 'off']).default('on'),
   TBT_BASELINE_DAYS: z.coerce.number().int().min(0).default(30),
   TBT_MAX_PAGES_PER_RUN: z.coerce.number().int().min(1).max(100_000).optional(),
+  TBT_PORTALS_DIR: z.string().min(1).optional(),
   TBT_SCRAPE_CRON: z.string().default('0 */2 * * *'),
   TBT_DIGEST_DAILY_CRON: z.string().default('0 8 * * *'),
   TBT_DIGEST_WEEKLY_CRON: z.string().default('0 8 * * 1'),
@@ -64,6 +65,8 @@ export interface Config {
   http: { timeoutMs: number; minDelayMs: number; robots: boolean }
   /** TBT_MAX_PAGES_PER_RUN: list pages one run of ePing, TRIS or the China TBT centre may read (a backfill); unset, each keeps its own cap. Portals set theirs in YAML. */
   maxPagesPerRun?: number
+  /** TBT_PORTALS_DIR: more portal definitions (YAML, as scrapers/portals/), e.g. a mounted volume. */
+  portalsDir?: string
   /** A source's first run raises no warnings for notices distributed more than this many days ago. */
   baselineDays: number
   schedule: { scrapeCron: string; digestDailyCron: string; digestWeeklyCron: string; immediateCron: string; timezone: string }
@@ -131,6 +134,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     http: { timeoutMs: e.TBT_HTTP_TIMEOUT_MS, minDelayMs: e.TBT_HTTP_MIN_DELAY_MS, robots: e.TBT_HTTP_ROBOTS === 'on' },
     baselineDays: e.TBT_BASELINE_DAYS,
     maxPagesPerRun: e.TBT_MAX_PAGES_PER_RUN,
+    portalsDir: e.TBT_PORTALS_DIR ? path.resolve(e.TBT_PORTALS_DIR) : undefined,
     schedule: {
       scrapeCron: e.TBT_SCRAPE_CRON,
       digestDailyCron: e.TBT_DIGEST_DAILY_CRON,

@@ -96,16 +96,18 @@ export function parsePortalDefinition(text: string, file: string): PortalDefinit
   return def
 }
 
-/** Every portal definition under scrapers/portals/, in file-name order; ids must be unique. */
-export function loadPortalDefinitions(dir = PORTALS_DIR): PortalDefinition[] {
+/** Every portal definition in a folder (default scrapers/portals/) with its file, in file-name order; ids must be unique. */
+export function loadPortalFiles(dir = PORTALS_DIR): { file: string; def: PortalDefinition }[] {
   if (!fs.existsSync(dir)) return []
   const files = fs.readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort()
-  const defs: PortalDefinition[] = []
+  const out: { file: string; def: PortalDefinition }[] = []
   for (const f of files) {
     const file = path.join(dir, f)
     const def = parsePortalDefinition(fs.readFileSync(file, 'utf8'), file)
-    if (defs.some((d) => d.id === def.id)) throw new DataFileError(file, undefined, `duplicate portal id ${def.id}`)
-    defs.push(def)
+    if (out.some((d) => d.def.id === def.id)) throw new DataFileError(file, undefined, `duplicate portal id ${def.id}`)
+    out.push({ file, def })
   }
-  return defs
+  return out
 }
+
+export const loadPortalDefinitions = (dir = PORTALS_DIR): PortalDefinition[] => loadPortalFiles(dir).map((f) => f.def)

@@ -1,3 +1,6 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import iconv from 'iconv-lite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { PortalDefinitionSchema } from '../../scrapers/portal/portal-definition.js'
@@ -6,6 +9,8 @@ import { decode } from '../../scrapers/http-client.js'
 import { ingestRaw } from '../../src/services/ingest.service.js'
 import { scrapeSource } from '../../src/services/scrape.service.js'
 import { seed } from '../../src/services/seed.service.js'
+import { PORTALS_DIR } from '../../scrapers/portal/portal-definition.js'
+import { cli } from '../helpers/cli.js'
 import { createTestEnv, type TestEnv } from '../helpers/db.js'
 import { startServer } from '../helpers/http-server.js'
 
@@ -144,5 +149,41 @@ describe('a portal rendered by JavaScript, with engine: browser', () => {
     expect(decode(json, 'application/json', 'gbk')).toBe('{"member":"美国"}')
     expect(decode(json, 'application/problem+json', 'gbk')).toBe('{"member":"美国"}')
     expect(decode(iconv.encode('<p>美国</p>', 'gbk'), 'text/html', 'gbk')).toBe('<p>美国</p>')
+  })
+})
+
+describe('portal definitions from an operator folder (TBT_PORTALS_DIR)', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tbt-portals-'))
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tbt-portals-data-'))
+  const builtIn = fs.readFileSync(path.join(PORTALS_DIR, 'labelled-tbt-portal.yaml'), 'utf8')
+  const run = (portalsDir: string) => cli(['sources', '--json'], { TBT_DATA_DIR: dataDir, DATABASE_URL: `sqlite:${path.join(dataDir, 'x.db')}`, TBT_PORTALS_DIR: portalsDir })
+  afterAll(() => {
+    fs.rmSync(dir, { recursive: true, force: true })
+    fs.rmSync(dataDir, { recursive: true, force: true })
+  })
+
+  it('adds them to the built-in sources, and refuses a taken id, a bad file or a missing folder by name', { timeout: 120_000 }, async () => {
+    fs.writeFileSync(path.join(dir, 'gazette.yaml'), builtIn.replace(/^id: .*$/m, 'id: gazette-x').replace(/^enabled: .*$/m, 'enabled: true').replace(/^engine: .*$/m, 'engine: browser'))
+    const ok = await run(dir)
+    expect(ok.code, ok.stderr).toBe(0)
+    const listed = JSON.parse(ok.stdout) as { id: string; engine: string; enabled: boolean }[]
+    expect(listed.find((s) => s.id === 'gazette-x')).toMatchObject({ engine: 'browser', enabled: true })
+    expect(listed.map((s) => s.id)).toEqual(expect.arrayContaining(['eping', 'portal-labelled', 'gazette-x']))
+
+    fs.writeFileSync(path.join(dir, 'taken.yaml'), builtIn)
+    const taken = await run(dir)
+    expect(taken.code).not.toBe(0)
+    expect(taken.stderr).toContain(`${path.join(dir, 'taken.yaml')}: portal id portal-labelled is already a source`)
+    fs.rmSync(path.join(dir, 'taken.yaml'))
+
+    fs.writeFileSync(path.join(dir, 'bad.yaml'), 'id: bad\nname: x\nbaseUrl: https://x.invalid\nlist: 3\n')
+    const bad = await run(dir)
+    expect(bad.code).not.toBe(0)
+    expect(bad.stderr).toMatch(new RegExp(`${path.join(dir, 'bad.yaml').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+: .*list`))
+    fs.rmSync(path.join(dir, 'bad.yaml'))
+
+    const missing = await run(path.join(dir, 'nope'))
+    expect(missing.code).not.toBe(0)
+    expect(missing.stderr).toContain(`TBT_PORTALS_DIR: ${path.join(dir, 'nope')} is not a folder`)
   })
 })
