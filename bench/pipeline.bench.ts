@@ -7,7 +7,7 @@
 // Needs PostgreSQL (TEST_DATABASE_URL, default the local `test` database); starts its own
 // Redis on a free port for each run, so Redis's peak memory is that run's. Prints how time
 // and peak memory grow with N. Writes bench/results/pipeline.json.
-import { spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -207,8 +207,17 @@ async function run(kind: 'pipeline' | 'noop', n: number, workers: number, redisU
   }
 }
 
+/** The code a row measured (a kept row from another commit says so). */
+const COMMIT = (() => {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: projectRoot, encoding: 'utf8' }).trim()
+  } catch {
+    return undefined
+  }
+})()
 type Row = {
   measuredAt?: string
+  commit?: string
   notices: number
   workers: number
   seconds: number
@@ -279,6 +288,7 @@ for (const n of NS) {
       const real = await measured('pipeline', n, w, source.url)
       const row: Row = {
         measuredAt: new Date().toISOString(),
+        commit: COMMIT,
         notices: n,
         workers: w,
         jobs: 3 * n + Math.ceil(n / 100) + 1,
