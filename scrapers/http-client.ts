@@ -244,14 +244,25 @@ async function readCapped(res: Response, maxBytes: number, url: string): Promise
   return Buffer.concat(chunks)
 }
 
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+const isUtf8 = (bytes: Buffer) => {
+  try {
+    utf8.decode(bytes)
+    return true
+  } catch {
+    return false
+  }
+}
+
 /**
  * Decodes by the declared charset, else a <meta charset>, else the hint, else UTF-8 (GB2312/GBK
- * pages too). JSON without a charset is UTF-8 whatever the hint (RFC 8259): a GBK portal's
- * pages may need the hint while its API answers in UTF-8.
+ * pages too). JSON without a charset is UTF-8 (RFC 8259) whatever the hint when its bytes are
+ * valid UTF-8: a GBK portal's pages may need the hint while its API answers in UTF-8, and an
+ * API that sends GBK JSON anyway still gets the hint.
  */
 export function decode(bytes: Buffer, contentType: string | null, hint?: string): string {
   let charset = /charset=["']?([\w-]+)/i.exec(contentType ?? '')?.[1]
-  if (!charset && /[/+]json\b/i.test(contentType ?? '')) charset = 'utf-8'
+  if (!charset && /[/+]json\b/i.test(contentType ?? '') && isUtf8(bytes)) charset = 'utf-8'
   if (!charset) {
     const head = bytes.subarray(0, 2048).toString('latin1')
     charset = /<meta[^>]+charset=["']?([\w-]+)/i.exec(head)?.[1]

@@ -24,8 +24,18 @@ export function createPortalSource(def: PortalDefinition): Source {
       const from = crawlWindowStart(state, ctx.now())
       let newest = state.cursor
       const get = pageGetter(def, ctx)
+      // Browser engine: detail pages that never rendered (removed notices, error pages).
+      const unrendered: SourceError[] = []
+      let details = 0
       for (let n = 1; n <= def.list.maxPages; n++) {
-        const listPage = await get('list', listPageUrl(def, ctx.baseUrl, n))
+        let listPage: Page
+        try {
+          listPage = await get('list', listPageUrl(def, ctx.baseUrl, n))
+        } catch (err) {
+          // A rendered list page past the last one shows no items: the end of the list.
+          if (n > 1 && def.engine === 'browser' && err instanceof SourceError && err.code === 'layout-changed') break
+          throw err
+        }
         const items = parsePortalList(def, listPage)
         if (!items.length) {
           if (n === 1) throw new SourceError('layout-changed', `${listPage.url}: the list selector "${def.list.item}" found no items`, false, listPage.url)
@@ -37,7 +47,17 @@ export function createPortalSource(def: PortalDefinition): Source {
         // On a later run a page of known items means we have caught up: skip their details.
         const toFetch = state.cursor && allKnown ? [] : inWindow
         for (const item of toFetch) {
-          const page = await get('detail', item.url)
+          details++
+          let page: Page
+          try {
+            page = await get('detail', item.url)
+          } catch (err) {
+            if (!(def.engine === 'browser' && err instanceof SourceError && err.code === 'layout-changed')) throw err
+            // Over HTTP such a page is kept and quarantined at ingest; rendered, there is nothing to keep.
+            unrendered.push(err)
+            ctx.log.warn({ url: item.url, err: err.message }, 'portal detail page did not render; skipped')
+            continue
+          }
           try {
             for (const notice of parsePortalDetail(def, page).notices) {
               if (notice.distributionDate && (!newest || notice.distributionDate > newest)) newest = notice.distributionDate
@@ -50,6 +70,8 @@ export function createPortalSource(def: PortalDefinition): Source {
         if (inWindow.length < items.length) break // reached items older than the window
         if (allKnown && state.cursor) break
       }
+      // One page gone is the portal's business; all of them is a layout change.
+      if (unrendered.length && unrendered.length === details) throw unrendered[0]
       return { cursor: newest && newest > today ? today : newest }
     },
 
@@ -71,9 +93,20 @@ function pageGetter(def: PortalDefinition, ctx: CrawlContext) {
     const keep = kind === 'detail'
     if (def.engine === 'http') return ctx.fetch(url, { encoding: def.encoding, keep })
     if (!ctx.render) throw new Error(`${def.id}: engine browser, but this crawl has no browser engine`)
-    const waitFor = kind === 'list' ? (def.list.ready ?? def.list.item) : (def.detail.ready ?? `${def.detail.container} :is(${def.detail.rows})`)
+    const waitFor = kind === 'list' ? (def.list.ready ?? def.list.item) : (def.detail.ready ?? detailReady(def))
     return ctx.render(url, { waitFor, keep, encoding: def.encoding })
   }
+}
+
+/**
+ * When a rendered detail page is ready, unless `detail.ready` says: its title element when
+ * the title is read by selector, else a row inside the container that holds a label (so
+ * navigation lists and footers, present before the notice renders, do not count).
+ */
+function detailReady(def: PortalDefinition): string {
+  const { container, rows, label, fields } = def.detail
+  if (fields.title.selector) return `:is(${container}) :is(${fields.title.selector})`
+  return `:is(${container}) :is(${rows}):has(:is(${label}))`
 }
 
 /** One source per YAML definition under scrapers/portals/. */

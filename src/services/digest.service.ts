@@ -73,6 +73,8 @@ export interface CatalogFilter {
   createdBefore?: string
   /** Leave out warnings this subscriber has received (or is being sent). */
   notDeliveredTo?: number
+  /** With notDeliveredTo: the delivery being (re)claimed, whose own held warnings count as free. */
+  reclaiming?: number
 }
 
 const chunks = <T>(xs: T[], n = 500) => Array.from({ length: Math.ceil(xs.length / n) }, (_, i) => xs.slice(i * n, i * n + n))
@@ -127,7 +129,8 @@ export async function loadCatalog(ctx: AppContext, f: CatalogFilter): Promise<Ca
             .select('delivery_warning.warning_id')
             .whereRef('delivery_warning.warning_id', '=', 'warning.id')
             .where('delivery_warning.subscriber_id', '=', sid)
-            .where('email_delivery.status', 'not in', UNHELD),
+            .where('email_delivery.status', 'not in', UNHELD)
+            .$if(f.reclaiming !== undefined, (qb) => qb.where('email_delivery.id', '!=', f.reclaiming!)),
         ),
       ),
     )
@@ -222,11 +225,10 @@ export async function loadPreferences(ctx: AppContext, subs: Pick<SubscriberRow,
 /** Delivery states from which an attempt may (re)claim a row: nothing of it reached SMTP. */
 const RECLAIMABLE = ['pending', 'failed', 'claimed']
 /**
- * Deliveries whose warnings count as not delivered: failed ones, and claims that never
- * reached SMTP (a crash before the hand-over). A live claim still keeps its warnings to
- * itself through delivery_warning's unique key, so another e-mail cannot take them.
+ * Deliveries whose warnings count as not delivered. Every other delivery holds its
+ * warnings, a `claimed` one too: only its own re-attempt may take them back (`reclaiming`).
  */
-const UNHELD = ['failed', 'failed-permanent', 'claimed']
+const UNHELD = ['failed', 'failed-permanent']
 
 export type DeliveryOutcome = 'sent' | 'empty' | 'already-sent' | 'uncertain' | 'skipped' | 'failed-permanent'
 
@@ -248,7 +250,7 @@ interface Prepared {
  * same moment never both carry it. Retryable SMTP failures leave `failed` (the next
  * attempt claims again); permanent ones `failed-permanent` with an operations alert.
  */
-async function deliverOnce(ctx: AppContext, sub: SubscriberRow, kind: DeliveryKind, key: string, prepare: () => Promise<Prepared | null>): Promise<DeliveryOutcome> {
+async function deliverOnce(ctx: AppContext, sub: SubscriberRow, kind: DeliveryKind, key: string, prepare: (deliveryId: number) => Promise<Prepared | null>): Promise<DeliveryOutcome> {
   const { db } = ctx
   await db
     .insertInto('email_delivery')
@@ -264,10 +266,11 @@ async function deliverOnce(ctx: AppContext, sub: SubscriberRow, kind: DeliveryKi
     return 'uncertain'
   }
 
-  const prepared = await prepare()
-  const drop = () => db.deleteFrom('email_delivery').where('id', '=', delivery.id).where('status', 'in', RECLAIMABLE).execute()
+  const prepared = await prepare(delivery.id)
+  // Only a row still in the state this attempt saw (or left) is removed: never another attempt's claim.
+  const drop = (attempts: number) => db.deleteFrom('email_delivery').where('id', '=', delivery.id).where('status', 'in', RECLAIMABLE).where('attempts', '=', attempts).execute()
   if (!prepared) {
-    await drop()
+    await drop(delivery.attempts)
     return 'empty'
   }
   const attempt = delivery.attempts + 1
@@ -300,7 +303,7 @@ async function deliverOnce(ctx: AppContext, sub: SubscriberRow, kind: DeliveryKi
   ctx.fault('deliver:claimed')
   if (prepared.warningIds.length && !claimed.size) {
     // Another delivery took every warning first: nothing is left to say.
-    await drop()
+    await drop(attempt)
     return 'empty'
   }
 
@@ -356,12 +359,12 @@ function envelope(ctx: AppContext, sub: SubscriberRow, kind: DeliveryKind, key: 
 }
 
 /** What a subscriber's digest for a period holds, or null when there is nothing new. Used by sending and previews. */
-export async function composeDigest(ctx: AppContext, sub: SubscriberRow, period: Period, key: string, opts: { catalog?: CatalogWarning[]; prefs?: Preferences } = {}): Promise<Prepared | null> {
+export async function composeDigest(ctx: AppContext, sub: SubscriberRow, period: Period, key: string, opts: { catalog?: CatalogWarning[]; prefs?: Preferences; reclaiming?: number } = {}): Promise<Prepared | null> {
   const kind = deliveryKind(period)
   const links = mailLinks(ctx, sub.id)
   if (sub.role === 'official') {
     if (period !== 'weekly') return null
-    const warnings = opts.catalog ?? (await loadCatalog(ctx, { audience: 'official', notDeliveredTo: sub.id }))
+    const warnings = opts.catalog ?? (await loadCatalog(ctx, { audience: 'official', notDeliveredTo: sub.id, reclaiming: opts.reclaiming }))
     if (!warnings.length) return null
     return {
       warningIds: warnings.map((w) => w.id),
@@ -375,7 +378,7 @@ export async function composeDigest(ctx: AppContext, sub: SubscriberRow, period:
   const prefs = opts.prefs ?? (await loadPreferences(ctx, [sub])).get(sub.id)!
   // Categories alone narrow the catalog in SQL; HS prefixes need the documents' codes (matched in memory).
   const categoryIds = prefs.categories.length && !prefs.hs.length ? prefs.categories : undefined
-  const catalog = opts.catalog ?? (await loadCatalog(ctx, { audience: 'enterprise', minLevel: prefs.minLevel, categoryIds, notDeliveredTo: sub.id }))
+  const catalog = opts.catalog ?? (await loadCatalog(ctx, { audience: 'enterprise', minLevel: prefs.minLevel, categoryIds, notDeliveredTo: sub.id, reclaiming: opts.reclaiming }))
   const matches = matchWarnings(catalog, prefs)
   if (!matches.length) return null
   return {
@@ -391,7 +394,7 @@ export async function composeDigest(ctx: AppContext, sub: SubscriberRow, period:
 export async function deliverDigest(ctx: AppContext, subscriberId: number, period: Period, key: string): Promise<DeliveryOutcome> {
   const sub = await activeSubscriber(ctx, subscriberId)
   if (!sub) return 'skipped'
-  return deliverOnce(ctx, sub, deliveryKind(period), key, () => composeDigest(ctx, sub, period, key))
+  return deliverOnce(ctx, sub, deliveryKind(period), key, (deliveryId) => composeDigest(ctx, sub, period, key, { reclaiming: deliveryId }))
 }
 
 /** Confirmed, subscribed recipients of this period who have not had this period's digest. */
@@ -470,8 +473,8 @@ export async function deliverImmediate(ctx: AppContext, subscriberId: number, wa
   const sub = await activeSubscriber(ctx, subscriberId)
   if (!sub) return 'skipped'
   const key = `w${warningId}`
-  return deliverOnce(ctx, sub, 'immediate', key, async () => {
-    const [w] = await loadCatalog(ctx, { audience: 'enterprise', ids: [warningId], levels: ['high'], notDeliveredTo: sub.id })
+  return deliverOnce(ctx, sub, 'immediate', key, async (deliveryId) => {
+    const [w] = await loadCatalog(ctx, { audience: 'enterprise', ids: [warningId], levels: ['high'], notDeliveredTo: sub.id, reclaiming: deliveryId })
     const prefs = (await loadPreferences(ctx, [sub])).get(sub.id)!
     const [match] = w ? matchWarnings([w], prefs) : []
     if (!match) return null

@@ -170,14 +170,20 @@ export interface SubscriberListing {
   keywords: string[]
   sent: number
   lastSentAt: string | null
-  /** Deliveries that failed for good (5xx) or stopped mid-send (uncertain): an admin should look. */
+  /**
+   * Deliveries an admin should look at: failed for good (5xx), stopped mid-send (uncertain),
+   * or interrupted more than an hour ago and not retried since (`claimed` or `sending`: their
+   * warnings stay with them until the same e-mail is attempted again).
+   */
   problems: { kind: string; periodKey: string; status: string; error: string | null }[]
 }
 
 export async function listSubscribers(ctx: AppContext): Promise<SubscriberListing[]> {
   const subs = await ctx.db.selectFrom('subscriber').selectAll().orderBy('id').execute()
   const subsRows = await ctx.db.selectFrom('subscription').select(['subscriber_id', 'kind', 'value']).orderBy('id').execute()
-  const deliveries = await ctx.db.selectFrom('email_delivery').select(['subscriber_id', 'kind', 'period_key', 'status', 'error', 'sent_at']).orderBy('id').execute()
+  const deliveries = await ctx.db.selectFrom('email_delivery').select(['subscriber_id', 'kind', 'period_key', 'status', 'error', 'sent_at', 'created_at']).orderBy('id').execute()
+  const staleBefore = new Date(ctx.clock().getTime() - 3600_000).toISOString()
+  const problem = (x: (typeof deliveries)[number]) => ['failed-permanent', 'uncertain', 'failed'].includes(x.status) || (['claimed', 'sending'].includes(x.status) && x.created_at < staleBefore)
   return subs.map((s) => {
     const mine = subsRows.filter((r) => r.subscriber_id === s.id)
     const of = (k: string) => mine.filter((r) => r.kind === k).map((r) => r.value)
@@ -198,7 +204,7 @@ export async function listSubscribers(ctx: AppContext): Promise<SubscriberListin
       keywords: of('keyword'),
       sent: sent.length,
       lastSentAt: sent.map((x) => x.sent_at).filter((x): x is string => !!x).sort().at(-1) ?? null,
-      problems: d.filter((x) => ['failed-permanent', 'uncertain', 'failed'].includes(x.status)).map((x) => ({ kind: x.kind, periodKey: x.period_key, status: x.status, error: x.error })),
+      problems: d.filter(problem).map((x) => ({ kind: x.kind, periodKey: x.period_key, status: x.status, error: x.error ?? (x.status === 'claimed' ? 'interrupted before the SMTP hand-over; not retried yet' : x.status === 'sending' ? 'interrupted during the SMTP hand-over; not checked yet' : null) })),
     }
   })
 }

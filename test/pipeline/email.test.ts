@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { runPass } from '../../src/pipeline/run-pass.js'
 import { DEFAULT_REPLAY_DIR, startReplayServer, type ReplayServer } from '../../src/replay/replay-server.js'
 import { deliverDigest, periodKey } from '../../src/services/digest.service.js'
+import { listSubscribers } from '../../src/services/subscriber.service.js'
 import { createTestEnv, type TestEnv } from '../helpers/db.js'
 import { startSmtp, type TestSmtp } from '../helpers/smtp.js'
 
@@ -99,5 +100,12 @@ describe('digest e-mail over a real SMTP server', () => {
     expect(carried.map((c) => c.warning_id)).toContain(warning.id)
     expect(await deliverDigest(env.ctx, sub.id, 'weekly', key)).toBe('already-sent')
     expect(smtp.messages.length).toBe(before + 1)
+
+    // A claim interrupted two hours ago and never attempted again is shown to admins.
+    const twoHoursAgo = new Date(NOW.getTime() - 2 * 3600_000).toISOString()
+    await env.ctx.db.insertInto('email_delivery').values({ subscriber_id: sub.id, kind: 'digest-weekly', period_key: '2026-W40', status: 'claimed', attempts: 1, created_at: twoHoursAgo }).execute()
+    const listed = (await listSubscribers(env.ctx)).find((x) => x.id === sub.id)!
+    expect(listed.problems).toContainEqual({ kind: 'digest-weekly', periodKey: '2026-W40', status: 'claimed', error: expect.stringMatching(/before the SMTP hand-over/) })
+    expect(listed.problems.some((p) => p.periodKey === key)).toBe(false)
   })
 })

@@ -26,6 +26,9 @@ const ITEMS = [
   { id: '20261119_6', date: '2026-11-19', member: '欧盟', symbol: 'G/TBT/N/EU/1201', title: '无线电设备网络安全授权法规', deadline: '2027-01-18', hs: '851713', products: '手机' },
   { id: '20261112_5', date: '2026-11-12', member: '日本', symbol: 'G/TBT/N/JPN/880', title: '电动自行车用电池技术规范', deadline: '2027-01-11', hs: '871160', products: '电动自行车' },
 ]
+/** Listed, but withdrawn: its detail page shows the portal's error text instead of the notice. */
+const GONE = { id: '20261110_4', date: '2026-11-10', title: '已撤回的通报' }
+const LISTED = [...ITEMS, GONE]
 const PAGE_SIZE = 2
 
 /** A GBK shell: static Chinese text (needs the encoding hint) and a script that renders the rest. */
@@ -51,6 +54,7 @@ const DETAIL_SCRIPT = `<div class="detail"></div><script>
 const id = location.pathname.match(/t(\\d{8}_\\d+)\\.html$/)[1]
 fetch('/api/detail?id=' + id).then(r => r.json()).then(d => {
   const box = document.querySelector('div.detail')
+  if (d.error) { box.innerHTML = '<p class="error"></p>'; box.firstChild.textContent = d.error; return }
   box.innerHTML = '<h1 class="title"></h1><table class="tbt-info"></table>'
   box.querySelector('h1').textContent = d.title
   for (const [k, v] of [['通告成员', d.member], ['通告发布时间', d.date], ['评议截止时间', d.deadline], ['文档编号', d.symbol], ['HS Code', d.hs], ['相关产品', d.products]]) {
@@ -70,7 +74,7 @@ const definition = (baseUrl: string, engine: 'http' | 'browser') =>
     baseUrl,
     language: 'zho',
     encoding: 'gbk',
-    list: { url: 'js/list_{page}.html', maxPages: 5, item: 'ul.news-list > li', idPattern: 't(\\d{8}_\\d+)\\.html$', date: 'span.date', ready: 'ul.news-list > li, p.empty' },
+    list: { url: 'js/list_{page}.html', maxPages: 5, item: 'ul.news-list > li', idPattern: 't(\\d{8}_\\d+)\\.html$', date: 'span.date' },
     detail: {
       container: 'div.detail',
       rows: 'table.tbt-info tr',
@@ -99,11 +103,11 @@ describe('a portal rendered by JavaScript, with engine: browser', () => {
       if (/^\/js\/detail\/t\d{8}_\d+\.html$/.test(u.pathname)) return res.writeHead(200, { 'content-type': 'text/html' }).end(shell('通报详情', DETAIL_SCRIPT))
       if (u.pathname === '/api/list') {
         const page = Number(u.searchParams.get('page'))
-        return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(ITEMS.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE)))
+        return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(LISTED.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE)))
       }
       if (u.pathname === '/api/detail') {
         const item = ITEMS.find((i) => i.id === u.searchParams.get('id'))
-        return item ? res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(item)) : res.writeHead(404).end()
+        return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(item ?? { error: '页面不存在' }))
       }
       res.writeHead(404).end()
     })
@@ -134,6 +138,22 @@ describe('a portal rendered by JavaScript, with engine: browser', () => {
     expect(site.hits[0]).toBe('GET /robots.txt')
     expect(site.hits).toContain('GET /api/list?page=2')
     expect(site.hits).toContain('GET /api/detail?id=20261112_5')
+    // The withdrawn notice's page was tried and skipped; page 3, empty, ended the list.
+    expect(site.hits).toContain(`GET /api/detail?id=${GONE.id}`)
+    expect(site.hits).toContain('GET /api/list?page=3')
+    expect(site.hits).not.toContain('GET /js/list_4.html')
+  })
+
+  it('fails the run as a layout change when no detail page renders', { timeout: 120_000 }, async () => {
+    const def = definition(site.url, 'browser')
+    def.detail.fields.title = { label: undefined, selector: 'h1.headline', attr: undefined }
+    const env = await createTestEnv('sqlite', {}, { clock: () => NOW, sources: [createPortalSource(def)] })
+    envs.push(env)
+    await seed(env.ctx, { subscribers: false })
+    const r = await scrapeSource(env.ctx, 'portal-js', { since: '2026-10-01' })
+    expect(r.status).toBe('failed')
+    expect(r.errorCode).toBe('layout-changed')
+    expect(r.retryable).toBe(false)
   })
 
   it('finds nothing in the same pages over plain HTTP: a layout change, not an empty success', { timeout: 60_000 }, async () => {
@@ -149,6 +169,8 @@ describe('a portal rendered by JavaScript, with engine: browser', () => {
     expect(decode(json, 'application/json', 'gbk')).toBe('{"member":"美国"}')
     expect(decode(json, 'application/problem+json', 'gbk')).toBe('{"member":"美国"}')
     expect(decode(iconv.encode('<p>美国</p>', 'gbk'), 'text/html', 'gbk')).toBe('<p>美国</p>')
+    // GBK JSON that declares nothing is not valid UTF-8: the hint still applies.
+    expect(decode(iconv.encode('{"member":"美国"}', 'gbk'), 'application/json', 'gbk')).toBe('{"member":"美国"}')
   })
 })
 
