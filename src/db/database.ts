@@ -69,6 +69,8 @@ export function openDatabase(url: string, opts: { schema?: string; poolSize?: nu
   return { db, dialect: 'postgres', schema: opts.schema, close: () => db.destroy() }
 }
 
+const CATALOG_RACE = new Set(['3F000', '42P01', '42703'])
+
 export async function migrateToLatest(db: Kysely<any>, schema?: string): Promise<string[]> {
   // Kysely looks for its own tables across all schemas unless told which one to use.
   const migrator = new Migrator({ db, provider: new StaticMigrationProvider(), migrationTableSchema: schema })
@@ -79,8 +81,10 @@ export async function migrateToLatest(db: Kysely<any>, schema?: string): Promise
       return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)
     } catch (err) {
       // Kysely's introspection reads every schema's tables; another schema dropped at that
-      // moment (tests and tenants come and go) fails the read with 3F000. Ours is fine: retry.
-      if ((err as { code?: string }).code !== '3F000' || attempt >= 5) throw err
+      // moment (tests and tenants come and go) fails the read with 3F000, or with 42P01 or
+      // 42703 when a table or column vanishes between the catalog scan and a function call
+      // on it. Ours is fine: retry. (Migrations run in a transaction, so a retry is clean.)
+      if (!CATALOG_RACE.has((err as { code?: string }).code ?? '') || attempt >= 5) throw err
       await new Promise((r) => setTimeout(r, 50 * attempt))
     }
   }
