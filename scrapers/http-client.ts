@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer'
 import iconv from 'iconv-lite'
 import robotsParserModule from 'robots-parser'
 import { SourceError } from './types.js'
@@ -242,16 +243,6 @@ async function readCapped(res: Response, maxBytes: number, url: string): Promise
     chunks.push(Buffer.from(chunk))
   }
   return Buffer.concat(chunks)
-}
-
-const utf8 = new TextDecoder('utf-8', { fatal: true })
-const isUtf8 = (bytes: Buffer) => {
-  try {
-    utf8.decode(bytes)
-    return true
-  } catch {
-    return false
-  }
 }
 
 /**

@@ -24,6 +24,8 @@ export function createPortalSource(def: PortalDefinition): Source {
       const from = crawlWindowStart(state, ctx.now())
       let newest = state.cursor
       const get = pageGetter(def, ctx)
+      // A rendered page that settled without its selector (browser engine only).
+      const unrenderedPage = (err: unknown): err is SourceError => def.engine === 'browser' && err instanceof SourceError && err.code === 'layout-changed'
       // Browser engine: detail pages that never rendered (removed notices, error pages).
       const unrendered: SourceError[] = []
       let details = 0
@@ -33,7 +35,7 @@ export function createPortalSource(def: PortalDefinition): Source {
           listPage = await get('list', listPageUrl(def, ctx.baseUrl, n))
         } catch (err) {
           // A rendered list page past the last one shows no items: the end of the list.
-          if (n > 1 && def.engine === 'browser' && err instanceof SourceError && err.code === 'layout-changed') break
+          if (n > 1 && unrenderedPage(err)) break
           throw err
         }
         const items = parsePortalList(def, listPage)
@@ -52,7 +54,7 @@ export function createPortalSource(def: PortalDefinition): Source {
           try {
             page = await get('detail', item.url)
           } catch (err) {
-            if (!(def.engine === 'browser' && err instanceof SourceError && err.code === 'layout-changed')) throw err
+            if (!unrenderedPage(err)) throw err
             // Over HTTP such a page is kept and quarantined at ingest; rendered, there is nothing to keep.
             unrendered.push(err)
             ctx.log.warn({ url: item.url, err: err.message }, 'portal detail page did not render; skipped')

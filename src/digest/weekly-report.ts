@@ -1,6 +1,6 @@
 import { html, raw, type Raw } from '../util/html.js'
 import type { Level } from '../risk/score.js'
-import { barChart, trendChart, type StackRow } from './charts.js'
+import { barChart, svgSize, trendChart, type StackRow } from './charts.js'
 import type { CatalogWarning } from './match.js'
 import { LEVEL_COLORS, LEVEL_ORDER, mailFrame, safeUrl, T as MAIL_T, type Lang, type MailLinks, type RenderedMail } from './render.js'
 
@@ -181,9 +181,9 @@ const TD = 'style="padding:4px 8px;border-bottom:1px solid #eee;vertical-align:t
 
 function chart(charts: ReportCharts, target: ReportTarget, which: keyof ReportCharts, alt: string): Raw {
   const svg = charts[which]
-  const m = /width="(\d+)" height="(\d+)"/.exec(svg)!
   if (target.kind === 'web') return html`<figure class="chart" aria-label="${alt}">${raw(svg)}</figure>`
-  return html`<img src="cid:${CHART_CIDS[which]}" width="${m[1]}" height="${m[2]}" alt="${alt}" style="display:block;max-width:100%;height:auto;border:0">`
+  const { width, height } = svgSize(svg)
+  return html`<img src="cid:${CHART_CIDS[which]}" width="${width}" height="${height}" alt="${alt}" style="display:block;max-width:100%;height:auto;border:0">`
 }
 
 /** The report as subject, HTML and text; the same body serves the e-mail and the web page. Pure. */

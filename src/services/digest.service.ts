@@ -287,7 +287,7 @@ async function deliverOnce(ctx: AppContext, sub: SubscriberRow, kind: DeliveryKi
     await tx
       .deleteFrom('delivery_warning')
       .where('subscriber_id', '=', sub.id)
-      .where('delivery_id', 'in', tx.selectFrom('email_delivery').select('id').where('subscriber_id', '=', sub.id).where((eb) => eb.or([eb('status', 'in', ['failed', 'failed-permanent']), eb('id', '=', delivery.id)])))
+      .where('delivery_id', 'in', tx.selectFrom('email_delivery').select('id').where('subscriber_id', '=', sub.id).where((eb) => eb.or([eb('status', 'in', UNHELD), eb('id', '=', delivery.id)])))
       .execute()
     for (const ids of chunks(prepared.warningIds)) {
       await tx
