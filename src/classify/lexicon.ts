@@ -5,7 +5,7 @@ import path from 'node:path'
 import { z } from 'zod'
 import { parseYamlText } from '../util/yaml-file.js'
 import { projectRoot } from '../util/paths.js'
-import { latinTokens, stemToken, stripAccents, type StemLanguage } from './normalize.js'
+import { latinTokens, lightStem, stemToken, stripAccents, toSimplified, type StemLanguage, type Word } from './normalize.js'
 
 export const DEFAULT_LEXICON_DIR = path.join(projectRoot, 'rules', 'lexicon')
 
@@ -23,7 +23,7 @@ const LexiconFileSchema = z.strictObject({
 const LANG_KEYS: Record<string, StemLanguage | 'han'> = { en: 'eng', es: 'spa', fr: 'fra', pt: 'por', vi: 'vie', zh: 'han' }
 
 export interface LexiconTerm { code: string; term: string; lang: string; weight: number }
-interface LatinTerm extends LexiconTerm { stems: string[] }
+interface LatinTerm extends LexiconTerm { stems: string[]; light: string[] }
 
 /**
  * The product lexicon compiled for matching: per stemming language, terms indexed by
@@ -40,6 +40,8 @@ export class CompiledLexicon {
   readonly hanPrefixes = new Set<string>()
   readonly codes = new Set<string>()
   termCount = 0
+  /** a hash of the files it was compiled from */
+  hash = ''
 
   toJSON(): CompiledForm {
     return {
@@ -84,7 +86,7 @@ export class CompiledLexicon {
     this.codes.add(code)
     this.termCount++
     if (key === 'han') {
-      const term = text.trim()
+      const term = toSimplified(text.trim())
       if (!term) return
       if (!/^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+$/.test(term)) {
         this.mixed.push({ code, term: term.toLowerCase(), lang: 'cmn', weight })
@@ -103,10 +105,14 @@ export class CompiledLexicon {
       return
     }
     const stems: string[] = []
-    const tokens = latinTokens(text)
+    const light: string[] = []
+    const tokens = latinTokens(text, key)
     for (const t of tokens) {
       const s = stemToken(t.raw, key)
-      if (s) stems.push(s)
+      if (s) {
+        stems.push(s)
+        light.push(lightStem(t.raw, key))
+      }
       // Text loses its digits too ("M1 vehicles" would match every "vehicles"), so a
       // term that needs one can never match as meant.
       else if (/\d/.test(t.raw)) return
@@ -124,7 +130,7 @@ export class CompiledLexicon {
       same.weight = Math.max(same.weight, weight)
       return
     }
-    list.push({ code, term: stripAccents(text.trim().toLowerCase()), lang: key, weight, stems })
+    list.push({ code, term: stripAccents(text.trim().toLowerCase()), lang: key, weight, stems, light })
     index.set(stems[0], list)
   }
 }
@@ -134,7 +140,7 @@ export function lexiconFiles(dir = DEFAULT_LEXICON_DIR): string[] {
 }
 
 // Bump when the cached form changes meaning.
-const CACHE_VERSION = 2
+const CACHE_VERSION = 4
 const NATURAL_VERSION = (() => {
   try {
     return (JSON.parse(fs.readFileSync(path.join(projectRoot, 'node_modules', 'natural', 'package.json'), 'utf8')) as { version: string }).version
@@ -162,13 +168,17 @@ export function loadLexicon(dir = DEFAULT_LEXICON_DIR, cacheDir: string = os.tmp
   const texts = files.map((f) => fs.readFileSync(f, 'utf8'))
   const hash = crypto.createHash('sha1').update(`${CACHE_VERSION}/${NATURAL_VERSION}`)
   files.forEach((f, i) => hash.update(path.basename(f)).update('\u0000').update(texts[i]))
-  const cacheFile = path.join(cacheDir, `tbt-watch-lexicon-${hash.digest('hex').slice(0, 16)}.json`)
+  const digest = hash.digest('hex').slice(0, 16)
+  const cacheFile = path.join(cacheDir, `tbt-watch-lexicon-${digest}.json`)
   try {
-    return CompiledLexicon.fromJSON(JSON.parse(fs.readFileSync(cacheFile, 'utf8')) as CompiledForm)
+    const cached = CompiledLexicon.fromJSON(JSON.parse(fs.readFileSync(cacheFile, 'utf8')) as CompiledForm)
+    cached.hash = digest
+    return cached
   } catch {
     // No cache yet (or an unreadable one): compile from the files.
   }
   const lex = new CompiledLexicon()
+  lex.hash = digest
   files.forEach((file, i) => {
     const { entries } = parseYamlText(texts[i], file, LexiconFileSchema)
     for (const [code, entry] of Object.entries(entries)) {
@@ -188,21 +198,41 @@ export function loadLexicon(dir = DEFAULT_LEXICON_DIR, cacheDir: string = os.tmp
   return lex
 }
 
-export interface TermMatch extends LexiconTerm { start: number; end: number }
+export interface TermMatch extends LexiconTerm {
+  start: number
+  end: number
+  /** 1 when the words agree on their light stems too, less when only the Porter stems do */
+  quality?: number
+}
 
-/** Matches of lexicon terms in a stem sequence; a match inside a longer one is dropped. */
-export function matchLatin(lex: CompiledLexicon, lang: StemLanguage, stems: string[]): TermMatch[] {
+/** How much a match on Porter stems alone counts: a one-word term is often another word that stems alike. */
+const LOOSE_ONE_WORD = 0.35
+const LOOSE_PHRASE = 0.75
+
+/**
+ * Matches of lexicon terms in a word sequence; a match inside a longer one is dropped.
+ * A one-word term never matches a modifier inside a hyphenated compound.
+ */
+export function matchLatin(lex: CompiledLexicon, lang: StemLanguage, words: Word[]): TermMatch[] {
   const index = lex.latin.get(lang)
   if (!index) return []
   const found: TermMatch[] = []
-  for (let i = 0; i < stems.length; i++) {
-    const candidates = index.get(stems[i])
+  for (let i = 0; i < words.length; i++) {
+    const candidates = index.get(words[i].stem)
     if (!candidates) continue
     for (const c of candidates) {
-      if (i + c.stems.length > stems.length) continue
+      const n = c.stems.length
+      if (i + n > words.length) continue
+      if (n === 1 && words[i].modifier) continue
       let ok = true
-      for (let k = 1; k < c.stems.length; k++) if (stems[i + k] !== c.stems[k]) { ok = false; break }
-      if (ok) found.push({ code: c.code, term: c.term, lang: c.lang, weight: c.weight, start: i, end: i + c.stems.length })
+      let exact = true
+      for (let k = 0; k < n; k++) {
+        if (k > 0 && words[i + k].stem !== c.stems[k]) { ok = false; break }
+        if (words[i + k].light !== c.light[k]) exact = false
+      }
+      if (!ok) continue
+      const quality = exact ? 1 : n === 1 ? LOOSE_ONE_WORD : LOOSE_PHRASE
+      found.push({ code: c.code, term: c.term, lang: c.lang, weight: c.weight * quality, start: i, end: i + n, quality })
     }
   }
   return dropContained(found)

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module'
 import porterEn from 'natural/lib/natural/stemmers/porter_stemmer.js'
 import porterEs from 'natural/lib/natural/stemmers/porter_stemmer_es.js'
 import porterFr from 'natural/lib/natural/stemmers/porter_stemmer_fr.js'
@@ -96,19 +97,110 @@ export function cleanText(text: string): string {
 const LATIN_TOKEN = /[\p{Script=Latin}\p{M}'’\d]+/gu
 const HAN_RUN = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+/g
 
-export interface LatinToken { raw: string; index: number }
+export interface LatinToken {
+  raw: string
+  index: number
+  /** the part of a hyphenated compound that is not its head: "short" in "short-circuit" */
+  modifier?: boolean
+}
 
-/** Latin-script words in order (lower case, apostrophes split off), with their character offsets. */
-export function latinTokens(text: string): LatinToken[] {
+/** Second halves of English compound adjectives, after the noun that carries the meaning. */
+const ADJECTIVE_HEADS = new Set(['based', 'free', 'containing', 'derived', 'related', 'like', 'type', 'powered', 'operated', 'fired', 'driven', 'made', 'shaped', 'grade', 'fed', 'sized', 'filled', 'coated', 'treated', 'rich', 'enriched', 'fortified', 'flavoured', 'flavored', 'only', 'specific', 'borne', 'friendly'])
+
+/** Languages whose hyphenated compounds put the head first ("lave-linge", "porte-outils"). */
+const HEAD_FIRST = new Set<string>(['spa', 'fra', 'por', 'vie'])
+
+/**
+ * Latin-script words in order (lower case, apostrophes split off), with their character
+ * offsets. Parts of a hyphenated compound other than its head are marked as modifiers:
+ * a one-word product term must not match them ("short-circuit" is no pair of shorts,
+ * "child-resistant" no child). English compounds end in their head, Romance ones start with it.
+ */
+export function latinTokens(text: string, lang?: string): LatinToken[] {
   const out: LatinToken[] = []
-  for (const m of text.toLowerCase().matchAll(LATIN_TOKEN)) {
+  const lower = text.toLowerCase()
+  const headFirst = lang !== undefined && HEAD_FIRST.has(lang)
+  let compound: LatinToken[] = []
+  const closeCompound = () => {
+    if (compound.length > 1) {
+      let head = headFirst ? 0 : compound.length - 1
+      // "cereal-based", "lead-free", "gas-fired": an adjective made of a noun and a
+      // participle; the noun is what the words are about.
+      if (!headFirst && ADJECTIVE_HEADS.has(compound[head].raw)) head = head - 1
+      compound.forEach((t, i) => { if (i !== head && !(i > head && ADJECTIVE_HEADS.has(t.raw))) t.modifier = true })
+    }
+    compound = []
+  }
+  for (const m of lower.matchAll(LATIN_TOKEN)) {
     // French and Italian elisions (l'huile, d'origine) belong to the next word.
     const parts = m[0].split(/['’]/)
     let offset = m.index!
+    const start = m.index!
+    const joined = start > 1 && (lower[start - 1] === '-' || lower[start - 1] === '‐') && /[\p{L}\d]/u.test(lower[start - 2])
+    if (!joined) closeCompound()
     for (const p of parts) {
-      if (p) out.push({ raw: p, index: offset })
+      if (p) {
+        const t: LatinToken = { raw: p, index: offset }
+        out.push(t)
+        compound.push(t)
+      }
       offset += p.length + 1
     }
+    const end = start + m[0].length
+    const continues = (lower[end] === '-' || lower[end] === '‐') && /[\p{L}\d]/u.test(lower[end + 1] ?? '')
+    if (!continues) closeCompound()
+  }
+  closeCompound()
+  return out
+}
+
+/**
+ * A light stem: the word without its plural ending (and, in English, a final e), accents
+ * dropped. Porter stems are aggressive ("periodicals" and "period", "containers" and
+ * "contain", "organic" and "organs" meet); a term whose words agree on light stems too is
+ * a sure match, one that agrees only on Porter stems a looser one.
+ */
+export function lightStem(token: string, lang: StemLanguage): string {
+  let w = stripAccents(token.toLowerCase())
+  if (w.length <= 3) return w
+  switch (lang) {
+    case 'eng':
+      if (w.endsWith('ies') && w.length > 4) w = w.slice(0, -3) + 'y'
+      else if (w.endsWith('sses')) w = w.slice(0, -2)
+      else if (/(?:x|ch|sh|zz|o)es$/.test(w)) w = w.slice(0, -2)
+      else if (w.endsWith('s') && !/(?:ss|us|is)$/.test(w)) w = w.slice(0, -1)
+      if (w.endsWith('e') && w.length > 3) w = w.slice(0, -1)
+      return w
+    case 'spa':
+      if (w.endsWith('ces') && w.length > 4) return w.slice(0, -3) + 'z'
+      if (/[^aeiou]es$/.test(w) && w.length > 4) return w.slice(0, -2)
+      if (/[aeiou]s$/.test(w)) return w.slice(0, -1)
+      return w
+    case 'fra':
+      if (w.endsWith('aux') && w.length > 4) return w.slice(0, -3) + 'al'
+      if (/[sx]$/.test(w)) return w.slice(0, -1)
+      return w
+    case 'por':
+      if (/(?:oes|aes)$/.test(w)) return w.slice(0, -3) + 'ao'
+      if (w.endsWith('ais')) return w.slice(0, -3) + 'al'
+      if (w.endsWith('eis')) return w.slice(0, -3) + 'el'
+      if (w.endsWith('ns')) return w.slice(0, -2) + 'm'
+      if (w.endsWith('s')) return w.slice(0, -1)
+      return w
+    default:
+      return w
+  }
+}
+
+/** A word as matching sees it: its Porter stem, its light stem, and whether it only modifies a compound's head. */
+export interface Word { stem: string; light: string; modifier: boolean }
+
+/** The words of a text in one language, stop words dropped, order kept. */
+export function latinWords(text: string, lang: StemLanguage): Word[] {
+  const out: Word[] = []
+  for (const t of latinTokens(text, lang)) {
+    const s = stemToken(t.raw, lang)
+    if (s) out.push({ stem: s, light: lightStem(t.raw, lang), modifier: t.modifier === true })
   }
   return out
 }
@@ -145,4 +237,27 @@ export function hanBigrams(text: string): string[] {
     }
   }
   return out
+}
+
+let traditionalToSimplified: ((text: string) => string) | null | undefined
+const HAN = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]/
+
+/**
+ * Chinese text in simplified characters. Notices reach us in both scripts (Taiwan's and
+ * Hong Kong's portals publish traditional characters), while the lexicon and the model
+ * speak simplified: OpenCC's Taiwan-to-mainland table converts before anything matches.
+ * Text without Han characters is returned as it is, at no cost.
+ */
+export function toSimplified(text: string): string {
+  if (!text || !HAN.test(text)) return text
+  if (traditionalToSimplified === undefined) {
+    try {
+      const require = createRequire(import.meta.url)
+      const OpenCC = require('opencc-js/t2cn') as { Converter(o: { from: string; to: string }): (t: string) => string }
+      traditionalToSimplified = OpenCC.Converter({ from: 'tw', to: 'cn' })
+    } catch {
+      traditionalToSimplified = null
+    }
+  }
+  return traditionalToSimplified ? traditionalToSimplified(text) : text
 }

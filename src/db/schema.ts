@@ -277,6 +277,7 @@ export interface Database {
   user_session: UserSessionTable
   category_correction: CategoryCorrectionTable
   training_example: TrainingExampleTable
+  classifier_model: ClassifierModelTable
 }
 
 export type NoticeRow = Selectable<NoticeTable>
@@ -329,3 +330,13 @@ export interface TrainingExampleTable {
 }
 
 export type AppUserRow = Selectable<AppUserTable>
+
+// The learnt classifier model (migration 600).
+export interface ClassifierModelTable {
+  id: Generated<number>
+  version: string
+  created_at: string
+  examples: number
+  metrics: string // JSON ModelMetrics
+  model: string // base64 of the gzipped model JSON
+}
