@@ -130,9 +130,10 @@ export class ProductClassifier {
       if (!part.text) continue
       const text = cleanText(part.text)
       const fw = FIELD_WEIGHTS[part.field] * part.weight
-      if (part.field !== 'objectives') modelParts.push({ text: scrubCodes(text), weight: MODEL_FIELD_WEIGHTS[part.field] * part.weight, phrases: part.field !== 'description' })
       for (const [l, lw] of passes) {
         const words = latinWords(text, l)
+        // The model reads the same words (codes are digits, which words never hold).
+        if (l === primary && part.field !== 'objectives' && this.model) modelParts.push({ words, text, weight: MODEL_FIELD_WEIGHTS[part.field] * part.weight, phrases: part.field !== 'description' })
         if (l === 'eng' && this.k.nomenclature && part.field !== 'objectives') for (const w of words) englishQuery.set(w.stem, (englishQuery.get(w.stem) ?? 0) + fw)
         this.addTermVotes(votes, matchLatin(this.k.lexicon, l, words), part.field, fw * lw)
       }
@@ -167,7 +168,7 @@ export class ProductClassifier {
     // The lexicon's chapters as features too: they carry what the model learns across languages.
     const lexicon = new Map<string, number>()
     for (const [ch, score] of t.chapters) if (score >= 0.02) lexicon.set(`L:${ch}`, round(score))
-    const x = this.model ? toVector(wordFeatures(modelParts, primary), lexicon) : { keys: [], values: [] }
+    const x = this.model ? toVector(wordFeatures(modelParts), lexicon) : { keys: [], values: [] }
     return { lang, votes, tally: t, x, evidence }
   }
 
@@ -181,10 +182,11 @@ export class ProductClassifier {
     const prior = chapterPrior(t)
     const chapters = model.predictChapters(a.x, prior)
     const out: Guess[] = []
-    for (const c of chapters.slice(0, 5)) {
+    for (const [rank, c] of chapters.slice(0, 5).entries()) {
       const lexiconPick = pickCode(c.code, t.finer)
       let guess: Guess = { ...lexiconPick, score: round(c.p) }
-      const headings = model.predictHeadings(c.code, a.x, headingPrior(c.code, t.finer))
+      // Headings matter for the chapters that may be shown first; the rest keep the lexicon's.
+      const headings = rank < 3 && c.p >= 0.05 ? model.predictHeadings(c.code, a.x, headingPrior(c.code, t.finer)) : []
       const best = headings[0]
       if (best && best.p >= SCORE.headingShare) {
         const sub = lexiconPick.code.length === 6 && lexiconPick.code.startsWith(best.code) ? lexiconPick.code : best.code

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module'
 import type { FeatureVector } from './linear-model.js'
-import { hanBigrams, hanRuns, latinWords, type StemLanguage } from './normalize.js'
+import { hanBigrams, hanRuns, type Word } from './normalize.js'
 
 /**
  * What the learnt model reads of a notice: word stems (and, in the title and product
@@ -11,6 +11,8 @@ import { hanBigrams, hanRuns, latinWords, type StemLanguage } from './normalize.
  */
 
 export interface TextPart {
+  /** the part's words in the notice's language, as the lexicon matched them */
+  words: Word[]
   text: string
   /** how much the part's words count (field weight × sentence role) */
   weight: number
@@ -48,13 +50,12 @@ const HAN_STOP_WORDS = new Set(
 const add = (m: Map<string, number>, k: string, v: number) => m.set(k, (m.get(k) ?? 0) + v)
 
 /** Word features of a notice's text parts, in the notice's language (plus Chinese, whatever the language). */
-export function wordFeatures(parts: TextPart[], primary: StemLanguage): Map<string, number> {
+export function wordFeatures(parts: TextPart[]): Map<string, number> {
   const out = new Map<string, number>()
   for (const part of parts) {
     if (!part.text || part.weight <= 0) continue
-    const words = latinWords(part.text, primary)
     let prev: string | undefined
-    for (const w of words) {
+    for (const w of part.words) {
       add(out, `s:${w.stem}`, part.weight)
       if (part.phrases && prev !== undefined) add(out, `b:${prev}_${w.stem}`, part.weight * 0.7)
       prev = w.stem

@@ -210,28 +210,36 @@ export class ScoringLayer {
     layer.classes.forEach((c, i) => this.classIndex.set(c, i))
   }
 
-  /** The model's own logits (bias + weights · x), and which features pushed each class most. */
+  /** The model's own logits (bias + weights · x), and which features pushed a class most. */
   logits(x: FeatureVector): { z: Float64Array; top: (c: number) => string[] } {
     const C = this.layer.classes.length
+    const w = this.layer.weights
     const z = Float64Array.from(this.layer.bias)
-    const hits: { key: string; r: number; v: number }[] = []
+    const hitRows: number[] = []
+    const hitKeys: string[] = []
+    const hitValues: number[] = []
     for (let f = 0; f < x.keys.length; f++) {
       const r = this.rows.get(x.keys[f])
       if (r === undefined) continue
       const v = x.values[f]
-      hits.push({ key: x.keys[f], r, v })
-      for (let c = 0; c < C; c++) z[c] += this.layer.weights[r + c] * v
+      hitRows.push(r)
+      hitKeys.push(x.keys[f])
+      hitValues.push(v)
+      for (let c = 0; c < C; c++) z[c] += w[r + c] * v
     }
-    const top = (c: number) =>
-      hits
-        .map((h) => ({ key: h.key, push: this.layer.weights[h.r + c] * h.v }))
-        .filter((h) => h.push > 0.05)
-        .sort((a, b) => b.push - a.push)
-        .slice(0, 5)
-        .map((h) => h.key)
+    const top = (c: number) => {
+      const pushes: { key: string; push: number }[] = []
+      for (let i = 0; i < hitRows.length; i++) {
+        const push = w[hitRows[i] + c] * hitValues[i]
+        if (push > 0.05) pushes.push({ key: hitKeys[i], push })
+      }
+      return pushes.sort((a, b) => b.push - a.push).slice(0, 5).map((h) => h.key)
+    }
     return { z, top }
   }
 }
+
+const CHAPTER_INDEX = new Map(CHAPTERS.map((c, i) => [c, i]))
 
 export interface LinearModelData {
   chapters: SoftmaxLayer
@@ -257,25 +265,23 @@ export class LinearModel {
    * the scaled learnt logits.
    */
   predictChapters(x: FeatureVector, prior: Map<string, number>, scale = this.scale): Prediction[] {
-    const { z, top } = this.chapters.logits(x)
     const C = CHAPTERS.length
     const all = new Float64Array(C)
-    const idx = this.chapters.classIndex
     const floor = prior.get('*') ?? PRIOR_FLOOR
     const tau = 1 + scale * (this.data.chapters.priorWeight - 1)
-    for (let i = 0; i < C; i++) {
-      const ch = CHAPTERS[i]
-      const j = idx.get(ch)
-      all[i] = tau * (prior.get(ch) ?? floor) + (j === undefined ? 0 : scale * z[j])
+    all.fill(tau * floor)
+    for (const [ch, lp] of prior) {
+      const i = CHAPTER_INDEX.get(ch)
+      if (i !== undefined) all[i] = tau * lp
     }
+    // The chapter layer's classes are CHAPTERS, in order (or none: an empty model).
+    const learnt = scale !== 0 && this.data.chapters.classes.length === C ? this.chapters.logits(x) : null
+    if (learnt) for (let i = 0; i < C; i++) all[i] += scale * learnt.z[i]
     softmaxInPlace(all, C)
     const out: Prediction[] = []
     for (let i = 0; i < C; i++) if (all[i] >= MIN_CHAPTER_P) out.push({ code: CHAPTERS[i], p: all[i], features: [] })
     out.sort((a, b) => b.p - a.p)
-    for (const o of out.slice(0, 3)) {
-      const j = idx.get(o.code)
-      if (j !== undefined) o.features = top(j)
-    }
+    if (learnt) for (const o of out.slice(0, 3)) o.features = learnt.top(CHAPTER_INDEX.get(o.code)!)
     return out
   }
 

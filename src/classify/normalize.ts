@@ -117,40 +117,66 @@ const HEAD_FIRST = new Set<string>(['spa', 'fra', 'por', 'vie'])
  * "child-resistant" no child). English compounds end in their head, Romance ones start with it.
  */
 export function latinTokens(text: string, lang?: string): LatinToken[] {
-  const out: LatinToken[] = []
+  return markModifiers(tokenize(text), lang)
+}
+
+interface RawToken extends LatinToken {
+  /** tokens of one hyphenated compound share a group number; -1 outside compounds */
+  group: number
+}
+
+const tokenCache = new Map<string, RawToken[]>()
+
+/** The tokens of a text with their compound groups (language-independent; cached for the passes of one notice). */
+function tokenize(text: string): RawToken[] {
+  const hit = tokenCache.get(text)
+  if (hit) return hit
+  const out: RawToken[] = []
   const lower = text.toLowerCase()
-  const headFirst = lang !== undefined && HEAD_FIRST.has(lang)
-  let compound: LatinToken[] = []
-  const closeCompound = () => {
-    if (compound.length > 1) {
-      let head = headFirst ? 0 : compound.length - 1
-      // "cereal-based", "lead-free", "gas-fired": an adjective made of a noun and a
-      // participle; the noun is what the words are about.
-      if (!headFirst && ADJECTIVE_HEADS.has(compound[head].raw)) head = head - 1
-      compound.forEach((t, i) => { if (i !== head && !(i > head && ADJECTIVE_HEADS.has(t.raw))) t.modifier = true })
-    }
-    compound = []
-  }
+  let group = 0
   for (const m of lower.matchAll(LATIN_TOKEN)) {
     // French and Italian elisions (l'huile, d'origine) belong to the next word.
     const parts = m[0].split(/['’]/)
     let offset = m.index!
     const start = m.index!
     const joined = start > 1 && (lower[start - 1] === '-' || lower[start - 1] === '‐') && /[\p{L}\d]/u.test(lower[start - 2])
-    if (!joined) closeCompound()
-    for (const p of parts) {
-      if (p) {
-        const t: LatinToken = { raw: p, index: offset }
-        out.push(t)
-        compound.push(t)
-      }
-      offset += p.length + 1
-    }
     const end = start + m[0].length
     const continues = (lower[end] === '-' || lower[end] === '‐') && /[\p{L}\d]/u.test(lower[end + 1] ?? '')
-    if (!continues) closeCompound()
+    if (!joined) {
+      if (continues) group++
+    }
+    for (const p of parts) {
+      if (p) out.push({ raw: p, index: offset, group: joined || continues ? group : -1 })
+      offset += p.length + 1
+    }
   }
-  closeCompound()
+  if (tokenCache.size > 2000) tokenCache.clear()
+  tokenCache.set(text, out)
+  return out
+}
+
+function markModifiers(tokens: RawToken[], lang?: string): LatinToken[] {
+  const headFirst = lang !== undefined && HEAD_FIRST.has(lang)
+  const out: LatinToken[] = tokens.map((t) => ({ raw: t.raw, index: t.index }))
+  let i = 0
+  while (i < tokens.length) {
+    const g = tokens[i].group
+    if (g < 0) {
+      i++
+      continue
+    }
+    let j = i
+    while (j < tokens.length && tokens[j].group === g) j++
+    const compound = out.slice(i, j)
+    if (compound.length > 1) {
+      let head = headFirst ? 0 : compound.length - 1
+      // "cereal-based", "lead-free", "gas-fired": an adjective made of a noun and a
+      // participle; the noun is what the words are about.
+      if (!headFirst && ADJECTIVE_HEADS.has(compound[head].raw)) head = head - 1
+      compound.forEach((t, k) => { if (k !== head && !(k > head && ADJECTIVE_HEADS.has(t.raw))) t.modifier = true })
+    }
+    i = j
+  }
   return out
 }
 
@@ -160,7 +186,19 @@ export function latinTokens(text: string, lang?: string): LatinToken[] {
  * "contain", "organic" and "organs" meet); a term whose words agree on light stems too is
  * a sure match, one that agrees only on Porter stems a looser one.
  */
+const lightCache: Record<StemLanguage, Map<string, string>> = { eng: new Map(), spa: new Map(), fra: new Map(), por: new Map(), vie: new Map() }
+
 export function lightStem(token: string, lang: StemLanguage): string {
+  const cache = lightCache[lang]
+  const hit = cache.get(token)
+  if (hit !== undefined) return hit
+  const out = computeLightStem(token, lang)
+  if (cache.size > 200_000) cache.clear()
+  cache.set(token, out)
+  return out
+}
+
+function computeLightStem(token: string, lang: StemLanguage): string {
   let w = stripAccents(token.toLowerCase())
   if (w.length <= 3) return w
   switch (lang) {

@@ -68,18 +68,17 @@ export function splitSentences(text: string): string[] {
   return text.split(SENTENCE_END).map((s) => s.trim()).filter((s) => s.length > 0)
 }
 
+// One expression per role across the languages: a sentence is tested four times, not twenty.
+const combine = (role: 'scope' | 'purpose' | 'procedure' | 'date') =>
+  new RegExp(PATTERNS.map((p) => p[role]?.source).filter(Boolean).join('|'), 'iu')
+const ROLE_PATTERNS = { scope: combine('scope'), procedure: combine('procedure'), purpose: combine('purpose'), date: combine('date') }
+
 export function sentenceRole(sentence: string, first: boolean): SentenceRole {
-  let scope = false
-  let other: SentenceRole | undefined
-  for (const p of PATTERNS) {
-    if (p.scope?.test(sentence)) scope = true
-    if (!other && p.procedure?.test(sentence)) other = 'procedure'
-    if (!other && p.purpose?.test(sentence)) other = 'purpose'
-    if (!other && p.date?.test(sentence)) other = 'date'
-  }
   // A scope sentence that also gives a purpose or a date still names the products.
-  if (scope) return 'scope'
-  if (other) return other
+  if (ROLE_PATTERNS.scope.test(sentence)) return 'scope'
+  if (ROLE_PATTERNS.procedure.test(sentence)) return 'procedure'
+  if (ROLE_PATTERNS.purpose.test(sentence)) return 'purpose'
+  if (ROLE_PATTERNS.date.test(sentence)) return 'date'
   return first ? 'subject' : 'other'
 }
 

@@ -67,9 +67,11 @@ export async function trainClassifier(ctx: AppContext, opts: { force?: boolean; 
   const classifier = await ctx.classifier()
   await adoptLatestModel(ctx, classifier, true)
   const examples = await labelledExamples(ctx)
-  const last = await ctx.db.selectFrom('classifier_model').select(['version', 'examples']).orderBy('id', 'desc').limit(1).executeTakeFirst()
+  const last = await ctx.db.selectFrom('classifier_model').select(['version', 'examples', 'created_at']).orderBy('id', 'desc').limit(1).executeTakeFirst()
   const minNew = opts.minNew ?? RETRAIN_AFTER
-  if (!opts.force && last && examples.length - last.examples < minNew) {
+  // An analyst's correction is worth a new model on its own.
+  const corrected = last ? await ctx.db.selectFrom('training_example').select('id').where('created_at', '>', last.created_at).limit(1).executeTakeFirst() : undefined
+  if (!opts.force && last && !corrected && examples.length - last.examples < minNew) {
     return { trained: false, reason: `${examples.length - last.examples} new labelled notices since model ${last.version}; training waits for ${minNew}`, version: last.version, examples: examples.length, metrics: null }
   }
   if (!opts.force && !last && examples.length < Math.min(minNew, 20)) {
@@ -84,6 +86,7 @@ export async function trainClassifier(ctx: AppContext, opts: { force?: boolean; 
     .values({ version: stored.version, created_at: ctx.clock().toISOString(), examples: examples.length, metrics: JSON.stringify(stored.metrics), model: encodeModel(stored).toString('base64') })
     .onConflict((oc) => oc.column('version').doNothing())
     .execute()
+  await ctx.db.updateTable('training_example').set({ learnt_at: ctx.clock().toISOString() }).where('learnt_at', 'is', null).execute()
   ctx.log.info({ version: stored.version, examples: examples.length, heldOut: result.metrics.heldOut, chapterTop1: result.metrics.chapterTop1 }, 'classifier model trained')
   return { trained: true, reason: 'trained', version: stored.version, examples: examples.length, metrics: result.metrics }
 }
