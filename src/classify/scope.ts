@@ -112,7 +112,7 @@ const ORG_ZH = [
   /(?:食品药品|食品藥品|食品和药品|食品药物|食品藥物|食品|药品|藥品|药物|藥物|消费品|消費品|农业|農業|渔业|漁業|林业|林業|能源|卫生|衛生|医药|醫藥|化学品|化學品)[\u4e00-\u9fff]{0,6}?(?:监督管理总局|監督管理總局|管理总局|管理總局|监督管理局|監督管理局|管理局|监督局|監督局|委员会|委員會|研究院|总局|總局)/g,
   /(?:农业|農業|卫生|衛生|能源|商务|商務|工业|工業|环境|環境|贸易|貿易)(?:和[\u4e00-\u9fff]{1,4})?部(?![件分位品门門])/g,
 ]
-const ORG_WORD = /\b(?:Administration|Agency|Authority|Commission|Department|Ministry|Bureau|Institute|Secretariat|Directorate|Organi[sz]ation|Council|Board|Office|Service|Ministerio|Secretar[ií]a|Instituto|Servicio|Agencia|Comisi[oó]n|Minist[eè]re|Agence|Institut)\b/
+const ORG_WORD = /\b(?:Act|Standards?|Program(?:me)?|Regulations?|Directive|Code|Administration|Agency|Authority|Commission|Department|Ministry|Bureau|Institute|Secretariat|Directorate|Organi[sz]ation|Council|Board|Office|Service|Ministerio|Secretar[ií]a|Instituto|Servicio|Agencia|Comisi[oó]n|Minist[eè]re|Agence|Institut)\b/
 // "(FDA)", "(CPSC or Commission)": an acronym in parentheses after a name.
 const ACRONYM_AFTER = /((?:[A-Z][\w'’&.-]*\s+(?:(?:and|of|for|on|the|&|de|del|la|y|des|du)\s+)*){2,8})\(([A-Z][A-Za-z&.]{1,9})(?:[,;]?\s+or\s+[^)]{0,40})?\)/g
 
@@ -121,8 +121,9 @@ export function dropAuthorities(text: string): string {
   let t = text.replace(ACRONYM_AFTER, (whole, name: string, acro: string) => {
     const letters = acro.replace(/[^A-Z]/g, '')
     const initials = name.split(/\s+/).filter((w) => /^[A-Z]/.test(w)).map((w) => w[0]).join('')
-    // Products have acronyms too ("Liquefied Petroleum Gas (LPG)"): only a name with an
-    // authority's word in it, whose initials the acronym takes, is dropped.
+    // Products have acronyms too ("Liquefied Petroleum Gas (LPG)"): only the name of an
+    // authority, a law, a standard or a programme ("Federal Motor Vehicle Safety Standard
+    // (FMVSS)", "Toxic Substances Control Act (TSCA)"), whose initials the acronym takes, is dropped.
     return ORG_WORD.test(name) && letters.length >= 2 && initials.includes(letters.slice(0, 1)) ? ' ' : whole
   })
   for (const re of ORG_PATTERNS) t = t.replace(re, ' ')
