@@ -7,7 +7,7 @@ import { matchHan, matchLatin, matchMixed, type CompiledLexicon, type TermMatch 
 import { HEADING_PRIOR_FLOOR, LinearModel, type FeatureVector, type TrainingExample } from './linear-model.js'
 import { NomenclatureIndex } from './nomenclature.js'
 import { cleanText, hanRuns, latinWords, STEM_LANGUAGES, toSimplified, type StemLanguage } from './normalize.js'
-import { dropAuthorities, segmentDescription } from './scope.js'
+import { dropAuthorities, productPhrases, segmentDescription } from './scope.js'
 import { scrubCodes } from './scrub.js'
 import type { CategoryGuess, ClassifyInput, ClassifyResult, Evidence, HsGuess, LabelledExample } from './types.js'
 
@@ -22,6 +22,9 @@ export interface Knowledge {
 /** How much a word found in each field counts: the title and product fields name the product, the description often names its uses and neighbours. */
 const FIELD_WEIGHTS = { title: 3, products: 3, description: 1.2, objectives: 0.3 } as const
 type Field = keyof typeof FIELD_WEIGHTS
+
+/** How much a product phrase found in a scope sentence counts, against a product field's words. */
+const PHRASE_WEIGHT = 0.5
 
 /** How much each field's words count for the learnt model. */
 const MODEL_FIELD_WEIGHTS = { title: 1, products: 1, description: 0.6 } as const
@@ -115,6 +118,9 @@ export class ProductClassifier {
       ...titleSegments(title).map((t) => ({ field: 'title' as Field, ...t })),
       { field: 'products', text: products, weight: 1 },
       ...segmentDescription(description).map((s) => ({ field: 'description' as Field, text: s.text, weight: s.weight })),
+      // Without a product field (national regulations), the phrases regulatory sentences
+      // say they apply to stand in for one.
+      ...(products.trim() ? [] : [...new Set(productPhrases(description))].map((text) => ({ field: 'products' as Field, text, weight: PHRASE_WEIGHT }))),
       { field: 'objectives', text: (input.objectives ?? []).join('; '), weight: 1 },
     ]
 

@@ -130,3 +130,30 @@ export function dropAuthorities(text: string): string {
   for (const re of ORG_ZH) t = t.replace(re, ' ')
   return t
 }
+
+// "… specifies requirements, sampling and test methods for dried tomatoes of varieties …",
+// "… energy conservation standards for consumer furnaces", "This rule applies to bath
+// seats", "… los requisitos que deben cumplir los neumáticos …", "本标准规定了速冻饺子的…",
+// "适用于电动自行车用锂电池": the noun phrase that follows names the product.
+const PHRASE_EN = /\b(?:appl(?:y|ies)\s+to|applicable\s+to|cover(?:s|ing)?|concern(?:s|ing)|(?:requirements?|specifications?|methods?|standards?|limits?|procedures?|rules?|labell?ing|levels?|tolerances?)\s+(?:for|of|on|applicable\s+to))\s+(?:all\s+|the\s+|certain\s+|new\s+|imported\s+)*([^.;:()]{3,100})/gi
+const PHRASE_ES = /(?:(?:que\s+deben\s+cumplir|aplica(?:ble)?\s+a|aplicables?\s+a|requisitos\s+(?:para|de)|especificaciones\s+(?:para|de)|relativ[oa]s?\s+a)\s+(?:l[oa]s?\s+|el\s+|todos\s+l[oa]s\s+)*)([^.;:()]{3,100})/gi
+const PHRASE_FR = /(?:(?:s['’]applique\s+aux?|applicables?\s+aux?|relati(?:f|ve|fs|ves)\s+aux?|exigences\s+(?:pour|applicables\s+aux?|relatives\s+aux?))\s+(?:les\s+|la\s+|le\s+|l['’])?)([^.;:()]{3,100})/gi
+const PHRASE_ZH = /(?:规定了|规定|适用于|涉及|关于)([\u4e00-\u9fffA-Za-z0-9]{2,30}?)(?:的|，|。|、|；|$)|[“「《"]([^”」》"]{2,30})[”」》"]/g
+// Where a product phrase stops: the purpose, the use, the people, a relative clause.
+const PHRASE_END = /\s+(?:that|which|who|whose|intended|used|to\s+be|in\s+order|so\s+as|when|where|by|from|with\s+a\s+view|as\s+well\s+as\s+(?:the|their)|que|destinad[oa]s|utilizad[oa]s|con\s+el\s+fin|a\s+fin|qui|destin[ée]e?s|utilis[ée]e?s|afin)\b.*$/i
+
+/** The noun phrases a notice's regulatory sentences say they apply to. */
+export function productPhrases(text: string): string[] {
+  const out: string[] = []
+  for (const re of [PHRASE_EN, PHRASE_ES, PHRASE_FR]) {
+    for (const m of text.matchAll(re)) {
+      const phrase = m[1].replace(PHRASE_END, '').trim()
+      if (phrase.length >= 3) out.push(phrase.split(/,\s+(?=\w+\s+\w+\s+\w+)/)[0])
+    }
+  }
+  for (const m of text.matchAll(PHRASE_ZH)) {
+    const phrase = (m[1] ?? m[2] ?? '').trim()
+    if (phrase.length >= 2) out.push(phrase)
+  }
+  return out
+}
