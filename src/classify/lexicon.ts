@@ -205,8 +205,12 @@ export interface TermMatch extends LexiconTerm {
   quality?: number
 }
 
-/** How much a match on Porter stems alone counts: a one-word term is often another word that stems alike. */
-const LOOSE_ONE_WORD = 0.35
+/**
+ * How much a match on Porter stems alone counts. A one-word term that agrees only on its
+ * Porter stem is usually another word ("period" and "periodicals", "contain" and
+ * "containers", "organic" and "organs"): it does not count. A phrase still does, a little less.
+ */
+const LOOSE_ONE_WORD = 0
 const LOOSE_PHRASE = 0.75
 
 /**
@@ -232,6 +236,7 @@ export function matchLatin(lex: CompiledLexicon, lang: StemLanguage, words: Word
       }
       if (!ok) continue
       const quality = exact ? 1 : n === 1 ? LOOSE_ONE_WORD : LOOSE_PHRASE
+      if (quality === 0) continue
       found.push({ code: c.code, term: c.term, lang: c.lang, weight: c.weight * quality, start: i, end: i + n, quality })
     }
   }
