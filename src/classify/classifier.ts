@@ -2,8 +2,8 @@ import { CategoryIndex, type Category } from '../domain/categories.js'
 import { hsCodesInText } from '../domain/hs.js'
 import { HsEditions, IcsCrosswalk } from './crosswalk.js'
 import { detectLanguage } from './language.js'
-import { toVector, wordFeatures, type TextPart } from './features.js'
-import { matchHan, matchLatin, matchMixed, type CompiledLexicon, type TermMatch } from './lexicon.js'
+import { chineseSegmenter, cutWords, toVector, wordFeatures, type TextPart } from './features.js'
+import { matchHan, matchHanWords, matchLatin, matchMixed, type CompiledLexicon, type TermMatch } from './lexicon.js'
 import { HEADING_PRIOR_FLOOR, LinearModel, type FeatureVector, type TrainingExample } from './linear-model.js'
 import { NomenclatureIndex } from './nomenclature.js'
 import { cleanText, hanRuns, latinWords, STEM_LANGUAGES, toSimplified, type StemLanguage } from './normalize.js'
@@ -145,7 +145,9 @@ export class ProductClassifier {
       }
       const runs = hanRuns(text)
       if (runs.length) {
-        this.addTermVotes(votes, purposeDiscount(matchHan(this.k.lexicon, runs), runs), part.field, fw, quotedHan(text, part.field))
+        const seg = this.k.lexicon.hanWords.size ? chineseSegmenter() : null
+        const words = seg ? matchHanWords(this.k.lexicon, runs, (r) => cutWords(seg, r)) : []
+        this.addTermVotes(votes, purposeDiscount([...matchHan(this.k.lexicon, runs), ...words], runs), part.field, fw, quotedHan(text, part.field))
         this.addTermVotes(votes, matchMixed(this.k.lexicon, text.toLowerCase()), part.field, fw)
       }
     }

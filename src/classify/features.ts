@@ -42,6 +42,19 @@ export function chineseSegmenter(): Segmenter | null {
   return jieba
 }
 
+const cuts = new Map<string, string[]>()
+
+/** A run of Han characters cut into words (cached: the lexicon and the model both ask for the same runs). */
+export function cutWords(seg: Segmenter, run: string): string[] {
+  let words = cuts.get(run)
+  if (!words) {
+    words = seg.cut(run, true)
+    if (cuts.size > 5000) cuts.clear()
+    cuts.set(run, words)
+  }
+  return words
+}
+
 // Words of Chinese notices that name no product: the regulatory frame around it.
 const HAN_STOP_WORDS = new Set(
   '技术 法规 草案 标准 要求 规定 规范 规则 条例 通报 通知 修订 修正 修改 产品 国家 进口 出口 实施 管理 相关 有关 以及 包括 应当 应该 适用 用于 关于 本 该 其 的 和 与 及 或 等 在 对 为 是 中 了 用 以 上 下 各 类 种 按 第 条 号 部分 安全 合格 评定 程序 方法 测试 检测 检验 试验 内容 范围 规格 指南 技术规范 市场 生产 销售 使用 制定 发布 年 月 日'.split(' '),
@@ -66,7 +79,7 @@ export function wordFeatures(parts: TextPart[]): Map<string, number> {
       if (seg) {
         for (const run of runs) {
           let prevWord: string | undefined
-          for (const word of seg.cut(run, true)) {
+          for (const word of cutWords(seg, run)) {
             if (word.length < 2 || HAN_STOP_WORDS.has(word)) {
               prevWord = undefined
               continue

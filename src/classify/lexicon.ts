@@ -38,6 +38,12 @@ export class CompiledLexicon {
   hanMaxLength = 1
   /** every proper prefix of a Chinese term, so matching stops early */
   readonly hanPrefixes = new Set<string>()
+  /**
+   * One-character Chinese terms (茶 tea, 盐 salt, 鞋 shoes): as substrings they hide in
+   * other words (钟 in 分钟, 床 in 临床), so they match only a word that the segmenter
+   * (jieba) cuts out on its own.
+   */
+  readonly hanWords = new Map<string, LexiconTerm[]>()
   readonly codes = new Set<string>()
   termCount = 0
   /** a hash of the files it was compiled from */
@@ -46,7 +52,7 @@ export class CompiledLexicon {
   toJSON(): CompiledForm {
     return {
       latin: [...this.latin.entries()].map(([l, index]) => [l, [...index.values()].flat()]),
-      han: [...this.han.values()].flat(),
+      han: [...this.han.values(), ...this.hanWords.values()].flat(),
       mixed: this.mixed,
       termCount: this.termCount,
     }
@@ -65,6 +71,13 @@ export class CompiledLexicon {
       lex.latin.set(l, index)
     }
     for (const t of data.han) {
+      if (t.term.length === 1) {
+        const words = lex.hanWords.get(t.term)
+        if (words) words.push(t)
+        else lex.hanWords.set(t.term, [t])
+        lex.codes.add(t.code)
+        continue
+      }
       const list = lex.han.get(t.term)
       if (list) list.push(t)
       else lex.han.set(t.term, [t])
@@ -92,14 +105,16 @@ export class CompiledLexicon {
         this.mixed.push({ code, term: term.toLowerCase(), lang: 'cmn', weight })
         return
       }
-      const list = this.han.get(term) ?? []
+      const map = term.length === 1 ? this.hanWords : this.han
+      const list = map.get(term) ?? []
       const same = list.find((t) => t.code === code)
       if (same) {
         same.weight = Math.max(same.weight, weight)
         return
       }
       list.push({ code, term, lang: 'cmn', weight })
-      this.han.set(term, list)
+      map.set(term, list)
+      if (term.length === 1) return
       for (let k = 1; k < term.length; k++) this.hanPrefixes.add(term.slice(0, k))
       this.hanMaxLength = Math.max(this.hanMaxLength, term.length)
       return
@@ -140,7 +155,7 @@ export function lexiconFiles(dir = DEFAULT_LEXICON_DIR): string[] {
 }
 
 // Bump when the cached form changes meaning.
-const CACHE_VERSION = 4
+const CACHE_VERSION = 5
 const NATURAL_VERSION = (() => {
   try {
     return (JSON.parse(fs.readFileSync(path.join(projectRoot, 'node_modules', 'natural', 'package.json'), 'utf8')) as { version: string }).version
@@ -262,6 +277,25 @@ export function matchHan(lex: CompiledLexicon, runs: string[]): TermMatch[] {
     base += run.length + 1
   }
   return dropContained(found)
+}
+
+/**
+ * One-character Chinese terms where the segmenter cuts them out as words of their own;
+ * offsets are characters, counted as matchHan counts them (runs one apart).
+ */
+export function matchHanWords(lex: CompiledLexicon, runs: string[], cut: (run: string) => string[]): TermMatch[] {
+  const found: TermMatch[] = []
+  let base = 0
+  for (const run of runs) {
+    let at = base
+    for (const w of cut(run)) {
+      const hits = w.length === 1 ? lex.hanWords.get(w) : undefined
+      if (hits) for (const h of hits) found.push({ ...h, start: at, end: at + 1 })
+      at += w.length
+    }
+    base += run.length + 1
+  }
+  return found
 }
 
 /** Mixed-script Chinese terms, case-insensitive, in a whole (lower-cased) text. */
