@@ -37,7 +37,7 @@ const MIN_HELD_OUT = 30
 const MAX_HELD_OUT = 5000
 
 export function isHeldOut(id: string): boolean {
-  return crypto.createHash('sha1').update(id).digest()[0] % 10 === 0
+  return crypto.createHash('sha1').update(`held-out:${id}`).digest()[0] % 10 === 0
 }
 
 export interface TrainResult { model: LinearModel; metrics: ModelMetrics; version: string }
