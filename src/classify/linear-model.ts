@@ -63,7 +63,7 @@ export const PRIOR_FLOOR = Math.log(0.01)
 const MIN_CHAPTER_P = 0.02
 export const HEADING_PRIOR_FLOOR = Math.log(0.05)
 
-const DEFAULTS: Required<TrainOptions> = { biasRate: Number(process.env.TBT_EXP_BIAS ?? 0), epochs: Number(process.env.TBT_EXP_EPOCHS ?? 8), learningRate: Number(process.env.TBT_EXP_LR ?? 0.15), l2: Number(process.env.TBT_EXP_L2 ?? 2e-5), seed: 7 }
+const DEFAULTS: Required<TrainOptions> = { biasRate: Number(process.env.TBT_EXP_BIAS ?? 0), epochs: Number(process.env.TBT_EXP_EPOCHS ?? 10), learningRate: Number(process.env.TBT_EXP_LR ?? 0.2), l2: Number(process.env.TBT_EXP_L2 ?? 1e-3), seed: 7 }
 
 class Dense {
   readonly index = new Map<string, number>()
