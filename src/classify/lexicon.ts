@@ -136,6 +136,17 @@ export class CompiledLexicon {
     // would match everywhere; skip it rather than fail, since stop-word lists change with
     // natural's releases.
     if (!stems.length || (stems.length === 1 && tokens.length > 1 && tokens.filter((t) => t.raw.length > 1).length > 1)) return
+    this.addLatin(key, code, text, weight, stems, light)
+    // "cast iron articles" also names "cast iron" products; "articles of iron" names iron ones:
+    // a generic head word (articles, products, goods) is optional, at a little less weight.
+    const generic = GENERIC_HEADS[key]
+    if (generic && stems.length >= 3) {
+      if (generic.has(light[light.length - 1])) this.addLatin(key, code, text, weight * 0.8, stems.slice(0, -1), light.slice(0, -1))
+      else if (generic.has(light[0])) this.addLatin(key, code, text, weight * 0.8, stems.slice(1), light.slice(1))
+    }
+  }
+
+  private addLatin(key: StemLanguage, code: string, text: string, weight: number, stems: string[], light: string[]): void {
     let index = this.latin.get(key)
     if (!index) this.latin.set(key, (index = new Map()))
     const list = index.get(stems[0]) ?? []
@@ -150,12 +161,22 @@ export class CompiledLexicon {
   }
 }
 
+/** Generic head words ("articles", "artículos", "ouvrages"), as light stems, by stemming language. */
+const GENERIC_HEADS: Partial<Record<StemLanguage, Set<string>>> = Object.fromEntries(
+  Object.entries({
+    eng: ['articles', 'products', 'goods', 'items', 'wares', 'manufactures'],
+    spa: ['artículos', 'productos', 'manufacturas', 'obras'],
+    fra: ['articles', 'produits', 'ouvrages'],
+    por: ['artigos', 'produtos', 'obras'],
+  }).map(([l, words]) => [l, new Set(words.map((w) => lightStem(w, l as StemLanguage)))]),
+)
+
 export function lexiconFiles(dir = DEFAULT_LEXICON_DIR): string[] {
   return fs.readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => path.join(dir, f))
 }
 
 // Bump when the cached form changes meaning.
-const CACHE_VERSION = 5
+const CACHE_VERSION = 6
 const NATURAL_VERSION = (() => {
   try {
     return (JSON.parse(fs.readFileSync(path.join(projectRoot, 'node_modules', 'natural', 'package.json'), 'utf8')) as { version: string }).version
