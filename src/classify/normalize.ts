@@ -39,14 +39,26 @@ export function stripAccents(s: string): string {
 // Negations carry meaning in product names ("non-alcoholic beverages", "bebidas no
 // alcohólicas"), so they stay even where natural lists them as stop words.
 const NEGATIONS = new Set(['no', 'not', 'non', 'without', 'sin', 'sans', 'ne', 'pas', 'nao', 'sem'])
-const stopSet = (words: string[]) => new Set(words.map(stripAccents).filter((w) => !NEGATIONS.has(w)))
+// Stop words keep their accents: stripped, Spanish "té" (tea) would be "te" (you) and French
+// "maïs" (maize) "mais" (but). Vietnamese is matched without diacritics, so both forms count.
+const stopSet = (words: string[], stripped = false) =>
+  new Set(words.flatMap((w) => (stripped ? [w.toLowerCase(), stripAccents(w.toLowerCase())] : [w.toLowerCase()])).filter((w) => !NEGATIONS.has(w)))
 
 const STOP: Record<StemLanguage, Set<string>> = {
   eng: stopSet([...stopEn, ...NOTICE_WORDS.eng]),
   spa: stopSet([...stopEs, ...NOTICE_WORDS.spa, 'de', 'del', 'y', 'e', 'o', 'u', 'en', 'a', 'al']),
   fra: stopSet([...stopFr, ...NOTICE_WORDS.fra, 'de', 'd', 'l', 'et', 'ou', 'a', 'au', 'aux', 'en']),
   por: stopSet([...stopPt, ...NOTICE_WORDS.por, 'de', 'do', 'da', 'e', 'ou', 'a', 'o', 'em']),
-  vie: stopSet(NOTICE_WORDS.vie),
+  vie: stopSet(NOTICE_WORDS.vie, true),
+}
+
+const NOTICE_SETS: Record<StemLanguage, Set<string>> = Object.fromEntries(
+  (Object.keys(NOTICE_WORDS) as StemLanguage[]).map((l) => [l, new Set(NOTICE_WORDS[l].flatMap((w) => [w, stripAccents(w)]))]),
+) as Record<StemLanguage, Set<string>>
+
+/** A word every notice uses whatever its product ("products", "standard", "reglamento"). */
+export function isNoticeWord(token: string, lang: StemLanguage): boolean {
+  return NOTICE_SETS[lang].has(token.toLowerCase())
 }
 
 const stemCache: Record<StemLanguage, Map<string, string | null>> = { eng: new Map(), spa: new Map(), fra: new Map(), por: new Map(), vie: new Map() }
@@ -62,7 +74,8 @@ export function stemToken(token: string, lang: StemLanguage): string | null {
   if (hit !== undefined) return hit
   let out: string | null
   const plain = stripAccents(token)
-  if (plain.length < 2 || /\d/.test(plain) || STOP[lang].has(plain)) out = null
+  // Digits alone say nothing of a product (years, numbers); letters with digits can (N95, FFP2, R410A, M1).
+  if (plain.length < 2 || /^\d+$/.test(plain) || STOP[lang].has(token) || (NOTICE_SETS[lang].has(plain))) out = null
   else {
     const stem = STEMMERS[lang]
     // Accents are dropped before stemming: notices often omit them, and the Spanish
@@ -128,11 +141,14 @@ interface RawToken extends LatinToken {
 const tokenCache = new Map<string, RawToken[]>()
 
 /** The tokens of a text with their compound groups (language-independent; cached for the passes of one notice). */
+// Compounds made of stop words that name a product: joined, or they would vanish.
+const JOINED = /\bmake[-\s]up\b/g
+
 function tokenize(text: string): RawToken[] {
   const hit = tokenCache.get(text)
   if (hit) return hit
   const out: RawToken[] = []
-  const lower = text.toLowerCase()
+  const lower = text.toLowerCase().replace(JOINED, 'makeup')
   let group = 0
   for (const m of lower.matchAll(LATIN_TOKEN)) {
     // French and Italian elisions (l'huile, d'origine) belong to the next word.
