@@ -5,7 +5,7 @@ import path from 'node:path'
 import { z } from 'zod'
 import { parseYamlText } from '../util/yaml-file.js'
 import { projectRoot } from '../util/paths.js'
-import { isNoticeWord, latinTokens, lightStem, stemToken, stripAccents, toSimplified, type StemLanguage, type Word } from './normalize.js'
+import { latinTokens, lightStem, stemToken, stripAccents, toSimplified, type StemLanguage, type Word } from './normalize.js'
 
 export const DEFAULT_LEXICON_DIR = path.join(projectRoot, 'rules', 'lexicon')
 
@@ -133,9 +133,9 @@ export class CompiledLexicon {
     }
     // A term made only of stop words, or cut down to one generic word ("IT equipment"),
     // would match everywhere; skip it rather than fail, since stop-word lists change with
-    // natural's releases. Notice boilerplate may go ("dairy products" is "dairy").
-    const dropped = tokens.filter((t) => t.raw.length > 1 && !stemToken(t.raw, key) && !isNoticeWord(t.raw, key))
-    if (!stems.length || (stems.length === 1 && dropped.length > 0)) return
+    // natural's releases. "lead products" cut to "lead", "animal products" to "animal" would
+    // be just as wrong: a one-word term is written as one word, on purpose.
+    if (!stems.length || (stems.length === 1 && tokens.filter((t) => t.raw.length > 1).length > 1)) return
     this.addLatin(key, code, text, weight, stems, light)
     // "cast iron articles" also names "cast iron" products; "articles of iron" names iron ones:
     // a generic head word (articles, products, goods) is optional, at a little less weight.
@@ -176,7 +176,7 @@ export function lexiconFiles(dir = DEFAULT_LEXICON_DIR): string[] {
 }
 
 // Bump when the cached form changes meaning.
-const CACHE_VERSION = 7
+const CACHE_VERSION = 8
 const NATURAL_VERSION = (() => {
   try {
     return (JSON.parse(fs.readFileSync(path.join(projectRoot, 'node_modules', 'natural', 'package.json'), 'utf8')) as { version: string }).version
