@@ -56,10 +56,6 @@ const NOTICE_SETS: Record<StemLanguage, Set<string>> = Object.fromEntries(
   (Object.keys(NOTICE_WORDS) as StemLanguage[]).map((l) => [l, new Set(NOTICE_WORDS[l].flatMap((w) => [w, stripAccents(w)]))]),
 ) as Record<StemLanguage, Set<string>>
 
-/** A word every notice uses whatever its product ("products", "standard", "reglamento"). */
-export function isNoticeWord(token: string, lang: StemLanguage): boolean {
-  return NOTICE_SETS[lang].has(token.toLowerCase())
-}
 
 const stemCache: Record<StemLanguage, Map<string, string | null>> = { eng: new Map(), spa: new Map(), fra: new Map(), por: new Map(), vie: new Map() }
 
