@@ -21,9 +21,11 @@ async function one(n: number) {
   const c = await createClassifier()
   const rssBefore = maxRssMb()
   const t0 = performance.now()
+  const cpu0 = cpu()
   c.learn(examples)
   const r = c.train()
   const seconds = (performance.now() - t0) / 1000
+  const cpuSeconds = cpu() - cpu0
   // Speed with the model, per CPU-second, on notices it did not train on.
   const probe = syntheticNotices(n + 5000).slice(n).map((d, i) => ({ ...d.input, id: `P/${i}` }))
   for (const p of probe.slice(0, 500)) c.classify(p)
@@ -38,6 +40,7 @@ async function one(n: number) {
   return {
     notices: n,
     trainSeconds: +seconds.toFixed(1),
+    trainCpuSeconds: +cpuSeconds.toFixed(1),
     trainedOn: r.metrics.trained,
     heldOut: r.metrics.heldOut,
     heldOutChapterTop1: r.metrics.chapterTop1,
@@ -64,7 +67,7 @@ for (const n of sizes) {
   }
   const row = JSON.parse(r.stdout.trim().split('\n').pop()!)
   rows.push(row)
-  console.log(`train ${row.notices} notices: ${row.trainSeconds} s, peak RSS ${row.peakRssMb} MB, ${row.features} features; classify ${row.classifyPerSecondWithModel}/s with the model, ${row.classifyPerSecondWithout}/s without`)
+  console.log(`train ${row.notices} notices: ${row.trainSeconds} s (${row.trainCpuSeconds} CPU-s), peak RSS ${row.peakRssMb} MB, ${row.features} features; classify ${row.classifyPerSecondWithModel}/s with the model, ${row.classifyPerSecondWithout}/s without`)
 }
 const [a, b] = rows
 const result = {

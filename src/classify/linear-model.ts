@@ -307,7 +307,10 @@ export class LinearModel {
   }
 
   static train(examples: TrainingExample[], options: TrainOptions = {}): LinearModel {
-    const opts = { ...DEFAULTS, ...options }
+    // A few hundred notices need many passes; a hundred thousand converge in a few: about
+    // 400,000 example updates in all, between 3 and 10 passes.
+    const epochs = options.epochs ?? Math.min(DEFAULTS.epochs, Math.max(3, Math.ceil(400_000 / Math.max(1, examples.length))))
+    const opts = { ...DEFAULTS, ...options, epochs }
     const chapterIndex = new Map(CHAPTERS.map((c, i) => [c, i]))
     const chapterLayer = fitLayer(
       CHAPTERS,

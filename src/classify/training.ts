@@ -34,7 +34,7 @@ export interface ModelMetrics {
 
 const SCALES = [0, 0.25, 0.5, 0.75, 1, 1.25, 1.5]
 const MIN_HELD_OUT = 30
-const MAX_HELD_OUT = 5000
+const MAX_HELD_OUT = 2000
 
 export function isHeldOut(id: string): boolean {
   return crypto.createHash('sha1').update(`held-out:${id}`).digest()[0] % 10 === 0
