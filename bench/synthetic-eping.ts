@@ -172,6 +172,36 @@ const XSPS_REQS = [
   'suspends imports from regions affected by the outbreak until further notice',
   'requires pre-export inspection and fumigation of consignments',
 ]
+const XMORE = [
+  'Products shall bear the conformity mark before they are placed on the market',
+  'Test reports issued by laboratories accredited under ISO/IEC 17025 are accepted',
+  'Importers shall keep the technical documentation for ten years after the last unit is supplied',
+  'Market surveillance authorities may take samples at the point of sale and at the border',
+  'The requirements do not apply to products intended exclusively for export',
+  'A transition period applies to products already placed on the market before the date of entry into force',
+  'The regulation lays down the procedure for the designation of conformity assessment bodies',
+  'Instructions for use and safety information shall be provided in the official languages',
+  'Products that present a serious risk shall be withdrawn or recalled',
+  'Manufacturers established outside the territory shall appoint an authorized representative',
+  'The notified text also amends the list of harmonized standards referred to in the annex',
+  'Electronic labelling may replace the paper label where the product has a display',
+  'The limit values will be reviewed three years after the entry into force',
+  'Small and medium-sized enterprises may apply for a reduced fee for the certification',
+  'The draft was published for public consultation on the ministry website',
+]
+const XWORDS = (
+  'adapter ampere appliance assembly battery bracket cable capacitor casing cell charger circuit coating component connector controller cord ' +
+  'current cylinder device diode display electrode enclosure fastener filter fuse gasket generator heater hinge housing inverter lamp lens ' +
+  'luminaire magnet membrane meter module motor nozzle panel plug polymer pump radiator receiver regulator relay resin resistor rotor ' +
+  'screen seal sensor shaft socket solder spring stator switch terminal thermostat transformer tube turbine valve varnish voltage wire ' +
+  'alloy aluminium brass ceramic copper fibre glass leather nickel paper plywood polyester rubber silicone stainless steel textile timber ' +
+  'zinc acoustic chemical dielectric flammability humidity ingress insulation leakage mechanical migration noise radiation resistance ' +
+  'shock stability temperature toxicity vibration wear abrasion ageing corrosion durability endurance fatigue impact torsion'
+).split(' ')
+let xseed = 7
+const xrand = () => ((xseed = (xseed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
+const xwords = (k: number) => Array.from({ length: k }, () => XWORDS[Math.floor(xrand() * XWORDS.length)]).join(', ')
+
 const XMEMBERS: [string, string][] = [['United States of America', 'USA'], ['European Union', 'EU'], ['Japan', 'JPN'], ['Korea, Republic of', 'KOR'], ['India', 'IND'], ['Brazil', 'BRA'], ['Viet Nam', 'VNM'], ['Saudi Arabia, Kingdom of', 'SAU'], ['United Kingdom', 'GBR'], ['Canada', 'CAN'], ['Mexico', 'MEX'], ['Thailand', 'THA'], ['Chile', 'CHL'], ['Egypt', 'EGY'], ['Australia', 'AUS']]
 const XJOINT: [string, string][] = [['Kenya', 'KEN'], ['Uganda', 'UGA'], ['Rwanda', 'RWA'], ['Burundi', 'BDI'], ['Tanzania', 'TZA']]
 const XICS = ['29.220.30 - Alkaline secondary cells and batteries', '33.050 - Telecommunication terminal equipment', '43.080 - Commercial vehicles', '97.200.50 - Toys', '13.020.50 - Ecolabelling', '67.040 - Food products in general']
@@ -240,9 +270,11 @@ export function* syntheticEpingXlsxRows(n: number, opts: { brokenEvery?: number;
     const reqs = sps ? XSPS_REQS : XREQS
     const withHs = i % 3 !== 1
     const withIcs = !sps && i % 4 === 0
+    const extra = Array.from({ length: 2 + (i % 5) }, (_, j) => XMORE[(i * 7 + j * 3) % XMORE.length]).join('. ')
     const description =
-      `This notification ${reqs[i % reqs.length]}.\u00a0It applies to ${product}${i % 2 ? ` and ${product2}` : ''}._x000D_\n` +
-      `The draft ${reqs[(i + 3) % reqs.length]}; manufacturers have ${6 + (i % 18)} months to comply (reference ${i}).`
+      `This notification ${reqs[i % reqs.length]}.\u00a0It applies to ${product}${i % 2 ? ` and ${product2}` : ''}, including their ${xwords(6 + (i % 9))}._x000D_\n` +
+      `The draft ${reqs[(i + 3) % reqs.length]}; manufacturers have ${6 + (i % 18)} months to comply (reference ${i}). ${extra}._x000D_\n` +
+      `Tests cover ${xwords(4 + (i % 7))}.`
     const row: EpingSheetRow = {
       member: memberName,
       distributionDate: day,

@@ -265,18 +265,25 @@ export async function importEpingXlsx(ctx: AppContext, file: string, opts: { onP
   }
 
   let batch: (Group & { notice: ScrapedNotice })[] = []
-  for await (const g of epingXlsxNotifications(file, progress)) {
-    report.rows += g.rows.length
-    if ('error' in g) {
-      report.badRows.push(...badRowsOf(g))
-      continue
+  // A file that breaks off half-way (a download cut short) still has its first rows carried
+  // through classify → warn; the run is marked failed and the error goes to the caller.
+  let failure: Error | undefined
+  try {
+    for await (const g of epingXlsxNotifications(file, progress)) {
+      report.rows += g.rows.length
+      if ('error' in g) {
+        report.badRows.push(...badRowsOf(g))
+        continue
+      }
+      count(report, g, cutoff)
+      batch.push(g)
+      if (batch.length >= RAW_BATCH) {
+        await flush(batch)
+        batch = []
+      }
     }
-    count(report, g, cutoff)
-    batch.push(g)
-    if (batch.length >= RAW_BATCH) {
-      await flush(batch)
-      batch = []
-    }
+  } catch (err) {
+    failure = err as Error
   }
   await flush(batch)
   await classify(true)
@@ -307,23 +314,26 @@ export async function importEpingXlsx(ctx: AppContext, file: string, opts: { onP
   }
   report.stages = stages
   if (rawNew === 0) {
-    // Nothing of this file was new: leave no trace, so that a re-import changes nothing.
+    // Nothing of this file was new (or nothing could be read): leave no trace, so that a
+    // re-import changes nothing and a file that was not an export leaves the source alone.
     await db.deleteFrom('source_run').where('id', '=', run.id).execute()
   } else {
     const bad = report.badRows.slice(0, 20).map((b) => `row ${b.row}: ${b.reason}`)
+    const badText = bad.length ? `${report.badRows.length} bad row(s) in ${name}: ${bad.join('; ')}${report.badRows.length > bad.length ? '; …' : ''}` : null
     await db
       .updateTable('source_run')
       .set((eb) => ({
         finished_at: ctx.clock().toISOString(),
-        status: report.badRows.length ? 'partial' : 'ok',
+        status: failure ? 'failed' : report.badRows.length ? 'partial' : 'ok',
         raw_new: rawNew,
         errors: eb('errors', '+', report.badRows.length),
-        error: bad.length ? `${report.badRows.length} bad row(s) in ${name}: ${bad.join('; ')}${report.badRows.length > bad.length ? '; …' : ''}` : null,
+        error: [failure?.message, badText].filter(Boolean).join('\n') || null,
       }))
       .where('id', '=', run.id)
       .execute()
   }
   report.seconds = round(started)
+  if (failure) throw failure
   return report
 }
 

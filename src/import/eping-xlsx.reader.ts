@@ -152,7 +152,9 @@ export async function* readEpingXlsx(file: string, opts: ReadOptions = {}): Asyn
     }
   } catch (err) {
     if (err instanceof ImportFileError) throw err
-    throw new ImportFileError(`${file} could not be read as an Excel workbook: ${(err as Error).message}`)
+    const message = (err as Error).message
+    const why = /FILE_ENDED|unexpected end|end of (?:file|data)|premature/i.test(message) ? 'the file ends early (was the download cut short?)' : message
+    throw new ImportFileError(`${file} could not be read as an Excel workbook: ${why}`)
   } finally {
     stream.destroy()
   }

@@ -1,9 +1,11 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { writeEpingXlsx, type EpingSheetRow } from '../../bench/synthetic-eping.js'
-import { codesOfCell, objectivesOf, cleanCellText, parseEpingXlsxNotice } from '../../scrapers/eping/eping-xlsx.parser.js'
+import { codesOfCell, objectivesOf, cleanCellText, EPING_XLSX_CONTENT_TYPE, epingXlsxBody, parseEpingXlsxNotice, parseEpingXlsxPage, type EpingXlsxRow } from '../../scrapers/eping/eping-xlsx.parser.js'
+import { SourceError } from '../../scrapers/types.js'
 import { createClassifier } from '../../src/classify/index.js'
 import { dryRunEpingXlsx, importEpingXlsx, labelledExampleOf, trainFromEpingXlsx } from '../../src/import/eping-import.service.js'
 import { cellDate, cellText, formulaLiterals } from '../../src/import/eping-xlsx.reader.js'
@@ -159,6 +161,25 @@ describe('reading the cells', () => {
     expect(objectivesOf('Consumer information, labelling (TBT), Protection of human health or safety (TBT)')).toEqual(['Consumer information, labelling', 'Protection of human health or safety'])
     expect(cleanCellText('a\u00a0b_x000D_\nc  d')).toBe('a b c d')
   })
+
+  it('any cell content makes a notice or a bad row with a reason; a stored body that is not rows is a layout change', () => {
+    const text = fc.oneof(fc.constant(null), fc.string({ maxLength: 60 }), fc.constantFrom('G/TBT/N/USA/1', ' G/SPS/N/JPN/2, G/SPS/N/KOR/3', '2026-11-02', '8517 - x; 85', '_x000D_', '\u00a0'))
+    const row = fc.record({
+      member: text, distributionDate: text, symbols: text, title: text, description: text, products: text, hsCodes: text, icsCodes: text, objectives: text,
+      keywords: text, regions: text, commentDeadline: text, notificationType: text, notifiedDocument: text, links: fc.array(fc.string({ maxLength: 30 }), { maxLength: 3 }),
+    }) as fc.Arbitrary<EpingXlsxRow>
+    fc.assert(
+      fc.property(fc.array(row, { minLength: 1, maxLength: 3 }), (rows) => {
+        const page = { url: 'eping-xlsx:f.xlsx#row=2', status: 200, contentType: EPING_XLSX_CONTENT_TYPE, body: epingXlsxBody(rows) }
+        const r = parseEpingXlsxPage(page)
+        expect(r.notices.length + r.errors.length).toBe(1)
+        for (const e of r.errors) expect(e.reason.length).toBeGreaterThan(0)
+        for (const n of r.notices) expect(n.symbols.length).toBeGreaterThan(0)
+      }),
+      { numRuns: 300 },
+    )
+    expect(() => parseEpingXlsxPage({ url: 'x', status: 200, contentType: EPING_XLSX_CONTENT_TYPE, body: '{"rows":1}' })).toThrow(SourceError)
+  })
 })
 
 describe.each(DIALECTS)('import eping-xlsx (%s)', (dialect) => {
@@ -313,6 +334,9 @@ describe('dry run, training and the command line', () => {
     const other = path.join(dir, 'other.xlsx')
     await writeOtherWorkbook(other)
     await expect(dryRunEpingXlsx(other, { now: NOW, baselineDays: 30 })).rejects.toThrow(/not an ePing export: its first row should name the columns "Notifying Member".*\(it has: Product, Price\)/)
+    const cut = path.join(dir, 'cut.xlsx')
+    fs.writeFileSync(cut, fs.readFileSync(file).subarray(0, 4000))
+    await expect(dryRunEpingXlsx(cut, { now: NOW, baselineDays: 30 })).rejects.toThrow(/could not be read as an Excel workbook/)
     const empty = path.join(dir, 'empty.xlsx')
     await writeEpingXlsx(empty, [])
     expect(await dryRunEpingXlsx(empty, { now: NOW, baselineDays: 30 })).toMatchObject({ rows: 0, notices: 0 })
@@ -329,6 +353,11 @@ describe('dry run, training and the command line', () => {
       expect(text.code).toBe(0)
       expect(text.stdout).toMatch(/notices 6 \(1 joint, 2 member rows merged\)/)
       expect(text.stdout).toMatch(/row 7: Document symbol "see attached list"/)
+      const tbt = await cli(['warnings', 'list', '--area', 'tbt', '--json'], envVars)
+      expect(tbt.code).toBe(0)
+      const rows = JSON.parse(tbt.stdout) as { area: string; measureKey: string }[]
+      expect(rows.length).toBeGreaterThan(0)
+      expect(rows.every((w) => w.area === 'TBT' && w.measureKey.startsWith('G/TBT/'))).toBe(true)
       const notXlsx = path.join(dataDir, 'notes.txt')
       fs.writeFileSync(notXlsx, 'hello')
       const bad = await cli(['import', 'eping-xlsx', notXlsx], envVars)
