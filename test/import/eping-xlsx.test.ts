@@ -12,6 +12,7 @@ import { cellDate, cellText, formulaLiterals } from '../../src/import/eping-xlsx
 import { ingestRaw } from '../../src/services/ingest.service.js'
 import { scrapeSource } from '../../src/services/scrape.service.js'
 import { seed } from '../../src/services/seed.service.js'
+import { reparseSource } from '../../src/services/sources.service.js'
 import { listWarnings } from '../../src/services/warning.service.js'
 import { cli } from '../helpers/cli.js'
 import { createTestEnv, DIALECTS, type TestEnv } from '../helpers/db.js'
@@ -276,6 +277,10 @@ describe.each(DIALECTS)('import eping-xlsx (%s)', (dialect) => {
     expect(r.badRows.map((b) => b.row)).toEqual([7, 8])
     expect(await dumpState(env.ctx.db)).toEqual(before)
     expect(await env.ctx.db.selectFrom('source_run').select('id').execute()).toEqual(runs)
+    // The imported rows are raw responses of the source: `reparse eping` reads them again.
+    const again = await reparseSource(env.ctx, 'eping')
+    expect(again).toMatchObject({ items: 7, errors: 0, quarantined: 0 })
+    expect(await dumpState(env.ctx.db)).toEqual(before)
   })
 
   it('a later scrape of the same symbols updates the imported notices and duplicates none', async () => {
