@@ -15,6 +15,7 @@ import { collectStats } from '../services/stats.service.js'
 import { serve } from '../web/server.js'
 import { registerClassifyCommand } from './commands/classify.command.js'
 import { registerDigestCommand } from './commands/digest.command.js'
+import { registerImportCommand } from './commands/import.command.js'
 import { registerSubscriberCommand } from './commands/subscriber.command.js'
 import { registerSourcesCommand } from './commands/sources.command.js'
 import { registerReviewCommands } from './commands/review.command.js'
@@ -304,6 +305,7 @@ registerDigestCommand(program)
 registerSubscriberCommand(program)
 registerSourcesCommand(program)
 registerReviewCommands(program)
+registerImportCommand(program)
 
 try {
   await program.parseAsync(process.argv)

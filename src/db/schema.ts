@@ -68,6 +68,8 @@ export interface MeasureTable {
   first_distribution_date: string | null
   created_at: string
   updated_at: string
+  /** TBT or SPS: the agreement of the measure's WTO symbol (migration 500). */
+  area: Generated<string>
 }
 
 export interface NoticeTable {
@@ -78,7 +80,7 @@ export interface NoticeTable {
   symbol: string
   symbols: string // JSON array
   doc_type: string // regular | addendum | corrigendum | revision
-  area: string
+  area: string // TBT | SPS
   member: string | null
   member_code: string | null
   title: string
