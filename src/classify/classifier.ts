@@ -12,6 +12,8 @@ import { scrubCodes } from './scrub.js'
 import type { CategoryGuess, ClassifyInput, ClassifyResult, Evidence, HsGuess, LabelledExample } from './types.js'
 
 export interface Knowledge {
+  /** the heading to name when the words name only a chapter */
+  chapterDefaults?: Map<string, string>
   lexicon: CompiledLexicon
   ics: IcsCrosswalk
   editions: HsEditions
@@ -185,13 +187,13 @@ export class ProductClassifier {
     const t = a.tally
     const model = this.model
     if (!model || model.scale <= 0 || !a.x.keys.length) {
-      return [...t.chapters.entries()].map(([ch, score]) => ({ ...pickCode(ch, t.finer), score: round(score) }))
+      return [...t.chapters.entries()].map(([ch, score]) => ({ ...pickCode(ch, t.finer, this.k.chapterDefaults), score: round(score) }))
     }
     const prior = chapterPrior(t)
     const chapters = model.predictChapters(a.x, prior)
     const out: Guess[] = []
     for (const [rank, c] of chapters.slice(0, 5).entries()) {
-      const lexiconPick = pickCode(c.code, t.finer)
+      const lexiconPick = pickCode(c.code, t.finer, this.k.chapterDefaults)
       let guess: Guess = { ...lexiconPick, score: round(c.p) }
       // Headings matter for the chapters that may be shown first; the rest keep the lexicon's.
       const headings = rank < 3 && c.p >= 0.05 ? model.predictHeadings(c.code, a.x, headingPrior(c.code, t.finer)) : []
@@ -286,7 +288,8 @@ export class ProductClassifier {
     const out: Guess[] = []
     const seen = new Set<string>()
     for (const code of explicit) {
-      const finer = ranked.find((r) => r.code.length > code.length && r.code.startsWith(code))
+      // Only words that name the finer code refine a code on the notice, not a chapter's default.
+      const finer = ranked.find((r) => r.code.length > code.length && r.code.startsWith(code) && r.share > 0)
       const chosen = finer?.code ?? code
       if (seen.has(chosen)) continue
       seen.add(chosen)
@@ -374,8 +377,12 @@ function headingPrior(chapter: string, finer: Map<string, number>): Map<string, 
   return out
 }
 
-/** Within a chapter, the heading (and subheading) that most of the chapter's votes name, with its share. */
-function pickCode(ch: string, finer: Map<string, number>): { code: string; share: number } {
+/**
+ * Within a chapter, the heading (and subheading) that most of the chapter's votes name,
+ * with its share; with no heading named at all, the chapter's default heading at share 0
+ * (a four-digit guess can be right at heading level, a bare chapter never is).
+ */
+function pickCode(ch: string, finer: Map<string, number>, defaults?: Map<string, string>): { code: string; share: number } {
   let code = ch
   let best = 0
   let total = 0
@@ -387,7 +394,7 @@ function pickCode(ch: string, finer: Map<string, number>): { code: string; share
       code = h
     }
   }
-  if (code === ch) return { code, share: 1 }
+  if (code === ch) return defaults?.has(ch) ? { code: defaults.get(ch)!, share: 0 } : { code, share: 1 }
   const share = best / total
   if (share < SCORE.headingShare) return { code: ch, share: 1 }
   let bestSub = 0

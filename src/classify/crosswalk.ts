@@ -6,6 +6,7 @@ import { normalizeHsCode } from '../domain/hs.js'
 
 export const DEFAULT_ICS_FILE = path.join(projectRoot, 'rules', 'ics-hs.yaml')
 export const DEFAULT_EDITIONS_FILE = path.join(projectRoot, 'rules', 'hs-editions.yaml')
+export const DEFAULT_CHAPTER_DEFAULTS_FILE = path.join(projectRoot, 'rules', 'chapter-defaults.yaml')
 
 const HsCode = z.string().regex(/^\d{2}(\d{2}){0,2}$/, 'HS codes here are 2, 4 or 6 digits without dots')
 const IcsFileSchema = z.strictObject({
@@ -22,6 +23,17 @@ const EditionsFileSchema = z.strictObject({
     note: z.string().optional(),
   })),
 })
+
+const ChapterDefaultsSchema = z.strictObject({
+  defaults: z.record(z.string().regex(/^\d{2}$/, 'keys are HS chapters: 2 digits'), z.string().regex(/^\d{4}$/, 'values are HS headings: 4 digits')),
+})
+
+/** The heading to name when a notice's words name only its chapter (rules/chapter-defaults.yaml). */
+export function loadChapterDefaults(file = DEFAULT_CHAPTER_DEFAULTS_FILE): Map<string, string> {
+  const { defaults } = loadYamlFile(file, ChapterDefaultsSchema)
+  for (const [ch, h] of Object.entries(defaults)) if (!h.startsWith(ch)) throw new Error(`${file}: ${h} is not a heading of chapter ${ch}`)
+  return new Map(Object.entries(defaults))
+}
 
 export interface IcsLink { ics: string; hs: string; weight: number }
 
