@@ -1,26 +1,25 @@
 import fs from 'node:fs'
 import type { Command } from 'commander'
-import { z } from 'zod'
-import { loadConfig } from '../../config.js'
-import { createClassifier, inputFromRow, readLabelledJsonl } from '../../classify/index.js'
 
-const text = z.string().nullish()
-const texts = z.array(z.string()).nullish()
-/** The shape of one input line, checked before the classifier sees it. */
-const InputLine = z.looseObject({
-  id: z.union([z.string(), z.number()]).nullish(),
-  symbol: text,
-  member: text,
-  type: text,
-  title: text,
-  products: text,
-  description: text,
-  description_head: text,
-  language: text,
-  objectives: texts,
-  hs_codes: texts,
-  ics_codes: texts,
-})
+/** The shape of one input line, checked before the classifier sees it (zod is loaded by the action). */
+const inputLine = (z: typeof import('zod').z) => {
+  const text = z.string().nullish()
+  const texts = z.array(z.string()).nullish()
+  return z.looseObject({
+    id: z.union([z.string(), z.number()]).nullish(),
+    symbol: text,
+    member: text,
+    type: text,
+    title: text,
+    products: text,
+    description: text,
+    description_head: text,
+    language: text,
+    objectives: texts,
+    hs_codes: texts,
+    ics_codes: texts,
+  })
+}
 
 /**
  * `tbt-watch classify --input IN.jsonl --output OUT.jsonl [--train LABELLED.jsonl]`:
@@ -36,6 +35,10 @@ export function registerClassifyCommand(program: Command): void {
     .requiredOption('--output <file>', 'where to write one result a line')
     .option('--train <file>', 'labelled notices to learn from first (the ../shared/data format)')
     .action(async (opts: { input: string; output: string; train?: string }) => {
+      // Loaded here, not at the top: `tbt-watch --help` must not load the classifier.
+      const { loadConfig } = await import('../../config.js')
+      const { createClassifier, inputFromRow, readLabelledJsonl } = await import('../../classify/index.js')
+      const InputLine = inputLine((await import('zod')).z)
       const config = loadConfig()
       const classifier = await createClassifier({ dataDir: config.dataDir, nomenclaturePath: config.nomenclaturePath })
       if (opts.train) {
