@@ -45,10 +45,14 @@ const walk = (dir) => {
 }
 for (const d of DIRS) if (fs.existsSync(path.join(root, d))) walk(path.join(root, d))
 
-fs.rmSync(out, { recursive: true, force: true })
+// Built beside dist/ and swapped in at the end: a CLI running from dist/ meanwhile (a test,
+// a worker) never sees a half-written build.
+const next = `${out}.next-${process.pid}`
+fs.rmSync(next, { recursive: true, force: true })
+process.on('exit', () => fs.rmSync(next, { recursive: true, force: true }))
 await esbuild.build({
   entryPoints: entries,
-  outdir: out,
+  outdir: next,
   outbase: root,
   bundle: false,
   format: 'esm',
@@ -57,10 +61,14 @@ await esbuild.build({
   logLevel: 'warning',
 })
 for (const a of assets) {
-  const to = path.join(out, path.relative(root, a))
+  const to = path.join(next, path.relative(root, a))
   fs.mkdirSync(path.dirname(to), { recursive: true })
   fs.copyFileSync(a, to)
 }
 // The stamp is the time the build started: a file saved during the build counts as newer.
-fs.writeFileSync(path.join(out, '.build.json'), `${JSON.stringify({ builtAt: started, files: entries.length, assets: assets.length })}\n`)
+fs.writeFileSync(path.join(next, '.build.json'), `${JSON.stringify({ builtAt: started, files: entries.length, assets: assets.length })}\n`)
+const old = `${out}.old-${process.pid}`
+if (fs.existsSync(out)) fs.renameSync(out, old)
+fs.renameSync(next, out)
+fs.rmSync(old, { recursive: true, force: true })
 console.log(`build: ${entries.length} TypeScript files and ${assets.length} other files to dist/ in ${((Date.now() - started) / 1000).toFixed(1)} s`)

@@ -12,6 +12,10 @@ export async function whyNoDigests(ctx: AppContext, period: string, key: string,
   if (!active.length) return `all ${subs.length} subscriber${subs.length === 1 ? ' has' : 's have'} unsubscribed`
   const confirmed = active.filter((s) => s.confirmed_at)
   if (!confirmed.length) return `none of the ${active.length} subscriber${active.length === 1 ? '' : 's'} has confirmed the address yet (the double opt-in e-mail; or add them with --confirmed)`
+  if (due > 0) {
+    const warnings = await ctx.db.selectFrom('warning').select('id').limit(1).executeTakeFirst()
+    if (!warnings) return `${due} subscriber${due === 1 ? ' is' : 's are'} due, but there are no warnings yet: run a pass first (tbt-watch run, or npm run demo)`
+  }
   if (due > 0) return `${due} subscriber${due === 1 ? ' is' : 's are'} due for ${key}, but no warning matches ${due === 1 ? 'its' : 'their'} preferences (categories, HS codes, markets, keywords, minimum level) that ${due === 1 ? 'it has' : 'they have'} not had already`
   const sentRows = await ctx.db
     .selectFrom('email_delivery')

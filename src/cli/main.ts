@@ -25,6 +25,13 @@ function fail(err: unknown): void {
   process.exitCode = exitCodeFor(err)
 }
 
+// A reader that stops early (`tbt-watch export … | head`) is not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(EXIT.ok)
+  fail(err)
+  process.exit(process.exitCode)
+})
+
 // Whatever escapes a command (an 'error' event nobody listens to, a stray rejection) still ends in one line.
 process.on('uncaughtException', (err) => {
   fail(err)

@@ -12,6 +12,12 @@ export interface OutageOptions {
   endpoints?: Endpoints
   /** How often a summary line is written while the outage lasts (default one minute). */
   summaryMs?: number
+  /**
+   * Errors arrive on their own (a client reconnecting in the background), and no success
+   * is ever reported: a whole interval without an error then means the service is back.
+   * Without it, only recovered() ends the outage (withBackoff calls it).
+   */
+  quietMeansRecovered?: boolean
   clock?: () => number
 }
 
@@ -37,7 +43,7 @@ export class OutageReporter {
   private lastReason = ''
   private lastFailureAt = 0
   private timer: NodeJS.Timeout | undefined
-  private readonly summaryMs: number
+  readonly summaryMs: number
   private readonly clock: () => number
 
   constructor(private readonly o: OutageOptions) {
@@ -74,7 +80,7 @@ export class OutageReporter {
   tick(): void {
     if (this.since === undefined) return
     // Errors only arrive while the connection fails: a whole interval without one means it is back.
-    if (this.failuresSinceSummary === 0 && this.clock() - this.lastFailureAt >= this.summaryMs) return this.recovered()
+    if (this.o.quietMeansRecovered && this.failuresSinceSummary === 0 && this.clock() - this.lastFailureAt >= this.summaryMs) return this.recovered()
     const downFor = this.clock() - this.since
     this.o.log('warn', { service: this.o.service, url: this.o.url, reason: this.lastReason, failures: this.failuresSinceSummary, downMs: downFor }, `${this.o.service} at ${this.o.url} still unreachable after ${seconds(downFor)}: ${this.failuresSinceSummary} failed attempt${this.failuresSinceSummary === 1 ? '' : 's'} in the last ${seconds(this.summaryMs)} (${this.lastReason}); still retrying`)
     this.failuresSinceSummary = 0

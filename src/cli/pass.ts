@@ -39,6 +39,13 @@ export function shortenUrls(text: string): string {
 
 /** The one-pass run, optionally against a replay snapshot served locally. */
 export async function runCommand(opts: RunOpts, ui: Progress = opts.json ? silent : createProgress()): Promise<{ report: PassReport; config: Config }> {
+  // A wrong source id fails before anything starts, in one line (exit 2).
+  if (opts.sources?.length) {
+    const { sourcesFor } = await import('../../scrapers/registry.js')
+    const known = sourcesFor(loadConfig()).map((s) => s.id)
+    const unknown = opts.sources.filter((s) => !known.includes(s))
+    if (unknown.length) throw new UsageError(`unknown source${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; known: ${known.join(', ')}`)
+  }
   const { startReplayServer } = await import('../replay/replay-server.js')
   let replay: Awaited<ReturnType<typeof startReplayServer>> | undefined
   const env = { ...process.env }
@@ -55,8 +62,6 @@ export async function runCommand(opts: RunOpts, ui: Progress = opts.json ? silen
     ui.say(`opening ${databaseName(config)}…`)
     const ctx = await createContext(config)
     try {
-      const unknown = (sources ?? []).filter((s) => !ctx.sources.some((x) => x.id === s))
-      if (unknown.length) throw new UsageError(`unknown source${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; known: ${ctx.sources.map((s) => s.id).join(', ')}`)
       const { runPass } = await import('../pipeline/run-pass.js')
       const report = await runPass(ctx, { sources, since, onProgress: ui.update }).finally(() => ui.stop())
       if (opts.json) console.log(JSON.stringify(report))
@@ -164,7 +169,7 @@ export async function serveCommand(port: number): Promise<void> {
     endpoints: config,
     summaryMs: outageSummaryMs(),
   })
-  const ctx = await withBackoff(() => createContext(config, { log }), reporter)
+  const ctx = await withBackoff(() => createContext(config, { log }), reporter, { maxMs: Math.min(30_000, reporter.summaryMs) })
   let app
   try {
     const { serve } = await import('../web/server.js')

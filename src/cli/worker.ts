@@ -24,15 +24,17 @@ export async function workerCommand(config: Config, opts: { schedule: boolean })
 
   const summaryMs = outageSummaryMs()
   const pgReporter = new OutageReporter({ service: 'PostgreSQL', url: safeUrl(config.databaseUrl), log: logTo, endpoints: config, summaryMs })
-  const ctx = await withBackoff(() => createContext(config, { log }), pgReporter, { signal: stopping.signal })
+  const ctx = await withBackoff(() => createContext(config, { log }), pgReporter, { signal: stopping.signal, maxMs: Math.min(30_000, summaryMs) })
   const { seed } = await import('../services/seed.service.js')
   await seed(ctx, { subscribers: false })
   // Load the classifier before taking jobs: loading blocks the event loop for seconds,
   // which inside a job would stop its lock being renewed and make it look stalled.
   await ctx.classifier()
 
-  const redis = new OutageReporter({ service: 'Redis', url: safeUrl(redisUrl), log: logTo, endpoints: config, summaryMs })
-  await withBackoff(() => pingRedis(redisUrl), redis, { signal: stopping.signal })
+  const waiting = new OutageReporter({ service: 'Redis', url: safeUrl(redisUrl), log: logTo, endpoints: config, summaryMs })
+  await withBackoff(() => pingRedis(redisUrl), waiting, { signal: stopping.signal, maxMs: Math.min(30_000, summaryMs) })
+  // From here on Redis errors come from the workers' own reconnecting clients.
+  const redis = new OutageReporter({ service: 'Redis', url: safeUrl(redisUrl), log: logTo, endpoints: config, summaryMs, quietMeansRecovered: true })
 
   // The CLI is the one place that starts the queue boundary; nothing in src/ imports jobs/.
   const { startWorkers } = await import('../../jobs/worker.js')
