@@ -132,6 +132,24 @@ describe('outage lines', () => {
   })
 })
 
+describe('repeated warnings about an unreachable service', () => {
+  it('are written once, then summarised per interval and at exit; other warnings are untouched', () => {
+    const r = spawnSync(process.execPath, [path.join(projectRoot, 'bin', 'run-ts.mjs'), path.join(fixtures, 'repeat-log.ts')], { cwd: projectRoot, encoding: 'utf8' })
+    expect(r.status, r.stderr).toBe(0)
+    const lines = r.stderr.trimEnd().split('\n').map((l) => JSON.parse(l) as { msg: string; repeated?: number; sourceId?: string })
+    expect(lines.map((l) => l.msg)).toEqual([
+      'e-mail not sent',
+      'source failed',
+      'source failed',
+      'something else',
+      'something else',
+      expect.stringMatching(/^e-mail not sent: 49 more times in the last 0 s \(ECONNREFUSED 127\.0\.0\.1:2599\)$/),
+      expect.stringMatching(/^e-mail not sent: 3 more times in the last \d+ s/),
+    ])
+    expect(lines.filter((l) => l.msg === 'source failed').map((l) => l.sourceId)).toEqual(['eping', 'us-fedreg'])
+  })
+})
+
 describe('error sentences', () => {
   it('names the service behind a refused connection, even as an AggregateError (localhost: ::1 and 127.0.0.1)', () => {
     const inner = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5999'), { code: 'ECONNREFUSED', address: '127.0.0.1', port: 5999 })
