@@ -140,3 +140,16 @@ export async function withBackoff<T>(
     }
   }
 }
+
+/** One connection to PostgreSQL, closed at once (SQLite: nothing to reach). Used before the context is built, so a failed attempt leaves no pool behind. */
+export async function probeDatabase(databaseUrl: string): Promise<void> {
+  if (!/^postgres(ql)?:\/\//.test(databaseUrl)) return
+  const { default: pg } = await import('pg')
+  const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 10_000 })
+  client.on('error', () => {}) // the rejection below carries it
+  try {
+    await client.connect()
+  } finally {
+    await client.end().catch(() => {})
+  }
+}

@@ -160,7 +160,7 @@ export async function serveCommand(port: number): Promise<void> {
   defaultBaseUrl(port)
   const config = loadConfig()
   const { createLogger } = await import('../logger.js')
-  const { OutageReporter, outageSummaryMs, withBackoff } = await import('./outage.js')
+  const { OutageReporter, outageSummaryMs, probeDatabase, withBackoff } = await import('./outage.js')
   const log = createLogger(config.logLevel)
   const reporter = new OutageReporter({
     service: 'PostgreSQL',
@@ -169,7 +169,8 @@ export async function serveCommand(port: number): Promise<void> {
     endpoints: config,
     summaryMs: outageSummaryMs(),
   })
-  const ctx = await withBackoff(() => createContext(config, { log }), reporter, { maxMs: Math.min(30_000, reporter.summaryMs) })
+  await withBackoff(() => probeDatabase(config.databaseUrl), reporter, { maxMs: Math.min(30_000, reporter.summaryMs) })
+  const ctx = await createContext(config, { log })
   let app
   try {
     const { serve } = await import('../web/server.js')

@@ -1,6 +1,6 @@
 import type { Config } from '../config.js'
 import { networkReason, safeUrl, UsageError } from './errors.js'
-import { OutageReporter, outageSummaryMs, withBackoff } from './outage.js'
+import { OutageReporter, outageSummaryMs, probeDatabase, withBackoff } from './outage.js'
 
 /**
  * `tbt-watch worker`: the BullMQ workers and job schedulers. PostgreSQL and Redis that
@@ -24,7 +24,8 @@ export async function workerCommand(config: Config, opts: { schedule: boolean })
 
   const summaryMs = outageSummaryMs()
   const pgReporter = new OutageReporter({ service: 'PostgreSQL', url: safeUrl(config.databaseUrl), log: logTo, endpoints: config, summaryMs })
-  const ctx = await withBackoff(() => createContext(config, { log }), pgReporter, { signal: stopping.signal, maxMs: Math.min(30_000, summaryMs) })
+  await withBackoff(() => probeDatabase(config.databaseUrl), pgReporter, { signal: stopping.signal, maxMs: Math.min(30_000, summaryMs) })
+  const ctx = await createContext(config, { log })
   const { seed } = await import('../services/seed.service.js')
   await seed(ctx, { subscribers: false })
   // Load the classifier before taking jobs: loading blocks the event loop for seconds,
