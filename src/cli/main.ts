@@ -32,15 +32,18 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   process.exit(process.exitCode)
 })
 
-// Whatever escapes a command (an 'error' event nobody listens to, a stray rejection) still ends in one line.
-process.on('uncaughtException', (err) => {
+// Whatever escapes a command (an 'error' event nobody listens to, a stray rejection) still
+// ends in one line. Being unexpected, the worker and the web server also log where it
+// happened, as one JSON line (a process manager restarts them; the operator needs it).
+const crash = (err: unknown) => {
+  if (['worker', 'serve', 'start', 'demo'].includes(process.argv[2] ?? '') && err instanceof Error) {
+    process.stderr.write(`${JSON.stringify({ level: 60, time: new Date().toISOString(), err: err.message, stack: err.stack, msg: 'crashed' })}\n`)
+  }
   fail(err)
   process.exit(process.exitCode)
-})
-process.on('unhandledRejection', (err) => {
-  fail(err)
-  process.exit(process.exitCode)
-})
+}
+process.on('uncaughtException', crash)
+process.on('unhandledRejection', crash)
 
 let commanderMessage = ''
 const program = new Command('tbt-watch')
