@@ -118,8 +118,9 @@ export async function passThenServe(opts: PassThenServeOpts): Promise<void> {
   defaultBaseUrl(opts.port)
   if (serving) await checkPortFree(opts.port)
   const ui = createProgress()
-  const { report, config } = await runCommand(opts, ui)
-  const ctx = await createContext(config)
+  const { report } = await runCommand(opts, ui)
+  // The web UI's own context: the process's environment, not the pass's (whose sources pointed at the replay server, now closed).
+  const ctx = await createContext(loadConfig())
   let app: { close(): Promise<unknown> } | undefined
   try {
     let demoLogin: Guidance['demoLogin']
