@@ -1,6 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
 import { registerClassifyCommand } from './commands/classify.command.js'
 import { registerDigestCommand } from './commands/digest.command.js'
+import { registerImportCommand } from './commands/import.command.js'
 import { registerReviewCommands } from './commands/review.command.js'
 import { registerSourcesCommand } from './commands/sources.command.js'
 import { registerSubscriberCommand } from './commands/subscriber.command.js'
@@ -210,12 +211,13 @@ program
 
 program
   .command('reclassify')
-  .description('re-run the classifier over every stored notice, then re-score and re-warn what changed')
-  .action(async () => {
+  .description('classify again the stored notices that an older classifier or model classified (--all: every notice), then re-score and re-warn what changed')
+  .option('--all', 'every stored notice, whatever classified it')
+  .action(async (opts: { all?: boolean }) => {
     const { reclassifyAll } = await import('../services/reclassify.service.js')
     await withContext(async (ctx) => {
-      const r = await reclassifyAll(ctx)
-      console.log(`reclassified ${r.notices} notices: ${r.changed} changed, ${r.measures} measures re-scored, warnings raised ${r.raised}, updated ${r.updated}`)
+      const r = await reclassifyAll(ctx, { all: opts.all })
+      console.log(`reclassified ${r.notices} notices with ${r.version}: ${r.changed} changed, ${r.measures} measures re-scored, warnings raised ${r.raised}, updated ${r.updated}`)
     })
   })
 
@@ -224,6 +226,7 @@ registerDigestCommand(program)
 registerSubscriberCommand(program)
 registerSourcesCommand(program)
 registerReviewCommands(program)
+registerImportCommand(program)
 
 try {
   await program.parseAsync(process.argv)

@@ -44,6 +44,13 @@ export function stageLine(stage: string, done: number, total: number, detail?: s
       return `raising warnings for ${total} measure${total === 1 ? '' : 's'}`
     case 'digest':
       return `sending ${sub} digests to ${total} subscriber${total === 1 ? '' : 's'}`
+    // `import eping-xlsx`
+    case 'scan':
+      return `reading the file (${total} KB)`
+    case 'train':
+      return `learning from the file (${total} KB)`
+    case 'import':
+      return `storing ${total} notification${total === 1 ? '' : 's'}`
     default:
       return `${stage}: ${total}`
   }

@@ -13,7 +13,6 @@ export interface CorrectionOutcome {
   /** the measure's warnings in the corrected categories, by category */
   warnings: { categoryId: string; warningId: number }[]
   examples: number
-  learnt: boolean
 }
 
 /** The measure's categories as they stand: the analyst's last correction, else the classifier's. */
@@ -75,17 +74,9 @@ export async function correctCategories(ctx: AppContext, warningId: number, cate
       .execute()
     return row.id
   })
-  let learnt = false
-  try {
-    const classifier = await ctx.classifier()
-    classifier.learn(examples)
-    await classifier.save()
-    await ctx.db.updateTable('training_example').set({ learnt_at: ctx.clock().toISOString() }).where('correction_id', '=', correctionId).execute()
-    learnt = true
-  } catch (err) {
-    // The correction itself stands; the examples stay unlearnt (learnt_at null) for a later run.
-    ctx.log.warn({ err, measureId: w.measure_id }, 'the classifier could not learn from a category correction')
-  }
+  // The correction overrides the classifier for this measure at once (scoring below); the
+  // model learns from the new examples at its next training (the scheduled job, which
+  // trains whenever a correction is newer than the model, or `tbt-watch train`).
   await scoreMeasure(ctx, w.measure_id)
   await raiseWarnings(ctx, w.measure_id)
   const rows = await ctx.db.selectFrom('warning').select(['id', 'category_id', 'status']).where('measure_id', '=', w.measure_id).where('category_id', 'in', categories).orderBy('category_id').execute()
@@ -103,6 +94,5 @@ export async function correctCategories(ctx: AppContext, warningId: number, cate
     previous,
     warnings: rows.map((r) => ({ categoryId: r.category_id, warningId: r.id })),
     examples: examples.length,
-    learnt,
   }
 }

@@ -28,6 +28,8 @@ export interface NoticeRecord {
 export interface WarningRecord {
   id: number
   measureId: string
+  /** TBT or SPS */
+  area: string
   category: string
   level: string
   score: number
@@ -95,6 +97,7 @@ export async function* exportWarnings(db: Db): AsyncGenerator<WarningRecord> {
     .select([
       'warning.id',
       'measure.key',
+      'measure.area',
       'warning.category_id',
       'warning.level',
       'warning.score',
@@ -113,6 +116,7 @@ export async function* exportWarnings(db: Db): AsyncGenerator<WarningRecord> {
     yield {
       id: r.id,
       measureId: r.key,
+      area: r.area,
       category: r.category_id,
       level: r.level,
       score: r.score,

@@ -42,6 +42,8 @@ export interface QueueFilter {
   market?: string[]
   source?: string[]
   language?: string[]
+  /** TBT or SPS: the measure's agreement */
+  area?: string[]
   assignee?: string
   /** comment deadline within this many days from today (and not past) */
   deadlineDays?: number
@@ -64,6 +66,8 @@ export interface QueueRow {
   categoryEn: string
   measureId: number
   measureKey: string
+  /** TBT or SPS */
+  area: string
   title: string | null
   member: string | null
   commentDeadline: string | null
@@ -91,6 +95,7 @@ function conditions(ctx: AppContext, f: QueueFilter, eb: Eb, withStatus: boolean
   if (withStatus && f.status?.length) out.push(eb('w.status', 'in', f.status))
   if (f.level?.length) out.push(eb('w.level', 'in', f.level))
   if (f.category?.length) out.push(eb('w.category_id', 'in', f.category))
+  if (f.area?.length) out.push(eb('m.area', 'in', f.area))
   if (f.assignee) out.push(f.assignee === '-' ? eb('w.assignee', 'is', null) : eb('w.assignee', '=', f.assignee))
   if (f.market?.length) {
     const members = ctx.markets.filter((m) => f.market!.includes(m.code)).flatMap((m) => m.members)
@@ -154,7 +159,7 @@ export async function listWarnings(ctx: AppContext, f: QueueFilter = {}): Promis
     .where(where(true) as never)
     .select([
       'w.id', 'w.level', 'w.score', 'w.status', 'w.assignee', 'w.note', 'w.category_id', 'w.created_at', 'w.updated_at', 'w.measure_id',
-      'c.name_zh', 'c.name_en', 'm.key', 'm.title', 'm.member', 'm.comment_deadline', 'm.status as measure_status',
+      'c.name_zh', 'c.name_en', 'm.key', 'm.area', 'm.title', 'm.member', 'm.comment_deadline', 'm.status as measure_status',
     ])
   switch (f.sort ?? 'score') {
     case 'deadline':
@@ -189,6 +194,7 @@ export async function listWarnings(ctx: AppContext, f: QueueFilter = {}): Promis
       categoryEn: r.name_en,
       measureId: r.measure_id,
       measureKey: r.key,
+      area: r.area,
       title: r.title,
       member: r.member,
       commentDeadline: r.comment_deadline,
