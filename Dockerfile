@@ -5,8 +5,12 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
+# npm ci runs the prepare script (scripts/build.mjs), which has nothing to build yet;
+# the JavaScript in dist/ is built once the sources are in (the CLI starts from it).
+COPY scripts/build.mjs scripts/
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY . .
+RUN node scripts/build.mjs
 ENV NODE_ENV=production TBT_DATA_DIR=/data
 VOLUME /data
 ENTRYPOINT ["node", "bin/tbt-watch.mjs"]

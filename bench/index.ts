@@ -1,5 +1,5 @@
 // `npm run bench [-- --quick]`: runs every bench/*.bench.ts that exists, one after the
-// other in its own process (pipeline, scrape, classify, digest, import), then writes the table of
+// other in its own process (pipeline, scrape, classify, digest, import, startup), then writes the table of
 // bench/results/*.json into the README between the bench markers.
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
@@ -9,7 +9,7 @@ import { projectRoot } from '../src/util/paths.js'
 
 const quick = process.argv.includes('--quick')
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',')
-const ORDER = ['pipeline', 'scrape', 'classify', 'digest', 'import']
+const ORDER = ['pipeline', 'scrape', 'classify', 'digest', 'import', 'startup']
 const benchDir = path.join(projectRoot, 'bench')
 const found = fs.readdirSync(benchDir).filter((f) => f.endsWith('.bench.ts')).map((f) => f.replace('.bench.ts', ''))
 const names = [...ORDER.filter((n) => found.includes(n)), ...found.filter((n) => !ORDER.includes(n)).sort()].filter((n) => !only || only.includes(n))
@@ -52,6 +52,8 @@ function table(): string {
   }
   for (const g of im?.growth ?? []) lines.push(`| import growth | ${g.fromRows} → ${g.toRows} rows (×${g.rowsRatio}) | time ×${g.timeRatio}, peak RSS ×${g.peakRssRatio} | linear: time ×${g.rowsRatio} | per row ×${g.perRowTimeRatio} |`)
   if (im?.train) lines.push(`| import --train-only | ${im.train.rows} rows, ${im.train.examples} coded notices learnt | ${im.train.seconds} s, peak ${im.train.peakRssMb} MB | exceljs streaming read of the file, once: ${im.train.readSeconds} s | ${(im.train.seconds / im.train.readSeconds).toFixed(1)}× the time |`)
+  const st = read('startup')
+  for (const r of st?.rows ?? []) lines.push(`| startup | ${r.case}, median of ${st.runs} runs (load average ${st.loadAverage}) | ${r.medianMs} ms (p90 ${r.p90Ms} ms) | node -e 0: ${st.baselineMedianMs} ms | ${r.ratio}× |`)
   return lines.join('\n')
 }
 

@@ -18,6 +18,8 @@ const CONCURRENCY: Record<Stage, number> = { scrape: 2, ingest: 2, classify: 4, 
 export interface WorkerOptions {
   schedule?: boolean
   metrics?: Metrics
+  /** Errors of the workers and queues (Redis going away): the CLI counts them into one outage line a minute. Default: one log line each. */
+  onError?: (err: Error, stage: Stage) => void
 }
 
 export async function startWorkers(ctx: AppContext, settings: QueueSettings, opts: WorkerOptions = {}): Promise<WorkerPool> {
@@ -26,6 +28,9 @@ export async function startWorkers(ctx: AppContext, settings: QueueSettings, opt
   const { metrics } = opts
   const handlers = processors(ctx, queues, metrics)
   const { stalledIntervalMs, lockDurationMs } = ctx.config.queue
+  const onError = opts.onError ?? ((err: Error, stage: Stage) => ctx.log.error({ stage, err: err.message }, 'worker error'))
+  // A queue without an 'error' listener prints each Redis error with its stack.
+  for (const stage of STAGES) queues[stage].on('error', (err) => onError(err, stage))
   const workers = STAGES.map((stage) => {
     // A job whose worker died (kill -9, lost machine) holds a lock that is no longer
     // renewed; after lockDuration the stalled check of any live worker puts it back.
@@ -45,7 +50,7 @@ export async function startWorkers(ctx: AppContext, settings: QueueSettings, opt
       ctx.log.warn({ jobId: job?.id, stage, attempts: job?.attemptsMade, err: err.message }, 'job failed')
     })
     w.on('stalled', (id) => ctx.log.warn({ jobId: id, stage }, 'job stalled; its worker stopped without finishing it, running it again'))
-    w.on('error', (err) => ctx.log.error({ stage, err: err.message }, 'worker error'))
+    w.on('error', (err) => onError(err, stage))
     return w
   })
   if (opts.schedule !== false) await reconcileSchedulers(ctx, queues)

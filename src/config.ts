@@ -103,6 +103,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`environment variable ${i.path.join('.')}: ${i.message}`)
   }
   const e = parsed.data
+  checkServiceUrls(e)
   const dataDir = path.resolve(e.TBT_DATA_DIR)
   const databaseUrl = e.DATABASE_URL || `sqlite:${path.join(dataDir, 'tbt-watch.db')}`
   if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(databaseUrl)) {
@@ -152,6 +153,31 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     crashAt: e.TBT_CRASH_AT,
     browser: { executablePath: e.TBT_CHROMIUM_PATH, timeoutMs: e.TBT_BROWSER_TIMEOUT_MS },
   }
+}
+
+/** A URL for a message, without what a password could hide in it. */
+const shownUrl = (v: string) => v.replace(/\/\/[^/@]*@/, '//***@').replace(/^[^/@]*@/, '***@')
+
+/**
+ * REDIS_URL and PUBLIC_BASE_URL are URLs with a scheme. `localhost:6379` would otherwise
+ * be taken by ioredis as something else entirely, and a base URL without http(s) makes
+ * every link in every e-mail broken.
+ */
+function checkServiceUrls(e: { REDIS_URL?: string; PUBLIC_BASE_URL: string }): void {
+  const url = (name: string, value: string, schemes: string[], example: string) => {
+    const m = /^([a-z][a-z0-9+.-]*):\/\//i.exec(value)
+    if (!m) throw new ConfigError(`${name} must be a URL such as ${example}: "${shownUrl(value)}" has no scheme (${schemes.join(' or ')})`)
+    if (!schemes.includes(`${m[1].toLowerCase()}://`)) throw new ConfigError(`${name} must start with ${schemes.join(' or ')}, e.g. ${example}: got ${m[1]}://`)
+    let u: URL
+    try {
+      u = new URL(value)
+    } catch {
+      throw new ConfigError(`${name} is not a valid URL: "${shownUrl(value)}" (e.g. ${example})`)
+    }
+    if (!u.hostname) throw new ConfigError(`${name} has no host: "${shownUrl(value)}" (e.g. ${example})`)
+  }
+  if (e.REDIS_URL) url('REDIS_URL', e.REDIS_URL, ['redis://', 'rediss://'], 'redis://127.0.0.1:6379')
+  url('PUBLIC_BASE_URL', e.PUBLIC_BASE_URL, ['http://', 'https://'], 'https://tbt.example.org')
 }
 
 /** The env var that overrides a source's base URL: id upper-cased, dashes to underscores. */

@@ -1,33 +1,58 @@
-import fs from 'node:fs'
-import path from 'node:path'
-import { Command, InvalidArgumentError, Option } from 'commander'
-import { createContext, type AppContext } from '../app-context.js'
-import { loadConfig, sourceBaseUrlVar, type Config } from '../config.js'
-import { migrateToLatest } from '../db/database.js'
-import { runPass, type PassReport } from '../pipeline/run-pass.js'
-import { DEFAULT_REPLAY_DIR, startReplayServer } from '../replay/replay-server.js'
-import { csvField, exportNotices, exportWarnings } from '../services/export.service.js'
-import { ingestRaw } from '../services/ingest.service.js'
-import { reclassifyAll } from '../services/reclassify.service.js'
-import { scrapeSource } from '../services/scrape.service.js'
-import { seed } from '../services/seed.service.js'
-import { collectStats } from '../services/stats.service.js'
-import { serve } from '../web/server.js'
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
 import { registerClassifyCommand } from './commands/classify.command.js'
 import { registerDigestCommand } from './commands/digest.command.js'
 import { registerImportCommand } from './commands/import.command.js'
-import { registerSubscriberCommand } from './commands/subscriber.command.js'
-import { registerSourcesCommand } from './commands/sources.command.js'
 import { registerReviewCommands } from './commands/review.command.js'
-import { createProgress } from './progress.js'
+import { registerSourcesCommand } from './commands/sources.command.js'
+import { registerSubscriberCommand } from './commands/subscriber.command.js'
+import type { AppContext } from '../app-context.js'
+import { commanderLine, describeError, EXIT, exitCodeFor, UsageError } from './errors.js'
+
+// Start-up: this file and the command files import nothing heavy at the top (commander
+// and the error helpers only); each action imports what it uses, so `--help` and
+// `stats` do not load the web server, the queues, the browser or the classifier.
 
 // Commands print their own report on stdout; the log (stderr) stays quiet unless asked,
 // except for the long-running worker and web server.
 if (!process.env.TBT_LOG_LEVEL && !['worker', 'serve'].includes(process.argv[2] ?? '')) process.env.TBT_LOG_LEVEL = 'warn'
 
+/** The configured services, to name the one a connection error comes from. */
+const endpoints = () => ({ databaseUrl: process.env.DATABASE_URL, redisUrl: process.env.REDIS_URL, smtpUrl: process.env.SMTP_URL })
+
+/** Prints the one line an error deserves and sets the exit code; the stack only with TBT_DEBUG=1. */
+function fail(err: unknown): void {
+  console.error(`tbt-watch: ${describeError(err, endpoints())}`)
+  if (process.env.TBT_DEBUG && err instanceof Error) console.error(err.stack)
+  process.exitCode = exitCodeFor(err)
+}
+
+// A reader that stops early (`tbt-watch export … | head`) is not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(EXIT.ok)
+  fail(err)
+  process.exit(process.exitCode)
+})
+
+// Whatever escapes a command (an 'error' event nobody listens to, a stray rejection) still
+// ends in one line. Being unexpected, the worker and the web server also log where it
+// happened, as one JSON line (a process manager restarts them; the operator needs it).
+const crash = (err: unknown) => {
+  if (['worker', 'serve', 'start', 'demo'].includes(process.argv[2] ?? '') && err instanceof Error) {
+    process.stderr.write(`${JSON.stringify({ level: 60, time: new Date().toISOString(), err: err.message, stack: err.stack, msg: 'crashed' })}\n`)
+  }
+  fail(err)
+  process.exit(process.exitCode)
+}
+process.on('uncaughtException', crash)
+process.on('unhandledRejection', crash)
+
+let commanderMessage = ''
 const program = new Command('tbt-watch')
   .description("Technical trade-barrier early warning for Beijing's exporters: scrape, classify, score, warn, e-mail")
-  .showHelpAfterError()
+  .addHelpText('after', '\nExit codes: 0 done; 1 the run failed (one line on stderr says why); 2 the command was wrong (usage); 3 digest: some e-mails failed.\nDocs: README.md, section "The CLI".')
+  // commander throws instead of exiting, and its message becomes our one line (no help dump after it).
+  .exitOverride()
+  .configureOutput({ outputError: (str) => (commanderMessage = str) })
 
 const isoDate = (v: string) => {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || Number.isNaN(Date.parse(v))) throw new InvalidArgumentError('expected a date YYYY-MM-DD')
@@ -36,34 +61,36 @@ const isoDate = (v: string) => {
 const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean)
 const port = (v: string) => {
   const n = Number(v)
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number')
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number (0-65535)')
   return n
 }
 
-/** Opens the context for a command and always closes it, whatever happens. */
-async function withContext<T>(fn: (ctx: AppContext) => Promise<T>, config: Config = loadConfig()): Promise<T> {
-  const ctx = await createContext(config)
-  try {
-    return await fn(ctx)
-  } finally {
-    await ctx.close()
-  }
+/** Opens the context for a command and always closes it (src/cli/with-context.ts, loaded when a command runs). */
+async function withContext<T>(fn: (ctx: AppContext) => Promise<T>): Promise<T> {
+  return (await import('./with-context.js')).withContext(fn)
 }
 
 program
   .command('migrate')
   .description('create or upgrade the database schema')
   .action(async () => {
-    await withContext(async (ctx) => {
-      const applied = await migrateToLatest(ctx.db)
+    const { migrateToLatest, openDatabase } = await import('../db/database.js')
+    const { loadConfig } = await import('../config.js')
+    const config = loadConfig()
+    const handle = openDatabase(config.databaseUrl, { schema: config.databaseSchema })
+    try {
+      const applied = await migrateToLatest(handle.db, config.databaseSchema)
       console.log(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date')
-    })
+    } finally {
+      await handle.close()
+    }
   })
 
 program
   .command('seed')
   .description('load categories, markets, sources and the demo subscribers')
   .action(async () => {
+    const { seed } = await import('../services/seed.service.js')
     await withContext(async (ctx) => {
       const r = await seed(ctx)
       console.log(`categories ${r.categories}, markets ${r.markets}, sources ${r.sources}, subscribers ${r.subscribers}`)
@@ -77,47 +104,6 @@ interface RunOpts {
   json?: boolean
 }
 
-/** The one-pass run, optionally against a replay snapshot served locally. */
-async function runCommand(opts: RunOpts): Promise<PassReport> {
-  let replay: Awaited<ReturnType<typeof startReplayServer>> | undefined
-  const env = { ...process.env }
-  if (opts.replay) {
-    replay = await startReplayServer(path.resolve(opts.replay))
-    for (const id of Object.keys(replay.manifest.sources)) env[sourceBaseUrlVar(id)] = replay.url
-    env.TBT_HTTP_MIN_DELAY_MS ??= '0'
-  }
-  const config = loadConfig(env)
-  const sources = opts.sources ?? (replay ? Object.keys(replay.manifest.sources) : undefined)
-  const since = opts.since ?? replay?.manifest.since
-  try {
-    return await withContext(async (ctx) => {
-      const unknown = (sources ?? []).filter((s) => !ctx.sources.some((x) => x.id === s))
-      if (unknown.length) throw new InvalidArgumentError(`unknown source(s): ${unknown.join(', ')}; known: ${ctx.sources.map((s) => s.id).join(', ')}`)
-      const progress = opts.json ? undefined : createProgress()
-      const report = await runPass(ctx, { sources, since, onProgress: progress?.update }).finally(() => progress?.stop())
-      if (opts.json) console.log(JSON.stringify(report))
-      else printReport(report)
-      return report
-    }, config)
-  } finally {
-    await replay?.close()
-  }
-}
-
-function printReport(r: PassReport) {
-  console.log('source            status  requests  304  new raw  items  item errors  quarantined  new/changed notices')
-  for (const s of r.sources) {
-    console.log(
-      `${s.sourceId.padEnd(17)} ${s.status.padEnd(7)} ${String(s.requests).padStart(8)} ${String(s.notModified).padStart(4)} ${String(s.rawNew).padStart(8)} ${String(s.items).padStart(6)} ${String(s.itemErrors).padStart(12)} ${String(s.quarantined).padStart(12)} ${String(s.notices).padStart(20)}`,
-    )
-    if (s.error) console.log(`  ! ${s.sourceId} failed: ${s.error}`)
-  }
-  const st = r.stages
-  console.log(
-    `classified ${st.classified} notices · scored ${st.measuresScored} measures · warnings raised ${st.warningsRaised}, updated ${st.warningsUpdated}, closed ${st.warningsClosed} · e-mails sent ${st.emailsSent}`,
-  )
-}
-
 program
   .command('run')
   .description('run one pass of the whole pipeline in this process (no Redis needed)')
@@ -126,98 +112,45 @@ program
   .option('--since <date>', 'fetch nothing distributed before this date (YYYY-MM-DD)', isoDate)
   .option('--json', 'print the pass report as JSON')
   .action(async (opts: RunOpts) => {
-    await runCommand(opts)
+    await (await import('./pass.js')).runCommand(opts)
   })
-
-const serveOption = new Option('--no-serve', 'exit after the pass instead of serving the web UI')
-async function passThenServe(opts: RunOpts & { serve: boolean; port: number }) {
-  await runCommand(opts)
-  if (!opts.serve || process.env.TBT_NO_SERVE === '1') return
-  await serveCommand(opts.port)
-}
 
 program
   .command('start')
   .description('one pass against the live sources, then serve the web UI (npm start)')
-  .addOption(serveOption)
+  .addOption(new Option('--no-serve', 'exit after the pass instead of serving the web UI'))
   .option('--port <n>', 'web port', port, 8080)
-  .action(passThenServe)
+  .action(async (opts: { serve: boolean; port: number }) => {
+    process.stderr.write('tbt-watch start: one pass over the live sources, then the web UI\n')
+    await (await import('./pass.js')).passThenServe(opts)
+  })
 
 program
   .command('demo')
   .description('the same offline: one pass over the bundled replay snapshot, then serve the web UI (npm run demo)')
   .addOption(new Option('--no-serve', 'exit after the pass instead of serving the web UI'))
   .option('--port <n>', 'web port', port, 8080)
-  .action((opts: { serve: boolean; port: number }) => passThenServe({ ...opts, replay: DEFAULT_REPLAY_DIR }))
-
-async function serveCommand(p: number) {
-  const ctx = await createContext(loadConfig())
-  let app
-  try {
-    app = await serve(ctx, p)
-  } catch (err) {
-    await ctx.close()
-    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      console.error(`port ${p} is already in use: is tbt-watch already serving? (choose another with --port)`)
-      process.exitCode = 1
-      return
-    }
-    throw err
-  }
-  console.log(`web UI: http://localhost:${p}/  (Ctrl-C to stop)`)
-  const stop = async () => {
-    await app.close()
-    await ctx.close()
-    process.exit(0)
-  }
-  process.once('SIGINT', stop)
-  process.once('SIGTERM', stop)
-}
+  .action(async (opts: { serve: boolean; port: number }) => {
+    process.stderr.write('tbt-watch demo: one pass over the recorded snapshot (no network needed), then the web UI\n')
+    const pass = await import('./pass.js')
+    const { DEFAULT_REPLAY_DIR } = await import('../replay/replay-server.js')
+    await pass.passThenServe({ ...opts, replay: DEFAULT_REPLAY_DIR, demo: true })
+  })
 
 program
   .command('serve')
-  .description('serve the web UI')
+  .description('serve the web UI (links in e-mails use this port unless PUBLIC_BASE_URL is set)')
   .option('--port <n>', 'web port', port, 8080)
-  .action(async (opts: { port: number }) => serveCommand(opts.port))
+  .action(async (opts: { port: number }) => (await import('./pass.js')).serveCommand(opts.port))
 
 program
   .command('worker')
   .description('run the BullMQ workers and job schedulers (needs REDIS_URL)')
   .option('--no-schedule', 'do not (re)create the job schedulers')
   .action(async (opts: { schedule: boolean }) => {
+    const { loadConfig } = await import('../config.js')
     const config = loadConfig()
-    if (!config.redisUrl) throw new InvalidArgumentError('worker needs REDIS_URL (e.g. redis://127.0.0.1:6379)')
-    const ctx = await createContext(config)
-    await seed(ctx, { subscribers: false })
-    // Load the classifier before taking jobs: loading blocks the event loop for seconds,
-    // which inside a job would stop its lock being renewed and make it look stalled.
-    await ctx.classifier()
-    // The CLI is the one place that starts the queue boundary; nothing in src/ imports jobs/.
-    const { startWorkers } = await import('../../jobs/worker.js')
-    const { createMetrics, registerDbGauges, registerQueueGauges } = await import('../ops/metrics.js')
-    const metrics = createMetrics({ processDefaults: true })
-    const pool = await startWorkers(ctx, { redisUrl: config.redisUrl, prefix: config.queuePrefix }, { schedule: opts.schedule, metrics })
-    let metricsServer: { port: number; close(): Promise<void> } | undefined
-    if (config.metricsPort !== undefined) {
-      registerDbGauges(metrics.registry, ctx.db)
-      registerQueueGauges(metrics.registry, Object.values(pool.queues))
-      const { startMetricsServer } = await import('../ops/metrics-server.js')
-      metricsServer = await startMetricsServer(metrics.registry, config.metricsPort)
-    }
-    ctx.log.info({ prefix: config.queuePrefix, pid: process.pid, metricsPort: metricsServer?.port }, 'workers started')
-    let stopping = false
-    const shutdown = async (signal: string) => {
-      if (stopping) return
-      stopping = true
-      ctx.log.info({ signal }, 'shutting down')
-      await metricsServer?.close()
-      await pool.close() // workers (running jobs finish), then queues
-      await ctx.close() // browser, mailer, database
-      pool.disconnect() // Redis last
-      process.exit(0)
-    }
-    process.once('SIGINT', () => void shutdown('SIGINT'))
-    process.once('SIGTERM', () => void shutdown('SIGTERM'))
+    await (await import('./worker.js')).workerCommand(config, opts)
   })
 
 program
@@ -225,7 +158,12 @@ program
   .description('scrape one source and store its notices')
   .option('--since <date>', 'fetch nothing distributed before this date', isoDate)
   .action(async (sourceId: string, opts: { since?: string }) => {
+    const { seed } = await import('../services/seed.service.js')
+    const { scrapeSource } = await import('../services/scrape.service.js')
+    const { ingestRaw } = await import('../services/ingest.service.js')
+    const { shortenUrls } = await import('./pass.js')
     await withContext(async (ctx) => {
+      if (!ctx.sources.some((s) => s.id === sourceId)) throw new UsageError(`unknown source ${sourceId}; known: ${ctx.sources.map((s) => s.id).join(', ')}`)
       await seed(ctx, { subscribers: false })
       const r = await scrapeSource(ctx, sourceId, { since: opts.since })
       let items = 0
@@ -237,8 +175,8 @@ program
       }
       console.log(`${sourceId}: ${r.status}, ${r.requests} requests (${r.notModified} not modified), ${r.rawNew} new responses, ${items} items, ${changed} new or changed notices`)
       if (r.error) {
-        console.log(`  ! ${r.error}`)
-        process.exitCode = 2
+        console.error(`tbt-watch: ${sourceId} failed: ${shortenUrls(r.error)}`)
+        process.exitCode = EXIT.failed
       }
     })
   })
@@ -248,8 +186,10 @@ program
   .description('counts of what the database holds')
   .option('--json', 'one JSON object')
   .action(async (opts: { json?: boolean }) => {
-    await withContext(async (ctx) => {
-      const s = await collectStats(ctx.db)
+    const { collectStats } = await import('../services/stats.service.js')
+    const { withDatabase } = await import('./with-context.js')
+    await withDatabase(async (db) => {
+      const s = await collectStats(db)
       if (opts.json) return console.log(JSON.stringify(s))
       console.log(`sources ${s.sources} · raw responses ${s.rawResponses}`)
       console.log(`notices ${s.notices} · measures ${s.measures} · classifications ${s.classifications} · risk scores ${s.riskScores}`)
@@ -264,29 +204,9 @@ program
   .addOption(new Option('--format <format>', 'output format').choices(['jsonl', 'csv']).default('jsonl'))
   .option('--out <file>', 'write to a file instead of standard output')
   .action(async (what: string, opts: { format: 'jsonl' | 'csv'; out?: string }) => {
-    if (what !== 'notices' && what !== 'warnings') throw new InvalidArgumentError('export what? notices or warnings')
-    await withContext(async (ctx) => {
-      const out = opts.out ? fs.createWriteStream(opts.out) : process.stdout
-      const write = (s: string) => new Promise<void>((resolve, reject) => (out.write(s) ? resolve() : out.once('drain', resolve).once('error', reject)))
-      const records = what === 'notices' ? exportNotices(ctx.db) : exportWarnings(ctx.db)
-      let header: string[] | undefined
-      let n = 0
-      for await (const rec of records as AsyncIterable<Record<string, unknown>>) {
-        if (opts.format === 'jsonl') await write(`${JSON.stringify(rec)}\n`)
-        else {
-          if (!header) {
-            header = Object.keys(rec)
-            await write(`${header.join(',')}\r\n`)
-          }
-          await write(`${header.map((k) => csvField(rec[k])).join(',')}\r\n`)
-        }
-        n++
-      }
-      if (opts.out) {
-        await new Promise<void>((resolve) => (out as fs.WriteStream).end(resolve))
-        console.error(`${n} ${what} written to ${opts.out}`)
-      }
-    })
+    if (what !== 'notices' && what !== 'warnings') throw new UsageError(`export what? notices or warnings, not ${what}`)
+    const { exportCommand } = await import('./export.js')
+    await exportCommand(what, opts)
   })
 
 program
@@ -294,6 +214,7 @@ program
   .description('classify again the stored notices that an older classifier or model classified (--all: every notice), then re-score and re-warn what changed')
   .option('--all', 'every stored notice, whatever classified it')
   .action(async (opts: { all?: boolean }) => {
+    const { reclassifyAll } = await import('../services/reclassify.service.js')
     await withContext(async (ctx) => {
       const r = await reclassifyAll(ctx, { all: opts.all })
       console.log(`reclassified ${r.notices} notices with ${r.version}: ${r.changed} changed, ${r.measures} measures re-scored, warnings raised ${r.raised}, updated ${r.updated}`)
@@ -310,8 +231,16 @@ registerImportCommand(program)
 try {
   await program.parseAsync(process.argv)
 } catch (err) {
-  const e = err as Error & { code?: string }
-  console.error(`tbt-watch: ${e.message}`)
-  if (process.env.TBT_DEBUG) console.error(e.stack)
-  process.exitCode = e instanceof InvalidArgumentError ? 2 : 1
+  if (err instanceof CommanderError) {
+    // --help, --version and `help <command>` end here too, having printed what was asked.
+    if (err.exitCode === 0) process.exitCode = EXIT.ok
+    else {
+      // A command group without its subcommand (`tbt-watch subscriber`) prints its help; anything else is one line.
+      if (err.code !== 'commander.help' && err.code !== 'commander.executeSubCommandAsync') {
+        const line = commanderLine(commanderMessage || err.message)
+        console.error(`tbt-watch: ${line}${line.startsWith('unknown command') ? ' (tbt-watch --help lists the commands)' : ''}`)
+      }
+      process.exitCode = EXIT.usage
+    }
+  } else fail(err)
 }

@@ -9,8 +9,8 @@ import { seed } from '../services/seed.service.js'
 export interface PassOptions {
   sources?: string[]
   since?: string | null
-  /** Called as each stage advances, for a progress bar. */
-  onProgress?: (stage: string, done: number, total: number) => void
+  /** Called as each stage advances, for a progress bar; `detail` names the source being scraped. */
+  onProgress?: (stage: string, done: number, total: number, detail?: string) => void
 }
 
 export interface SourceReport {
@@ -50,7 +50,7 @@ export async function runPass(ctx: AppContext, opts: PassOptions = {}): Promise<
   const changed = new Set<number>()
 
   for (const [i, sourceId] of selected.entries()) {
-    progress('scrape', i, selected.length)
+    progress('scrape', i, selected.length, sourceId)
     const scraped: ScrapeResult = await scrapeSource(ctx, sourceId, { since: opts.since, mode: 'inline' })
     const report: SourceReport = {
       sourceId,

@@ -1,30 +1,33 @@
 import fs from 'node:fs'
 import { InvalidArgumentError, type Command } from 'commander'
-import { z } from 'zod'
-import { loadConfig } from '../../config.js'
-import { createClassifier, inputFromRow, readLabelledJsonl } from '../../classify/index.js'
-import { evaluate, formatEvaluation, type LabelledRecord } from '../../classify/evaluate.js'
+import type { inputFromRow } from '../../classify/index.js'
+import type { LabelledRecord } from '../../classify/evaluate.js'
 
-const text = z.string().nullish()
-const texts = z.array(z.string()).nullish()
+// zod, the config and the classifier are loaded by the actions, not here: `tbt-watch
+// --help` must not load the classifier.
+
 /** The shape of one input line, checked before the classifier sees it. */
-const InputLine = z.looseObject({
-  id: z.union([z.string(), z.number()]).nullish(),
-  symbol: text,
-  member: text,
-  type: text,
-  title: text,
-  products: text,
-  description: text,
-  description_head: text,
-  language: text,
-  objectives: texts,
-  hs_codes: texts,
-  ics_codes: texts,
-})
+const inputLine = (z: typeof import('zod').z) => {
+  const text = z.string().nullish()
+  const texts = z.array(z.string()).nullish()
+  return z.looseObject({
+    id: z.union([z.string(), z.number()]).nullish(),
+    symbol: text,
+    member: text,
+    type: text,
+    title: text,
+    products: text,
+    description: text,
+    description_head: text,
+    language: text,
+    objectives: texts,
+    hs_codes: texts,
+    ics_codes: texts,
+  })
+}
 
 /** One JSONL file's rows, each checked; a bad line names the file and line. */
-function readRows(file: string): { row: Parameters<typeof inputFromRow>[0]; line: number }[] {
+function readRows(file: string, InputLine: ReturnType<typeof inputLine>): { row: Parameters<typeof inputFromRow>[0]; line: number }[] {
   let text: string
   try {
     text = fs.readFileSync(file, 'utf8')
@@ -74,6 +77,9 @@ export function registerClassifyCommand(program: Command): void {
     .action(async (opts: { input?: string; output?: string; train?: string; evaluate?: string; verbose?: boolean; json?: boolean }) => {
       if (!opts.evaluate && !(opts.input && opts.output)) throw new InvalidArgumentError('classify needs --input and --output, or --evaluate LABELLED.jsonl')
       if (opts.evaluate && (opts.input || opts.output)) throw new InvalidArgumentError('--evaluate scores a labelled file; it takes no --input or --output')
+      const { loadConfig } = await import('../../config.js')
+      const { createClassifier, inputFromRow, readLabelledJsonl } = await import('../../classify/index.js')
+      const InputLine = inputLine((await import('zod')).z)
       const config = loadConfig()
       const classifier = await createClassifier({ dataDir: config.dataDir, nomenclaturePath: config.nomenclaturePath })
       if (opts.train) {
@@ -81,13 +87,14 @@ export function registerClassifyCommand(program: Command): void {
         await classifier.save()
       }
       if (opts.evaluate) {
-        const rows = readRows(opts.evaluate).map((r) => r.row as LabelledRecord)
+        const { evaluate, formatEvaluation } = await import('../../classify/evaluate.js')
+        const rows = readRows(opts.evaluate, InputLine).map((r) => r.row as LabelledRecord)
         const e = evaluate(classifier, rows)
         console.log(opts.json ? JSON.stringify({ ...e, misses: opts.verbose ? e.misses : undefined }, null, 2) : formatEvaluation(e, opts.verbose))
         return
       }
       const out: string[] = []
-      for (const { row, line } of readRows(opts.input!)) {
+      for (const { row, line } of readRows(opts.input!, InputLine)) {
         let input
         try {
           input = inputFromRow(row, line)

@@ -1,8 +1,6 @@
 import path from 'node:path'
 import { Option, type Command } from 'commander'
-import { sendDigests } from '../../pipeline/run-pass.js'
-import { periodKey, previewDigests, sendImmediateAlerts, sendReminders, type Period } from '../../services/digest.service.js'
-import { withContext } from '../with-context.js'
+import type { Period } from '../../services/digest.service.js'
 
 /**
  * `tbt-watch digest --period daily|weekly [--dry-run]`: sends, now, the current period's
@@ -18,6 +16,10 @@ export function registerDigestCommand(program: Command): void {
     .addOption(new Option('--period <period>', 'digest period').choices(['daily', 'weekly']).makeOptionMandatory())
     .option('--dry-run', 'write the digests as .eml files (weekly: and the officials report as HTML) under $TBT_DATA_DIR/dry-run/; send nothing')
     .action(async (opts: { period: Period; dryRun?: boolean }) => {
+      // Loaded here, not at the top: `tbt-watch --help` must not load the digest machinery.
+      const { sendDigests } = await import('../../pipeline/run-pass.js')
+      const { dueSubscribers, periodKey, previewDigests, sendImmediateAlerts, sendReminders } = await import('../../services/digest.service.js')
+      const { withContext } = await import('../with-context.js')
       await withContext(async (ctx) => {
         const key = periodKey(opts.period, ctx.clock(), ctx.config.schedule.timezone)
         if (opts.dryRun) {
@@ -26,6 +28,10 @@ export function registerDigestCommand(program: Command): void {
           const emls = files.filter((f) => f.endsWith('.eml'))
           console.log(`${emls.length} digest(s) written to ${dir}`)
           for (const f of files) console.log(`  ${f}`)
+          if (!emls.length) {
+            const { whyNoDigests } = await import('../digest-why.js')
+            console.log(`no digest because ${await whyNoDigests(ctx, opts.period, key, (await dueSubscribers(ctx, opts.period, key)).length)}`)
+          }
           return
         }
         const immediate = opts.period === 'daily' ? await sendImmediateAlerts(ctx) : { sent: 0, failed: 0 }

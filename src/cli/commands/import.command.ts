@@ -1,10 +1,9 @@
 import path from 'node:path'
 import { InvalidArgumentError, type Command } from 'commander'
-import { createContext } from '../../app-context.js'
-import { loadConfig } from '../../config.js'
-import { ImportFileError } from '../../import/eping-xlsx.reader.js'
-import { dryRunEpingXlsx, importEpingXlsx, trainFromEpingXlsx, type ImportReport } from '../../import/eping-import.service.js'
-import { createProgress } from '../progress.js'
+import type { ImportReport } from '../../import/eping-import.service.js'
+
+// The importer (exceljs), the context and the classifier are loaded by the action, not
+// here: `tbt-watch --help` must stay light.
 
 interface ImportOpts {
   dryRun?: boolean
@@ -27,6 +26,11 @@ export function registerImportCommand(program: Command): void {
     .option('--json', 'print the summary as one JSON object')
     .action(async (file: string, opts: ImportOpts) => {
       if (opts.dryRun && opts.trainOnly) throw new InvalidArgumentError('choose --dry-run or --train-only, not both')
+      const { createContext } = await import('../../app-context.js')
+      const { loadConfig } = await import('../../config.js')
+      const { ImportFileError } = await import('../../import/eping-xlsx.reader.js')
+      const { dryRunEpingXlsx, importEpingXlsx, trainFromEpingXlsx } = await import('../../import/eping-import.service.js')
+      const { createProgress } = await import('../progress.js')
       const config = loadConfig()
       const progress = opts.json ? undefined : createProgress()
       let report: ImportReport

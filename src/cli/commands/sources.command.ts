@@ -1,7 +1,11 @@
 import type { Command } from 'commander'
-import { createContext } from '../../app-context.js'
-import { loadConfig } from '../../config.js'
-import { listSources, reparseSource } from '../../services/sources.service.js'
+
+// Services are loaded by the actions, not here: `tbt-watch --help` must stay light.
+const load = async () => ({
+  ...(await import('../../app-context.js')),
+  ...(await import('../../config.js')),
+  ...(await import('../../services/sources.service.js')),
+})
 
 /**
  * `tbt-watch sources [--json]`: every source with its engine, base URL, last run,
@@ -14,6 +18,7 @@ export function registerSourcesCommand(program: Command): void {
     .description('list every source: engine, base URL, last run, status, cursor, counts, health')
     .option('--json', 'one JSON array')
     .action(async (opts: { json?: boolean }) => {
+      const { createContext, loadConfig, listSources } = await load()
       const ctx = await createContext(loadConfig())
       try {
         const list = await listSources(ctx)
@@ -48,6 +53,7 @@ export function registerSourcesCommand(program: Command): void {
     .description("re-parse every stored raw response of a source with the current parser (no fetching), then classify, score and warn what changed")
     .option('--json', 'print the counts as JSON')
     .action(async (sourceId: string, opts: { json?: boolean }) => {
+      const { createContext, loadConfig, reparseSource } = await load()
       const ctx = await createContext(loadConfig())
       try {
         const r = await reparseSource(ctx, sourceId)

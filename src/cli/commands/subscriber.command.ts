@@ -1,12 +1,30 @@
 import { InvalidArgumentError, Option, type Command } from 'commander'
-import { sendConfirmation, withMailRetries } from '../../services/digest.service.js'
-import { addSubscriber, listSubscribers, parseEmail, SubscriberInputError, unsubscribeSubscriber, validatePreferences } from '../../services/subscriber.service.js'
-import { withContext } from '../with-context.js'
 
 const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean)
 
-/** Bad input exits 2 with the message, like every other argument error. */
-const asArgError = (err: unknown) => (err instanceof SubscriberInputError ? new InvalidArgumentError(err.message) : err)
+// The services are loaded by the actions, not here: `tbt-watch --help` must stay light.
+const services = async () => ({
+  ...(await import('../../services/digest.service.js')),
+  ...(await import('../../services/subscriber.service.js')),
+  ...(await import('../with-context.js')),
+})
+
+/** The option a preference is given with, to name it in a message. */
+const OPTION: Record<string, string> = { categories: '--categories', hs: '--hs', markets: '--markets', keywords: '--keywords', minLevel: '--level', frequency: '--frequency', lang: '--lang', role: '--role', name: '--name', email: '--email' }
+
+/**
+ * Bad input exits 2 with the message, like every other argument error, naming the
+ * option and the value given ("--hs 85x7: …"), not the validator's path ("hs.0: …").
+ */
+const asArgError = (err: unknown, given: Record<string, unknown> = {}) => {
+  if ((err as { code?: string })?.code !== 'SUBSCRIBER_INVALID') return err
+  const message = (err as Error).message
+  const m = /^(\w+)(?:\.(\d+))?: (.*)$/s.exec(message)
+  if (!m || !OPTION[m[1]]) return new InvalidArgumentError(message)
+  const value = given[m[1]]
+  const shown = Array.isArray(value) ? (m[2] !== undefined ? value[Number(m[2])] : value.join(',')) : value
+  return new InvalidArgumentError(`${OPTION[m[1]]}${shown !== undefined ? ` ${String(shown)}` : ''}: ${m[3]}`)
+}
 
 interface AddOpts {
   email: string
@@ -45,6 +63,7 @@ export function registerSubscriberCommand(program: Command): void {
     .addOption(new Option('--lang <lang>', 'e-mail language').choices(['zh', 'en']).default('zh'))
     .option('--confirmed', 'the address is known to be right: skip the double opt-in e-mail')
     .action(async (o: AddOpts) => {
+      const { addSubscriber, parseEmail, sendConfirmation, validatePreferences, withContext, withMailRetries } = await services()
       await withContext(async (ctx) => {
         try {
           const prefs = validatePreferences(ctx, {
@@ -66,7 +85,7 @@ export function registerSubscriberCommand(program: Command): void {
           }
           console.log(`subscriber ${r.id} ${r.created ? 'added' : 'updated'}: ${parseEmail(o.email)} (${note})`)
         } catch (err) {
-          throw asArgError(err)
+          throw asArgError(err, { ...o, minLevel: o.level })
         }
       })
     })
@@ -76,6 +95,7 @@ export function registerSubscriberCommand(program: Command): void {
     .description('list subscribers, their preferences and delivery problems')
     .option('--json', 'one JSON array')
     .action(async (o: { json?: boolean }) => {
+      const { listSubscribers, withContext } = await services()
       await withContext(async (ctx) => {
         const subs = await listSubscribers(ctx)
         if (o.json) return console.log(JSON.stringify(subs))
@@ -100,12 +120,13 @@ export function registerSubscriberCommand(program: Command): void {
     .description('unsubscribe an address (nothing is deleted; idempotent)')
     .requiredOption('--email <address>', 'e-mail address')
     .action(async (o: { email: string }) => {
+      const { parseEmail, unsubscribeSubscriber, withContext } = await services()
       await withContext(async (ctx) => {
         let email: string
         try {
           email = parseEmail(o.email)
         } catch (err) {
-          throw asArgError(err)
+          throw asArgError(err, o)
         }
         const sub = await ctx.db.selectFrom('subscriber').select(['id', 'unsubscribed_at']).where('email', '=', email).executeTakeFirst()
         if (!sub) throw new InvalidArgumentError(`no subscriber ${email}`)

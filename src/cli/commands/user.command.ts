@@ -1,7 +1,5 @@
 import { Option, type Command } from 'commander'
-import { createContext } from '../../app-context.js'
-import { loadConfig } from '../../config.js'
-import { createUser, oneTimePassword, ROLES } from '../../services/user.service.js'
+import { ROLES } from '../../services/user.service.js'
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = []
@@ -27,6 +25,9 @@ export function registerUserCommand(program: Command): void {
       // Piped: the first line is the password. At a terminal, or with nothing piped, a one-time one.
       const given = process.stdin.isTTY ? '' : (await readStdin()).split(/\r?\n/)[0]
       const piped = given.length > 0
+      const { createUser, oneTimePassword } = await import('../../services/user.service.js')
+      const { createContext } = await import('../../app-context.js')
+      const { loadConfig } = await import('../../config.js')
       const password = piped ? given : oneTimePassword()
       const ctx = await createContext(loadConfig())
       try {

@@ -1,17 +1,13 @@
 import os from 'node:os'
 import { InvalidArgumentError, Option, type Command } from 'commander'
-import { createContext, type AppContext } from '../../app-context.js'
-import { loadConfig } from '../../config.js'
-import { findUserByEmail } from '../../services/user.service.js'
-import { allWarnings, applyAction, STATUSES, type WarningAction } from '../../services/warning.service.js'
+import type { AppContext } from '../../app-context.js'
+import type { WarningAction } from '../../services/warning.service.js'
+
+/** The statuses a warning can have (as src/services/warning.service.ts STATUSES; not imported, to keep `--help` light). */
+const STATUSES = ['new', 'in_review', 'confirmed', 'dismissed', 'escalated'] as const
 
 async function withCtx<T>(fn: (ctx: AppContext) => Promise<T>): Promise<T> {
-  const ctx = await createContext(loadConfig())
-  try {
-    return await fn(ctx)
-  } finally {
-    await ctx.close()
-  }
+  return (await import('../with-context.js')).withContext(fn)
 }
 
 const areaArg = (v: string) => {
@@ -33,6 +29,7 @@ export function registerWarningsCommand(program: Command): void {
     .addOption(new Option('--area <area>', 'only TBT or only SPS measures (TBT, SPS)').argParser(areaArg))
     .option('--json', 'one JSON array')
     .action(async (opts: { status?: string; area?: string; json?: boolean }) => {
+      const { allWarnings } = await import('../../services/warning.service.js')
       await withCtx(async (ctx) => {
         const rows = []
         for await (const r of allWarnings(ctx, { status: opts.status ? [opts.status] : undefined, area: opts.area ? [opts.area] : undefined, sort: 'score', dir: 'desc' })) rows.push(r)
@@ -62,6 +59,8 @@ export function registerWarningsCommand(program: Command): void {
           return n
         })
         if (action === 'dismiss' && !opts.note?.trim()) throw new InvalidArgumentError('dismiss needs --note with the reason')
+        const { findUserByEmail } = await import('../../services/user.service.js')
+        const { applyAction } = await import('../../services/warning.service.js')
         await withCtx(async (ctx) => {
           let actor = `cli:${os.userInfo().username}`
           if (opts.as) {
