@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { createContext, type AppContext } from '../app-context.js'
-import { loadConfig, sourceBaseUrlVar, type Config } from '../config.js'
+import { assertSafeMetrics, assertSafeSecret, loadConfig, sourceBaseUrlVar, type Config } from '../config.js'
 import { migrateToLatest } from '../db/database.js'
 import { runPass, type PassReport } from '../pipeline/run-pass.js'
 import { DEFAULT_REPLAY_DIR, startReplayServer } from '../replay/replay-server.js'
@@ -130,6 +130,8 @@ program
 
 const serveOption = new Option('--no-serve', 'exit after the pass instead of serving the web UI')
 async function passThenServe(opts: RunOpts & { serve: boolean; port: number }) {
+  // Refuse before the pass: its e-mails carry links signed with the secret too.
+  assertSafeSecret(loadConfig())
   await runCommand(opts)
   if (!opts.serve || process.env.TBT_NO_SERVE === '1') return
   await serveCommand(opts.port)
@@ -150,7 +152,9 @@ program
   .action((opts: { serve: boolean; port: number }) => passThenServe({ ...opts, replay: DEFAULT_REPLAY_DIR }))
 
 async function serveCommand(p: number) {
-  const ctx = await createContext(loadConfig())
+  const config = loadConfig()
+  assertSafeSecret(config)
+  const ctx = await createContext(config)
   let app
   try {
     app = await serve(ctx, p)
@@ -185,6 +189,8 @@ program
   .option('--no-schedule', 'do not (re)create the job schedulers')
   .action(async (opts: { schedule: boolean }) => {
     const config = loadConfig()
+    assertSafeSecret(config)
+    assertSafeMetrics(config)
     if (!config.redisUrl) throw new InvalidArgumentError('worker needs REDIS_URL (e.g. redis://127.0.0.1:6379)')
     const ctx = await createContext(config)
     await seed(ctx, { subscribers: false })
@@ -201,7 +207,7 @@ program
       registerDbGauges(metrics.registry, ctx.db)
       registerQueueGauges(metrics.registry, Object.values(pool.queues))
       const { startMetricsServer } = await import('../ops/metrics-server.js')
-      metricsServer = await startMetricsServer(metrics.registry, config.metricsPort)
+      metricsServer = await startMetricsServer(metrics.registry, config.metricsPort, { host: config.metricsHost, token: config.adminToken })
     }
     ctx.log.info({ prefix: config.queuePrefix, pid: process.pid, metricsPort: metricsServer?.port }, 'workers started')
     let stopping = false

@@ -6,6 +6,11 @@ import pg from 'pg'
 import { loadConfig, type Config } from '../../src/config.js'
 import { createContext, type AppContext, type ContextOptions } from '../../src/app-context.js'
 import { createLogger } from '../../src/logger.js'
+import { setScryptCostForTests } from '../../src/services/user.service.js'
+
+// Test users' passwords are hashed at scrypt N=2^14, not production's 2^17 (~0.4 s each):
+// test/web/accounts.test.ts checks the production cost and the rehash on its own.
+setScryptCostForTests(2 ** 14)
 
 export const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'

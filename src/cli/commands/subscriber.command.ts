@@ -1,6 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from 'commander'
 import { sendConfirmation, withMailRetries } from '../../services/digest.service.js'
-import { addSubscriber, listSubscribers, parseEmail, SubscriberInputError, unsubscribeSubscriber, validatePreferences } from '../../services/subscriber.service.js'
+import { addSubscriber, listSubscribers, parseEmail, rotateSubscriberTokens, SubscriberInputError, unsubscribeSubscriber, validatePreferences } from '../../services/subscriber.service.js'
 import { withContext } from '../with-context.js'
 
 const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean)
@@ -111,6 +111,25 @@ export function registerSubscriberCommand(program: Command): void {
         if (!sub) throw new InvalidArgumentError(`no subscriber ${email}`)
         await unsubscribeSubscriber(ctx, sub.id)
         console.log(`subscriber ${sub.id} ${sub.unsubscribed_at ? 'was already unsubscribed' : 'unsubscribed'}: ${email}`)
+      })
+    })
+
+  cmd
+    .command('rotate-links')
+    .description("void every manage and unsubscribe link sent to an address so far (a forwarded or leaked e-mail); the next e-mail carries new ones")
+    .requiredOption('--email <address>', 'e-mail address')
+    .action(async (o: { email: string }) => {
+      await withContext(async (ctx) => {
+        let email: string
+        try {
+          email = parseEmail(o.email)
+        } catch (err) {
+          throw asArgError(err)
+        }
+        const sub = await ctx.db.selectFrom('subscriber').select(['id']).where('email', '=', email).executeTakeFirst()
+        if (!sub) throw new InvalidArgumentError(`no subscriber ${email}`)
+        await rotateSubscriberTokens(ctx, sub.id)
+        console.log(`subscriber ${sub.id}: every earlier manage and unsubscribe link now fails`)
       })
     })
 }

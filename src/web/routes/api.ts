@@ -42,7 +42,9 @@ const apiRoutes: RoutePlugin = async (app, { ctx }) => {
     const w = Number.isInteger(id(req)) ? await getWarning(ctx, id(req)) : undefined
     if (!w || (req.user!.role === 'enterprise' && !isPublished(ctx, w))) return reply.code(404).send({ error: 'not found' })
     if (req.user!.role === 'enterprise') {
-      const { note: _n, assignee: _a, events: _e, ...published } = w
+      // What a digest publishes: not the analysts' notes, assignee, history, corrections or
+      // hand-set level, nor the categories of the measure's other (maybe unpublished) warnings.
+      const { note: _n, assignee: _a, events: _e, measureCategories: _m, correctedCategories: _c, levelOverride: _l, ...published } = w
       return published
     }
     return w
