@@ -44,6 +44,7 @@ const EnvSchema = z.object({
   TBT_CRASH_AT: z.string().regex(/^[a-z]+:[a-z-]+:\d+$/, 'stage:point:n, e.g. classify:done:3').optional(),
   TBT_CHROMIUM_PATH: z.string().default('/usr/bin/chromium'),
   TBT_BROWSER_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+  TBT_CHROMIUM_SANDBOX: z.enum(['auto', 'on', 'off']).default('auto'),
 })
 
 export interface Config {
@@ -89,7 +90,7 @@ export interface Config {
   /** Test-only: `stage:point:n` kills the process with SIGKILL at the n-th pass through that point. */
   crashAt?: string
   /** The browser engine: Debian's Chromium, and how long one page may take to render. */
-  browser: { executablePath: string; timeoutMs: number }
+  browser: { executablePath: string; timeoutMs: number; sandbox: 'auto' | 'on' | 'off' }
 }
 
 export class ConfigError extends Error {
@@ -155,7 +156,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminToken: e.TBT_ADMIN_TOKEN,
     now: e.TBT_NOW ? new Date(e.TBT_NOW) : undefined,
     crashAt: e.TBT_CRASH_AT,
-    browser: { executablePath: e.TBT_CHROMIUM_PATH, timeoutMs: e.TBT_BROWSER_TIMEOUT_MS },
+    browser: { executablePath: e.TBT_CHROMIUM_PATH, timeoutMs: e.TBT_BROWSER_TIMEOUT_MS, sandbox: e.TBT_CHROMIUM_SANDBOX },
   }
 }
 
