@@ -31,8 +31,12 @@ export function redactSecrets(text: string): string {
   return text.replace(SECRET_PARAMS, (_m, k: string, sep: string) => `${k}${sep}[redacted]`).replace(EMAIL, '[e-mail]')
 }
 
-/** An e-mail address in a text (an SMTP server's reply, say) replaced by `[e-mail]`. */
-export const redactEmails = (text: string) => text.replace(EMAIL, '[e-mail]')
+/**
+ * E-mail addresses in a text bound for a log, a database row or a page (an SMTP server's
+ * reply, say) replaced by `[address]`. (The logger's own safety net writes `[e-mail]`:
+ * finding that in a log means some code logged an address it should not have.)
+ */
+export const redactEmails = (text: string) => text.replace(EMAIL, '[address]')
 
 /** A request URL as it may be logged: the path only, never the query string (tokens live there). */
 export const loggableUrl = (url: string) => {

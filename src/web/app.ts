@@ -12,7 +12,7 @@ import { sessionUser } from '../services/user.service.js'
 import { esc, html } from '../util/html.js'
 import { SESSION_COOKIE, wantsJson } from './auth.js'
 import { BadRequestError, checkInput } from './errors.js'
-import type { PublicFormOptions } from './forms.js'
+import { PublicForms, type PublicFormOptions } from './forms.js'
 import { sendPage, T, type Lang } from './layout.js'
 
 export { requireRole, STAFF, READERS } from './auth.js'
@@ -33,11 +33,15 @@ export interface WebOptions {
 /** Options every route plugin in src/web/routes/ receives. */
 export interface RouteOptions {
   ctx: AppContext
-  web: Required<Pick<WebOptions, 'loginAttemptsPerMinute'>> & Pick<WebOptions, 'publicForms'>
+  web: Required<Pick<WebOptions, 'loginAttemptsPerMinute'>> & { forms: PublicForms }
 }
 export type RoutePlugin = FastifyPluginAsync<RouteOptions>
 
 declare module 'fastify' {
+  interface FastifyInstance {
+    /** Resolves when the work public forms still run after answering (a confirmation e-mail) is done. */
+    publicFormsSettled(): Promise<void>
+  }
   interface FastifyContextConfig {
     /** false: the route takes state-changing requests without a CSRF token (RFC 8058 one-click). */
     csrf?: boolean
@@ -146,7 +150,12 @@ export async function buildApp(ctx: AppContext, opts: WebOptions = {}): Promise<
     return sendPage(req, reply, { title: '404', status: 404, body: html`<h2>404</h2><p>${T[req.lang].notFound}</p>` })
   })
 
-  const routeOpts: RouteOptions = { ctx, web: { loginAttemptsPerMinute: opts.loginAttemptsPerMinute ?? 10, publicForms: opts.publicForms } }
+  // The public forms' rule (forms.ts), one per app: work a form still runs after its answer
+  // finishes before the app closes; app.publicFormsSettled() waits for it (tests, shutdown).
+  const forms = new PublicForms(ctx, opts.publicForms)
+  app.addHook('onClose', async () => forms.drain())
+  app.decorate('publicFormsSettled', () => forms.drain())
+  const routeOpts: RouteOptions = { ctx, web: { loginAttemptsPerMinute: opts.loginAttemptsPerMinute ?? 10, forms } }
   for (const file of routeFiles()) {
     const mod = (await import(pathToFileURL(path.join(ROUTES_DIR, file)).href)) as { default?: RoutePlugin }
     if (typeof mod.default !== 'function') throw new Error(`src/web/routes/${file} has no default export (a Fastify plugin)`)

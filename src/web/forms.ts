@@ -64,7 +64,8 @@ export class PublicForms {
       // The same request may render the form again (an error): keep the id it was given.
       ;(req.cookies as Record<string, string>)[FORM_CLIENT_COOKIE] = client
     }
-    return tokenSigner(this.ctx.config.secret, this.ctx.clock).sign(`form:${form}`, `${client}|${scope}`, FORM_NONCE_TTL_MS)
+    // A random part: two copies of a form opened in the same second are two nonces.
+    return tokenSigner(this.ctx.config.secret, this.ctx.clock).sign(`form:${form}`, `${client}|${scope}|${randomBytes(9).toString('base64url')}`, FORM_NONCE_TTL_MS)
   }
 
   /**
@@ -76,7 +77,7 @@ export class PublicForms {
     if (!this.hit(`${form}|${req.ip}`)) return 'too-many'
     const client = clientId(req)
     const v = tokenSigner(this.ctx.config.secret, this.ctx.clock).verify(`form:${form}`, nonce)
-    if (!client || !v || v.subject !== `${client}|${scope}`) return 'expired'
+    if (!client || !v || !v.subject.startsWith(`${client}|${scope}|`) || v.subject.split('|').length !== 3) return 'expired'
     const inserted = await this.ctx.db
       .insertInto('form_nonce')
       .values({ nonce_hash: createHash('sha256').update(String(nonce)).digest('hex'), expires_at: v.expiresAt.toISOString() })

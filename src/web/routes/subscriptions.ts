@@ -14,7 +14,7 @@ import {
   type Preferences,
 } from '../../services/subscriber.service.js'
 import { html, type Raw } from '../../util/html.js'
-import { all, first, formFields, formPage, pageCsp, PUBLIC_FORM_BODY_LIMIT, PublicForms, splitList } from '../forms.js'
+import { all, first, formFields, formPage, pageCsp, PUBLIC_FORM_BODY_LIMIT, splitList } from '../forms.js'
 
 type Lang = 'zh' | 'en'
 
@@ -131,8 +131,7 @@ const send = (reply: FastifyReply, code: number, body: string) => reply.code(cod
  * form also needs the signed, unexpired manage token of the subscriber's current version.
  */
 const subscriptionRoutes: RoutePlugin = async (app, { ctx, web }) => {
-  const forms = new PublicForms(ctx, web.publicForms)
-  app.addHook('onClose', async () => forms.drain())
+  const { forms } = web
   const langOf = (q: unknown, fallback?: string): Lang => {
     const l = (q as { lang?: string })?.lang ?? fallback
     return l === 'en' ? 'en' : l === 'zh' ? 'zh' : ctx.config.lang
