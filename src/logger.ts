@@ -24,7 +24,7 @@ export function createLogger(level: string = 'info', destination: LogDestination
 // `token=…`, `nonce=…`: the query parameters and form fields that carry credentials.
 const SECRET_PARAMS = /\b(token|nonce|_csrf|password|secret|api[_-]?key)(=|%3D|"\s*:\s*")([^&\s"\\,;]+)/gi
 // An address, plain or percent-encoded (%40) as it appears in URLs.
-const EMAIL = /[\w.!#$%&'*+/=?^`{|}~-]+(?:@|%40)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}/g
+const EMAIL = /[A-Za-z0-9._%+-]+(?:@|%40)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}/g
 
 /** A log line (or any text bound for one) without credentials or e-mail addresses. */
 export function redactSecrets(text: string): string {
