@@ -22,7 +22,7 @@ export const CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 export interface WebOptions {
-  /** Log each request (method, path without its query, status, time) through ctx.log; default true. */
+  /** Log each request (method, path without its query, status, time) through ctx.log; default true (false: the app logs nothing through Fastify). */
   logger?: boolean
   /** login attempts allowed per client IP and minute */
   loginAttemptsPerMinute?: number
@@ -62,13 +62,14 @@ export async function buildApp(ctx: AppContext, opts: WebOptions = {}): Promise<
   const loggerInstance = ctx.log.child(
     { component: 'web' },
     {
+      ...(opts.logger === false ? { level: 'silent' } : {}),
       serializers: {
         req: (req: { method?: string; url?: string; ip?: string }) => ({ method: req.method, url: loggableUrl(req.url ?? ''), remoteAddress: req.ip }),
         res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
       },
     },
   )
-  const app = Fastify({ loggerInstance: loggerInstance as FastifyBaseLogger, disableRequestLogging: opts.logger === false, trustProxy: false }) as unknown as FastifyInstance
+  const app = Fastify({ loggerInstance: loggerInstance as FastifyBaseLogger, trustProxy: false }) as unknown as FastifyInstance
   const secure = ctx.config.publicBaseUrl.startsWith('https:')
 
   await app.register(fastifyCookie, { secret: ctx.config.secret })
