@@ -5,7 +5,7 @@ import { DEFAULT_REPLAY_DIR, startReplayServer, type ReplayServer } from '../../
 import { buildApp } from '../../src/web/app.js'
 import { signToken } from '../../src/util/tokens.js'
 import { subscriberLinks } from '../../src/services/subscriber.service.js'
-import { createTestEnv, type TestEnv } from '../helpers/db.js'
+import { createTestEnv, logProblems, type TestEnv } from '../helpers/db.js'
 import { addUsers, Agent, PASSWORDS } from '../helpers/web.js'
 import { createUser } from '../../src/services/user.service.js'
 
@@ -16,7 +16,7 @@ describe('web UI', () => {
   let analyst: Agent
   beforeAll(async () => {
     replay = await startReplayServer(DEFAULT_REPLAY_DIR)
-    env = await createTestEnv('sqlite', { TBT_SOURCE_EPING_BASE_URL: replay.url }, { clock: () => new Date('2026-11-28T04:00:00Z') })
+    env = await createTestEnv('sqlite', { TBT_SOURCE_EPING_BASE_URL: replay.url }, { clock: () => new Date('2026-11-28T04:00:00Z'), captureLog: true })
     await runPass(env.ctx, { sources: ['eping'], since: replay.manifest.since })
     await addUsers(env.ctx)
     app = await buildApp(env.ctx, { loginAttemptsPerMinute: 1000 })
@@ -270,5 +270,10 @@ describe('web UI', () => {
       expect(g.body).toContain('退订链接无效或已过期')
       expect((await app.inject({ method: 'POST', url: `/unsubscribe?token=${bad}`, payload: 'List-Unsubscribe=One-Click', headers: { 'content-type': 'application/x-www-form-urlencoded' } })).statusCode).toBe(400)
     }
+  })
+
+  it('logs every request by path, and no token, address or double reply', () => {
+    expect(env.logLines.some((l) => /"msg":"incoming request"/.test(l) && /"url":"\/unsubscribe\?…"/.test(l))).toBe(true)
+    expect(logProblems(env.logLines)).toEqual([])
   })
 })
