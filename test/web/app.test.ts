@@ -216,6 +216,11 @@ describe('web UI', () => {
     expect(shown.body).not.toContain('checked against the draft') // analysts' notes stay inside
     const dismissed = await env.ctx.db.selectFrom('warning').select('id').where('status', '=', 'dismissed').executeTakeFirstOrThrow()
     expect((await e.get(`/warnings/${dismissed.id}`)).statusCode).toBe(404)
+    // The JSON names no other category of the measure (whose warnings may be unpublished).
+    const json = (await e.get(`/api/warnings/${confirmed.id}`)).json()
+    for (const k of ['measureCategories', 'correctedCategories', 'note', 'assignee', 'events', 'levelOverride']) expect(json).not.toHaveProperty(k)
+    expect(json.notices.every((n: { classification: unknown }) => n.classification === null)).toBe(true)
+    expect(shown.body).not.toContain('class="classification"')
   })
 
   it('escapes scraped text', async () => {
