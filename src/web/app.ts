@@ -144,7 +144,9 @@ export async function buildApp(ctx: AppContext, opts: WebOptions = {}): Promise<
                     ? BAD_BODY[lang]
                     : err.message
     if (wantsJson(req)) return reply.code(status).send({ error: message, code: err.code, ...(err instanceof BadRequestError && err.param ? { param: err.param } : {}) })
-    return sendPage(req, reply, { title: String(status), status, body: html`<h2>${status}</h2><p>${message}</p>` })
+    // A bad query string: offer the same page without it.
+    const back = err instanceof BadRequestError && req.method === 'GET' ? html`<p><a href="${req.url.split('?')[0]}">${lang === 'zh' ? '去掉这些参数重新打开' : 'Open it without these parameters'}</a></p>` : ''
+    return sendPage(req, reply, { title: String(status), status, body: html`<h2>${status}</h2><p>${message}</p>${back}` })
   })
   app.setNotFoundHandler((req, reply) => {
     if (wantsJson(req)) return reply.code(404).send({ error: 'not found' })
