@@ -145,7 +145,7 @@ export async function buildApp(ctx: AppContext, opts: WebOptions = {}): Promise<
                     : err.message
     if (wantsJson(req)) return reply.code(status).send({ error: message, code: err.code, ...(err instanceof BadRequestError && err.param ? { param: err.param } : {}) })
     // A bad query string: offer the same page without it.
-    const back = err instanceof BadRequestError && req.method === 'GET' ? html`<p><a href="${safeNext(req.url.split("?")[0])}">${lang === 'zh' ? '去掉这些参数重新打开' : 'Open it without these parameters'}</a></p>` : ''
+    const back = err instanceof BadRequestError && req.method === 'GET' ? html`<p><a href="${safeNext(req.url.split('?')[0])}">${lang === 'zh' ? '去掉这些参数重新打开' : 'Open it without these parameters'}</a></p>` : ''
     return sendPage(req, reply, { title: String(status), status, body: html`<h2>${status}</h2><p>${message}</p>${back}` })
   })
   app.setNotFoundHandler((req, reply) => {
