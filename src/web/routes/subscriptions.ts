@@ -45,6 +45,7 @@ const T = {
     tooMany: '提交次数过多，请一小时后再试。',
     tooLarge: '提交的内容过长，请减少所选项目或文字后重试。',
     failed: '暂时无法处理您的请求，请稍后再试。',
+    badForm: '提交的内容无法识别，请刷新页面后重新填写。',
     unsubscribed: '此地址目前已退订；保存设置不会恢复订阅。如需恢复，请重新订阅并确认。',
     unsub: '退订全部邮件',
     manageLink: '管理订阅设置',
@@ -75,6 +76,7 @@ const T = {
     tooMany: 'Too many submissions; please try again in an hour.',
     tooLarge: 'What you sent is too long; choose fewer items or shorter text and try again.',
     failed: 'Your request cannot be handled just now; please try again later.',
+    badForm: 'What was sent is not this form; reload the page and fill it in again.',
     unsubscribed: 'This address is unsubscribed; saving settings does not resume it. Subscribe again and confirm to resume.',
     unsub: 'Unsubscribe from everything',
     manageLink: 'Manage your settings',
@@ -142,7 +144,7 @@ const subscriptionRoutes: RoutePlugin = async (app, { ctx, web }) => {
     if (status === 500) ctx.log.error({ err, path: req.routeOptions.url }, 'public form failed')
     const lang = langOf(req.query)
     const t = T[lang]
-    const message = status === 413 ? t.tooLarge : status === 500 ? t.failed : t.expired
+    const message = status === 413 ? t.tooLarge : status === 500 ? t.failed : t.badForm
     const back = req.routeOptions.url === '/subscribe' ? html`<p><a href="${signupAction(lang)}">${t.signup}</a></p>` : ''
     return send(reply, status, formPage(lang, title(t), html`<p class="err">${message}</p>${back}`))
   }
