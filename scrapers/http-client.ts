@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer'
 import iconv from 'iconv-lite'
 import robotsParserModule from 'robots-parser'
-import { Agent, fetch, type Response } from 'undici'
+import type { Agent, Response } from 'undici'
 import { OUTBOUND_BLOCKED, OutboundPolicy, type AddressKind } from './outbound-policy.js'
 import { SourceError } from './types.js'
 
@@ -58,6 +58,11 @@ export interface HttpResponse {
   /** The response's Set-Cookie lines (the crawl's cookie jar keeps them). */
   setCookies?: string[]
 }
+
+// undici (fetch with a dispatcher whose DNS lookup the policy checks) is loaded on the
+// first request: every CLI command builds an HttpClient, few of them fetch anything.
+let undici: Promise<typeof import('undici')> | undefined
+const loadUndici = () => (undici ??= import('undici'))
 
 const RETRYABLE_STATUS = new Set([500, 502, 503, 504, 408])
 const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308])
@@ -173,11 +178,11 @@ export class HttpClient {
     await Promise.all(agents.map((a) => a.close().catch(() => {})))
   }
 
-  private agentFor(kinds: ReadonlySet<AddressKind> | undefined): Agent {
+  private agentFor(u: typeof import('undici'), kinds: ReadonlySet<AddressKind> | undefined): Agent {
     const key = kinds ? [...kinds].sort().join(',') : '*'
     let agent = this.agents.get(key)
     if (!agent) {
-      agent = new Agent(kinds ? { connect: { lookup: OutboundPolicy.connectLookup(kinds) } } : {})
+      agent = new u.Agent(kinds ? { connect: { lookup: OutboundPolicy.connectLookup(kinds) } } : {})
       this.agents.set(key, agent)
     }
     return agent
@@ -196,14 +201,15 @@ export class HttpClient {
     let method = req.method ?? 'GET'
     let body = req.body
     let res: Response
+    const u = await loadUndici()
     for (let hop = 0; ; hop++) {
-      res = await fetch(target, {
+      res = await u.fetch(target, {
         method,
         headers,
         body,
         redirect: 'manual',
         signal: AbortSignal.timeout(this.opts.timeoutMs),
-        dispatcher: this.agentFor(req.policy?.kinds),
+        dispatcher: this.agentFor(u, req.policy?.kinds),
       })
       const location = REDIRECT_STATUS.has(res.status) ? res.headers.get('location') : null
       if (!location) break
