@@ -18,6 +18,19 @@ export class BadRequestError extends Error {
   }
 }
 
+/** A path naming nothing that can exist (an id out of range): 404 like any missing page. */
+export class NotFoundError extends Error {
+  readonly statusCode = 404
+  readonly code = 'NOT_FOUND'
+  constructor(what: string) {
+    super(`not found: ${what}`)
+    this.name = 'NotFoundError'
+  }
+}
+
+/** The largest id a table holds (PostgreSQL integer): a larger one names nothing, and the database would refuse it. */
+const MAX_ID = 2_147_483_647
+
 /** A query parameter whose value is not one the page accepts. */
 export const badParam = (param: string, zh: string, en: string) => new BadRequestError({ zh: `参数 ${param} 无效：${zh}`, en: `query parameter ${param}: ${en}` }, param)
 
@@ -25,11 +38,11 @@ export const badParam = (param: string, zh: string, en: string) => new BadReques
 const CONTROL = /[\u0000-\u001f\u007f]/
 
 /**
- * Every query value (and path parameter) must be printable text of sane length, and a
- * body must hold no NUL (PostgreSQL text cannot). Called for every request in app.ts,
- * before any route sees its input.
+ * Every query value (and path parameter) must be printable text of sane length, an `:id`
+ * a row id (else 404), and a body must hold no NUL (PostgreSQL text cannot). Called for
+ * every request in app.ts, before any route sees its input.
  */
-export function checkInput(query: unknown, params: unknown, body: unknown): BadRequestError | null {
+export function checkInput(query: unknown, params: unknown, body: unknown): BadRequestError | NotFoundError | null {
   for (const [k, v] of entries(query)) {
     if (CONTROL.test(k) || k.length > 100) return badParam(printable(k), '名称含有控制字符或过长', 'name holds a control character or is too long')
     for (const x of Array.isArray(v) ? v : [v]) {
@@ -40,6 +53,8 @@ export function checkInput(query: unknown, params: unknown, body: unknown): BadR
   }
   for (const [k, v] of entries(params)) {
     if (typeof v === 'string' && (CONTROL.test(v) || v.length > 500)) return badParam(printable(k), '路径含有控制字符或过长', 'the path holds a control character or is too long')
+    // Every `:id` is a row id: a whole number the database can hold, or nothing is there.
+    if (k === 'id' && typeof v === 'string' && !(/^\d{1,10}$/.test(v) && Number(v) <= MAX_ID)) return new NotFoundError(`id ${printable(v)}`)
   }
   if (hasNul(body, 0)) return new BadRequestError({ zh: '提交的内容含有空字符（NUL），无法保存。', en: 'the submitted text holds a NUL character, which cannot be stored.' })
   return null

@@ -289,6 +289,9 @@ describe.each(DIALECTS)('public forms, links and query strings (%s)', (dialect) 
     expect((await analyst.get('/queue.csv?page=99999999999999999999')).statusCode).toBe(400)
     expect((await analyst.get('/api/warnings?page=100000&size=200')).statusCode).toBe(200) // deep but valid: an empty page
     expect((await analyst.get('/reports/weekly/1000-W01')).statusCode).toBe(404)
+    // An id no table can hold names nothing: 404, not the database's out-of-range error.
+    for (const u of ['/warnings/99999999999999999999', '/api/warnings/99999999999999999999', '/warnings/2147483648']) expect((await analyst.get(u)).statusCode, u).toBe(404)
+    expect((await analyst.post('/warnings/99999999999999999999/level', { level: '' })).statusCode).toBe(404)
     expect((await analyst.get('/reports/weekly/2026-W48')).statusCode).toBe(200)
     // A NUL in a body cannot reach PostgreSQL either.
     const token = (await analyst.get('/api/csrf')).json().token
