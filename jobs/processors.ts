@@ -8,6 +8,7 @@ import { deliverDigest, deliverImmediate, deliverReminder, dueImmediate, dueRemi
 import { ingestRaw } from '../src/services/ingest.service.js'
 import { raiseWarnings, scoreMeasure } from '../src/services/risk.service.js'
 import { scrapeSource, UnknownSourceError } from '../src/services/scrape.service.js'
+import { purgeStaleSubscriptions } from '../src/services/subscriber.service.js'
 import { jobId, type Queues, type Stage } from './queues.js'
 
 const Id = z.number().int().positive()
@@ -125,6 +126,8 @@ export function processors(ctx: AppContext, queues: Queues, metrics?: Metrics): 
         for (const subscriberId of await dueSubscribers(c, period, key)) jobs.push({ name: 'deliver', data: { subscriberId, period, key }, opts: { jobId: jobId('deliver', period, key, subscriberId) } })
         // Comment-deadline reminders ride on the daily run.
         if (period === 'daily') await queues.digest.add('digest', { period: 'reminders' }, { jobId: jobId('digest', 'reminders', key) })
+        // So does the purge of what strangers can create: unconfirmed sign-ups after 7 days, used form nonces.
+        if (period === 'daily') c.log.info(await purgeStaleSubscriptions(c), 'stale sign-ups purged')
       }
       c.log.info({ due: jobs.length }, 'deliveries due')
       c.fault('digest:done')

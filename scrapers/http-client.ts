@@ -1,6 +1,8 @@
 import { isUtf8 } from 'node:buffer'
 import iconv from 'iconv-lite'
 import robotsParserModule from 'robots-parser'
+import type { Agent, Response } from 'undici'
+import { OUTBOUND_BLOCKED, OutboundPolicy, type AddressKind } from './outbound-policy.js'
 import { SourceError } from './types.js'
 
 interface Robot {
@@ -39,6 +41,11 @@ export interface HttpRequest {
   lastModified?: string | null
   /** Charset to decode with when neither the header nor a <meta> declares one. */
   encoding?: string
+  /**
+   * Where this request (and each redirect hop) may go: scrape.service passes its crawl's
+   * policy for every source request. Without one, any http(s) URL and address.
+   */
+  policy?: OutboundPolicy
 }
 
 export interface HttpResponse {
@@ -52,7 +59,14 @@ export interface HttpResponse {
   setCookies?: string[]
 }
 
+// undici (fetch with a dispatcher whose DNS lookup the policy checks) is loaded on the
+// first request: every CLI command builds an HttpClient, few of them fetch anything.
+let undici: Promise<typeof import('undici')> | undefined
+const loadUndici = () => (undici ??= import('undici'))
+
 const RETRYABLE_STATUS = new Set([500, 502, 503, 504, 408])
+const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308])
+const MAX_REDIRECTS = 5
 const BLOCKED_STATUS = new Set([401, 403, 451])
 
 /**
@@ -65,12 +79,15 @@ export class HttpClient {
   private readonly lastRequestAt = new Map<string, number>()
   private readonly sleep: (ms: number) => Promise<void>
   private readonly robotsCache = new Map<string, { rules: RobotsRules | null; until: number }>()
+  /** One connection pool per set of allowed address kinds: its DNS lookup refuses the rest. */
+  private readonly agents = new Map<string, Agent>()
 
   constructor(private readonly opts: HttpClientOptions) {
     this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)))
   }
 
   async request(url: string, req: HttpRequest = {}): Promise<HttpResponse> {
+    req.policy?.check(url)
     const host = new URL(url).host
     // Chain requests per host so that concurrency per host is one and the spacing holds.
     const previous = this.hostQueue.get(host) ?? Promise.resolve()
@@ -79,7 +96,7 @@ export class HttpClient {
     this.hostQueue.set(host, previous.then(() => mine))
     await previous
     try {
-      if (this.opts.robots) await this.checkRobots(url, host)
+      if (this.opts.robots) await this.checkRobots(url, host, req)
       return await this.withRetries(url, host, req)
     } finally {
       release()
@@ -114,14 +131,14 @@ export class HttpClient {
    * one we cannot read right now (5xx, network) allows this request but is not cached,
    * so the next request asks again.
    */
-  private async checkRobots(url: string, host: string) {
-    const rules = await this.robotsFor(url, host)
+  private async checkRobots(url: string, host: string, req: HttpRequest) {
+    const rules = await this.robotsFor(url, host, req)
     if (rules && rules.robot.isDisallowed(url, this.opts.userAgent)) {
       throw new SourceError('blocked', `${url}: disallowed by ${rules.url}`, false, url)
     }
   }
 
-  private async robotsFor(url: string, host: string): Promise<RobotsRules | null> {
+  private async robotsFor(url: string, host: string, req?: HttpRequest): Promise<RobotsRules | null> {
     const cached = this.robotsCache.get(host)
     if (cached && cached.until > Date.now()) return cached.rules
     const robotsUrl = new URL('/robots.txt', url).toString()
@@ -129,7 +146,7 @@ export class HttpClient {
     let rules: RobotsRules | null = null
     try {
       await this.space(host)
-      const res = await this.once(robotsUrl, { headers: { accept: 'text/plain, */*;q=0.5' } })
+      const res = await this.once(robotsUrl, { headers: { accept: 'text/plain, */*;q=0.5' }, policy: req?.policy })
       rules = { url: robotsUrl, robot: robotsParser(robotsUrl, res.body) }
     } catch (err) {
       const e = err instanceof SourceError ? err : toSourceError(err, robotsUrl)
@@ -154,6 +171,23 @@ export class HttpClient {
     this.lastRequestAt.set(host, Date.now())
   }
 
+  /** Closes the connection pools (the process's context closes it). */
+  async close(): Promise<void> {
+    const agents = [...this.agents.values()]
+    this.agents.clear()
+    await Promise.all(agents.map((a) => a.close().catch(() => {})))
+  }
+
+  private agentFor(u: typeof import('undici'), kinds: ReadonlySet<AddressKind> | undefined): Agent {
+    const key = kinds ? [...kinds].sort().join(',') : '*'
+    let agent = this.agents.get(key)
+    if (!agent) {
+      agent = new u.Agent(kinds ? { connect: { lookup: OutboundPolicy.connectLookup(kinds) } } : {})
+      this.agents.set(key, agent)
+    }
+    return agent
+  }
+
   private async once(url: string, req: HttpRequest): Promise<HttpResponse> {
     const headers: Record<string, string> = {
       'user-agent': this.opts.userAgent,
@@ -162,13 +196,45 @@ export class HttpClient {
     }
     if (req.etag) headers['if-none-match'] = req.etag
     if (req.lastModified) headers['if-modified-since'] = req.lastModified
-    const res = await fetch(url, {
-      method: req.method ?? 'GET',
-      headers,
-      body: req.body,
-      redirect: 'follow',
-      signal: AbortSignal.timeout(this.opts.timeoutMs),
-    })
+    // Redirects are followed here, hop by hop, so each target passes the policy first.
+    let target = url
+    let method = req.method ?? 'GET'
+    let body = req.body
+    let res: Response
+    const u = await loadUndici()
+    for (let hop = 0; ; hop++) {
+      res = await u.fetch(target, {
+        method,
+        headers,
+        body,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.opts.timeoutMs),
+        dispatcher: this.agentFor(u, req.policy?.kinds),
+      })
+      const location = REDIRECT_STATUS.has(res.status) ? res.headers.get('location') : null
+      if (!location) break
+      await res.body?.cancel()
+      if (hop >= MAX_REDIRECTS) throw new SourceError('bad-response', `${url}: more than ${MAX_REDIRECTS} redirects`, false, url)
+      let next: string
+      try {
+        next = new URL(location, target).toString()
+      } catch {
+        throw new SourceError('bad-response', `${target}: redirect to an invalid URL`, false, url)
+      }
+      if (req.policy) {
+        const why = req.policy.refusal(next)
+        if (why) throw new SourceError('refused', `${url}: redirect to ${next} refused by the outbound policy: ${why}`, false, url)
+      } else if (!/^https?:$/.test(new URL(next).protocol)) {
+        throw new SourceError('bad-response', `${target}: redirect to a non-http URL`, false, url)
+      }
+      // As browsers do: 303 (and 301/302 after a POST) continue as a GET without the body.
+      if (res.status === 303 || ((res.status === 301 || res.status === 302) && method === 'POST')) {
+        method = 'GET'
+        body = undefined
+        delete headers['content-type']
+      }
+      target = next
+    }
     if (res.status === 429 || (res.status === 503 && res.headers.get('retry-after'))) {
       await res.body?.cancel()
       const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'))
@@ -186,7 +252,7 @@ export class HttpClient {
       throw new SourceError('unavailable', `${url}: HTTP ${res.status}`, true, url)
     }
     const base = {
-      url: res.url || url,
+      url: target,
       status: res.status,
       contentType: res.headers.get('content-type'),
       etag: res.headers.get('etag'),
@@ -265,6 +331,7 @@ export function decode(bytes: Buffer, contentType: string | null, hint?: string)
 
 function toSourceError(err: unknown, url: string): SourceError {
   const e = err as Error & { cause?: { code?: string; message?: string } }
+  if (e.cause?.code === OUTBOUND_BLOCKED) return new SourceError('refused', `${url}: ${e.cause.message}`, false, url)
   const detail = e.cause?.code ?? e.cause?.message ?? e.message
   if (e.name === 'TimeoutError' || e.name === 'AbortError') return new SourceError('unavailable', `${url}: timed out`, true, url)
   if (/redirect/i.test(detail ?? '')) return new SourceError('bad-response', `${url}: ${detail}`, false, url)

@@ -87,16 +87,22 @@ export interface Source {
   defaultBaseUrl: string
   /** False for a source that runs only once configured (e.g. a portal whose base URL must be set). */
   enabled?: boolean
+  /** Hosts besides its base URL's that the crawl may request (see scrapers/outbound-policy.ts). */
+  allowHosts?: string[]
   /** Fetches what is new since the cursor; every response goes through ctx.fetch. */
   crawl(ctx: CrawlContext, state: CrawlState): Promise<CrawlOutcome>
   /** Turns one stored response into notices: a pure function of the page. */
   parse(page: Page): ParseResult
 }
 
-/** Errors a fetch can end in, with whether retrying can help. */
+/**
+ * Errors a fetch can end in, with whether retrying can help. `blocked`: the site (or its
+ * robots.txt) refuses us; `refused`: our outbound policy refuses the URL (another host,
+ * an internal address: scrapers/outbound-policy.ts).
+ */
 export class SourceError extends Error {
   constructor(
-    readonly code: 'blocked' | 'unavailable' | 'rate-limited' | 'layout-changed' | 'bad-response' | 'too-large',
+    readonly code: 'blocked' | 'refused' | 'unavailable' | 'rate-limited' | 'layout-changed' | 'bad-response' | 'too-large',
     message: string,
     readonly retryable: boolean,
     readonly url?: string,

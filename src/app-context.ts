@@ -87,11 +87,12 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
     },
     fault: faultPoints(config.crashAt),
     browser() {
-      chromium ??= import('../scrapers/browser/chromium.js').then((m) => new m.ChromiumEngine({ executablePath: config.browser.executablePath }))
+      chromium ??= import('../scrapers/browser/chromium.js').then((m) => new m.ChromiumEngine({ executablePath: config.browser.executablePath, sandbox: config.browser.sandbox, warn: (msg) => log.warn(msg) }))
       return chromium.then((c) => c.browser())
     },
     async close() {
       await (await chromium?.catch(() => undefined))?.close()
+      await ctx.http.close()
       mailer?.close()
       await closeDb()
     },

@@ -37,12 +37,14 @@ const EnvSchema = z.object({
   TBT_STALLED_INTERVAL_MS: z.coerce.number().int().positive().default(30_000),
   TBT_LOCK_DURATION_MS: z.coerce.number().int().positive().default(30_000),
   TBT_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  TBT_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   TBT_ADMIN_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
   // Test-only: a fixed clock and a crash point for the fault tests (never set in production).
   TBT_NOW: z.iso.datetime({ offset: true }).optional(),
   TBT_CRASH_AT: z.string().regex(/^[a-z]+:[a-z-]+:\d+$/, 'stage:point:n, e.g. classify:done:3').optional(),
   TBT_CHROMIUM_PATH: z.string().default('/usr/bin/chromium'),
   TBT_BROWSER_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+  TBT_CHROMIUM_SANDBOX: z.enum(['auto', 'on', 'off']).default('auto'),
 })
 
 export interface Config {
@@ -79,6 +81,8 @@ export interface Config {
   queue: { stalledIntervalMs: number; lockDurationMs: number }
   /** Workers serve /metrics on this port when set. */
   metricsPort?: number
+  /** ...on this address (default 127.0.0.1); elsewhere /metrics needs TBT_ADMIN_TOKEN. */
+  metricsHost: string
   /** Bearer token (or Basic password for user `admin`) for /admin/* until user roles apply. */
   adminToken?: string
   /** Test-only: a fixed clock (TBT_NOW). */
@@ -86,7 +90,7 @@ export interface Config {
   /** Test-only: `stage:point:n` kills the process with SIGKILL at the n-th pass through that point. */
   crashAt?: string
   /** The browser engine: Debian's Chromium, and how long one page may take to render. */
-  browser: { executablePath: string; timeoutMs: number }
+  browser: { executablePath: string; timeoutMs: number; sandbox: 'auto' | 'on' | 'off' }
 }
 
 export class ConfigError extends Error {
@@ -124,8 +128,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rawDir: path.join(dataDir, 'raw'),
     modelsDir: path.join(dataDir, 'models'),
     publicBaseUrl: e.PUBLIC_BASE_URL.replace(/\/+$/, ''),
-    // A development default keeps the quick start working; production sets TBT_SECRET.
-    secret: e.TBT_SECRET ?? 'tbt-watch-development-secret',
+    // A development default keeps the quick start working; serve, worker and start refuse
+    // it (and any short or published value) unless PUBLIC_BASE_URL is a loopback address.
+    secret: e.TBT_SECRET || DEVELOPMENT_SECRET,
     queuePrefix: e.TBT_QUEUE_PREFIX,
     nomenclaturePath: e.TBT_HS_NOMENCLATURE,
     epingApiKey: e.TBT_EPING_API_KEY,
@@ -148,10 +153,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseSchema: e.TBT_DB_SCHEMA,
     queue: { stalledIntervalMs: e.TBT_STALLED_INTERVAL_MS, lockDurationMs: e.TBT_LOCK_DURATION_MS },
     metricsPort: e.TBT_METRICS_PORT,
+    metricsHost: e.TBT_METRICS_HOST,
     adminToken: e.TBT_ADMIN_TOKEN,
     now: e.TBT_NOW ? new Date(e.TBT_NOW) : undefined,
     crashAt: e.TBT_CRASH_AT,
-    browser: { executablePath: e.TBT_CHROMIUM_PATH, timeoutMs: e.TBT_BROWSER_TIMEOUT_MS },
+    browser: { executablePath: e.TBT_CHROMIUM_PATH, timeoutMs: e.TBT_BROWSER_TIMEOUT_MS, sandbox: e.TBT_CHROMIUM_SANDBOX },
   }
 }
 
@@ -178,6 +184,54 @@ function checkServiceUrls(e: { REDIS_URL?: string; PUBLIC_BASE_URL: string }): v
   }
   if (e.REDIS_URL) url('REDIS_URL', e.REDIS_URL, ['redis://', 'rediss://'], 'redis://127.0.0.1:6379')
   url('PUBLIC_BASE_URL', e.PUBLIC_BASE_URL, ['http://', 'https://'], 'https://tbt.example.org')
+}
+
+// ---------------------------------------------------------------------------------------
+// The signing secret. It signs unsubscribe, manage and confirmation links, sessions and
+// CSRF cookies: a published or guessable value lets anyone forge them.
+
+export const DEVELOPMENT_SECRET = 'tbt-watch-development-secret'
+/** Values that have been published (docs, docker-compose, the code): never a production secret. */
+const KNOWN_SECRETS = new Set([DEVELOPMENT_SECRET, 'change-me', 'changeme', 'change_me', 'secret', 'tbt-watch', 'tbt-secret', 'please-change-me'])
+export const MIN_SECRET_BYTES = 32
+
+/** Whether a base URL's host is this machine only (localhost, 127.0.0.0/8, ::1). */
+export function isLoopbackUrl(url: string): boolean {
+  let host: string
+  try {
+    host = new URL(url).hostname.toLowerCase()
+  } catch {
+    return false
+  }
+  host = host.replace(/^\[|\]$/g, '')
+  return host === 'localhost' || host.endsWith('.localhost') || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) || host === '::1' || host === '0:0:0:0:0:0:0:1'
+}
+
+/**
+ * Why the secret is unsafe for a server reachable from elsewhere, or null: unset (the
+ * development default), a published value, or shorter than 32 bytes. A loopback
+ * PUBLIC_BASE_URL (the quick start, the demo, tests) needs no secret.
+ */
+export function secretProblem(config: Pick<Config, 'secret' | 'publicBaseUrl'>): string | null {
+  if (isLoopbackUrl(config.publicBaseUrl)) return null
+  const s = config.secret
+  const why =
+    s === DEVELOPMENT_SECRET ? 'is not set' : KNOWN_SECRETS.has(s.trim().toLowerCase()) ? 'is a published example value' : Buffer.byteLength(s) < MIN_SECRET_BYTES ? `is shorter than ${MIN_SECRET_BYTES} bytes` : null
+  return why
+    ? `TBT_SECRET ${why}, and PUBLIC_BASE_URL ${config.publicBaseUrl} is not a loopback address: set TBT_SECRET to ${MIN_SECRET_BYTES}+ random bytes (e.g. openssl rand -hex 32)`
+    : null
+}
+
+/** Throws a one-line ConfigError when the secret is unsafe (see secretProblem): serve, worker and start call it first. */
+export function assertSafeSecret(config: Pick<Config, 'secret' | 'publicBaseUrl'>): void {
+  const problem = secretProblem(config)
+  if (problem) throw new ConfigError(problem)
+}
+
+/** A worker's /metrics bound beyond this machine needs TBT_ADMIN_TOKEN (it then asks for it). */
+export function assertSafeMetrics(config: Pick<Config, 'metricsPort' | 'metricsHost' | 'adminToken'>): void {
+  if (config.metricsPort === undefined || ['127.0.0.1', '::1', 'localhost'].includes(config.metricsHost) || config.adminToken) return
+  throw new ConfigError(`TBT_METRICS_HOST ${config.metricsHost} serves /metrics beyond this machine: set TBT_ADMIN_TOKEN (16+ characters), which /metrics then requires, or bind to 127.0.0.1`)
 }
 
 /** The env var that overrides a source's base URL: id upper-cased, dashes to underscores. */

@@ -17,7 +17,14 @@ export function guardStderr(g: StderrGuard | undefined): void {
 /** A warning or error caused by a service that cannot be reached (`err` names the code and, mostly, the address). */
 const UNREACHABLE = /\b(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN)\b(?:\s+(\S+))?/
 
+/** Where log lines go: anything with write(line) (pino.destination, a test's capture). */
+export interface LogDestination {
+  write(line: string): unknown
+}
+
 export interface LoggerOptions {
+  /** where lines go: stderr by default (a test captures them) */
+  destination?: LogDestination
   /**
    * The same warning about a service that cannot be reached (same message, same error
    * code and address: SMTP refusing every delivery, a database gone) is written once; its
@@ -30,15 +37,20 @@ export interface LoggerOptions {
 /**
  * The one logger: JSON lines on stderr (stdout stays for command output), written
  * synchronously so they keep their order with the CLI's own lines, and above the
- * progress bar while one is shown.
+ * progress bar while one is shown. Every line passes through redactSecrets on its way
+ * out: signed tokens (`token=`, nonces, CSRF, passwords) and e-mail addresses never reach
+ * a log, whoever logged them. The second argument may be a destination alone (tests).
  */
-export function createLogger(level: string = 'info', opts: LoggerOptions = {}): Logger {
-  const fd2 = pino.destination({ fd: 2, sync: true })
+export function createLogger(level: string = 'info', options: LoggerOptions | LogDestination = {}): Logger {
+  const opts: LoggerOptions = 'write' in options && typeof options.write === 'function' ? { destination: options as LogDestination } : (options as LoggerOptions)
+  const out = (opts.destination ?? pino.destination({ fd: 2, sync: true })) as LogDestination & { flushSync?: () => void }
   const stream = {
     write(line: string) {
-      if (guard) guard(() => fd2.write(line))
-      else fd2.write(line)
+      const clean = redactSecrets(line)
+      if (guard) guard(() => out.write(clean))
+      else out.write(clean)
     },
+    flushSync: out.flushSync ? () => out.flushSync!() : undefined,
   }
   const windowMs = opts.repeatWindowMs ?? 60_000
   const repeats = new Map<string, { count: number; since: number; summary: (count: number, ms: number) => void; timer: NodeJS.Timeout }>()
@@ -88,4 +100,27 @@ export function createLogger(level: string = 'info', opts: LoggerOptions = {}): 
     },
     stream,
   )
+}
+
+// `token=…`, `nonce=…`: the query parameters and form fields that carry credentials.
+const SECRET_PARAMS = /\b(token|nonce|_csrf|password|secret|api[_-]?key)(=|%3D|"\s*:\s*")([^&\s"\\,;]+)/gi
+// An address, plain or percent-encoded (%40) as it appears in URLs.
+const EMAIL = /[A-Za-z0-9._%+-]+(?:@|%40)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}/g
+
+/** A log line (or any text bound for one) without credentials or e-mail addresses. */
+export function redactSecrets(text: string): string {
+  return text.replace(SECRET_PARAMS, (_m, k: string, sep: string) => `${k}${sep}[redacted]`).replace(EMAIL, '[e-mail]')
+}
+
+/**
+ * E-mail addresses in a text bound for a log, a database row or a page (an SMTP server's
+ * reply, say) replaced by `[address]`. (The logger's own safety net writes `[e-mail]`:
+ * finding that in a log means some code logged an address it should not have.)
+ */
+export const redactEmails = (text: string) => text.replace(EMAIL, '[address]')
+
+/** A request URL as it may be logged: the path only, never the query string (tokens live there). */
+export const loggableUrl = (url: string) => {
+  const i = url.indexOf('?')
+  return i < 0 ? url : `${url.slice(0, i)}?…`
 }

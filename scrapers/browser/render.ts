@@ -1,4 +1,5 @@
 import type { Browser, BrowserContext, Page as PwPage, Route } from 'playwright-core'
+import type { OutboundPolicy } from '../outbound-policy.js'
 import { SourceError } from '../types.js'
 import { SNAPSHOT_META } from './snapshot.js'
 
@@ -19,6 +20,12 @@ export interface RenderRequest {
   /** Quiet time after the network went idle before a missing selector counts as a layout change. */
   settleMs?: number
   allowHosts?: string[]
+  /**
+   * The crawl's outbound policy (scrape.service always gives one): every request the page
+   * makes is checked against it before it is answered; `allowHosts` adds to it. Without
+   * one, the page's own host and `allowHosts` only.
+   */
+  policy?: OutboundPolicy
   fetch: SubFetch
   /** Scripts and stylesheets already fetched in this crawl, by URL: asked for once per crawl. */
   assetCache?: Map<string, SubResponse>
@@ -63,7 +70,7 @@ const SERIALISE_DOM = `(() => {
  * (never retried); a page still busy when the time is up is 'unavailable' (retryable).
  */
 export class RenderSession {
-  private current: { allowed: Set<string>; failure?: SourceError; notModified: boolean; fetch: SubFetch; cache: Map<string, SubResponse> } | undefined
+  private current: { allowed: (url: URL) => boolean; failure?: SourceError; notModified: boolean; fetch: SubFetch; cache: Map<string, SubResponse> } | undefined
   private queue: Promise<unknown> = Promise.resolve()
 
   private constructor(
@@ -77,6 +84,8 @@ export class RenderSession {
       const page = await context.newPage()
       const session = new RenderSession(context, page)
       await context.route('**/*', (route) => session.answer(route))
+      // WebSockets bypass request routing: refuse every one before it connects.
+      await context.routeWebSocket(/.*/, (ws) => ws.close({ code: 1008, reason: 'refused by the crawler' }))
       return session
     } catch (err) {
       await context.close().catch(() => {})
@@ -107,7 +116,7 @@ export class RenderSession {
     }
     const method = r.method()
     const type = r.resourceType()
-    if (!state || REFUSED_TYPES.has(type) || !/^https?:$/.test(parsed.protocol) || !state.allowed.has(parsed.host) || (method !== 'GET' && method !== 'POST')) {
+    if (!state || REFUSED_TYPES.has(type) || !/^https?:$/.test(parsed.protocol) || !state.allowed(parsed) || (method !== 'GET' && method !== 'POST')) {
       return route.abort('blockedbyclient')
     }
     try {
@@ -132,12 +141,15 @@ export class RenderSession {
 
   private async renderNow(req: RenderRequest): Promise<RenderResult> {
     const started = Date.now()
+    req.policy?.withHosts(req.allowHosts).check(req.url)
     const page = this.page
     // Stop whatever the previous page was still doing before this one's requests count.
     this.current = undefined
     await page.goto('about:blank').catch(() => {})
+    const policy = req.policy?.withHosts(req.allowHosts)
+    const hosts = new Set([new URL(req.url).host, ...(req.allowHosts ?? [])])
     const state = {
-      allowed: new Set([new URL(req.url).host, ...(req.allowHosts ?? [])]),
+      allowed: policy ? (u: URL) => policy.refusal(u.href) === null : (u: URL) => hosts.has(u.host),
       notModified: true,
       fetch: req.fetch,
       cache: req.assetCache ?? new Map<string, SubResponse>(),

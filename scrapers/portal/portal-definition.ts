@@ -2,6 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { z } from 'zod'
 import { parseYamlText, DataFileError } from '../../src/util/yaml-file.js'
+import { isHostPattern } from '../outbound-policy.js'
 
 /** A field read from a detail page: by its printed label (labelled-field pages) or by a CSS selector. */
 const FieldSpec = z.union([
@@ -21,7 +22,13 @@ export const PortalDefinitionSchema = z
     engine: z.enum(['http', 'browser']).default('http'),
     /** False: the source runs only once TBT_SOURCE_<ID>_BASE_URL is set. */
     enabled: z.boolean().default(true),
-    baseUrl: z.string().url(),
+    baseUrl: z.string().url().refine((u) => /^https?:\/\//i.test(u), 'an http(s) URL'),
+    /**
+     * Hosts besides the base URL's that list links, redirects and (engine browser) the
+     * pages' own requests may go to: `docs.example.org`, `*.example.org`, `host:8443`.
+     * Everything else a page points at is never fetched.
+     */
+    allowHosts: z.array(z.string().refine(isHostPattern, 'a host name, *.domain or host:port')).max(20).default([]),
     /** ISO 639-3 code of the pages' text, handed to the classifier as a hint. */
     language: z.string().regex(/^[a-z]{3}$/).optional(),
     /** Charset to decode with when a page declares none (e.g. gbk). */

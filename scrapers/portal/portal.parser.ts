@@ -48,8 +48,30 @@ export function itemIdOf(def: PortalDefinition, url: string): string {
   return u.pathname + u.search
 }
 
-/** The detail links of one list page, with their ids and list dates. */
-export function parsePortalList(def: PortalDefinition, page: Page): PortalListItem[] {
+/**
+ * Whether a list page may send the crawl to `url`: the page's own host (same port, or
+ * both default) or one of the definition's allowHosts. (The crawl's outbound policy
+ * checks every request again, with the addresses; this keeps foreign links out of the list.)
+ */
+export function portalLinkAllowed(def: Pick<PortalDefinition, 'allowHosts'>, pageUrl: string, url: string): boolean {
+  const u = new URL(url)
+  const p = new URL(pageUrl)
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return false
+  const port = (x: URL) => x.port || (x.protocol === 'https:' ? '443' : '80')
+  const isDefault = (x: string) => x === '80' || x === '443'
+  if (u.hostname === p.hostname && (port(u) === port(p) || (isDefault(port(u)) && isDefault(port(p))))) return true
+  return def.allowHosts.some((pattern) => {
+    const [h, pp] = pattern.toLowerCase().split(':')
+    if (pp ? port(u) !== pp : !isDefault(port(u))) return false
+    return h.startsWith('*.') ? u.hostname.endsWith(h.slice(1)) : u.hostname === h
+  })
+}
+
+/**
+ * The detail links of one list page, with their ids and list dates. Links to other hosts
+ * (not the page's, not in allowHosts) are left out; `skipped` collects them.
+ */
+export function parsePortalList(def: PortalDefinition, page: Page, skipped?: string[]): PortalListItem[] {
   const $ = cheerio.load(page.body)
   const out: PortalListItem[] = []
   $(def.list.item).each((_, el) => {
@@ -60,6 +82,10 @@ export function parsePortalList(def: PortalDefinition, page: Page): PortalListIt
     try {
       url = new URL(href, page.url).toString()
     } catch {
+      return
+    }
+    if (!portalLinkAllowed(def, page.url, url)) {
+      skipped?.push(url)
       return
     }
     const date = def.list.date ? parsePortalDate($(el).find(def.list.date).first().text(), def.dateFormats) : null

@@ -18,6 +18,7 @@ export function createPortalSource(def: PortalDefinition): Source {
     engine: def.engine,
     defaultBaseUrl: def.baseUrl,
     enabled: def.enabled,
+    allowHosts: def.allowHosts,
 
     async crawl(ctx: CrawlContext, state: CrawlState) {
       const today = isoDay(ctx.now())
@@ -38,7 +39,9 @@ export function createPortalSource(def: PortalDefinition): Source {
           if (n > 1 && unrenderedPage(err)) break
           throw err
         }
-        const items = parsePortalList(def, listPage)
+        const offsite: string[] = []
+        const items = parsePortalList(def, listPage, offsite)
+        if (offsite.length) ctx.log.warn({ url: listPage.url, links: offsite.length, first: offsite[0] }, 'portal list links to other hosts left out (outbound policy; see allowHosts)')
         if (!items.length) {
           if (n === 1) throw new SourceError('layout-changed', `${listPage.url}: the list selector "${def.list.item}" found no items`, false, listPage.url)
           break
@@ -54,6 +57,11 @@ export function createPortalSource(def: PortalDefinition): Source {
           try {
             page = await get('detail', item.url)
           } catch (err) {
+            // A detail link that redirects somewhere the outbound policy refuses: that item is skipped.
+            if (err instanceof SourceError && err.code === 'refused') {
+              ctx.log.warn({ url: item.url, err: err.message }, 'portal detail page refused by the outbound policy; skipped')
+              continue
+            }
             if (!unrenderedPage(err)) throw err
             // Over HTTP such a page is kept and quarantined at ingest; rendered, there is nothing to keep.
             unrendered.push(err)

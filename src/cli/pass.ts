@@ -1,7 +1,7 @@
 import net from 'node:net'
 import path from 'node:path'
 import { createContext, type AppContext } from '../app-context.js'
-import { loadConfig, sourceBaseUrlVar, type Config } from '../config.js'
+import { assertSafeSecret, loadConfig, sourceBaseUrlVar, type Config } from '../config.js'
 import type { PassReport } from '../pipeline/run-pass.js'
 import { UsageError, describeError, safeUrl, shownPath } from './errors.js'
 import { nextSteps, type Guidance } from './first-run.js'
@@ -116,6 +116,8 @@ export interface PassThenServeOpts extends RunOpts {
 export async function passThenServe(opts: PassThenServeOpts): Promise<void> {
   const serving = opts.serve && process.env.TBT_NO_SERVE !== '1'
   defaultBaseUrl(opts.port)
+  // Refuse before the pass: its e-mails carry links signed with the secret too.
+  assertSafeSecret(loadConfig())
   if (serving) await checkPortFree(opts.port)
   const ui = createProgress()
   const { report } = await runCommand(opts, ui)
@@ -160,6 +162,7 @@ function stopOnSignal(app: { close(): Promise<unknown> }, ctx: AppContext) {
 export async function serveCommand(port: number): Promise<void> {
   defaultBaseUrl(port)
   const config = loadConfig()
+  assertSafeSecret(config)
   const { createLogger } = await import('../logger.js')
   const { OutageReporter, outageSummaryMs, probeDatabase, withBackoff } = await import('./outage.js')
   const log = createLogger(config.logLevel)

@@ -9,6 +9,9 @@ import { OutageReporter, outageSummaryMs, probeDatabase, withBackoff } from './o
  */
 export async function workerCommand(config: Config, opts: { schedule: boolean }): Promise<void> {
   if (!config.redisUrl) throw new UsageError('worker needs REDIS_URL (e.g. redis://127.0.0.1:6379)')
+  const { assertSafeMetrics, assertSafeSecret } = await import('../config.js')
+  assertSafeSecret(config)
+  assertSafeMetrics(config)
   const redisUrl = config.redisUrl
   const { createLogger } = await import('../logger.js')
   const { createContext } = await import('../app-context.js')
@@ -51,7 +54,7 @@ export async function workerCommand(config: Config, opts: { schedule: boolean })
     registerDbGauges(metrics.registry, ctx.db)
     registerQueueGauges(metrics.registry, Object.values(pool.queues))
     const { startMetricsServer } = await import('../ops/metrics-server.js')
-    metricsServer = await startMetricsServer(metrics.registry, config.metricsPort)
+    metricsServer = await startMetricsServer(metrics.registry, config.metricsPort, { host: config.metricsHost, token: config.adminToken })
   }
   ctx.log.info({ prefix: config.queuePrefix, pid: process.pid, metricsPort: metricsServer?.port }, 'workers started')
   process.off('SIGINT', earlyStop)

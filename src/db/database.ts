@@ -9,6 +9,7 @@ import * as m010 from './migrations/2026-11-28-010-sources.js'
 import * as m015 from './migrations/2026-11-28-015-browser.js'
 import * as m020 from './migrations/2026-11-28-020-review.js'
 import * as m030 from './migrations/2026-11-28-030-digests.js'
+import * as m200 from './migrations/2026-11-30-200-security.js'
 import * as m500 from './migrations/2026-11-30-500-area.js'
 import * as m600 from './migrations/2026-11-30-600-classifier-model.js'
 
@@ -30,6 +31,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-28-015-browser': m015,
   '2026-11-28-020-review': m020,
   '2026-11-28-030-digests': m030,
+  '2026-11-30-200-security': m200,
   '2026-11-30-500-area': m500,
   '2026-11-30-600-classifier-model': m600,
 }

@@ -215,6 +215,31 @@ export interface SubscriberTable {
   created_at: string
   /** Last preference change (migration 030). */
   updated_at: string | null
+  /** In every manage and unsubscribe link; raising it voids the links sent before (migration 200). */
+  token_version: Generated<number>
+}
+
+/** An anonymous sign-up's choices, applied only when its confirmation link is followed (migration 200). */
+export interface SubscribeRequestTable {
+  id: Generated<number>
+  subscriber_id: number
+  prefs: string // JSON Preferences
+  created_at: string
+  confirmed_at: string | null
+}
+
+/** Public-form nonces already used, until they expire (migration 200). */
+export interface FormNonceTable {
+  nonce_hash: string
+  expires_at: string
+}
+
+/** Failed logins per account key (SHA-256 of the normalised e-mail, known or not), migration 200. */
+export interface LoginFailureTable {
+  key_hash: string
+  failures: number
+  first_at: string
+  locked_until: string | null
 }
 
 export interface SubscriptionTable {
@@ -280,6 +305,9 @@ export interface Database {
   category_correction: CategoryCorrectionTable
   training_example: TrainingExampleTable
   classifier_model: ClassifierModelTable
+  subscribe_request: SubscribeRequestTable
+  form_nonce: FormNonceTable
+  login_failure: LoginFailureTable
 }
 
 export type NoticeRow = Selectable<NoticeTable>

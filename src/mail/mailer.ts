@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import nodemailer, { type Transporter } from 'nodemailer'
+import { redactEmails } from '../logger.js'
 
 export interface OutgoingMail {
   to: string
@@ -60,7 +61,9 @@ export function createMailer(opts: { smtpUrl?: string; from: string; outboxDir: 
           const e = err as Error & { responseCode?: number }
           // 5xx SMTP replies are permanent; connection problems and 4xx are worth retrying.
           const permanent = typeof e.responseCode === 'number' && e.responseCode >= 500
-          throw new MailError(`SMTP: ${e.message}`, !permanent)
+          // SMTP replies often quote the recipient ("550 <a@b.example>: no such user"); the
+          // message goes to logs, delivery rows and the home page's alerts: never the address.
+          throw new MailError(`SMTP: ${redactEmails(e.message)}`, !permanent)
         }
       },
       close: () => transport.close(),

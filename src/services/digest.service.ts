@@ -7,7 +7,8 @@ import { matchWarnings, type CatalogWarning, type Match, type Preferences } from
 import { renderConfirmation, renderDigest, renderImmediate, renderReminder, type Lang, type MailLinks } from '../digest/render.js'
 import { renderWeeklyReport } from '../digest/weekly-report.js'
 import { LEVEL_RANK, type Level, type TraceItem } from '../risk/score.js'
-import { signToken } from '../util/tokens.js'
+import { confirmationUrl, subscriberLinks } from './subscriber.service.js'
+import { redactEmails } from '../logger.js'
 import { createMailer, MailError, type Mailer, type OutgoingMail } from '../mail/mailer.js'
 import type { SubscriberRow } from '../db/schema.js'
 import { chartAttachments, loadWeeklyReport } from './report.service.js'
@@ -43,18 +44,8 @@ export const deliveryKind = (period: Period): DeliveryKind => `digest-${period}`
 // ---------------------------------------------------------------------------------------
 // Links every e-mail carries (signed tokens: they work without a login).
 
-export function mailLinks(ctx: AppContext, subscriberId: number): MailLinks {
-  const base = ctx.config.publicBaseUrl
-  return {
-    baseUrl: base,
-    unsubscribeUrl: `${base}/unsubscribe?token=${signToken(ctx.config.secret, 'unsubscribe', String(subscriberId))}`,
-    manageUrl: `${base}/subscriptions?token=${signToken(ctx.config.secret, 'manage', String(subscriberId))}`,
-  }
-}
-
-/** The double opt-in link: bound to the address, so a changed address needs a new confirmation. */
-export function confirmUrl(ctx: AppContext, sub: { id: number; email: string }): string {
-  return `${ctx.config.publicBaseUrl}/subscribe/confirm?token=${signToken(ctx.config.secret, 'confirm', `${sub.id}:${sub.email.toLowerCase()}`)}`
+export function mailLinks(ctx: AppContext, sub: { id: number; token_version?: number | null }): MailLinks {
+  return { baseUrl: ctx.config.publicBaseUrl, ...subscriberLinks(ctx, sub) }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -316,7 +307,8 @@ async function deliverOnce(ctx: AppContext, sub: SubscriberRow, kind: DeliveryKi
     await ctx.mailer().send({ ...mail, headers: { ...mail.headers, 'X-TBT-Delivery': String(delivery.id) } })
   } catch (err) {
     const retryable = err instanceof MailError ? err.retryable : true
-    const message = (err as Error).message
+    // The mailer redacts SMTP replies already; anything else thrown here is redacted too.
+    const message = redactEmails((err as Error).message)
     await db.transaction().execute(async (tx) => {
       await tx.updateTable('email_delivery').set({ status: retryable ? 'failed' : 'failed-permanent', error: message.slice(0, 500) }).where('id', '=', delivery.id).execute()
       if (!retryable) {
@@ -361,7 +353,7 @@ function envelope(ctx: AppContext, sub: SubscriberRow, kind: DeliveryKind, key: 
 /** What a subscriber's digest for a period holds, or null when there is nothing new. Used by sending and previews. */
 export async function composeDigest(ctx: AppContext, sub: SubscriberRow, period: Period, key: string, opts: { catalog?: CatalogWarning[]; prefs?: Preferences; reclaiming?: number } = {}): Promise<Prepared | null> {
   const kind = deliveryKind(period)
-  const links = mailLinks(ctx, sub.id)
+  const links = mailLinks(ctx, sub)
   if (sub.role === 'official') {
     if (period !== 'weekly') return null
     const warnings = opts.catalog ?? (await loadCatalog(ctx, { audience: 'official', notDeliveredTo: sub.id, reclaiming: opts.reclaiming }))
@@ -478,7 +470,7 @@ export async function deliverImmediate(ctx: AppContext, subscriberId: number, wa
     const prefs = (await loadPreferences(ctx, [sub])).get(sub.id)!
     const [match] = w ? matchWarnings([w], prefs) : []
     if (!match) return null
-    const links = mailLinks(ctx, sub.id)
+    const links = mailLinks(ctx, sub)
     return { warningIds: [w.id], compose: () => envelope(ctx, sub, 'immediate', key, renderImmediate({ lang: langOf(sub), recipientName: sub.name, match, links }), links) }
   })
 }
@@ -554,22 +546,26 @@ export async function deliverReminder(ctx: AppContext, subscriberId: number, mea
     const audience = sub.role === 'official' ? 'official' : 'enterprise'
     const warnings = (await loadCatalog(ctx, { audience, ids: sentIds })).sort((a, b) => b.score - a.score)
     if (!warnings.length) return null
-    const links = mailLinks(ctx, sub.id)
+    const links = mailLinks(ctx, sub)
     return { warningIds: [], compose: () => envelope(ctx, sub, 'reminder', key, renderReminder({ lang: langOf(sub), recipientName: sub.name, warnings, links }), links) }
   })
 }
 
 /**
- * The double opt-in e-mail for an unconfirmed subscriber: at most one a day per address
- * (the delivery key is the day), so a sign-up form cannot be used to flood a mailbox.
+ * The double opt-in e-mail for an unconfirmed subscriber. For a sign-up request of the
+ * public form (`requestId`): one e-mail per request (the form allows an address a few
+ * requests a day), greeting no one by name (the name is a stranger's text until
+ * confirmed), whose link applies that request's choices. Without one (the CLI): at most
+ * one a day per address (the delivery key is the day), confirming the subscriber as is.
  */
-export async function sendConfirmation(ctx: AppContext, subscriberId: number): Promise<DeliveryOutcome> {
+export async function sendConfirmation(ctx: AppContext, subscriberId: number, requestId?: number): Promise<DeliveryOutcome> {
   const sub = await ctx.db.selectFrom('subscriber').selectAll().where('id', '=', subscriberId).executeTakeFirst()
   if (!sub || (sub.confirmed_at && !sub.unsubscribed_at)) return 'skipped'
-  const key = localDay(ctx.clock(), ctx.config.schedule.timezone)
+  const key = requestId === undefined ? localDay(ctx.clock(), ctx.config.schedule.timezone) : `request-${requestId}`
+  const url = requestId === undefined ? confirmationUrl(ctx, sub) : confirmationUrl(ctx, { requestId })
   return deliverOnce(ctx, sub, 'confirm', key, async () => ({
     warningIds: [],
-    compose: () => envelope(ctx, sub, 'confirm', key, renderConfirmation({ lang: langOf(sub), recipientName: sub.name, confirmUrl: confirmUrl(ctx, sub) }), null),
+    compose: () => envelope(ctx, sub, 'confirm', key, renderConfirmation({ lang: langOf(sub), recipientName: requestId === undefined ? sub.name : null, confirmUrl: url }), null),
   }))
 }
 

@@ -132,8 +132,18 @@ export async function* exportWarnings(db: Db): AsyncGenerator<WarningRecord> {
   }
 }
 
-/** One CSV field (RFC 4180); arrays are joined with "|". */
+/**
+ * A text a spreadsheet would run as a formula (it starts with = + - @, a tab or a CR:
+ * CSV injection) made plain text with a leading apostrophe; anything else unchanged.
+ * Scraped titles and analysts' notes are text from strangers: every export (the CLI's
+ * CSV, the web's CSV and XLSX) passes its cells through here.
+ */
+export function plainCell<T>(v: T): T | string {
+  return typeof v === 'string' && /^[=+\-@\t\r]/.test(v) ? `'${v}` : v
+}
+
+/** One CSV field (RFC 4180), formula-neutralised (plainCell); arrays are joined with "|". */
 export function csvField(v: unknown): string {
-  const s = Array.isArray(v) ? v.join('|') : v == null ? '' : String(v)
+  const s = plainCell(Array.isArray(v) ? v.join('|') : v == null ? '' : String(v))
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
 }

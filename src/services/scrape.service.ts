@@ -3,6 +3,7 @@ import { sourceBaseUrl } from '../app-context.js'
 import { knownItemIds } from '../repositories/notice.repository.js'
 import { SourceError, type CrawlContext, type FetchedPage, type RenderOptions, type RequestOptions } from '../../scrapers/types.js'
 import { CookieJar } from '../../scrapers/cookie-jar.js'
+import { OutboundPolicy } from '../../scrapers/outbound-policy.js'
 import { RenderSession, type SubResponse } from '../../scrapers/browser/render.js'
 import { sha256 } from '../util/text.js'
 
@@ -64,6 +65,14 @@ export async function scrapeSource(
   const log = ctx.log.child({ sourceId, runId: run.id })
   const baseUrl = sourceBaseUrl(ctx, source)
   const cookies = new CookieJar()
+  // Every request of this crawl, over HTTP or from a rendered page, redirects included:
+  // the source's host (or its allowHosts), public addresses unless the base URL is local.
+  // Made when the crawl starts (a bad base URL fails the run like any other error).
+  let policy: OutboundPolicy | undefined
+  const policed = () => {
+    if (!policy) throw new SourceError('blocked', `${sourceId}: no outbound policy`, false)
+    return policy
+  }
 
   const crawl: CrawlContext = {
     sourceId,
@@ -102,6 +111,7 @@ export async function scrapeSource(
         encoding: req.encoding,
         etag: req.method === 'POST' ? null : previous?.etag,
         lastModified: req.method === 'POST' ? null : previous?.last_modified,
+        policy: policed(),
       })
       cookies.store(url, res.setCookies ?? [])
       const fetchedAt = ctx.clock().toISOString()
@@ -154,6 +164,7 @@ export async function scrapeSource(
       waitFor: opts.waitFor,
       timeoutMs: opts.timeoutMs ?? ctx.config.browser.timeoutMs,
       allowHosts: opts.allowHosts,
+      policy: policed(),
       assetCache,
       fetch: (u, init) => crawl.fetch(u, { ...init, keep: false, encoding: opts.encoding }),
     })
@@ -170,6 +181,7 @@ export async function scrapeSource(
   let retryable: boolean | undefined
   let cursor = row.cursor
   try {
+    policy = await OutboundPolicy.forBase(baseUrl, source.allowHosts)
     const outcome = await source.crawl(crawl, { cursor: row.cursor, since: opts.since ?? null })
     cursor = outcome.cursor ?? row.cursor
   } catch (err) {

@@ -1,16 +1,33 @@
 import { z } from 'zod'
 import type { AppContext } from '../app-context.js'
-import { verifyToken } from '../util/tokens.js'
+import type { SubscriberRow } from '../db/schema.js'
+import { DAY_MS, tokenSigner } from '../util/tokens.js'
+
+/** What was wrong with subscriber input, for a message in the reader's language. */
+export interface InputProblem {
+  field: 'email' | 'name' | 'categories' | 'hs' | 'markets' | 'keywords' | 'minLevel' | 'frequency' | 'lang' | 'role' | 'input'
+  kind: 'invalid' | 'unknown' | 'too-many' | 'too-long'
+  /** The offending values (unknown ids), when there are any. */
+  values?: string[]
+  /** The bound that was exceeded. */
+  max?: number
+}
 
 /** Bad subscriber input (CLI flags, web form): retrying the same input cannot help. */
 export class SubscriberInputError extends Error {
   readonly code = 'SUBSCRIBER_INVALID'
   readonly retryable = false
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly problem: InputProblem = { field: 'input', kind: 'invalid' },
+  ) {
     super(message)
     this.name = 'SubscriberInputError'
   }
 }
+
+/** Bounds on what one subscriber may ask for (also what a public form may submit). */
+export const LIMITS = { name: 200, categories: 100, hs: 50, markets: 50, keywords: 50, keyword: 80 } as const
 
 export const LEVELS = ['low', 'medium', 'high'] as const
 export const FREQUENCIES = ['immediate', 'daily', 'weekly'] as const
@@ -18,15 +35,15 @@ export const LANGS = ['zh', 'en'] as const
 export const ROLES = ['enterprise', 'official'] as const
 
 export const PreferencesInput = z.object({
-  name: z.string().trim().max(200).nullable().optional(),
+  name: z.string().trim().max(LIMITS.name).nullable().optional(),
   role: z.enum(ROLES).default('enterprise'),
   lang: z.enum(LANGS).default('zh'),
   frequency: z.enum(FREQUENCIES).default('daily'),
   minLevel: z.enum(LEVELS).default('low'),
-  categories: z.array(z.string().trim().min(1)).default([]),
-  hs: z.array(z.string().trim().regex(/^\d{2,10}$/, 'HS prefixes are 2 to 10 digits, without dots')).default([]),
-  markets: z.array(z.string().trim().min(1)).default([]),
-  keywords: z.array(z.string().trim().min(1).max(80)).max(50).default([]),
+  categories: z.array(z.string().trim().min(1).max(80)).max(LIMITS.categories).default([]),
+  hs: z.array(z.string().trim().regex(/^\d{2,10}$/, 'HS prefixes are 2 to 10 digits, without dots')).max(LIMITS.hs).default([]),
+  markets: z.array(z.string().trim().min(1).max(20)).max(LIMITS.markets).default([]),
+  keywords: z.array(z.string().trim().min(1).max(LIMITS.keyword)).max(LIMITS.keywords).default([]),
 })
 export type PreferencesInput = z.input<typeof PreferencesInput>
 export type Preferences = z.output<typeof PreferencesInput>
@@ -38,21 +55,24 @@ export function validatePreferences(ctx: AppContext, input: PreferencesInput): P
   const r = PreferencesInput.safeParse(input)
   if (!r.success) {
     const i = r.error.issues[0]
-    throw new SubscriberInputError(`${i.path.join('.') || 'input'}: ${i.message}`)
+    const field = (typeof i.path[0] === 'string' ? i.path[0] : 'input') as InputProblem['field']
+    const max = (i as { maximum?: number | bigint }).maximum
+    const kind: InputProblem['kind'] = i.code === 'too_big' ? (i.path.length > 1 || field === 'name' ? 'too-long' : 'too-many') : 'invalid'
+    throw new SubscriberInputError(`${i.path.join('.') || 'input'}: ${i.message}`, { field, kind, max: max === undefined ? undefined : Number(max) })
   }
   const p = r.data
   const unknownCats = p.categories.filter((c) => !ctx.categories.some((x) => x.id === c))
-  if (unknownCats.length) throw new SubscriberInputError(`unknown categor${unknownCats.length > 1 ? 'ies' : 'y'} ${unknownCats.join(', ')}; known: ${ctx.categories.map((c) => c.id).join(', ')}`)
+  if (unknownCats.length) throw new SubscriberInputError(`unknown categor${unknownCats.length > 1 ? 'ies' : 'y'} ${unknownCats.join(', ')}; known: ${ctx.categories.map((c) => c.id).join(', ')}`, { field: 'categories', kind: 'unknown', values: unknownCats })
   p.markets = p.markets.map((m) => m.toUpperCase())
   const unknownMarkets = p.markets.filter((m) => !ctx.markets.some((x) => x.code === m))
-  if (unknownMarkets.length) throw new SubscriberInputError(`unknown market${unknownMarkets.length > 1 ? 's' : ''} ${unknownMarkets.join(', ')}; known: ${ctx.markets.map((m) => m.code).join(', ')}`)
+  if (unknownMarkets.length) throw new SubscriberInputError(`unknown market${unknownMarkets.length > 1 ? 's' : ''} ${unknownMarkets.join(', ')}; known: ${ctx.markets.map((m) => m.code).join(', ')}`, { field: 'markets', kind: 'unknown', values: unknownMarkets })
   const dedupe = (xs: string[]) => [...new Set(xs)]
   return { ...p, categories: dedupe(p.categories), hs: dedupe(p.hs), markets: dedupe(p.markets), keywords: dedupe(p.keywords.map((k) => k.toLowerCase())) }
 }
 
 export function parseEmail(email: string): string {
   const r = EmailSchema.safeParse(email)
-  if (!r.success) throw new SubscriberInputError(`--email: ${r.error.issues[0].message}`)
+  if (!r.success) throw new SubscriberInputError(`--email: ${r.error.issues[0].message}`, { field: 'email', kind: 'invalid' })
   return r.data
 }
 
@@ -123,17 +143,170 @@ export async function unsubscribeSubscriber(ctx: AppContext, id: number): Promis
   return true
 }
 
-/** Follows a double opt-in link: idempotent; the token is bound to the address it was sent to. */
-export async function confirmByToken(ctx: AppContext, token: string | undefined): Promise<{ id: number; email: string; lang: string } | null> {
-  const payload = token ? verifyToken(ctx.config.secret, 'confirm', token) : null
-  const m = payload ? /^(\d+):(.+)$/.exec(payload) : null
+// ---------------------------------------------------------------------------------------
+// Links and tokens. Every e-mail carries a manage and an unsubscribe link, signed for the
+// subscriber and their token version (raising the version voids every earlier link);
+// a confirmation link names one sign-up request. See src/util/tokens.ts.
+
+export const LINK_TTL_MS = { unsubscribe: 365 * DAY_MS, manage: 90 * DAY_MS, confirm: 7 * DAY_MS } as const
+/** Unconfirmed sign-ups (and their requests) are deleted after this many days. */
+export const PENDING_DAYS = 7
+/** Sign-up requests one address may make in 24 hours (each may send a confirmation e-mail). */
+export const REQUESTS_PER_ADDRESS_PER_DAY = 3
+
+const tokens = (ctx: AppContext) => tokenSigner(ctx.config.secret, ctx.clock)
+const subjectOf = (sub: { id: number; token_version?: number | null }) => `s${sub.id}.v${sub.token_version ?? 0}`
+
+/** The manage and unsubscribe links of a subscriber's e-mails. */
+export function subscriberLinks(ctx: AppContext, sub: { id: number; token_version?: number | null }): { unsubscribeUrl: string; manageUrl: string } {
+  const base = ctx.config.publicBaseUrl
+  const t = tokens(ctx)
+  return {
+    unsubscribeUrl: `${base}/unsubscribe?token=${t.sign('unsubscribe', subjectOf(sub), LINK_TTL_MS.unsubscribe)}`,
+    manageUrl: `${base}/subscriptions?token=${t.sign('manage', subjectOf(sub), LINK_TTL_MS.manage)}`,
+  }
+}
+
+/** The double opt-in link: for a sign-up request (its choices apply on confirmation), or for the subscriber as it is (CLI). */
+export function confirmationUrl(ctx: AppContext, target: { requestId: number } | { id: number; token_version?: number | null }): string {
+  const subject = 'requestId' in target ? `r${target.requestId}` : subjectOf(target)
+  return `${ctx.config.publicBaseUrl}/subscribe/confirm?token=${tokens(ctx).sign('confirm', subject, LINK_TTL_MS.confirm)}`
+}
+
+/**
+ * The subscriber a manage or unsubscribe token names: `invalid` when the token is forged,
+ * expired, of an earlier token version, or names no subscriber.
+ */
+export async function subscriberByToken(ctx: AppContext, purpose: 'manage' | 'unsubscribe', token: unknown): Promise<SubscriberRow | null> {
+  const v = tokens(ctx).verify(purpose, token)
+  const m = v ? /^s(\d{1,15})\.v(\d{1,9})$/.exec(v.subject) : null
   if (!m) return null
   const sub = await ctx.db.selectFrom('subscriber').selectAll().where('id', '=', Number(m[1])).executeTakeFirst()
-  if (!sub || sub.email.toLowerCase() !== m[2]) return null
-  if (!sub.confirmed_at || sub.unsubscribed_at) {
-    await ctx.db.updateTable('subscriber').set({ confirmed_at: ctx.clock().toISOString(), unsubscribed_at: null }).where('id', '=', sub.id).execute()
+  return sub && Number(sub.token_version ?? 0) === Number(m[2]) ? sub : null
+}
+
+/** Voids every manage and unsubscribe link sent to this subscriber so far; the next e-mail carries new ones. */
+export async function rotateSubscriberTokens(ctx: AppContext, id: number): Promise<boolean> {
+  const r = await ctx.db
+    .updateTable('subscriber')
+    .set((eb) => ({ token_version: eb('token_version', '+', 1), updated_at: ctx.clock().toISOString() }))
+    .where('id', '=', id)
+    .executeTakeFirst()
+  return Number(r.numUpdatedRows) > 0
+}
+
+export type SubscriptionRequestOutcome =
+  /** Recorded: a confirmation e-mail for this request is due. */
+  | { outcome: 'requested'; subscriberId: number; requestId: number }
+  /** The address is subscribed and confirmed: nothing changes (a stranger must not change it). */
+  | { outcome: 'active' }
+  /** The address asked too often today: nothing is recorded or sent. */
+  | { outcome: 'limited' }
+
+/**
+ * An anonymous sign-up (the public form). It never changes an existing subscriber: a new
+ * address gets a pending subscriber with these choices; a pending or unsubscribed address
+ * keeps what it has, and the choices wait in a request that applies only when the
+ * confirmation link for it is followed. At most REQUESTS_PER_ADDRESS_PER_DAY a day.
+ */
+export async function requestSubscription(ctx: AppContext, email: string, prefs: Preferences): Promise<SubscriptionRequestOutcome> {
+  const address = parseEmail(email)
+  const now = ctx.clock()
+  const nowIso = now.toISOString()
+  let sub = await ctx.db.selectFrom('subscriber').select(['id', 'confirmed_at', 'unsubscribed_at']).where('email', '=', address).executeTakeFirst()
+  if (sub && sub.confirmed_at && !sub.unsubscribed_at) return { outcome: 'active' }
+  if (!sub) {
+    const inserted = await ctx.db
+      .insertInto('subscriber')
+      .values({ email: address, name: prefs.name ?? null, role: prefs.role, lang: prefs.lang, frequency: prefs.frequency, min_level: prefs.minLevel, confirmed_at: null, unsubscribed_at: null, created_at: nowIso, updated_at: nowIso })
+      .onConflict((oc) => oc.column('email').doNothing())
+      .returning('id')
+      .executeTakeFirst()
+    if (inserted) await savePreferences(ctx, inserted.id, prefs)
+    sub = await ctx.db.selectFrom('subscriber').select(['id', 'confirmed_at', 'unsubscribed_at']).where('email', '=', address).executeTakeFirstOrThrow()
   }
-  return { id: sub.id, email: sub.email, lang: sub.lang }
+  const since = new Date(now.getTime() - DAY_MS).toISOString()
+  const recent = await ctx.db
+    .selectFrom('subscribe_request')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('subscriber_id', '=', sub.id)
+    .where('created_at', '>', since)
+    .executeTakeFirstOrThrow()
+  if (Number(recent.n) >= REQUESTS_PER_ADDRESS_PER_DAY) return { outcome: 'limited' }
+  const req = await ctx.db.insertInto('subscribe_request').values({ subscriber_id: sub.id, prefs: JSON.stringify(prefs), created_at: nowIso, confirmed_at: null }).returning('id').executeTakeFirstOrThrow()
+  return { outcome: 'requested', subscriberId: sub.id, requestId: req.id }
+}
+
+/**
+ * Follows a double opt-in link: confirms the address and applies the request's choices
+ * (once: following the link again changes nothing). Null for a forged or expired link,
+ * or one whose request or subscriber is gone (purged, or another token version).
+ */
+export async function confirmByToken(ctx: AppContext, token: unknown): Promise<{ id: number; lang: string; token_version: number } | null> {
+  const v = tokens(ctx).verify('confirm', token)
+  if (!v) return null
+  const now = ctx.clock().toISOString()
+  const byRequest = /^r(\d{1,15})$/.exec(v.subject)
+  if (byRequest) {
+    const req = await ctx.db.selectFrom('subscribe_request').selectAll().where('id', '=', Number(byRequest[1])).executeTakeFirst()
+    if (!req) return null
+    const sub = await ctx.db.selectFrom('subscriber').selectAll().where('id', '=', req.subscriber_id).executeTakeFirst()
+    if (!sub) return null
+    if (!req.confirmed_at) {
+      let prefs: Preferences
+      try {
+        prefs = validatePreferences(ctx, JSON.parse(req.prefs) as PreferencesInput)
+      } catch {
+        return null // the seeds changed under a pending request: ask again
+      }
+      await savePreferences(ctx, sub.id, prefs)
+      await ctx.db.transaction().execute(async (tx) => {
+        await tx.updateTable('subscribe_request').set({ confirmed_at: now }).where('id', '=', req.id).where('confirmed_at', 'is', null).execute()
+        if (!sub.confirmed_at || sub.unsubscribed_at) await tx.updateTable('subscriber').set({ confirmed_at: now, unsubscribed_at: null }).where('id', '=', sub.id).execute()
+      })
+      return { id: sub.id, lang: prefs.lang, token_version: sub.token_version }
+    }
+    return { id: sub.id, lang: sub.lang, token_version: sub.token_version }
+  }
+  const m = /^s(\d{1,15})\.v(\d{1,9})$/.exec(v.subject)
+  if (!m) return null
+  const sub = await ctx.db.selectFrom('subscriber').selectAll().where('id', '=', Number(m[1])).executeTakeFirst()
+  if (!sub || Number(sub.token_version ?? 0) !== Number(m[2])) return null
+  if (!sub.confirmed_at || sub.unsubscribed_at) await ctx.db.updateTable('subscriber').set({ confirmed_at: now, unsubscribed_at: null }).where('id', '=', sub.id).execute()
+  return { id: sub.id, lang: sub.lang, token_version: sub.token_version }
+}
+
+/**
+ * Daily housekeeping of what strangers can create: sign-ups never confirmed within
+ * PENDING_DAYS (with their requests and confirmation e-mails), requests older than that,
+ * used form nonces that have expired, and stale login-failure counters.
+ */
+export async function purgeStaleSubscriptions(ctx: AppContext): Promise<{ subscribers: number; requests: number }> {
+  const now = ctx.clock()
+  const cutoff = new Date(now.getTime() - PENDING_DAYS * DAY_MS).toISOString()
+  const stale = await ctx.db
+    .selectFrom('subscriber')
+    .select('id')
+    .where('confirmed_at', 'is', null)
+    .where('created_at', '<', cutoff)
+    .where(({ not, exists, selectFrom }) => not(exists(selectFrom('subscribe_request').select('id').whereRef('subscribe_request.subscriber_id', '=', 'subscriber.id').where('subscribe_request.created_at', '>=', cutoff))))
+    .execute()
+  const ids = stale.map((s) => s.id)
+  for (let i = 0; i < ids.length; i += 500) {
+    const chunk = ids.slice(i, i + 500)
+    await ctx.db.transaction().execute(async (tx) => {
+      await tx.deleteFrom('email_delivery').where('subscriber_id', 'in', chunk).execute()
+      await tx.deleteFrom('subscriber').where('id', 'in', chunk).where('confirmed_at', 'is', null).execute()
+    })
+  }
+  const requests = await ctx.db.deleteFrom('subscribe_request').where('created_at', '<', cutoff).executeTakeFirst()
+  await ctx.db.deleteFrom('form_nonce').where('expires_at', '<', now.toISOString()).execute()
+  await ctx.db
+    .deleteFrom('login_failure')
+    .where('first_at', '<', new Date(now.getTime() - DAY_MS).toISOString())
+    .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now.toISOString())]))
+    .execute()
+  return { subscribers: ids.length, requests: Number(requests.numDeletedRows) }
 }
 
 export async function loadSubscriberPreferences(ctx: AppContext, id: number) {

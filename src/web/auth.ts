@@ -14,6 +14,37 @@ declare module 'fastify' {
 
 export const SESSION_COOKIE = 'tbt_session'
 
+/**
+ * Where to go after a login or a form: a path of this site, or '/'. Refused: another
+ * site in any spelling (`//evil`, `/\\evil`, `/%09/evil`, `/%2F%2Fevil`), control
+ * characters, backslashes, and anything that decodes to one of those.
+ */
+export function safeNext(next: unknown): string {
+  if (typeof next !== 'string' || next.length > 2000) return '/'
+  let s = next
+  // Undo up to three layers of percent-encoding; each layer must be safe on its own, and
+  // a fourth layer is refused outright.
+  for (let layer = 0; ; layer++) {
+    if (!/^\/(?![/\\])/.test(s) || /[\u0000-\u001f\u007f\\]/.test(s)) return '/'
+    let decoded: string
+    try {
+      decoded = decodeURIComponent(s)
+    } catch {
+      return '/'
+    }
+    if (decoded === s) break
+    if (layer === 3) return '/'
+    s = decoded
+  }
+  try {
+    const u = new URL(next, 'http://tbt.invalid')
+    if (u.origin !== 'http://tbt.invalid') return '/'
+  } catch {
+    return '/'
+  }
+  return next
+}
+
 /** Requests from API clients get JSON errors; browsers get pages and redirects. */
 export const wantsJson = (req: FastifyRequest) =>
   req.url.startsWith('/api/') || (/application\/json/.test(req.headers.accept ?? '') && !/text\/html/.test(req.headers.accept ?? ''))

@@ -1,41 +1,68 @@
-import type { QueueFilter } from '../services/warning.service.js'
+import { LEVELS, STATUSES, type QueueFilter } from '../services/warning.service.js'
+import { badParam } from './errors.js'
 
 type Query = Record<string, unknown>
 
-const list = (v: unknown): string[] | undefined => {
-  const a = (Array.isArray(v) ? v : v === undefined ? [] : [v]).flatMap((x) => String(x).split(',')).map((s) => s.trim()).filter(Boolean)
-  return a.length ? a.slice(0, 50) : undefined
+const values = (v: unknown): string[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]).flatMap((x) => String(x).split(',')).map((s) => s.trim()).filter(Boolean)
+
+/** A comma-separated (or repeated) list whose every item matches `ok`; 400 otherwise. */
+function list(q: Query, key: string, ok: (s: string) => boolean, zh: string, en: string): string[] | undefined {
+  const a = values(q[key])
+  if (a.length > 50) throw badParam(key, '最多50个值', '50 values at most')
+  const bad = a.find((x) => !ok(x))
+  if (bad !== undefined) throw badParam(key, `“${bad.slice(0, 40)}”不是${zh}`, `"${bad.slice(0, 40)}" is not ${en}`)
+  return a.length ? a : undefined
 }
-const int = (v: unknown): number | undefined => {
-  const n = Number(Array.isArray(v) ? v[0] : v)
-  return v === undefined || v === '' || !Number.isInteger(n) ? undefined : n
+
+/** An integer in [min, max], or undefined when absent or empty; 400 otherwise. */
+function int(q: Query, key: string, min: number, max: number): number | undefined {
+  const v = Array.isArray(q[key]) ? (q[key] as unknown[])[0] : q[key]
+  if (v === undefined || v === '') return undefined
+  const s = String(v).trim()
+  const n = /^-?\d{1,12}$/.test(s) ? Number(s) : NaN
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw badParam(key, `应为 ${min} 到 ${max} 之间的整数`, `expected a whole number from ${min} to ${max}`)
+  return n
 }
+
 const str = (v: unknown): string | undefined => {
   const s = Array.isArray(v) ? v[0] : v
   return typeof s === 'string' && s.trim() ? s.trim().slice(0, 200) : undefined
 }
 
-const SORTS = ['score', 'deadline', 'created', 'updated', 'id'] as const
+const oneOf = <T extends string>(q: Query, key: string, allowed: readonly T[]): T | undefined => {
+  const s = str(q[key])
+  if (s === undefined) return undefined
+  if (!(allowed as readonly string[]).includes(s)) throw badParam(key, `应为 ${allowed.join('、')} 之一`, `expected one of ${allowed.join(', ')}`)
+  return s as T
+}
 
-/** The queue filter from a query string (the page, the API and the exports share it). */
+const SORTS = ['score', 'deadline', 'created', 'updated', 'id'] as const
+const ID = /^[\w-]{1,80}$/
+/** The deepest page a filter may ask for (offset = page × size stays far inside every integer type). */
+export const MAX_PAGE = 100_000
+
+/**
+ * The queue filter from a query string (the page, the API and the exports share it). A
+ * value the queue cannot mean (an unknown status, a page number out of range, a control
+ * character) is a BadRequestError: 400 with a message, as a page or as JSON.
+ */
 export function filterFromQuery(q: Query): QueueFilter {
-  const sort = str(q.sort)
-  const dir = str(q.dir)
-  const days = int(q.deadline)
+  const size = int(q, 'size', 1, 100_000)
   return {
-    status: list(q.status),
-    level: list(q.level),
-    category: list(q.category),
-    market: list(q.market),
-    source: list(q.source),
-    language: list(q.language),
+    status: list(q, 'status', (x) => (STATUSES as readonly string[]).includes(x), '已知的状态', 'a known status'),
+    level: list(q, 'level', (x) => (LEVELS as readonly string[]).includes(x), '已知的风险等级', 'a known level'),
+    category: list(q, 'category', (x) => ID.test(x), '产品类别编号', 'a category id'),
+    market: list(q, 'market', (x) => ID.test(x), '市场代码', 'a market code'),
+    source: list(q, 'source', (x) => ID.test(x), '数据来源编号', 'a source id'),
+    language: list(q, 'language', (x) => /^[a-z]{2,3}$/.test(x), '语言代码（如 eng、zho）', 'a language code (eng, zho…)'),
     assignee: str(q.assignee),
-    deadlineDays: days !== undefined && days >= 0 ? days : undefined,
+    deadlineDays: int(q, 'deadline', 0, 3650),
     q: str(q.q),
-    sort: SORTS.includes(sort as never) ? (sort as QueueFilter['sort']) : undefined,
-    dir: dir === 'asc' || dir === 'desc' ? dir : undefined,
-    page: Math.max(1, int(q.page) ?? 1),
-    pageSize: Math.min(200, Math.max(1, int(q.size) ?? 50)),
+    sort: oneOf(q, 'sort', SORTS),
+    dir: oneOf(q, 'dir', ['asc', 'desc'] as const),
+    page: int(q, 'page', 1, MAX_PAGE) ?? 1,
+    // A larger page than the queue serves is served at its largest (200).
+    pageSize: Math.min(200, size ?? 50),
   }
 }
 

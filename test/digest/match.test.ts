@@ -4,7 +4,6 @@ import { matchWarnings, type CatalogWarning } from '../../src/digest/match.js'
 import { renderDigest } from '../../src/digest/render.js'
 import { buildWeeklyReport, renderWeeklyReport, reportCharts } from '../../src/digest/weekly-report.js'
 import { chartAttachments, cjkFontAvailable, probeCjkFont, svgToPng, weekRange, shiftWeek } from '../../src/services/report.service.js'
-import { checkFormNonce, formNonce } from '../../src/web/forms.js'
 
 const w = (over: Partial<CatalogWarning>): CatalogWarning => ({
   id: 1,
@@ -125,14 +124,5 @@ describe('rendering (pure)', () => {
     expect(long.startsWith(cut.slice(0, -1))).toBe(true)
     expect(textWidth(cut, 11)).toBeLessThanOrEqual(178)
     expect(barChart([{ label: long, high: 1, medium: 0, low: 0 }])).toContain(`>${cut}<`)
-  })
-  it('accepts only fresh, untampered form nonces', () => {
-    const now = new Date('2026-11-28T04:00:00Z')
-    const n = formNonce('s', 'manage:1', now)
-    expect(checkFormNonce('s', 'manage:1', n, now)).toBe(true)
-    expect(checkFormNonce('s', 'manage:2', n, now)).toBe(false)
-    expect(checkFormNonce('t', 'manage:1', n, now)).toBe(false)
-    expect(checkFormNonce('s', 'manage:1', n, new Date(now.getTime() + 7 * 3600_000))).toBe(false)
-    expect(checkFormNonce('s', 'manage:1', undefined, now)).toBe(false)
   })
 })

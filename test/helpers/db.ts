@@ -6,6 +6,11 @@ import pg from 'pg'
 import { loadConfig, type Config } from '../../src/config.js'
 import { createContext, type AppContext, type ContextOptions } from '../../src/app-context.js'
 import { createLogger } from '../../src/logger.js'
+import { setScryptCostForTests } from '../../src/services/user.service.js'
+
+// Test users' passwords are hashed at scrypt N=2^14, not production's 2^17 (~0.4 s each):
+// test/web/accounts.test.ts checks the production cost and the rehash on its own.
+setScryptCostForTests(2 ** 14)
 
 export const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
@@ -17,6 +22,8 @@ export interface TestEnv {
   config: Config
   dataDir: string
   schema?: string
+  /** With `captureLog`: every log line written (after the logger's redaction), for checks like expectCleanLog. */
+  logLines: string[]
   /** A second context on the same database (another process would see the same). */
   reopen(opts?: ContextOptions): Promise<AppContext>
   cleanup(): Promise<void>
@@ -26,7 +33,7 @@ export interface TestEnv {
  * A fresh database of the given dialect: a new SQLite file in a temp directory, or a new
  * schema in the test PostgreSQL database. Removed again by cleanup().
  */
-export async function createTestEnv(dialect: TestDialect, env: Record<string, string> = {}, opts: ContextOptions = {}): Promise<TestEnv> {
+export async function createTestEnv(dialect: TestDialect, env: Record<string, string> = {}, opts: ContextOptions & { captureLog?: boolean } = {}): Promise<TestEnv> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tbt-test-'))
   let schema: string | undefined
   let databaseUrl = `sqlite:${path.join(dataDir, 'test.db')}`
@@ -39,10 +46,12 @@ export async function createTestEnv(dialect: TestDialect, env: Record<string, st
     databaseUrl = PG_URL
   }
   const config = loadConfig({ TBT_DATA_DIR: dataDir, DATABASE_URL: databaseUrl, TBT_HTTP_MIN_DELAY_MS: '0', TBT_HTTP_TIMEOUT_MS: '5000', ...env })
-  const log = createLogger('silent')
+  const logLines: string[] = []
+  const { captureLog, ...ctxOpts } = opts
+  const log = captureLog ? createLogger('debug', { write: (line: string) => logLines.push(line) }) : createLogger('silent')
   const contexts: AppContext[] = []
   const open = async (o: ContextOptions = {}) => {
-    const c = await createContext(config, { log, schema, ...opts, ...o })
+    const c = await createContext(config, { log, schema, ...ctxOpts, ...o })
     contexts.push(c)
     return c
   }
@@ -52,6 +61,7 @@ export async function createTestEnv(dialect: TestDialect, env: Record<string, st
     config,
     dataDir,
     schema,
+    logLines,
     reopen: open,
     async cleanup() {
       for (const c of contexts) await c.close().catch(() => {})
@@ -64,4 +74,18 @@ export async function createTestEnv(dialect: TestDialect, env: Record<string, st
       fs.rmSync(dataDir, { recursive: true, force: true })
     },
   }
+}
+
+/**
+ * The log of a test run holds no credential, no e-mail address and no failed request:
+ * nothing the logger had to redact (it writes `[redacted]` / `[e-mail]` where it did),
+ * no token-looking query string, no double reply (ERR_HTTP_HEADERS_SENT,
+ * "Reply was already sent") and no error-level line unless allowed.
+ */
+export function logProblems(lines: string[], opts: { allowErrors?: RegExp } = {}): string[] {
+  return lines.filter((l) => {
+    if (/\[redacted\]|\[e-mail\]|token=|@example\.(com|org)|ERR_HTTP_HEADERS_SENT|already sent/i.test(l)) return true
+    const level = /"level":(\d+)/.exec(l)?.[1]
+    return Number(level) >= 50 && !(opts.allowErrors && opts.allowErrors.test(l))
+  })
 }

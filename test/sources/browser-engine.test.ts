@@ -132,4 +132,25 @@ describe('browser engine', () => {
     expect(err).toMatchObject({ code: 'unavailable', retryable: false })
     expect(err.message).toMatch(/Chromium could not start/)
   })
+
+  it('keeps the sandbox where it can, and says once why it cannot', async () => {
+    const warnings: string[] = []
+    const auto = new ChromiumEngine({ executablePath: '/usr/bin/chromium', warn: (m) => warnings.push(m) })
+    try {
+      await auto.browser()
+      const root = process.getuid?.() === 0
+      // As root Chromium cannot sandbox itself; as another user it does where the kernel allows.
+      if (root) {
+        expect(auto.sandboxed).toBe(false)
+        expect(warnings).toEqual([expect.stringMatching(/without its sandbox: the process runs as root/)])
+      } else expect(auto.sandboxed === true || warnings.some((w) => /sandboxed launch failed/.test(w))).toBe(true)
+    } finally {
+      await auto.close()
+    }
+    if (process.getuid?.() === 0) {
+      // Asked to keep it as root: it fails rather than run unsandboxed.
+      const on = new ChromiumEngine({ executablePath: '/usr/bin/chromium', sandbox: 'on' })
+      await expect(on.browser()).rejects.toMatchObject({ code: 'unavailable' })
+    }
+  })
 })

@@ -4,7 +4,8 @@ import { runPass } from '../../src/pipeline/run-pass.js'
 import { DEFAULT_REPLAY_DIR, startReplayServer, type ReplayServer } from '../../src/replay/replay-server.js'
 import { buildApp } from '../../src/web/app.js'
 import { signToken } from '../../src/util/tokens.js'
-import { createTestEnv, type TestEnv } from '../helpers/db.js'
+import { subscriberLinks } from '../../src/services/subscriber.service.js'
+import { createTestEnv, logProblems, type TestEnv } from '../helpers/db.js'
 import { addUsers, Agent, PASSWORDS } from '../helpers/web.js'
 import { createUser } from '../../src/services/user.service.js'
 
@@ -15,7 +16,7 @@ describe('web UI', () => {
   let analyst: Agent
   beforeAll(async () => {
     replay = await startReplayServer(DEFAULT_REPLAY_DIR)
-    env = await createTestEnv('sqlite', { TBT_SOURCE_EPING_BASE_URL: replay.url }, { clock: () => new Date('2026-11-28T04:00:00Z') })
+    env = await createTestEnv('sqlite', { TBT_SOURCE_EPING_BASE_URL: replay.url }, { clock: () => new Date('2026-11-28T04:00:00Z'), captureLog: true })
     await runPass(env.ctx, { sources: ['eping'], since: replay.manifest.since })
     await addUsers(env.ctx)
     app = await buildApp(env.ctx, { loginAttemptsPerMinute: 1000 })
@@ -64,8 +65,8 @@ describe('web UI', () => {
     expect((await a.get('/')).headers.location).toBe('/account/password')
     expect((await a.get('/api/warnings')).statusCode).toBe(403)
     await a.get('/account/password')
-    expect((await a.post('/account/password', { password: 'short' })).statusCode).toBe(400)
-    expect((await a.post('/account/password', { password: 'a-new-long-password' })).headers.location).toBe('/')
+    expect((await a.post('/account/password', { current: 'one-time-pass-1', password: 'short' })).statusCode).toBe(400)
+    expect((await a.post('/account/password', { current: 'one-time-pass-1', password: 'a-new-long-password' })).headers.location).toBe('/')
     expect((await a.get('/')).statusCode).toBe(200)
     const b = new Agent(app)
     expect((await b.login('new@example.com', 'one-time-pass-1')).statusCode).toBe(401)
@@ -215,6 +216,11 @@ describe('web UI', () => {
     expect(shown.body).not.toContain('checked against the draft') // analysts' notes stay inside
     const dismissed = await env.ctx.db.selectFrom('warning').select('id').where('status', '=', 'dismissed').executeTakeFirstOrThrow()
     expect((await e.get(`/warnings/${dismissed.id}`)).statusCode).toBe(404)
+    // The JSON names no other category of the measure (whose warnings may be unpublished).
+    const json = (await e.get(`/api/warnings/${confirmed.id}`)).json()
+    for (const k of ['measureCategories', 'correctedCategories', 'note', 'assignee', 'events', 'levelOverride']) expect(json).not.toHaveProperty(k)
+    expect(json.notices.every((n: { classification: unknown }) => n.classification === null)).toBe(true)
+    expect(shown.body).not.toContain('class="classification"')
   })
 
   it('escapes scraped text', async () => {
@@ -239,17 +245,40 @@ describe('web UI', () => {
     }
   })
 
-  it('unsubscribes with a signed token, idempotently, and refuses a forged one', async () => {
-    const sub = await env.ctx.db.selectFrom('subscriber').select('id').executeTakeFirstOrThrow()
-    const token = signToken(env.config.secret, 'unsubscribe', String(sub.id))
-    expect((await app.inject({ url: `/unsubscribe?token=${token}` })).statusCode).toBe(200)
+  it('unsubscribes with a signed token: GET shows one button, POST unsubscribes, idempotently; forged, expired or missing ones are refused', async () => {
+    const sub = await env.ctx.db.selectFrom('subscriber').select(['id', 'token_version']).executeTakeFirstOrThrow()
+    const token = subscriberLinks(env.ctx, sub).unsubscribeUrl.split('token=')[1]
+    // A GET (a mail scanner, a link preview) changes nothing: a page with one button, in Chinese.
+    for (const method of ['GET', 'HEAD'] as const) expect((await app.inject({ method, url: `/unsubscribe?token=${token}` })).statusCode).toBe(200)
+    const page = await app.inject({ url: `/unsubscribe?token=${token}` })
+    expect(page.body).toContain('确认退订')
+    expect(page.body.match(/<button/g)).toHaveLength(1)
+    expect((await env.ctx.db.selectFrom('subscriber').select('unsubscribed_at').where('id', '=', sub.id).executeTakeFirstOrThrow()).unsubscribed_at).toBeNull()
+    const action = /<form method="post" action="([^"]+)"/.exec(page.body)![1].replace(/&amp;/g, '&')
+    const done = await app.inject({ method: 'POST', url: action, payload: '', headers: { 'content-type': 'application/x-www-form-urlencoded' } })
+    expect(done.statusCode).toBe(200)
+    expect(done.body).toContain('您已退订')
     const first = await env.ctx.db.selectFrom('subscriber').select('unsubscribed_at').where('id', '=', sub.id).executeTakeFirstOrThrow()
     expect(first.unsubscribed_at).not.toBeNull()
+    // RFC 8058 one-click, again: idempotent.
     const post = await app.inject({ method: 'POST', url: `/unsubscribe?token=${token}`, payload: 'List-Unsubscribe=One-Click', headers: { 'content-type': 'application/x-www-form-urlencoded' } })
     expect(post.statusCode).toBe(200)
     const again = await env.ctx.db.selectFrom('subscriber').select('unsubscribed_at').where('id', '=', sub.id).executeTakeFirstOrThrow()
     expect(again.unsubscribed_at).toBe(first.unsubscribed_at)
-    const forged = signToken('another-secret', 'unsubscribe', String(sub.id))
-    expect((await app.inject({ url: `/unsubscribe?token=${forged}` })).statusCode).toBe(400)
+    const forged = signToken('another-secret', 'unsubscribe', `s${sub.id}.v0`, 86_400_000)
+    const expired = signToken(env.config.secret, 'unsubscribe', `s${sub.id}.v0`, 1000, new Date('2020-01-01T00:00:00Z'))
+    const missing = signToken(env.config.secret, 'unsubscribe', 's999999.v0', 86_400_000)
+    const manage = signToken(env.config.secret, 'manage', `s${sub.id}.v0`, 86_400_000)
+    for (const bad of [forged, expired, missing, manage, 'x.y.z', '']) {
+      const g = await app.inject({ url: `/unsubscribe?token=${bad}` })
+      expect(g.statusCode).toBe(400)
+      expect(g.body).toContain('退订链接无效或已过期')
+      expect((await app.inject({ method: 'POST', url: `/unsubscribe?token=${bad}`, payload: 'List-Unsubscribe=One-Click', headers: { 'content-type': 'application/x-www-form-urlencoded' } })).statusCode).toBe(400)
+    }
+  })
+
+  it('logs every request by path, and no token, address or double reply', () => {
+    expect(env.logLines.some((l) => /"msg":"incoming request"/.test(l) && /"url":"\/unsubscribe\?…"/.test(l))).toBe(true)
+    expect(logProblems(env.logLines)).toEqual([])
   })
 })

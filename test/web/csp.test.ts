@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { buildApp } from '../../src/web/app.js'
-import { createTestEnv, type TestEnv } from '../helpers/db.js'
+import { createTestEnv, logProblems, type TestEnv } from '../helpers/db.js'
 
 let env: TestEnv
 let app: Awaited<ReturnType<typeof buildApp>>
 beforeAll(async () => {
-  env = await createTestEnv('sqlite')
+  env = await createTestEnv('sqlite', {}, { captureLog: true })
   app = await buildApp(env.ctx)
 })
 afterAll(async () => {
@@ -21,4 +21,8 @@ it('keeps the strict policy on the app and lets e-mail-like pages keep their inl
   expect(subscribe.statusCode).toBe(200)
   expect(subscribe.headers['content-security-policy']).toContain("style-src 'self' 'unsafe-inline'")
   expect(subscribe.headers['content-security-policy']).toContain("script-src 'none'")
+})
+
+it('logs no token, address or double reply', () => {
+  expect(logProblems(env.logLines)).toEqual([])
 })

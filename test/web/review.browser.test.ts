@@ -7,7 +7,7 @@ import { runPass } from '../../src/pipeline/run-pass.js'
 import { DEFAULT_REPLAY_DIR, startReplayServer, type ReplayServer } from '../../src/replay/replay-server.js'
 import { projectRoot } from '../../src/util/paths.js'
 import { buildApp } from '../../src/web/app.js'
-import { createTestEnv, type TestEnv } from '../helpers/db.js'
+import { createTestEnv, logProblems, type TestEnv } from '../helpers/db.js'
 import { addUsers, PASSWORDS } from '../helpers/web.js'
 import { trainClassifier } from '../../src/services/training.service.js'
 
@@ -25,7 +25,7 @@ describe('review queue in Chromium', () => {
   beforeAll(async () => {
     fs.mkdirSync(ARTIFACTS, { recursive: true })
     replay = await startReplayServer(DEFAULT_REPLAY_DIR)
-    env = await createTestEnv('sqlite', { TBT_SOURCE_EPING_BASE_URL: replay.url }, { clock: () => new Date('2026-11-28T04:00:00Z') })
+    env = await createTestEnv('sqlite', { TBT_SOURCE_EPING_BASE_URL: replay.url }, { clock: () => new Date('2026-11-28T04:00:00Z'), captureLog: true })
     await runPass(env.ctx, { sources: ['eping'], since: replay.manifest.since })
     await addUsers(env.ctx)
     // Scraped text is untrusted: plant payloads in a notice and its measure.
@@ -170,5 +170,9 @@ describe('review queue in Chromium', () => {
     await page.screenshot({ path: path.join(ARTIFACTS, 'xss.png'), fullPage: true })
     expect(cspViolations).toEqual([])
     await page.context().close()
+  })
+
+  it('logs no token, address or double reply', () => {
+    expect(logProblems(env.logLines)).toEqual([])
   })
 })

@@ -1,3 +1,4 @@
+import { purgeStaleSubscriptions } from '../../services/subscriber.service.js'
 import path from 'node:path'
 import { Option, type Command } from 'commander'
 import type { Period } from '../../services/digest.service.js'
@@ -37,6 +38,8 @@ export function registerDigestCommand(program: Command): void {
         const immediate = opts.period === 'daily' ? await sendImmediateAlerts(ctx) : { sent: 0, failed: 0 }
         const r = await sendDigests(ctx, [opts.period])
         const reminders = opts.period === 'daily' ? await sendReminders(ctx) : { sent: 0, failed: 0 }
+        // The daily run also purges unconfirmed sign-ups older than 7 days (and used form nonces).
+        if (opts.period === 'daily') await purgeStaleSubscriptions(ctx)
         console.log(`${opts.period} digests ${key} sent: ${r.sent}${opts.period === 'daily' ? ` · immediate alerts ${immediate.sent} · reminders ${reminders.sent}` : ''}`)
         const failed = r.failed + immediate.failed + reminders.failed
         if (failed) {

@@ -46,7 +46,7 @@ interface AddOpts {
  * unsubscribed (its delivery history stays).
  */
 export function registerSubscriberCommand(program: Command): void {
-  const cmd = program.command('subscriber').description('manage e-mail subscribers (add, list, remove)')
+  const cmd = program.command('subscriber').description('manage e-mail subscribers (add, list, remove, rotate-links)')
 
   cmd
     .command('add')
@@ -132,6 +132,26 @@ export function registerSubscriberCommand(program: Command): void {
         if (!sub) throw new InvalidArgumentError(`no subscriber ${email}`)
         await unsubscribeSubscriber(ctx, sub.id)
         console.log(`subscriber ${sub.id} ${sub.unsubscribed_at ? 'was already unsubscribed' : 'unsubscribed'}: ${email}`)
+      })
+    })
+
+  cmd
+    .command('rotate-links')
+    .description("void every manage and unsubscribe link sent to an address so far (a forwarded or leaked e-mail); the next e-mail carries new ones")
+    .requiredOption('--email <address>', 'e-mail address')
+    .action(async (o: { email: string }) => {
+      const { parseEmail, rotateSubscriberTokens, withContext } = await services()
+      await withContext(async (ctx) => {
+        let email: string
+        try {
+          email = parseEmail(o.email)
+        } catch (err) {
+          throw asArgError(err, o)
+        }
+        const sub = await ctx.db.selectFrom('subscriber').select(['id']).where('email', '=', email).executeTakeFirst()
+        if (!sub) throw new InvalidArgumentError(`no subscriber ${email}`)
+        await rotateSubscriberTokens(ctx, sub.id)
+        console.log(`subscriber ${sub.id}: every earlier manage and unsubscribe link now fails`)
       })
     })
 }

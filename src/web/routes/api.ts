@@ -42,8 +42,11 @@ const apiRoutes: RoutePlugin = async (app, { ctx }) => {
     const w = Number.isInteger(id(req)) ? await getWarning(ctx, id(req)) : undefined
     if (!w || (req.user!.role === 'enterprise' && !isPublished(ctx, w))) return reply.code(404).send({ error: 'not found' })
     if (req.user!.role === 'enterprise') {
-      const { note: _n, assignee: _a, events: _e, ...published } = w
-      return published
+      // What a digest publishes: not the analysts' notes, assignee, history, corrections or
+      // hand-set level, nor the categories of the measure's other (maybe unpublished)
+      // warnings, nor the classifier's candidate categories that would name them too.
+      const { note: _n, assignee: _a, events: _e, measureCategories: _m, correctedCategories: _c, levelOverride: _l, ...published } = w
+      return { ...published, notices: published.notices.map((n) => ({ ...n, classification: null })) }
     }
     return w
   })

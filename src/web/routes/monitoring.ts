@@ -1,4 +1,4 @@
-import { timingSafeEqual } from 'node:crypto'
+import { createHash, timingSafeEqual } from 'node:crypto'
 import { Queue } from 'bullmq'
 import { Redis } from 'ioredis'
 import { sql } from 'kysely'
@@ -33,25 +33,37 @@ const monitoringRoutes: RoutePlugin = async (app, { ctx }) => {
   registerDbGauges(metrics.registry, ctx.db)
   if (queues.length) registerQueueGauges(metrics.registry, queues)
 
+  // Anyone may ask whether the process is ready; why a check failed (host names, driver
+  // messages) goes to the log, not to the caller.
+  const check = (name: string, p: Promise<unknown>) =>
+    withTimeout(p).then(
+      () => 'ok',
+      (err: Error) => {
+        ctx.log.warn({ check: name, err: err.message }, 'readiness check failed')
+        return 'failed'
+      },
+    )
   app.get('/readyz', async (_req, reply) => {
     const checks: Record<string, string> = {}
-    checks.database = await withTimeout(sql`select 1`.execute(ctx.db)).then(
-      () => 'ok',
-      (err: Error) => `failed: ${err.message}`,
-    )
-    checks.redis = redis
-      ? await withTimeout(redis.ping()).then(
-          () => 'ok',
-          (err: Error) => `failed: ${err.message}`,
-        )
-      : 'not configured'
+    checks.database = await check('database', sql`select 1`.execute(ctx.db))
+    checks.redis = redis ? await check('redis', redis.ping()) : 'not configured'
     const ok = Object.values(checks).every((c) => c === 'ok' || c === 'not configured')
-    reply.code(ok ? 200 : 503).send({ ok, checks })
+    return reply.code(ok ? 200 : 503).send({ ok, checks })
   })
 
-  app.get('/metrics', async (_req, reply) => {
+  const guesses = new GuessLimiter()
+  // Metrics name every source, queue and count: for administrators (the admin token, as
+  // Prometheus sends it, or an admin's session), or a scraper on this machine talking to
+  // the process directly (loopback, no proxy in between).
+  app.get('/metrics', async (req, reply) => {
+    const auth = adminAuth(req, ctx.config.adminToken)
+    if (auth === 'bad' && !guesses.fail(req.ip)) return tooManyGuesses(reply)
+    if (!(auth === 'session' || auth === 'bearer' || auth === 'basic' || isDirectLocal(req))) {
+      if (!guesses.allowed(req.ip)) return tooManyGuesses(reply)
+      return reply.code(401).header('www-authenticate', 'Bearer realm="tbt-watch metrics"').type('text/plain; charset=utf-8').send('metrics need the admin token (Authorization: Bearer <TBT_ADMIN_TOKEN>) or a request from this machine\n')
+    }
     const text = await metrics.registry.metrics()
-    reply.type(metrics.registry.contentType).send(text)
+    return reply.type(metrics.registry.contentType).send(text)
   })
 
   // The dashboard and its API: admins only.
@@ -62,7 +74,20 @@ const monitoringRoutes: RoutePlugin = async (app, { ctx }) => {
       route.config = { ...(route.config as object), csrf: false }
     })
     admin.addHook('onRequest', async (req, reply) => {
-      if (!isAdmin(req, ctx.config.adminToken)) return denyAdmin(reply)
+      // Token guesses are limited per client: after GuessLimiter.MAX wrong ones, 429 for a while.
+      if (!guesses.allowed(req.ip)) return tooManyGuesses(reply)
+      const auth = adminAuth(req, ctx.config.adminToken)
+      if (auth === 'bad') {
+        guesses.fail(req.ip)
+        return denyAdmin(reply)
+      }
+      if (auth === 'none') return denyAdmin(reply)
+      // A browser replays cached Basic credentials (and the session cookie, within the
+      // site) on any request: a state change must come from a page of this site. Scripts
+      // use the bearer token, which no browser sends by itself.
+      if (STATE_CHANGING.has(req.method) && auth !== 'bearer' && !sameOrigin(req, ctx.config.publicBaseUrl)) {
+        return reply.code(403).type('text/plain; charset=utf-8').send('cross-site request refused: send it from this site, or use Authorization: Bearer <token>\n')
+      }
     })
     // bull-board's page runs its own script and styles; app.ts's strict CSP would blank it.
     // (Encapsulated hooks run after the root's, so this header wins here only.)
@@ -92,26 +117,84 @@ function withTimeout<T>(p: Promise<T>, ms = CHECK_TIMEOUT_MS): Promise<T> {
   return Promise.race([p, new Promise<T>((_, reject) => (t = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms)))]).finally(() => clearTimeout(t))
 }
 
+const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+
 /**
- * An administrator: a signed-in user with the admin role (the session of app.ts), or,
- * for operators' scripts and Prometheus-style tooling, the TBT_ADMIN_TOKEN as a bearer
- * token or as the password of user `admin` (so a browser's Basic-auth prompt works too).
+ * How a request proves it is an administrator's: `session` (a signed-in admin), `bearer`
+ * or `basic` (the TBT_ADMIN_TOKEN as a bearer token, or as the password of user `admin`,
+ * so a browser's Basic prompt works too), `bad` (credentials presented, wrong), `none`.
  */
-export function isAdmin(req: FastifyRequest, token: string | undefined): boolean {
-  if (req.user?.role === 'admin' && !req.user.mustChangePassword) return true
-  if (!token) return false
+export function adminAuth(req: FastifyRequest, token: string | undefined): 'session' | 'bearer' | 'basic' | 'bad' | 'none' {
   const auth = req.headers.authorization ?? ''
   let presented: string | undefined
-  if (auth.startsWith('Bearer ')) presented = auth.slice(7).trim()
-  else if (auth.startsWith('Basic ')) {
+  let kind: 'bearer' | 'basic' | undefined
+  if (/^Bearer /i.test(auth)) {
+    presented = auth.slice(7).trim()
+    kind = 'bearer'
+  } else if (/^Basic /i.test(auth)) {
     const decoded = Buffer.from(auth.slice(6).trim(), 'base64').toString('utf8')
     const i = decoded.indexOf(':')
-    if (i >= 0 && decoded.slice(0, i) === 'admin') presented = decoded.slice(i + 1)
+    presented = i >= 0 && decoded.slice(0, i) === 'admin' ? decoded.slice(i + 1) : ''
+    kind = 'basic'
   }
-  if (!presented) return false
-  const a = Buffer.from(presented)
-  const b = Buffer.from(token)
-  return a.length === b.length && timingSafeEqual(a, b)
+  if (kind && token && presented) {
+    const a = createHash('sha256').update(presented).digest()
+    const b = createHash('sha256').update(token).digest()
+    if (timingSafeEqual(a, b)) return kind
+  }
+  if (req.user?.role === 'admin' && !req.user.mustChangePassword) return 'session'
+  return kind ? 'bad' : 'none'
+}
+
+/** An administrator (see adminAuth). */
+export const isAdmin = (req: FastifyRequest, token: string | undefined) => ['session', 'bearer', 'basic'].includes(adminAuth(req, token))
+
+/** Whether a browser sent this from a page of this site: Origin (or Sec-Fetch-Site) says so. */
+export function sameOrigin(req: FastifyRequest, publicBaseUrl: string): boolean {
+  const origin = req.headers.origin
+  if (origin && origin !== 'null') {
+    try {
+      const o = new URL(origin)
+      return o.origin === new URL(publicBaseUrl).origin || o.host === req.headers.host
+    } catch {
+      return false
+    }
+  }
+  return req.headers['sec-fetch-site'] === 'same-origin'
+}
+
+/** A request from this machine straight to the process (no proxy header): a local Prometheus. */
+function isDirectLocal(req: FastifyRequest): boolean {
+  const ip = req.socket.remoteAddress ?? ''
+  const local = ip === '127.0.0.1' || ip === '::1' || ip === '::ffff:127.0.0.1'
+  return local && !req.headers['x-forwarded-for'] && !req.headers.forwarded && !req.headers['x-real-ip']
+}
+
+/** Wrong admin credentials per client IP: MAX in WINDOW_MS, then refused until the window ends. */
+class GuessLimiter {
+  static readonly MAX = 10
+  static readonly WINDOW_MS = 10 * 60_000
+  private readonly failures = new Map<string, { start: number; n: number }>()
+  allowed(ip: string): boolean {
+    const f = this.failures.get(ip)
+    return !f || Date.now() - f.start >= GuessLimiter.WINDOW_MS || f.n < GuessLimiter.MAX
+  }
+  /** Records a wrong guess; false once the client is over the limit. */
+  fail(ip: string): boolean {
+    const now = Date.now()
+    let f = this.failures.get(ip)
+    if (!f || now - f.start >= GuessLimiter.WINDOW_MS) {
+      if (this.failures.size > 10_000) this.failures.clear()
+      f = { start: now, n: 0 }
+      this.failures.set(ip, f)
+    }
+    f.n++
+    return f.n <= GuessLimiter.MAX
+  }
+}
+
+function tooManyGuesses(reply: FastifyReply) {
+  return reply.code(429).header('retry-after', String(GuessLimiter.WINDOW_MS / 1000)).type('text/plain; charset=utf-8').send('too many wrong admin credentials from this address; try again later\n')
 }
 
 function denyAdmin(reply: FastifyReply) {

@@ -1,15 +1,13 @@
 import ExcelJS from 'exceljs'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { RoutePlugin } from '../app.js'
-import { csvField } from '../../services/export.service.js'
+import { csvField, plainCell } from '../../services/export.service.js'
 import { ACTIONS, allWarnings, applyAction, assign, listWarnings, STATUSES, WarningError, type QueueFilter, type QueueRow, type WarningAction } from '../../services/warning.service.js'
 import { html, raw } from '../../util/html.js'
-import { READERS, requireRole, STAFF } from '../auth.js'
+import { READERS, requireRole, safeNext, STAFF } from '../auth.js'
 import { filterFromQuery, queryOf } from '../filters.js'
 import { levelBadge, sendPage, statusBadge, T, type Lang } from '../layout.js'
 
-/** A cell that a spreadsheet would take for a formula is made plain text (CSV injection). */
-const noFormula = (v: unknown) => (typeof v === 'string' && /^[=+\-@\t\r]/.test(v) ? `'${v}` : v)
 
 function exportRecord(r: QueueRow, lang: Lang, baseUrl: string) {
   const t = T[lang]
@@ -97,7 +95,7 @@ ${staff ? html`<td><input type="checkbox" name="ids" value="${r.id}" form="bulk"
   app.post('/warnings/bulk', { preHandler: requireRole(...STAFF) }, async (req, reply) => {
     const b = (req.body ?? {}) as { ids?: string | string[]; action?: string; reason?: string; next?: string }
     const ids = (Array.isArray(b.ids) ? b.ids : b.ids ? [b.ids] : []).map(Number).filter(Number.isInteger)
-    const next = typeof b.next === 'string' && /^\/(?![/\\])/.test(b.next) ? b.next : '/'
+    const next = safeNext(b.next)
     if (!ids.length) return reply.redirect(next, 303)
     const actor = req.user!.email
     if (b.action === 'assign-me') {
@@ -127,7 +125,7 @@ ${staff ? html`<td><input type="checkbox" name="ids" value="${r.id}" form="bulk"
         header = Object.keys(rec)
         out += `${header.join(',')}\r\n`
       }
-      out += `${header.map((k) => csvField(noFormula((rec as Record<string, unknown>)[k]))).join(',')}\r\n`
+      out += `${header.map((k) => csvField((rec as Record<string, unknown>)[k])).join(',')}\r\n`
     }
     if (!header) out += 'id\r\n'
     return reply
@@ -149,7 +147,7 @@ ${staff ? html`<td><input type="checkbox" name="ids" value="${r.id}" form="bulk"
         ws.views = [{ state: 'frozen', ySplit: 1 }]
         first = false
       }
-      ws.addRow(Object.fromEntries(Object.entries(rec).map(([k, v]) => [k, noFormula(v)])))
+      ws.addRow(Object.fromEntries(Object.entries(rec).map(([k, v]) => [k, plainCell(v)])))
     }
     const buf = await wb.xlsx.writeBuffer()
     return reply

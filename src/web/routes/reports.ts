@@ -22,7 +22,8 @@ export default async function reportRoutes(app: FastifyInstance, opts: { ctx: Ap
   app.get<{ Params: { week: string }; Querystring: { lang?: string } }>('/reports/weekly/:week', opts2, async (req, reply) => {
     const lang = req.query.lang === 'en' ? 'en' : req.query.lang === 'zh' ? 'zh' : ctx.config.lang
     const week = req.params.week
-    let valid = WEEK_RE.test(week)
+    // Years the report can mean (older ones would ask the database for centuries of weeks).
+    let valid = WEEK_RE.test(week) && Number(week.slice(0, 4)) >= 2000 && Number(week.slice(0, 4)) <= 2100
     if (valid) {
       try {
         weekRange(week)
@@ -30,7 +31,7 @@ export default async function reportRoutes(app: FastifyInstance, opts: { ctx: Ap
         valid = false
       }
     }
-    if (!valid) return reply.code(404).type('text/plain; charset=utf-8').send('not an ISO week (e.g. 2026-W48)')
+    if (!valid) return reply.code(404).type('text/plain; charset=utf-8').send(lang === 'zh' ? '不是有效的 ISO 周（例如 2026-W48，2000 至 2100 年）' : 'not an ISO week (e.g. 2026-W48, years 2000 to 2100)')
     const report = await loadWeeklyReport(ctx, week)
     const q = lang === 'en' ? '?lang=en' : ''
     const next = shiftWeek(week, 1)
@@ -39,6 +40,7 @@ export default async function reportRoutes(app: FastifyInstance, opts: { ctx: Ap
       next: next <= current() ? `/reports/weekly/${next}${q}` : null,
       other: `/reports/weekly/${week}${lang === 'en' ? '' : '?lang=en'}`,
     }
-    reply.type('text/html; charset=utf-8').send(renderReportPage(lang, report, `${ctx.config.publicBaseUrl}/reports/weekly/${week}`, nav))
+    // Returned: an async handler that only calls send() lets Fastify send a second time.
+    return reply.type('text/html; charset=utf-8').send(renderReportPage(lang, report, `${ctx.config.publicBaseUrl}/reports/weekly/${week}`, nav))
   })
 }

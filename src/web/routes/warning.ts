@@ -64,7 +64,8 @@ ${w.rulesVersion ? html`<p class="hint">rules ${w.rulesVersion}</p>` : ''}</sect
       const isTranslation = seen.has(n.symbol)
       seen.add(n.symbol)
       const links = [...new Set([n.sourceUrl, ...n.links])].map(safeUrl).filter((u): u is string => !!u)
-      const cls = n.classification
+      // Enterprises see what digests publish: not the classifier's candidates (they name categories whose warnings may be unpublished).
+      const cls = enterprise ? null : n.classification
       return html`<article class="notice" lang="${n.language === 'eng' ? 'en' : n.language === 'fra' ? 'fr' : n.language === 'spa' ? 'es' : n.language.startsWith('zh') || n.language === 'cmn' ? 'zh' : ''}">
 <h4>${n.symbols.join(' · ')} <small>${n.docType} · ${n.distributionDate ?? ''} · ${isTranslation ? t.translation : t.original} (${t.langNames[n.language] ?? n.language})</small></h4>
 <dl><dt>${t.symbols}</dt><dd>${n.symbols.join(', ')}</dd>

@@ -1,0 +1,85 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { runPass } from '../../src/pipeline/run-pass.js'
+import { DEFAULT_REPLAY_DIR, startReplayServer, type ReplayServer } from '../../src/replay/replay-server.js'
+import { csvField, plainCell } from '../../src/services/export.service.js'
+import { createUser } from '../../src/services/user.service.js'
+import { cli } from '../helpers/cli.js'
+import { createTestEnv, type TestEnv } from '../helpers/db.js'
+
+describe('the CLI refuses to serve with an unsafe secret', () => {
+  it('serve, worker and start exit non-zero with one line when PUBLIC_BASE_URL is public and TBT_SECRET unset, published or short', async () => {
+    const base = { PUBLIC_BASE_URL: 'https://tbt.example.org', TBT_SECRET: '', TBT_DATA_DIR: '/nonexistent/never-created' }
+    // (The rule itself, every kind of unsafe value, is tested in test/web/accounts-admin.test.ts.)
+    for (const [args, extra] of [
+      [['serve', '--port', '0'], {}],
+      [['worker'], { REDIS_URL: 'redis://127.0.0.1:9', TBT_SECRET: 'change-me' }],
+      [['start', '--no-serve'], { TBT_SECRET: 'short-secret' }],
+    ] as const) {
+      const r = await cli([...args], { ...base, ...extra })
+      expect(r.code, args.join(' ')).not.toBe(0)
+      const lines = r.stderr.trim().split('\n')
+      expect(lines, r.stderr).toHaveLength(1)
+      expect(lines[0]).toMatch(/^tbt-watch: TBT_SECRET (is not set|is a published example value|is shorter than 32 bytes), and PUBLIC_BASE_URL https:\/\/tbt\.example\.org is not a loopback address/)
+      expect(r.stdout).toBe('')
+    }
+  }, 120_000)
+})
+
+describe('CLI accounts and CSV export', () => {
+  let env: TestEnv
+  let replay: ReplayServer
+  const run = (args: string[], input?: string) => cli(args, { TBT_DATA_DIR: env.dataDir, DATABASE_URL: env.config.databaseUrl }, input)
+
+  beforeAll(async () => {
+    replay = await startReplayServer(DEFAULT_REPLAY_DIR)
+    env = await createTestEnv('sqlite', { TBT_SOURCE_EPING_BASE_URL: replay.url }, { clock: () => new Date('2026-11-28T04:00:00Z') })
+    await runPass(env.ctx, { sources: ['eping'], since: replay.manifest.since })
+  })
+  afterAll(async () => {
+    await env?.cleanup()
+    await replay?.close()
+  })
+
+  it('neutralises formula-looking cells in the CSV export, as the web export does (one function)', async () => {
+    for (const [v, want] of [
+      ['=HYPERLINK("http://evil","x")', `"'=HYPERLINK(""http://evil"",""x"")"`],
+      ['+1+1', "'+1+1"],
+      ['-2', "'-2"],
+      ['@SUM(A1)', "'@SUM(A1)"],
+      ['\tTAB', "'\tTAB"],
+      ['\rCR', `"'\rCR"`],
+      ['plain, text', '"plain, text"'],
+    ])
+      expect(csvField(v)).toBe(want)
+    expect(plainCell(-2)).toBe(-2) // numbers stay numbers
+    const n = await env.ctx.db.selectFrom('notice').select(['id', 'measure_id']).orderBy('id').executeTakeFirstOrThrow()
+    await env.ctx.db.updateTable('notice').set({ title: '=cmd|"/c calc"!A1' }).where('id', '=', n.id).execute()
+    await env.ctx.db.updateTable('measure').set({ title: '@SUM(1+1)*cmd' }).where('id', '=', n.measure_id).execute()
+    const notices = await run(['export', 'notices', '--format', 'csv'])
+    expect(notices.code, notices.stderr).toBe(0)
+    expect(notices.stdout).toContain(`"'=cmd|""/c calc""!A1"`)
+    expect(notices.stdout).not.toMatch(/(^|,)"?=cmd/m)
+    const warnings = await run(['export', 'warnings', '--format', 'csv'])
+    expect(warnings.stdout).not.toMatch(/(^|,)"?[=+@]/m)
+    // Every cell of every row: none starts a formula.
+    for (const line of warnings.stdout.trim().split('\r\n').slice(1)) for (const cell of line.split(',')) expect(cell.replace(/^"/, '')).not.toMatch(/^[=+@\t\r]/)
+  })
+
+  it('lists, disables, enables, resets and re-roles accounts', async () => {
+    // (What each does to sessions and logins is tested on both dialects in test/web/accounts-admin.test.ts.)
+    await createUser(env.ctx.db, { email: 'ops@example.com', role: 'analyst', password: 'ops-password-123' }, '2026-11-28T04:00:00Z')
+    expect((await run(['user', 'disable', '--email', 'OPS@example.com'])).stdout).toMatch(/disabled; 0 session\(s\) ended/)
+    const list = await run(['user', 'list'])
+    expect(list.code, list.stderr).toBe(0)
+    expect(list.stdout).toMatch(/ops@example\.com\s+analyst\s+disabled\s+0\s+2026-11-28/)
+    expect((await run(['user', 'enable', '--email', 'ops@example.com'])).code).toBe(0)
+    const weak = await run(['user', 'reset-password', '--email', 'ops@example.com'], 'password123\n')
+    expect(weak.code).not.toBe(0)
+    expect(weak.stderr).toMatch(/common passwords/)
+    const reset = await run(['user', 'reset-password', '--email', 'ops@example.com'])
+    expect(reset.stdout).toMatch(/one-time password: \S{16}/)
+    expect((await run(['user', 'set-role', '--email', 'ops@example.com', '--role', 'admin'])).stdout).toMatch(/is now admin/)
+    const final = JSON.parse((await run(['user', 'list', '--json'])).stdout)[0]
+    expect(final).toMatchObject({ role: 'admin', status: 'must-change-password' })
+  }, 180_000)
+})
