@@ -121,6 +121,9 @@ program
   .addOption(new Option('--no-serve', 'exit after the pass instead of serving the web UI'))
   .option('--port <n>', 'web port', port, 8080)
   .action(async (opts: { serve: boolean; port: number }) => {
+    // An unsafe secret is refused before anything else is said (issue 15).
+    const { assertSafeSecret, loadConfig } = await import('../config.js')
+    assertSafeSecret(loadConfig())
     process.stderr.write('tbt-watch start: one pass over the live sources, then the web UI\n')
     await (await import('./pass.js')).passThenServe(opts)
   })
@@ -131,6 +134,9 @@ program
   .addOption(new Option('--no-serve', 'exit after the pass instead of serving the web UI'))
   .option('--port <n>', 'web port', port, 8080)
   .action(async (opts: { serve: boolean; port: number }) => {
+    // An unsafe secret is refused before anything else is said (issue 15).
+    const { assertSafeSecret, loadConfig } = await import('../config.js')
+    assertSafeSecret(loadConfig())
     process.stderr.write('tbt-watch demo: one pass over the recorded snapshot (no network needed), then the web UI\n')
     const pass = await import('./pass.js')
     const { DEFAULT_REPLAY_DIR } = await import('../replay/replay-server.js')

@@ -103,10 +103,13 @@ describe('a first run that guides', () => {
 
     it('puts the served port in e-mail links', async () => {
       const base = `http://127.0.0.1:${port}`
-      const page = await (await fetch(`${base}/subscribe`)).text()
+      const form = await fetch(`${base}/subscribe`)
+      const page = await form.text()
       const nonce = /name="nonce" value="([^"]+)"/.exec(page)?.[1]
       expect(nonce).toBeTruthy()
-      const res = await fetch(`${base}/subscribe`, { method: 'POST', body: new URLSearchParams({ nonce: nonce!, email: 'port-link@example.org', hs: '8517' }) })
+      // The form's nonce is bound to the client's cookie (issue 15): send it back.
+      const cookie = form.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ')
+      const res = await fetch(`${base}/subscribe`, { method: 'POST', headers: { cookie }, body: new URLSearchParams({ nonce: nonce!, email: 'port-link@example.org', hs: '8517' }) })
       expect(res.status).toBe(200)
       const outbox = path.join(dataDir, 'outbox')
       const eml = fs.readdirSync(outbox).find((f) => f.startsWith('confirm-'))!

@@ -1,4 +1,3 @@
-import { purgeStaleSubscriptions } from '../../services/subscriber.service.js'
 import path from 'node:path'
 import { Option, type Command } from 'commander'
 import type { Period } from '../../services/digest.service.js'
@@ -39,7 +38,7 @@ export function registerDigestCommand(program: Command): void {
         const r = await sendDigests(ctx, [opts.period])
         const reminders = opts.period === 'daily' ? await sendReminders(ctx) : { sent: 0, failed: 0 }
         // The daily run also purges unconfirmed sign-ups older than 7 days (and used form nonces).
-        if (opts.period === 'daily') await purgeStaleSubscriptions(ctx)
+        if (opts.period === 'daily') await (await import('../../services/subscriber.service.js')).purgeStaleSubscriptions(ctx)
         console.log(`${opts.period} digests ${key} sent: ${r.sent}${opts.period === 'daily' ? ` · immediate alerts ${immediate.sent} · reminders ${reminders.sent}` : ''}`)
         const failed = r.failed + immediate.failed + reminders.failed
         if (failed) {
