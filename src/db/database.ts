@@ -9,6 +9,9 @@ import * as m010 from './migrations/2026-11-28-010-sources.js'
 import * as m015 from './migrations/2026-11-28-015-browser.js'
 import * as m020 from './migrations/2026-11-28-020-review.js'
 import * as m030 from './migrations/2026-11-28-030-digests.js'
+import * as m300 from './migrations/2026-11-30-300-lifecycle-members.js'
+import * as m310 from './migrations/2026-11-30-310-one-warning-per-measure.js'
+import * as m320 from './migrations/2026-11-30-320-reports.js'
 
 export type Dialect = 'sqlite' | 'postgres'
 export type Db = Kysely<Database>
@@ -28,6 +31,9 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-28-015-browser': m015,
   '2026-11-28-020-review': m020,
   '2026-11-28-030-digests': m030,
+  '2026-11-30-300-lifecycle-members': m300,
+  '2026-11-30-310-one-warning-per-measure': m310,
+  '2026-11-30-320-reports': m320,
 }
 
 class StaticMigrationProvider implements MigrationProvider {
