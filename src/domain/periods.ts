@@ -76,16 +76,20 @@ export function lastCompletePeriod(kind: PeriodKind, today: string): string {
 /** Whether a period has ended by a local day (its last day is before `today`). */
 export const isComplete = (kind: PeriodKind, key: string, today: string) => periodRange(kind, key).to < today
 
+/** The first Monday on or after a local day. */
+export function firstMondayFrom(day: string): string {
+  const dow = utc(day).getUTCDay() // 0 Sunday .. 6 Saturday
+  return addDays(day, (8 - dow) % 7)
+}
+
 /**
- * Whether a local day falls in the first seven days of its month (monthly) or quarter
- * (quarterly), when the first Monday (the weekly run) of that period comes; always true
- * for weekly. The monthly and quarterly reports go out on the first weekly run of the new
- * period: the first Monday.
+ * Whether the report of the last complete period is due on a local day: weekly reports
+ * every week; monthly and quarterly ones from the first Monday of the new month or quarter
+ * on (the weekly run that day sends them; a later run catches up a missed one).
  */
-export function inFirstWeekOf(kind: PeriodKind, today: string): boolean {
+export function isReportDue(kind: PeriodKind, today: string): boolean {
   if (kind === 'weekly') return true
-  const { from } = periodRange(kind, periodOf(kind, today))
-  return today < addDays(from, 7)
+  return today >= firstMondayFrom(periodRange(kind, periodOf(kind, today)).from)
 }
 
 /** `n` keys ending with `key` (oldest first). */

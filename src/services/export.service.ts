@@ -1,5 +1,6 @@
 import type { Db } from '../db/database.js'
 import { getNotices } from '../repositories/notice.repository.js'
+import { parseSymbol } from '../domain/symbols.js'
 
 export interface NoticeRecord {
   source: string
@@ -25,10 +26,18 @@ export interface NoticeRecord {
   sourceUrl: string | null
 }
 
+/**
+ * One warning per measure. `category` is its top category (kept for older readers);
+ * `categories` lists every category it touches, top first.
+ */
 export interface WarningRecord {
   id: number
   measureId: string
   category: string
+  categories: string[]
+  symbols: string[]
+  members: string[]
+  measureStatus: string
   level: string
   score: number
   status: string
@@ -88,42 +97,68 @@ export async function* exportNotices(db: Db, batch = 500): AsyncGenerator<Notice
   }
 }
 
-export async function* exportWarnings(db: Db): AsyncGenerator<WarningRecord> {
-  const rows = await db
-    .selectFrom('warning')
-    .innerJoin('measure', 'measure.id', 'warning.measure_id')
-    .select([
-      'warning.id',
-      'measure.key',
-      'warning.category_id',
-      'warning.level',
-      'warning.score',
-      'warning.status',
-      'warning.assignee',
-      'warning.note',
-      'measure.member',
-      'measure.title',
-      'measure.comment_deadline',
-      'warning.created_at',
-      'warning.updated_at',
-    ])
-    .orderBy('warning.id')
-    .execute()
-  for (const r of rows) {
-    yield {
-      id: r.id,
-      measureId: r.key,
-      category: r.category_id,
-      level: r.level,
-      score: r.score,
-      status: r.status,
-      assignee: r.assignee,
-      note: r.note,
-      member: r.member,
-      title: r.title,
-      commentDeadline: r.comment_deadline,
-      createdAt: r.created_at,
-      updatedAt: r.updated_at,
+export async function* exportWarnings(db: Db, batch = 500): AsyncGenerator<WarningRecord> {
+  let after = 0
+  for (;;) {
+    const rows = await db
+      .selectFrom('warning')
+      .innerJoin('measure', 'measure.id', 'warning.measure_id')
+      .select([
+        'warning.id',
+        'warning.measure_id',
+        'measure.key',
+        'warning.category_id',
+        'warning.level',
+        'warning.score',
+        'warning.status',
+        'warning.assignee',
+        'warning.note',
+        'measure.member',
+        'measure.title',
+        'measure.status as measure_status',
+        'measure.comment_deadline',
+        'warning.created_at',
+        'warning.updated_at',
+      ])
+      .where('warning.id', '>', after)
+      .orderBy('warning.id')
+      .limit(batch)
+      .execute()
+    if (!rows.length) return
+    after = rows[rows.length - 1].id
+    const ids = rows.map((r) => r.id)
+    const mids = [...new Set(rows.map((r) => r.measure_id))]
+    const cats = await db.selectFrom('warning_category').select(['warning_id', 'category_id', 'score']).where('warning_id', 'in', ids).execute()
+    const members = await db.selectFrom('measure_member').select(['measure_id', 'member_code']).where('measure_id', 'in', mids).orderBy('measure_id').orderBy('position').execute()
+    const symbols = await db
+      .selectFrom('notice_symbol')
+      .innerJoin('notice', 'notice.id', 'notice_symbol.notice_id')
+      .select(['notice.measure_id', 'notice_symbol.base_symbol'])
+      .distinct()
+      .where('notice.measure_id', 'in', mids)
+      .execute()
+    for (const r of rows) {
+      const own = cats.filter((c) => c.warning_id === r.id).sort((a, b) => b.score - a.score || a.category_id.localeCompare(b.category_id))
+      const bases = symbols.filter((x) => x.measure_id === r.measure_id && parseSymbol(x.base_symbol)).map((x) => x.base_symbol)
+      yield {
+        id: r.id,
+        measureId: r.key,
+        category: r.category_id,
+        categories: own.length ? own.map((c) => c.category_id) : [r.category_id],
+        symbols: [r.key, ...bases.filter((b) => b !== r.key).sort()],
+        members: members.filter((m) => m.measure_id === r.measure_id).map((m) => m.member_code),
+        measureStatus: r.measure_status,
+        level: r.level,
+        score: r.score,
+        status: r.status,
+        assignee: r.assignee,
+        note: r.note,
+        member: r.member,
+        title: r.title,
+        commentDeadline: r.comment_deadline,
+        createdAt: r.created_at,
+        updatedAt: r.updated_at,
+      }
     }
   }
 }

@@ -136,7 +136,7 @@ describe.each(DIALECTS)('warnings workflow (%s)', (dialect) => {
     const after = await env.ctx.db.selectFrom('warning').select('status').where('id', '=', w.id).executeTakeFirstOrThrow()
     expect(after.status).toBe('dismissed')
     // an analyst's dismissal elsewhere is not touched by what follows
-    await env.ctx.db.updateTable('measure').set({ status: 'open' }).where('id', '=', w.measure_id).execute()
+    await env.ctx.db.updateTable('measure').set({ stated_status: 'open' }).where('id', '=', w.measure_id).execute()
     await scoreMeasure(env.ctx, w.measure_id)
     await raiseWarnings(env.ctx, w.measure_id)
     const d = (await getWarning(env.ctx, w.id))!
