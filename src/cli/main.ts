@@ -7,6 +7,7 @@ import { migrateToLatest } from '../db/database.js'
 import { runPass, type PassReport } from '../pipeline/run-pass.js'
 import { DEFAULT_REPLAY_DIR, startReplayServer } from '../replay/replay-server.js'
 import { csvField, exportNotices, exportWarnings } from '../services/export.service.js'
+import { localDay } from '../domain/dates.js'
 import { ingestRaw } from '../services/ingest.service.js'
 import { reclassifyAll } from '../services/reclassify.service.js'
 import { scrapeSource } from '../services/scrape.service.js'
@@ -267,7 +268,9 @@ program
     await withContext(async (ctx) => {
       const out = opts.out ? fs.createWriteStream(opts.out) : process.stdout
       const write = (s: string) => new Promise<void>((resolve, reject) => (out.write(s) ? resolve() : out.once('drain', resolve).once('error', reject)))
-      const records = what === 'notices' ? exportNotices(ctx.db) : exportWarnings(ctx.db)
+      // measureStatus as of today in TBT_TIMEZONE (a deadline that passed yesterday reads `closed`).
+      const today = localDay(ctx.clock(), ctx.config.schedule.timezone)
+      const records = what === 'notices' ? exportNotices(ctx.db, { today }) : exportWarnings(ctx.db, { today })
       let header: string[] | undefined
       let n = 0
       for await (const rec of records as AsyncIterable<Record<string, unknown>>) {

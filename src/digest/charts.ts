@@ -89,7 +89,8 @@ export function trendChart(weeks: StackRow[], means: { avg4: number; avg12: numb
 
 /** Horizontal stacked bars, one row per label (markets, categories), largest first. */
 export function barChart(rows: StackRow[], width = 640, rowHeight = 22): string {
-  const sorted = [...rows].sort((a, b) => total(b) - total(a) || a.label.localeCompare(b.label))
+  // Largest first; ties keep the caller's order (the tables under the charts list them the same way).
+  const sorted = [...rows].sort((a, b) => total(b) - total(a))
   const labelW = Math.ceil(Math.min(190, 12 + Math.max(28, ...sorted.map((r) => textWidth(r.label, 11)))))
   const pad = { l: labelW, r: 40, t: 8, b: 8 }
   const height = pad.t + pad.b + Math.max(1, sorted.length) * rowHeight

@@ -6,7 +6,7 @@ import type { Lang } from './render.js'
 const CSS = `body{font-family:-apple-system,"PingFang SC","Microsoft YaHei","Noto Sans CJK SC",Arial,sans-serif;margin:0;color:#222;background:#f4f4f4;font-size:14px;line-height:1.5}
 header.bar{background:#1f3a5f;color:#fff;padding:8px 16px;display:flex;flex-wrap:wrap;gap:6px 16px;align-items:center}
 header.bar a,header.bar button{color:#fff;text-decoration:none;background:none;border:0;font:inherit;cursor:pointer;padding:0}
-header.bar .brand{font-weight:bold;margin-right:8px}header.bar .who{margin-left:auto;display:flex;gap:12px;align-items:center;flex-wrap:wrap;font-size:13px}
+header.bar .brand{font-weight:bold;margin-right:8px}header.bar nav{display:flex;gap:16px}header.bar nav a.on{border-bottom:2px solid #fff;font-weight:600}header.bar .who{margin-left:auto;display:flex;gap:12px;align-items:center;flex-wrap:wrap;font-size:13px}
 header.bar form{display:inline;margin:0}
 nav.periods{max-width:820px;margin:0 auto;padding:10px 16px 6px;display:flex;flex-wrap:wrap;gap:6px 14px;font-size:13px;align-items:center}
 nav.periods .kinds a{display:inline-block;padding:2px 10px;border:1px solid #1f3a5f;border-radius:12px;color:#1f3a5f;text-decoration:none;margin-right:4px}

@@ -395,7 +395,7 @@ ${countTable(r.byCategory, t.category)}
 ${r.top.length
   ? html`<ol style="padding-left:20px" class="top">${r.top.map((x) => html`<li style="margin-bottom:12px">${levelCell(x.level)} <strong>${Math.round(x.score)}</strong> <a href="${url(x.path)}">${x.symbols.join(', ')}</a> · ${names(x.members) || '—'} · ${status(x.measureStatus)}<br>${x.title}<br>
 <span style="color:#555">${t.category}${t.colon}${names(x.categories)}${t.semi}${lang === 'zh' ? x.reasonZh : x.reasonEn}</span><br>
-<span style="color:#555">${lt.deadline(x.commentDeadline, x.commentDeadline ? days(r.asOf, x.commentDeadline) : null)}</span>${x.sourceUrls.slice(0, 2).map((u) => html` · <a href="${safeUrl(u)}">${lt.source}</a>`)}</li>`)}</ol>`
+<span style="color:#555">${lt.deadline(x.commentDeadline, x.commentDeadline ? days(r.asOf, x.commentDeadline) : null)}</span>${x.sourceUrls.slice(0, 2).map((u, i, all) => html` · <a href="${safeUrl(u)}">${lt.source}${all.length > 1 ? ` ${i + 1}` : ''}</a>`)}</li>`)}</ol>`
   : html`<p>${t.none}</p>`}
 <h2 ${raw(H2)}>${t.deadlines}</h2>
 ${upcoming(r.deadlines)}

@@ -44,9 +44,9 @@ export function sourceName(lang: Lang, id: string, name?: string): string {
   return name ?? id
 }
 
-const LANG_NAMES: Record<Lang, Record<string, string>> = {
-  zh: { eng: '英语', fra: '法语', spa: '西班牙语', zho: '中文', cmn: '中文', por: '葡萄牙语', rus: '俄语', ara: '阿拉伯语', jpn: '日语', kor: '韩语', deu: '德语', und: '未知' },
-  en: { eng: 'English', fra: 'French', spa: 'Spanish', zho: 'Chinese', cmn: 'Chinese', por: 'Portuguese', rus: 'Russian', ara: 'Arabic', jpn: 'Japanese', kor: 'Korean', deu: 'German', und: 'unknown' },
+export const LANG_NAMES: Record<Lang, Record<string, string>> = {
+  zh: { eng: '英语', fra: '法语', spa: '西班牙语', zho: '中文', cmn: '中文', por: '葡萄牙语', rus: '俄语', ara: '阿拉伯语', arb: '阿拉伯语', jpn: '日语', kor: '韩语', deu: '德语', tha: '泰语', vie: '越南语', und: '未知' },
+  en: { eng: 'English', fra: 'French', spa: 'Spanish', zho: 'Chinese', cmn: 'Chinese', por: 'Portuguese', rus: 'Russian', ara: 'Arabic', arb: 'Arabic', jpn: 'Japanese', kor: 'Korean', deu: 'German', tha: 'Thai', vie: 'Vietnamese', und: 'unknown' },
 }
 export const languageName = (lang: Lang, code: string) => LANG_NAMES[lang][code] ?? code
 
@@ -55,6 +55,8 @@ const EVIDENCE_KIND: Record<Lang, Record<string, string>> = {
   en: { language: 'language', 'hs-code': 'HS code on the notice', ics: 'ICS crosswalk', term: 'term', model: 'model', nomenclature: 'nomenclature wording' },
 }
 export const evidenceKindLabel = (lang: Lang, kind: string) => EVIDENCE_KIND[lang][kind] ?? kind
+
+const LANG_METHOD_ZH: Record<string, string> = { script: '按文字识别', 'function-words': '按常用词识别', hint: '按来源标注', empty: '无文字', trigrams: '按字母组合识别', source: '按来源标注', unsure: '识别不确定' }
 
 const FIELD_ZH: Record<string, string> = { title: '标题', products: '产品', description: '描述', objectives: '目的' }
 
@@ -71,7 +73,7 @@ export function evidenceText(lang: Lang, e: { kind?: unknown; detail?: unknown; 
   let m: RegExpExecArray | null
   switch (kind) {
     case 'language':
-      if ((m = /^(\S+) \((.+)\)$/.exec(detail))) return `文本语言：${languageName('zh', m[1])}（识别方式：${m[2]}）`
+      if ((m = /^(\S+) \((.+)\)$/.exec(detail))) return `文本语言：${languageName('zh', m[1])}（${LANG_METHOD_ZH[m[2]] ?? m[2]}）`
       break
     case 'term':
       if (typeof e.term === 'string' && typeof e.code === 'string')

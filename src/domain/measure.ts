@@ -128,3 +128,13 @@ export function deadlineState(deadline: string | null | undefined, today: string
  */
 export const LIFECYCLE_RANK: Record<MeasureStatus, number> = { open: 0, adopted: 1, in_force: 1, closed: 2, withdrawn: 3 }
 export const lifecycleRank = (status: string) => LIFECYCLE_RANK[status as MeasureStatus] ?? 0
+
+/**
+ * The status to show on a local day: the stored one (kept current by the daily lifecycle
+ * job), recomputed from what the documents say and the dates, so every view, export and
+ * e-mail agrees even between midnight and the job's run.
+ */
+export function statusOn(m: { status: string; stated_status?: string | null; comment_deadline: string | null; adoption_date?: string | null; entry_into_force_date?: string | null }, today: string): string {
+  if (!m.stated_status) return m.status
+  return lifecycleStatus({ stated: m.stated_status, commentDeadline: m.comment_deadline, adoptionDate: m.adoption_date ?? null, entryIntoForceDate: m.entry_into_force_date ?? null }, today)
+}

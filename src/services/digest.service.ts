@@ -6,6 +6,7 @@ import { isReportDue, lastCompletePeriod, type PeriodKind } from '../domain/peri
 import { marketOfMember } from '../domain/markets.js'
 import { loadMembers, memberCodesOf } from '../domain/members.js'
 import { parseSymbol } from '../domain/symbols.js'
+import { statusOn } from '../domain/measure.js'
 import { matchWarnings, type CatalogCategory, type CatalogWarning, type Match, type Preferences } from '../digest/match.js'
 import { renderConfirmation, renderDigest, renderImmediate, renderReminder, type Lang, type MailLinks } from '../digest/render.js'
 import { renderReport } from '../digest/report.js'
@@ -112,6 +113,8 @@ export async function loadCatalog(ctx: AppContext, f: CatalogFilter): Promise<Ca
       'measure.title',
       'measure.member',
       'measure.status as measure_status',
+      'measure.stated_status',
+      'measure.adoption_date',
       'measure.comment_deadline',
       'measure.entry_into_force_date',
     ])
@@ -236,7 +239,7 @@ export async function loadCatalog(ctx: AppContext, f: CatalogFilter): Promise<Ca
       measureId: r.measure_id,
       measureKey: r.key,
       symbols: [r.key, ...bases.filter((b) => b !== r.key).sort()],
-      measureStatus: r.measure_status,
+      measureStatus: statusOn({ ...r, status: r.measure_status }, today),
       title: r.title ?? '',
       member: r.member,
       memberCode: codes[0] ?? null,

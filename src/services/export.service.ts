@@ -1,6 +1,7 @@
 import type { Db } from '../db/database.js'
 import { getNotices } from '../repositories/notice.repository.js'
 import { parseSymbol } from '../domain/symbols.js'
+import { statusOn } from '../domain/measure.js'
 
 export interface NoticeRecord {
   source: string
@@ -50,8 +51,15 @@ export interface WarningRecord {
   updatedAt: string
 }
 
+export interface ExportOptions {
+  /** The local day (TBT_TIMEZONE) the lifecycle status is given for; the stored status when absent. */
+  today?: string
+  batch?: number
+}
+
 /** Every stored notice, one record each, in a stable order (measure, then distribution). */
-export async function* exportNotices(db: Db, batch = 500): AsyncGenerator<NoticeRecord> {
+export async function* exportNotices(db: Db, opts: ExportOptions | number = {}): AsyncGenerator<NoticeRecord> {
+  const { today, batch = 500 } = typeof opts === 'number' ? { batch: opts } : opts
   let after = 0
   for (;;) {
     const ids = (await db.selectFrom('notice').select('id').where('id', '>', after).orderBy('id').limit(batch).execute()).map((r) => r.id)
@@ -60,7 +68,7 @@ export async function* exportNotices(db: Db, batch = 500): AsyncGenerator<Notice
     const notices = await getNotices(db, ids)
     const measures = await db
       .selectFrom('measure')
-      .select(['id', 'key', 'comment_deadline', 'status'])
+      .select(['id', 'key', 'comment_deadline', 'status', 'stated_status', 'adoption_date', 'entry_into_force_date'])
       .where('id', 'in', [...new Set(notices.map((n) => n.measureId))])
       .execute()
     const cls = await db.selectFrom('classification').select(['notice_id', 'language']).where('notice_id', 'in', ids).execute()
@@ -84,7 +92,7 @@ export async function* exportNotices(db: Db, batch = 500): AsyncGenerator<Notice
         distributionDate: n.distributionDate,
         commentDeadline: n.commentDeadline,
         measureCommentDeadline: m?.comment_deadline ?? null,
-        measureStatus: m?.status ?? 'open',
+        measureStatus: m ? (today ? statusOn(m, today) : m.status) : 'open',
         language: cls.find((c) => c.notice_id === n.id)?.language ?? n.language,
         categories: cats
           .filter((c) => c.notice_id === n.id)
@@ -97,7 +105,8 @@ export async function* exportNotices(db: Db, batch = 500): AsyncGenerator<Notice
   }
 }
 
-export async function* exportWarnings(db: Db, batch = 500): AsyncGenerator<WarningRecord> {
+export async function* exportWarnings(db: Db, opts: ExportOptions | number = {}): AsyncGenerator<WarningRecord> {
+  const { today, batch = 500 } = typeof opts === 'number' ? { batch: opts } : opts
   let after = 0
   for (;;) {
     const rows = await db
@@ -116,6 +125,9 @@ export async function* exportWarnings(db: Db, batch = 500): AsyncGenerator<Warni
         'measure.member',
         'measure.title',
         'measure.status as measure_status',
+        'measure.stated_status',
+        'measure.adoption_date',
+        'measure.entry_into_force_date',
         'measure.comment_deadline',
         'warning.created_at',
         'warning.updated_at',
@@ -147,7 +159,7 @@ export async function* exportWarnings(db: Db, batch = 500): AsyncGenerator<Warni
         categories: own.length ? own.map((c) => c.category_id) : [r.category_id],
         symbols: [r.key, ...bases.filter((b) => b !== r.key).sort()],
         members: members.filter((m) => m.measure_id === r.measure_id).map((m) => m.member_code),
-        measureStatus: r.measure_status,
+        measureStatus: today ? statusOn({ ...r, status: r.measure_status }, today) : r.measure_status,
         level: r.level,
         score: r.score,
         status: r.status,

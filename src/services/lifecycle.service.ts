@@ -63,3 +63,21 @@ export async function refreshLifecycle(ctx: AppContext): Promise<LifecycleReport
   if (out.changed.length) ctx.log.info({ today, changed: out.changed.length }, 'measure lifecycles moved on')
   return out
 }
+
+const freshDay = new WeakMap<object, string>()
+/**
+ * Makes sure today's lifecycle pass has run in this process before a view reads
+ * statuses and ranks (the scheduled job normally has; between midnight and its run, or
+ * without workers, this does it). One check per process and day: cheap after the first.
+ */
+export async function lifecycleFresh(ctx: AppContext): Promise<void> {
+  const today = localToday(ctx)
+  if (freshDay.get(ctx.db) === today) return
+  freshDay.set(ctx.db, today)
+  try {
+    await refreshLifecycle(ctx)
+  } catch (err) {
+    freshDay.delete(ctx.db)
+    throw err
+  }
+}

@@ -7,6 +7,7 @@ import type { Lang } from '../digest/render.js'
 import type { Logger } from '../logger.js'
 import type { Level } from '../risk/score.js'
 import { loadCatalog } from './digest.service.js'
+import { lifecycleFresh } from './lifecycle.service.js'
 
 export const WEEK_RE = /^(\d{4})-W(\d{2})$/
 
@@ -58,6 +59,7 @@ export async function loadCommentFigures(_ctx: AppContext, _period: ReportPeriod
  * from the day after the period.
  */
 export async function computeReport(ctx: AppContext, kind: PeriodKind, key: string): Promise<ReportSnapshot> {
+  await lifecycleFresh(ctx)
   const tz = ctx.config.schedule.timezone
   const p = reportPeriod(ctx, kind, key)
   const warnings = await loadCatalog(ctx, { audience: 'official', createdFrom: p.start, createdBefore: p.end })

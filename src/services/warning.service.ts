@@ -3,9 +3,10 @@ import type { AppContext } from '../app-context.js'
 import type { Db } from '../db/database.js'
 import type { Database } from '../db/schema.js'
 import { addDays, localDay } from '../domain/dates.js'
-import { deadlineState } from '../domain/measure.js'
+import { deadlineState, statusOn } from '../domain/measure.js'
 import { loadMembers } from '../domain/members.js'
 import { parseSymbol } from '../domain/symbols.js'
+import { lifecycleFresh } from './lifecycle.service.js'
 import { LEVEL_RANK, type Level, type TraceItem } from '../risk/score.js'
 
 export const STATUSES = ['new', 'in_review', 'confirmed', 'dismissed', 'escalated'] as const
@@ -221,6 +222,7 @@ export async function measureFacts(ctx: AppContext, rows: { id: number; measure_
 }
 
 export async function listWarnings(ctx: AppContext, f: QueueFilter = {}): Promise<QueuePage> {
+  await lifecycleFresh(ctx)
   const pageSize = Math.min(MAX_PAGE_SIZE, Math.max(1, f.pageSize ?? 50))
   const page = Math.max(1, f.page ?? 1)
   const where = (withStatus: boolean) => (eb: Eb) => eb.and(conditions(ctx, f, eb, withStatus))
@@ -238,6 +240,7 @@ export async function listWarnings(ctx: AppContext, f: QueueFilter = {}): Promis
     .select([
       'w.id', 'w.level', 'w.score', 'w.status', 'w.assignee', 'w.note', 'w.category_id', 'w.created_at', 'w.updated_at', 'w.measure_id',
       'c.name_zh', 'c.name_en', 'm.key', 'm.title', 'm.member', 'm.comment_deadline', 'm.status as measure_status',
+      'm.stated_status', 'm.adoption_date', 'm.entry_into_force_date',
     ])
   switch (f.sort ?? 'score') {
     case 'deadline':
@@ -282,7 +285,7 @@ export async function listWarnings(ctx: AppContext, f: QueueFilter = {}): Promis
       members: facts.members(r.measure_id),
       commentDeadline: r.comment_deadline,
       deadlineState: deadlineState(r.comment_deadline, today),
-      measureStatus: r.measure_status,
+      measureStatus: statusOn({ ...r, status: r.measure_status }, today),
       createdAt: r.created_at,
       updatedAt: r.updated_at,
     })),
@@ -401,10 +404,11 @@ const parse = <T>(s: string | null | undefined, fallback: T): T => {
 }
 
 export async function getWarning(ctx: AppContext, id: number): Promise<WarningDetail | undefined> {
+  await lifecycleFresh(ctx)
   const { db } = ctx
   const w = await base(db)
     .selectAll('w')
-    .select(['m.key', 'm.title', 'm.member', 'm.comment_deadline', 'm.adoption_date', 'm.entry_into_force_date', 'm.first_distribution_date', 'm.status as measure_status', 'c.name_zh', 'c.name_en'])
+    .select(['m.key', 'm.title', 'm.member', 'm.comment_deadline', 'm.adoption_date', 'm.entry_into_force_date', 'm.first_distribution_date', 'm.status as measure_status', 'm.stated_status', 'c.name_zh', 'c.name_en'])
     .where('w.id', '=', id)
     .executeTakeFirst()
   if (!w) return undefined
@@ -473,7 +477,7 @@ export async function getWarning(ctx: AppContext, id: number): Promise<WarningDe
     measureKey: w.key,
     title: w.title,
     member: w.member,
-    measureStatus: w.measure_status,
+    measureStatus: statusOn({ ...w, status: w.measure_status }, localDay(ctx.clock(), ctx.config.schedule.timezone)),
     commentDeadline: w.comment_deadline,
     adoptionDate: w.adoption_date,
     entryIntoForceDate: w.entry_into_force_date,

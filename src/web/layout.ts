@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { DOC_TYPE_LABEL, MEASURE_STATUS_LABEL, ROLE_LABEL } from '../domain/i18n.js'
+import { DOC_TYPE_LABEL, LANG_NAMES, MEASURE_STATUS_LABEL, ROLE_LABEL } from '../domain/i18n.js'
 import { html, raw, type Raw } from '../util/html.js'
 
 export type Lang = 'zh' | 'en'
@@ -18,6 +18,7 @@ export const T = {
     reportNotYet: '尚未生成（打开时生成）',
     reportTotals: (n: number, high: number) => `新增预警措施 ${n} 项，其中高风险 ${high} 项`,
     reportGenerated: '生成时间',
+    reportSummary: '概况',
     period: '统计期间',
     lifecycle: '措施状态',
     members: '通报成员',
@@ -27,6 +28,8 @@ export const T = {
     categoryScores: '各产品类别的风险评分',
     otherTraces: '其他类别的评分依据',
     times: (label: string) => `时间均为${label}`,
+    colon: '：',
+    docDeadline: '本文件所列评议截止',
     ops: '运行状况',
     login: '登录',
     logout: '退出',
@@ -131,7 +134,7 @@ export const T = {
     reasons: { 'measure withdrawn': '措施已撤回', 'measure no longer withdrawn': '措施不再处于撤回状态', 'measure adopted': '措施已通过', 'measure in_force': '措施已生效', 'category corrected': '产品类别已更正', 'category restored by a correction': '更正恢复了该类别' } as Record<string, string>,
     system: '系统',
     readOnly: '只读',
-    langNames: { eng: '英语', fra: '法语', spa: '西班牙语', zho: '中文', cmn: '中文', por: '葡萄牙语', rus: '俄语', ara: '阿拉伯语', jpn: '日语', kor: '韩语', und: '未知' } as Record<string, string>,
+    langNames: LANG_NAMES.zh,
   },
   en: {
     title: 'TBT trade-measure early warning',
@@ -145,6 +148,7 @@ export const T = {
     reportNotYet: 'not built yet (built when opened)',
     reportTotals: (n: number, high: number) => `${n} newly warned measure${n === 1 ? '' : 's'}, ${high} high risk`,
     reportGenerated: 'Generated',
+    reportSummary: 'Summary',
     period: 'Period',
     lifecycle: 'Measure status',
     members: 'Notified by',
@@ -154,6 +158,8 @@ export const T = {
     categoryScores: 'Risk score per product category',
     otherTraces: 'Why the other categories score',
     times: (label: string) => `Times in ${label}`,
+    colon: ': ',
+    docDeadline: 'Comment deadline in this document',
     ops: 'Operations',
     login: 'Log in',
     logout: 'Log out',
@@ -258,7 +264,7 @@ export const T = {
     reasons: {} as Record<string, string>,
     system: 'system',
     readOnly: 'read-only',
-    langNames: { eng: 'English', fra: 'French', spa: 'Spanish', zho: 'Chinese', cmn: 'Chinese', por: 'Portuguese', rus: 'Russian', ara: 'Arabic', jpn: 'Japanese', kor: 'Korean', und: 'unknown' } as Record<string, string>,
+    langNames: LANG_NAMES.en,
   },
 }
 export type Words = (typeof T)['zh']

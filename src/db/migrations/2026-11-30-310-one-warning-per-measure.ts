@@ -62,21 +62,6 @@ export async function up(db: Kysely<any>): Promise<void> {
     const notes = [...new Set(group.map((w) => w.note).filter(Boolean))]
     const ids = others.map((w) => w.id)
     const now = [...group].map((w) => w.updated_at).sort().at(-1)
-    await db
-      .updateTable('warning')
-      .set({
-        status,
-        score: top.score,
-        level: override ?? maxLevel(group.map((w) => w.level)),
-        level_override: override,
-        category_id: top.category_id,
-        assignee: keep.assignee ?? group.find((w) => w.assignee)?.assignee ?? null,
-        note: notes.length ? notes.join('\n') : null,
-        created_at: [...group].map((w) => w.created_at).sort()[0],
-        updated_at: now,
-      })
-      .where('id', '=', keep.id)
-      .execute()
     await db.updateTable('warning_event').set({ warning_id: keep.id }).where('warning_id', 'in', ids).execute()
     await db
       .insertInto('warning_event')
@@ -104,6 +89,22 @@ export async function up(db: Kysely<any>): Promise<void> {
     await db.updateTable('category_correction').set({ warning_id: keep.id }).where('warning_id', 'in', ids).execute()
     await db.insertInto('warning_merged').values(ids.map((id) => ({ id, warning_id: keep.id }))).execute()
     await db.deleteFrom('warning').where('id', 'in', ids).execute()
+    // Only now: (measure_id, category_id) is still unique, and the top category was another row's.
+    await db
+      .updateTable('warning')
+      .set({
+        status,
+        score: top.score,
+        level: override ?? maxLevel(group.map((w) => w.level)),
+        level_override: override,
+        category_id: top.category_id,
+        assignee: keep.assignee ?? group.find((w) => w.assignee)?.assignee ?? null,
+        note: notes.length ? notes.join('\n') : null,
+        created_at: [...group].map((w) => w.created_at).sort()[0],
+        updated_at: now,
+      })
+      .where('id', '=', keep.id)
+      .execute()
   }
 
   await db

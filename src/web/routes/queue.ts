@@ -109,14 +109,14 @@ ${sel('dir', [['desc', t.desc], ['asc', t.asc]], f.dir, lang === 'zh' ? '顺序'
     const rows = page.rows.map(
       (r) => html`<tr data-href="/warnings/${r.id}" data-id="${r.id}" class="ms-row-${r.measureStatus}">
 ${staff ? html`<td><input type="checkbox" name="ids" value="${r.id}" form="bulk" aria-label="#${r.id}"></td>` : ''}
-<td>${levelBadge(t, r.level)}</td><td class="num">${r.score}</td>
-<td><a href="/warnings/${r.id}" class="key">${r.symbols.length > 1 ? r.symbols.join(', ') : r.measureKey}</a><div class="title">${r.title ?? ''}</div></td>
-<td>${r.members.length ? r.members.map(name).join(lang === 'zh' ? '、' : ', ') : (r.member ?? '')}</td>
-<td>${(r.categories.length ? r.categories : [{ id: r.categoryId, zh: r.categoryZh, en: r.categoryEn }]).map((c) => html`<span class="chip">${name(c)}</span>`)}</td>
-<td>${deadlineCell(t, r.commentDeadline, r.deadlineState)}<div>${lifecycleBadge(t, r.measureStatus)}</div></td><td>${statusBadge(t, r.status)}</td><td>${r.assignee ?? ''}</td></tr>`,
+<td>${levelBadge(t, r.level)}</td><td class="num opt">${r.score}</td>
+<td class="m"><a href="/warnings/${r.id}" class="key">${r.symbols.length > 1 ? r.symbols.join(', ') : r.measureKey}</a><div class="title">${r.title ?? ''}</div></td>
+<td class="mem">${r.members.length ? r.members.map(name).join(lang === 'zh' ? '、' : ', ') : (r.member ?? '')}</td>
+<td class="cats">${(r.categories.length ? r.categories : [{ id: r.categoryId, zh: r.categoryZh, en: r.categoryEn }]).map((c) => html`<span class="chip">${name(c)}</span>`)}</td>
+<td>${deadlineCell(t, r.commentDeadline, r.deadlineState)}<div>${lifecycleBadge(t, r.measureStatus)}</div></td><td>${statusBadge(t, r.status)}</td><td class="opt">${r.assignee ?? ''}</td></tr>`,
     )
     const table = page.rows.length
-      ? html`<div class="scroll"><table class="queue"><thead><tr>${staff ? html`<th><input type="checkbox" id="select-all" aria-label="${t.all}"></th>` : ''}<th>${t.level}</th><th>${t.score}</th><th>${t.measure}</th><th>${t.member}</th><th>${t.categories}</th><th>${t.deadline}</th><th>${t.status}</th><th>${t.assignee}</th></tr></thead>
+      ? html`<div class="scroll"><table class="queue"><thead><tr>${staff ? html`<th><input type="checkbox" id="select-all" aria-label="${t.all}"></th>` : ''}<th>${t.level}</th><th class="opt">${t.score}</th><th>${t.measure}</th><th>${t.member}</th><th>${t.categories}</th><th>${t.deadline}</th><th>${t.status}</th><th class="opt">${t.assignee}</th></tr></thead>
 <tbody>${rows}</tbody></table></div>`
       : html`<p class="empty">${t.none}</p>`
     const bulk = staff
@@ -140,7 +140,7 @@ ${staff ? html`<td><input type="checkbox" name="ids" value="${r.id}" form="bulk"
 
   // An official's home is the latest complete weekly report; the warnings list is /queue.
   app.get('/', { preHandler: requireRole(...READERS) }, async (req, reply) => {
-    if (req.user!.role === 'official') return reply.redirect(`/reports/latest${req.lang === 'en' && (req.query as { lang?: string }).lang === 'en' ? '?lang=en' : ''}`)
+    if (req.user!.role === 'official') return reply.redirect('/reports/latest')
     return queuePage(req, reply, '/')
   })
   app.get('/queue', { preHandler: requireRole(...READERS) }, async (req, reply) => queuePage(req, reply, '/queue'))

@@ -36,7 +36,7 @@ export default async function reportRoutes(app: FastifyInstance, opts: { ctx: Ap
       const latest = latestReportKey(ctx, kind)
       const stored = await listReports(ctx, kind)
       const rows = stored.some((r) => r.key === latest) ? stored : [{ kind, key: latest, ...periodRange(kind, latest), total: null, high: null, createdAt: null }, ...stored]
-      sections.push(html`<section class="report-list" id="${kind}"><h3>${t.reportKinds[kind]}</h3><table><thead><tr><th>${t.period}</th><th>${t.reports}</th><th>${t.reportGenerated}</th></tr></thead><tbody>
+      sections.push(html`<section class="report-list" id="${kind}"><h3>${t.reportKinds[kind]}</h3><table><thead><tr><th>${t.period}</th><th>${t.reportSummary}</th><th>${t.reportGenerated}</th></tr></thead><tbody>
 ${rows.map((r) => html`<tr><td><a href="/reports/${kind}/${r.key}${langQ(req)}" class="key">${r.key}</a>${r.key === latest ? html` <span class="chip">${t.reportLatest}</span>` : ''}<div class="hint">${r.from} – ${r.to}</div></td>
 <td>${r.total === null ? html`<span class="hint">${t.reportNotYet}</span>` : t.reportTotals(r.total, r.high ?? 0)}</td><td>${r.createdAt ? localTimeLabelled(lang, r.createdAt, ctx.config.schedule.timezone) : '—'}</td></tr>`)}
 </tbody></table></section>`)

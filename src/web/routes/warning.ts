@@ -74,16 +74,16 @@ ${trace.map((x) => html`<tr><td>${lang === 'zh' ? x.zh : x.en}</td><td class="nu
     }
     const top = w.categories[0]
     const traceBox = html`<section><h3>${t.trace}${top ? html` · ${name(top)}` : ''}</h3>${traceTable(w.trace)}
-<p>${levelBadge(t, w.level)}${w.levelOverride ? html` <small>(${t.levelOverride})</small>` : ''}</p>
+<p>${t.level}${t.colon}${levelBadge(t, w.level)}${w.levelOverride ? html` <small>(${t.levelOverride})</small>` : ''}</p>
 ${w.categories.length > 1
   ? html`<h4>${t.categoryScores}</h4><table class="cat-scores"><tbody>${w.categories.map((c) => html`<tr><td>${name(c)}</td><td>${levelBadge(t, c.level)}</td><td class="num">${c.score}</td></tr>`)}</tbody></table>
 <details><summary>${t.otherTraces}</summary>${w.categories.slice(1).map((c) => html`<h5>${name(c)}</h5>${traceTable(c.trace)}`)}</details>`
   : ''}
 ${w.rulesVersion ? html`<p class="hint">${lang === 'zh' ? '规则版本' : 'rules'} ${w.rulesVersion}</p>` : ''}</section>`
     const timeline = html`<section><h3>${t.timeline}</h3><ol class="timeline">${w.timeline.map(
-      (e) => html`<li><time>${e.date}</time> ${t.timelineKinds[e.kind] ?? e.kind}${e.docType ? html` · ${t.docTypes[e.docType] ?? e.docType}` : ''}${e.detail ? html` · <span class="key">${e.detail}</span>` : ''}</li>`,
+      (e) => html`<li><time>${e.date}</time> ${t.timelineKinds[e.kind] ?? e.kind}${e.docType && e.docType !== 'regular' ? html` · ${t.docTypes[e.docType] ?? e.docType}` : ''}${e.detail ? html` · <span class="key">${e.detail}</span>` : ''}</li>`,
     )}</ol>
-<p>${t.lifecycle}: ${lifecycleBadge(t, w.measureStatus)}</p></section>`
+<p>${t.lifecycle}${t.colon}${lifecycleBadge(t, w.measureStatus)}</p></section>`
     // The first document of a symbol is the original; others with the same symbol are translations.
     const seen = new Set<string>()
     const notices = w.notices.map((n) => {
@@ -103,7 +103,7 @@ ${n.objectives.length ? html`<dt>${t.objectives}</dt><dd>${n.objectives.join('; 
 ${n.keywords.length ? html`<dt>${t.keywords}</dt><dd>${n.keywords.join('; ')}</dd>` : ''}
 ${n.hsCodes.length ? html`<dt>${t.hs}</dt><dd>${n.hsCodes.join(', ')}</dd>` : ''}
 ${n.icsCodes.length ? html`<dt>${t.ics}</dt><dd>${n.icsCodes.join(', ')}</dd>` : ''}
-${n.commentDeadline ? html`<dt>${t.deadline}</dt><dd>${n.commentDeadline}</dd>` : ''}
+${n.commentDeadline ? html`<dt>${t.docDeadline}</dt><dd>${n.commentDeadline}</dd>` : ''}
 ${n.adoptionText ? html`<dt>${t.timelineKinds.adoption}</dt><dd>${n.adoptionText}</dd>` : ''}
 ${n.entryIntoForceText ? html`<dt>${t.timelineKinds['entry-into-force']}</dt><dd>${n.entryIntoForceText}</dd>` : ''}
 ${links.length ? html`<dt>${t.links}</dt><dd><ul>${links.map((u) => html`<li><a href="${u}" rel="noopener noreferrer nofollow" target="_blank">${u}</a></li>`)}</ul></dd>` : ''}</dl>
@@ -123,10 +123,10 @@ ${w.events.map((e) => html`<tr><td class="nowrap">${localTime(e.at, tz)}</td><td
     const cats = w.categories.length ? w.categories : [{ id: w.categoryId, zh: w.categoryZh, en: w.categoryEn }]
     const head = html`<p><a href="${staff ? '/' : '/queue'}" data-key="q">${t.back}</a></p>
 <h2><span class="key">${list(w.symbols.length ? w.symbols : [w.measureKey])}</span> · <span id="warning-title">${w.title ?? ''}</span></h2>
-<p class="meta">${levelBadge(t, w.level)} ${t.score} <b id="score">${w.score}</b> · ${t.members}: <span id="members">${list(w.members.map(name)) || members.name(w.member, lang)}</span> · ${statusBadge(t, w.status)}
-${enterprise ? '' : html` · ${t.assignee}: ${w.assignee ?? t.unassigned}`}<br>
-${t.allCategories}: <span id="category">${cats.map((c) => html`<span class="chip">${name(c)}</span>`)}</span><br>
-${t.deadline}: ${deadlineCell(t, w.commentDeadline, w.deadlineState)} · ${t.lifecycle}: ${lifecycleBadge(t, w.measureStatus)}</p>
+<p class="meta">${levelBadge(t, w.level)} ${t.score} <b id="score">${w.score}</b> · ${t.members}${t.colon}<span id="members">${list(w.members.map(name)) || members.name(w.member, lang)}</span> · ${statusBadge(t, w.status)}
+${enterprise ? '' : html` · ${t.assignee}${t.colon}${w.assignee ?? t.unassigned}`}<br>
+${t.allCategories}${t.colon}<span id="category">${cats.map((c) => html`<span class="chip">${name(c)}</span>`)}</span><br>
+${t.deadline}${t.colon}${deadlineCell(t, w.commentDeadline, w.deadlineState)} · ${t.lifecycle}${t.colon}${lifecycleBadge(t, w.measureStatus)}</p>
 ${!enterprise && w.note ? html`<p class="note"><b>${t.note}:</b> ${w.note}</p>` : ''}`
     return sendPage(req, reply, {
       title: w.measureKey,
@@ -204,7 +204,8 @@ function describeDetails(t: Words, d: Record<string, unknown>, catName: (id: str
     const to = d.to as { score: number; level: string }
     parts.push(`${f.score} (${t.levels[f.level] ?? f.level}) → ${to.score} (${t.levels[to.level] ?? to.level})`)
   }
-  if ('level' in d && !('from' in d)) parts.push(d.level ? (t.levels[String(d.level)] ?? String(d.level)) : t.levelAuto)
+  if ('level' in d && !('from' in d) && !('score' in d)) parts.push(d.level ? (t.levels[String(d.level)] ?? String(d.level)) : t.levelAuto)
+  if (Array.isArray(d.categories)) parts.push((d.categories as string[]).map(catName).join('、'))
   if (typeof d.measureStatus === 'string' && !parts.length) parts.push(t.measureStatus[d.measureStatus] ?? d.measureStatus)
   if (typeof d.score === 'number') parts.push(`${d.score} (${t.levels[String(d.level)] ?? d.level})`)
   return parts.join(' · ')
