@@ -66,9 +66,9 @@ const warningRoutes: RoutePlugin = async (app, { ctx }) => {
       return c ? name(c) : id
     }
     const members = loadMembers()
-    const traceTable = (trace: WarningDetail['trace']) => {
+    const traceTable = (trace: WarningDetail['trace'], cls = 'trace') => {
       const total = trace.reduce((s2, x) => s2 + x.points, 0)
-      return html`<table class="trace"><tbody>
+      return html`<table class="${cls}"><tbody>
 ${trace.map((x) => html`<tr><td>${lang === 'zh' ? x.zh : x.en}</td><td class="num">${pts(x.points)}</td></tr>`)}
 <tr class="sum"><td>${t.total}</td><td class="num">${Math.round(total)}</td></tr></tbody></table>`
     }
@@ -77,7 +77,7 @@ ${trace.map((x) => html`<tr><td>${lang === 'zh' ? x.zh : x.en}</td><td class="nu
 <p>${t.level}${t.colon}${levelBadge(t, w.level)}${w.levelOverride ? html` <small>(${t.levelOverride})</small>` : ''}</p>
 ${w.categories.length > 1
   ? html`<h4>${t.categoryScores}</h4><table class="cat-scores"><tbody>${w.categories.map((c) => html`<tr><td>${name(c)}</td><td>${levelBadge(t, c.level)}</td><td class="num">${c.score}</td></tr>`)}</tbody></table>
-<details><summary>${t.otherTraces}</summary>${w.categories.slice(1).map((c) => html`<h5>${name(c)}</h5>${traceTable(c.trace)}`)}</details>`
+<section class="more-traces"><h4>${t.otherTraces}</h4>${w.categories.slice(1).map((c) => html`<h5>${name(c)}</h5>${traceTable(c.trace, 'trace-more')}`)}</section>`
   : ''}
 ${w.rulesVersion ? html`<p class="hint">${lang === 'zh' ? '规则版本' : 'rules'} ${w.rulesVersion}</p>` : ''}</section>`
     const timeline = html`<section><h3>${t.timeline}</h3><ol class="timeline">${w.timeline.map(
@@ -118,7 +118,7 @@ ${w.correctedCategories ? html` → <strong>${list(w.correctedCategories.map(cat
     const history = enterprise
       ? ''
       : html`<section><h3>${t.history}</h3><p class="hint">${t.times(timeZoneLabel(lang, tz))}</p><table class="history"><thead><tr><th>${t.at}</th><th>${t.actor}</th><th>${t.action}</th><th>${t.status}</th><th>${t.details}</th></tr></thead><tbody>
-${w.events.map((e) => html`<tr><td class="nowrap">${localTime(e.at, tz)}</td><td>${e.actor === 'system' ? t.system : e.actor}</td><td>${t.events[e.action] ?? e.action}</td><td>${e.fromStatus && e.fromStatus !== e.toStatus ? html`${t.statuses[e.fromStatus] ?? e.fromStatus} → ` : ''}${e.toStatus ? t.statuses[e.toStatus] ?? e.toStatus : ''}</td>
+${w.events.map((e) => html`<tr><td class="nowrap">${localTime(e.at, tz)}</td><td>${e.actor === 'system' ? t.system : e.actor}</td><td>${(e.action === 'categories' && e.actor === 'system' ? t.events['categories-auto'] : t.events[e.action]) ?? e.action}</td><td>${e.fromStatus && e.fromStatus !== e.toStatus ? html`${t.statuses[e.fromStatus] ?? e.fromStatus} → ` : ''}${e.toStatus ? t.statuses[e.toStatus] ?? e.toStatus : ''}</td>
 <td>${e.details ? describeDetails(t, e.details, catName) : ''}</td></tr>`)}</tbody></table></section>`
     const cats = w.categories.length ? w.categories : [{ id: w.categoryId, zh: w.categoryZh, en: w.categoryEn }]
     const head = html`<p><a href="${staff ? '/' : '/queue'}" data-key="q">${t.back}</a></p>
