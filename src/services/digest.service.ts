@@ -2,7 +2,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import type { AppContext } from '../app-context.js'
 import { addDays, daysBetween, localDay, zonedMidnightIso } from '../domain/dates.js'
-import { isReportDue, lastCompletePeriod, type PeriodKind } from '../domain/periods.js'
+import { isComplete, isPeriodKey, isReportDue, lastCompletePeriod, type PeriodKind } from '../domain/periods.js'
 import { marketOfMember } from '../domain/markets.js'
 import { loadMembers, memberCodesOf } from '../domain/members.js'
 import { parseSymbol } from '../domain/symbols.js'
@@ -428,6 +428,10 @@ export async function composeDigest(ctx: AppContext, sub: SubscriberRow, period:
   const links = mailLinks(ctx, sub.id)
   if (sub.role === 'official') {
     if (period === 'daily') return null
+    if (!isPeriodKey(period, key) || !isComplete(period, key, localDay(ctx.clock(), ctx.config.schedule.timezone))) {
+      ctx.log.warn({ period, key }, 'no report for a period that has not ended (or does not exist); nothing sent')
+      return null
+    }
     const report = await ensureReport(ctx, period, key)
     return {
       warningIds: [],
