@@ -432,10 +432,11 @@ export async function composeDigest(ctx: AppContext, sub: SubscriberRow, period:
       ctx.log.warn({ period, key }, 'no report for a period that has not ended (or does not exist); nothing sent')
       return null
     }
-    const report = await ensureReport(ctx, period, key)
     return {
       warningIds: [],
-      compose() {
+      // The snapshot is loaded (or computed and stored, once) after the claim, like a digest's content.
+      async compose() {
+        const report = await ensureReport(ctx, period, key)
         const webUrl = `${ctx.config.publicBaseUrl}/reports/${period}/${key}`
         const rendered = renderReport(langOf(sub), report, { kind: 'email', baseUrl: ctx.config.publicBaseUrl, webUrl, links, recipientName: sub.name })
         return { ...envelope(ctx, sub, kind, key, rendered, links), attachments: chartAttachments(report, langOf(sub), ctx.log) }
