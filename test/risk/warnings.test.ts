@@ -11,6 +11,7 @@ import { raiseWarnings, scoreMeasure } from '../../src/services/risk.service.js'
 import { applyAction, assign, getWarning, listWarnings, setLevel, setNote, WarningError } from '../../src/services/warning.service.js'
 import { exportNotices, exportWarnings } from '../../src/services/export.service.js'
 import { refreshLifecycle } from '../../src/services/lifecycle.service.js'
+import { ensureReport, ReportNotReadyError } from '../../src/services/report.service.js'
 import { createTestEnv, DIALECTS, type TestEnv } from '../helpers/db.js'
 
 const NOW = new Date('2026-11-28T04:00:00Z')
@@ -128,6 +129,26 @@ describe.each(DIALECTS)('warnings workflow (%s)', (dialect) => {
     const later = await env.reopen({ clock: () => new Date('2026-12-01T01:00:00Z') })
     expect((await refreshLifecycle(later)).changed).toContainEqual({ measureId: w.measure_id, from: 'closed', to: 'adopted' })
     expect((await env.ctx.db.selectFrom('warning').select('lifecycle_rank').where('id', '=', w.id).executeTakeFirstOrThrow()).lifecycle_rank).toBe(1)
+  })
+
+  it('computes a period\'s report once, even when it is sent late, and reads it back as it was', async () => {
+    // The warnings were raised on Saturday 2026-11-28 (W48). The report for W48 goes out late, on Wednesday of W49.
+    const late = await env.reopen({ clock: () => new Date('2026-12-02T03:00:00Z') })
+    await expect(ensureReport(late, 'weekly', '2026-W49')).rejects.toBeInstanceOf(ReportNotReadyError)
+    const r = await ensureReport(late, 'weekly', '2026-W48')
+    expect([r.from, r.to, r.asOf]).toEqual(['2026-11-23', '2026-11-29', '2026-11-30'])
+    const warned = await env.ctx.db.selectFrom('warning').select('id').where('status', '!=', 'dismissed').execute()
+    expect(r.total).toBe(warned.length)
+    expect(r.history.map((h) => h.key).slice(-2)).toEqual(['2026-W47', '2026-W48'])
+    // What happens afterwards does not change what was reported.
+    const top = r.top[0]
+    await applyAction(env.ctx, [top.warningId], 'dismiss', 'a@example.com', { reason: 'after the report' })
+    const again = await ensureReport(await env.reopen({ clock: () => new Date('2027-01-05T03:00:00Z') }), 'weekly', '2026-W48')
+    expect(again).toEqual(r)
+    await applyAction(env.ctx, [top.warningId], 'reopen', 'a@example.com')
+    // The month and the quarter have reports of their own, once they are over.
+    expect((await ensureReport(late, 'monthly', '2026-11')).total).toBe(warned.length)
+    await expect(ensureReport(late, 'quarterly', '2026-Q4')).rejects.toBeInstanceOf(ReportNotReadyError)
   })
 
   it('moves a warning through review with the history of every change', async () => {
