@@ -1,5 +1,5 @@
 // `npm run bench [-- --quick]`: runs every bench/*.bench.ts that exists, one after the
-// other in its own process (pipeline, scrape, classify, digest), then writes the table of
+// other in its own process (pipeline, scrape, classify, digest, import), then writes the table of
 // bench/results/*.json into the README between the bench markers.
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
@@ -9,7 +9,7 @@ import { projectRoot } from '../src/util/paths.js'
 
 const quick = process.argv.includes('--quick')
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',')
-const ORDER = ['pipeline', 'scrape', 'classify', 'digest']
+const ORDER = ['pipeline', 'scrape', 'classify', 'digest', 'import']
 const benchDir = path.join(projectRoot, 'bench')
 const found = fs.readdirSync(benchDir).filter((f) => f.endsWith('.bench.ts')).map((f) => f.replace('.bench.ts', ''))
 const names = [...ORDER.filter((n) => found.includes(n)), ...found.filter((n) => !ORDER.includes(n)).sort()].filter((n) => !only || only.includes(n))
@@ -44,6 +44,14 @@ function table(): string {
   const d = read('digest')
   for (const r of d ? (d.rows ?? [d]) : []) lines.push(`| digest | ${r.subscribers} subscribers, ${r.warnings} warnings: build ${r.digestsBuilt} digests and queue ${r.jobsQueued} jobs | ${(r.ms.buildAndQueue / 1000).toFixed(1)} s, peak ${r.peakRssMb} MB | ${r.jobsQueued} BullMQ no-op adds: ${(r.ms.noopAdds / 1000).toFixed(1)} s | ${r.ratios.buildAndQueueVsNoopAdds}× the time |`)
   for (const g of d?.growth ?? []) lines.push(`| digest growth | ${g.fromSubscribers} → ${g.toSubscribers} subscribers (×${g.subscribersRatio}) | time ×${g.buildAndQueueTimeRatio}, peak RSS ×${g.peakRssRatio} | linear: time ×${g.subscribersRatio} | per digest ×${g.perDigestTimeRatio} |`)
+  const im = read('import')
+  for (const r of im?.rows ?? []) {
+    lines.push(
+      `| import${im.quick ? ' (quick)' : ''} | \`import eping-xlsx\`, ${r.rows} generated rows (${r.fileMb} MB, ${r.notices} notices, ${r.jointNotices} joint) through classify → warn on SQLite | ${r.seconds} s, ${r.rowsPerSecond} rows/s, peak ${r.peakRssMb} MB; ${r.stages.warningsRaised} warnings raised | exceljs streaming read of the file, once: ${r.readSeconds} s | ${r.ratioVsRead}× the time |`,
+    )
+  }
+  for (const g of im?.growth ?? []) lines.push(`| import growth | ${g.fromRows} → ${g.toRows} rows (×${g.rowsRatio}) | time ×${g.timeRatio}, peak RSS ×${g.peakRssRatio} | linear: time ×${g.rowsRatio} | per row ×${g.perRowTimeRatio} |`)
+  if (im?.train) lines.push(`| import --train-only | ${im.train.rows} rows, ${im.train.examples} coded notices learnt | ${im.train.seconds} s, peak ${im.train.peakRssMb} MB | exceljs streaming read of the file, once: ${im.train.readSeconds} s | ${(im.train.seconds / im.train.readSeconds).toFixed(1)}× the time |`)
   return lines.join('\n')
 }
 

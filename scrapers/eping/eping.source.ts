@@ -3,6 +3,7 @@ import type { ScrapedNotice } from '../../src/domain/notice.js'
 import { parseSymbol } from '../../src/domain/symbols.js'
 import type { CrawlContext, CrawlState, Page, Source } from '../types.js'
 import { parseEpingPage } from './eping.parser.js'
+import { isEpingXlsxPage, parseEpingXlsxPage } from './eping-xlsx.parser.js'
 import { crawlWindowStart } from '../window.js'
 
 export const EPING_PAGE_SIZE = 100
@@ -11,8 +12,22 @@ const MAX_PAGES = 200
 /** Follow-ups whose base we lack, looked up per run (each costs one or two requests). */
 const MAX_RELATED_LOOKUPS = 50
 
+/**
+ * ePing's domains: 1 TBT, 2 SPS. China counts sanitary and phytosanitary measures among
+ * technical trade measures, so a run lists both, each as its own list (the API may ignore
+ * a filter it does not know; one list per domain cannot mix them up). Each list has its
+ * own page cap.
+ */
+export const EPING_DOMAINS = [
+  { id: '1', area: 'TBT' },
+  { id: '2', area: 'SPS' },
+] as const
+
+/** The domain a symbol's search goes to. */
+const domainOfSymbol = (symbol: string) => (parseSymbol(symbol)?.agreement === 'SPS' ? '2' : '1')
+
 interface EpingFlavour {
-  listUrl(base: string, q: { from: string; to: string; page: number }): string
+  listUrl(base: string, q: { from: string; to: string; page: number; domain: string }): string
   /** A search for one document symbol, whatever its date. */
   symbolUrl(base: string, symbol: string): string
   headers?: Record<string, string>
@@ -35,23 +50,25 @@ async function crawlEping(sourceId: string, flavour: EpingFlavour, ctx: CrawlCon
   // Only what the base lookup needs is kept of each notice: a backfill may list 100,000.
   const seen: Pick<ScrapedNotice, 'docType' | 'symbols'>[] = []
   const maxPages = ctx.maxPages ?? MAX_PAGES
-  for (let page = 1; page <= maxPages; page++) {
-    const url = flavour.listUrl(ctx.baseUrl, { from, to: today, page })
-    const fetched = await ctx.fetch(url, { headers })
-    const parsed = parseEpingPage(fetched, sourceId)
-    const inWindow = parsed.notices.filter((n) => !n.distributionDate || n.distributionDate >= from)
-    for (const n of inWindow) seen.push({ docType: n.docType, symbols: n.symbols })
-    for (const n of inWindow) if (n.distributionDate && (!newest || n.distributionDate > newest)) newest = n.distributionDate
-    if (!parsed.notices.length && !parsed.errors.length) break
-    const known = await ctx.known(inWindow.map((n) => n.sourceItemId))
-    const allKnown = inWindow.every((n) => known.has(n.sourceItemId))
-    const allOlder = parsed.notices.length > 0 && parsed.notices.every((n) => n.distributionDate && n.distributionDate < from)
-    ctx.log.debug({ page, items: parsed.notices.length, known: known.size }, 'eping page')
-    if (allOlder) break
-    if (allKnown && state.cursor) break
-    if (parsed.endRow != null && parsed.totalCount != null && parsed.endRow >= parsed.totalCount) break
-    if (parsed.notices.length + parsed.errors.length < EPING_PAGE_SIZE) break
-    if (page === maxPages) ctx.log.warn({ maxPages, from }, 'page cap reached: older notices of the window were not read (raise TBT_MAX_PAGES_PER_RUN or narrow --since)')
+  for (const domain of EPING_DOMAINS) {
+    for (let page = 1; page <= maxPages; page++) {
+      const url = flavour.listUrl(ctx.baseUrl, { from, to: today, page, domain: domain.id })
+      const fetched = await ctx.fetch(url, { headers })
+      const parsed = parseEpingPage(fetched, sourceId)
+      const inWindow = parsed.notices.filter((n) => !n.distributionDate || n.distributionDate >= from)
+      for (const n of inWindow) seen.push({ docType: n.docType, symbols: n.symbols })
+      for (const n of inWindow) if (n.distributionDate && (!newest || n.distributionDate > newest)) newest = n.distributionDate
+      if (!parsed.notices.length && !parsed.errors.length) break
+      const known = await ctx.known(inWindow.map((n) => n.sourceItemId))
+      const allKnown = inWindow.every((n) => known.has(n.sourceItemId))
+      const allOlder = parsed.notices.length > 0 && parsed.notices.every((n) => n.distributionDate && n.distributionDate < from)
+      ctx.log.debug({ domain: domain.area, page, items: parsed.notices.length, known: known.size }, 'eping page')
+      if (allOlder) break
+      if (allKnown && state.cursor) break
+      if (parsed.endRow != null && parsed.totalCount != null && parsed.endRow >= parsed.totalCount) break
+      if (parsed.notices.length + parsed.errors.length < EPING_PAGE_SIZE) break
+      if (page === maxPages) ctx.log.warn({ domain: domain.area, maxPages, from }, 'page cap reached: older notices of the window were not read (raise TBT_MAX_PAGES_PER_RUN or narrow --since)')
+    }
   }
   await fetchMissingBases(sourceId, flavour, ctx, seen)
   return { cursor: newest && newest > today ? today : newest }
@@ -122,6 +139,8 @@ export const epingSource: Source = {
   parse(page: Page) {
     // Related-notification lists hold symbols, not notices.
     if (isRelatedUrl(page.url)) return { notices: [], errors: [] }
+    // Rows of ePing's Excel export, stored by `tbt-watch import eping-xlsx`.
+    if (isEpingXlsxPage(page)) return parseEpingXlsxPage(page, this.id)
     const { notices, errors } = parseEpingPage(page, this.id)
     return { notices, errors }
   },
@@ -148,10 +167,10 @@ export function createEpingApiSource(apiKey: string): Source {
   }
 }
 
-export function listUrl(base: string, q: { from: string; to: string; page: number }): string {
+export function listUrl(base: string, q: { from: string; to: string; page: number; domain?: string }): string {
   const u = new URL(`${base}/api/v1/azureSearch/getAll`)
   u.searchParams.set('language', '1')
-  u.searchParams.set('domainIds', '1')
+  u.searchParams.set('domainIds', q.domain ?? '1')
   u.searchParams.set('distributionDateFrom', q.from)
   u.searchParams.set('distributionDateTo', q.to)
   u.searchParams.set('sortBy', 'distributionDate')
@@ -164,7 +183,7 @@ export function listUrl(base: string, q: { from: string; to: string; page: numbe
 export function searchUrl(base: string, symbol: string): string {
   const u = new URL(`${base}/api/v1/azureSearch/getAll`)
   u.searchParams.set('language', '1')
-  u.searchParams.set('domainIds', '1')
+  u.searchParams.set('domainIds', domainOfSymbol(symbol))
   u.searchParams.set('freeText', symbol)
   u.searchParams.set('page', '1')
   u.searchParams.set('pageSize', String(EPING_PAGE_SIZE))
@@ -178,10 +197,10 @@ export function relatedUrl(base: string, symbol: string): string {
   return u.toString()
 }
 
-export function apiListUrl(base: string, q: { from: string; to: string; page: number }): string {
+export function apiListUrl(base: string, q: { from: string; to: string; page: number; domain?: string }): string {
   const u = new URL(`${base}/eping/notifications/search`)
   u.searchParams.set('language', '1')
-  u.searchParams.set('domainIds', '1')
+  u.searchParams.set('domainIds', q.domain ?? '1')
   u.searchParams.set('distributionDateFrom', q.from)
   u.searchParams.set('distributionDateTo', q.to)
   u.searchParams.set('page', String(q.page))
@@ -192,7 +211,8 @@ export function apiListUrl(base: string, q: { from: string; to: string; page: nu
 export function apiSymbolUrl(base: string, symbol: string): string {
   const u = new URL(`${base}/eping/notifications/search`)
   u.searchParams.set('language', '1')
-  u.searchParams.set('domainIds', '1')
+  // Which domainIds value the keyed API gives SPS was never recorded: a search by symbol
+  // names one document, so it goes without a domain filter.
   u.searchParams.set('documentSymbol', symbol)
   u.searchParams.set('page', '1')
   u.searchParams.set('pageSize', String(EPING_PAGE_SIZE))

@@ -2,10 +2,13 @@ import { CategoryIndex, type Category } from '../domain/categories.js'
 import { hsCodesInText } from '../domain/hs.js'
 import { HsEditions, IcsCrosswalk } from './crosswalk.js'
 import { detectLanguage } from './language.js'
-import { matchHan, matchLatin, matchMixed, type CompiledLexicon, type TermMatch } from './lexicon.js'
-import { NaiveBayesModel, type ModelExample } from './model.js'
+import { chineseSegmenter, cutWords, toVector, wordFeatures, type TextPart } from './features.js'
+import { matchHan, matchHanWords, matchLatin, matchMixed, type CompiledLexicon, type TermMatch } from './lexicon.js'
+import { HEADING_PRIOR_FLOOR, LinearModel, type FeatureVector, type TrainingExample } from './linear-model.js'
 import { NomenclatureIndex } from './nomenclature.js'
-import { cleanText, hanBigrams, hanRuns, latinStems, STEM_LANGUAGES, type StemLanguage } from './normalize.js'
+import { cleanText, hanRuns, latinWords, STEM_LANGUAGES, toSimplified, type StemLanguage } from './normalize.js'
+import { dropAuthorities, productPhrases, segmentDescription } from './scope.js'
+import { scrubCodes } from './scrub.js'
 import type { CategoryGuess, ClassifyInput, ClassifyResult, Evidence, HsGuess, LabelledExample } from './types.js'
 
 export interface Knowledge {
@@ -19,6 +22,12 @@ export interface Knowledge {
 /** How much a word found in each field counts: the title and product fields name the product, the description often names its uses and neighbours. */
 const FIELD_WEIGHTS = { title: 3, products: 3, description: 1.2, objectives: 0.3 } as const
 type Field = keyof typeof FIELD_WEIGHTS
+
+/** How much a product phrase found in a scope sentence counts, against a product field's words. */
+const PHRASE_WEIGHT = 0.5
+
+/** How much each field's words count for the learnt model. */
+const MODEL_FIELD_WEIGHTS = { title: 1, products: 1, description: 0.6 } as const
 
 /** A second stemming pass for text in one language, for words borrowed from another. */
 const SECONDARY: Record<string, [StemLanguage, number][]> = {
@@ -40,72 +49,118 @@ const SCORE = {
   sharpen: 1.5,
   icsWeight: 2.5,
   nomenclatureWeight: 2.5,
-  /** votes a fully trained model adds to its chapters, scaled by how many examples it has seen */
-  modelWeight: 4,
-  modelHalfSize: 100,
+  /** a heading is named (rather than only its chapter) when it holds this share of the chapter's heading votes */
+  headingShare: 0.3,
+  /** a heading decides the category (rather than its chapter) from this share */
+  categoryHeadingShare: 0.5,
   categoryThreshold: 0.35,
   categoryRelative: 0.6,
 } as const
 
 interface Vote { code: string; value: number; evidence: Evidence; fieldWeight?: number }
 
+/** What the lexicon, the crosswalks and the nomenclature make of a notice's words, before the model. */
+export interface Analysis {
+  lang: { language: string; confidence: number; method: string }
+  votes: Vote[]
+  tally: Tally
+  /** the model's input */
+  x: FeatureVector
+  evidence: Evidence[]
+}
+
+/** A guess with what decided it: `share` is the heading's share of its chapter's heading votes (1 for a chapter, or a code on the notice). */
+interface Guess extends HsGuess { share: number }
+
 export class ProductClassifier {
   constructor(
     private readonly k: Knowledge,
-    readonly model: NaiveBayesModel,
+    public model: LinearModel | null = null,
   ) {}
 
   classify(input: ClassifyInput): ClassifyResult {
     const evidence: Evidence[] = []
-    const fields: [Field, string][] = [
-      ['title', input.title ?? ''],
-      ['products', input.products ?? ''],
-      ['description', input.description ?? ''],
-      ['objectives', (input.objectives ?? []).join('; ')],
-    ]
-    const allText = fields.slice(0, 3).map(([, t]) => t).join('\n')
+    const allText = [input.title, input.products, input.description].filter(Boolean).join('\n')
+    // 1. Codes printed on the notice.
+    const explicit = this.explicitCodes(input, allText, evidence)
+    // 2. Words, ICS groups, the nomenclature.
+    const a = this.analyse(input)
+    evidence.unshift(...a.evidence)
+    // 3. The learnt model, on top of the lexicon.
+    const ranked = this.rank(a, evidence)
+    const hs = this.mergeWithExplicit(explicit, ranked)
+    const categories = this.categoriesOf(hs, explicit.length > 0)
+    const shown = new Set(hs.map((h) => h.code.slice(0, 2)))
+    const supporting = a.votes
+      .filter((v) => shown.has(v.code.slice(0, 2)))
+      .sort((x, y) => y.value - x.value)
+      .slice(0, 12)
+      .map((v) => v.evidence)
+    return { id: input.id, language: a.lang.language, hs: hs.map(({ code, score }) => ({ code, score })), categories, evidence: [...evidence, ...supporting] }
+  }
+
+  /**
+   * Everything the words say, without the codes printed on the notice (the training path
+   * asks for exactly this, so that what the model learns is what it will see).
+   */
+  analyse(input: ClassifyInput): Analysis {
+    const evidence: Evidence[] = []
+    // The regulator's name is not the product ("Food and Drug Administration").
+    const title = dropAuthorities(toSimplified(input.title ?? ''))
+    const products = dropAuthorities(toSimplified(input.products ?? ''))
+    const description = dropAuthorities(toSimplified(input.description ?? ''))
+    const allText = [title, products, description].join('\n')
     const lang = detectLanguage(cleanText(allText), input.languageHint)
     evidence.push({ kind: 'language', detail: `${lang.language} (${lang.method})`, weight: round(lang.confidence) })
 
-    // 1. Codes printed on the notice.
-    const explicit = this.explicitCodes(input, allText, evidence)
+    // Field parts, the description cut into sentences weighted by what they do.
+    const parts: { field: Field; text: string; weight: number }[] = [
+      ...titleSegments(title).map((t) => ({ field: 'title' as Field, ...t })),
+      { field: 'products', text: products, weight: 1 },
+      ...segmentDescription(description).map((s) => ({ field: 'description' as Field, text: s.text, weight: s.weight })),
+      // Without a product field (national regulations), the phrases regulatory sentences
+      // say they apply to stand in for one.
+      ...(products.trim() ? [] : [...new Set(productPhrases(description))].map((text) => ({ field: 'products' as Field, text, weight: PHRASE_WEIGHT }))),
+      { field: 'objectives', text: (input.objectives ?? []).join('; '), weight: 1 },
+    ]
 
-    // 2. Words.
     const votes: Vote[] = []
-    const features: string[] = []
     const primary: StemLanguage = (STEM_LANGUAGES as string[]).includes(lang.language) ? (lang.language as StemLanguage) : 'eng'
     const passes: [StemLanguage, number][] =
       lang.language === 'und' || !(lang.language in SECONDARY) || (lang.confidence < 0.75 && lang.method !== 'script')
         ? [[primary, 1], ...(['eng', 'spa', 'fra'] as StemLanguage[]).filter((l) => l !== primary).map((l): [StemLanguage, number] => [l, 0.7])]
         : [[primary, 1], ...SECONDARY[lang.language]]
     const englishQuery = new Map<string, number>()
-    for (const [field, raw] of fields) {
-      if (!raw) continue
-      const text = cleanText(raw)
-      const fw = FIELD_WEIGHTS[field]
+    const modelParts: TextPart[] = []
+    for (const part of parts) {
+      if (!part.text) continue
+      const text = cleanText(part.text)
+      const fw = FIELD_WEIGHTS[part.field] * part.weight
       for (const [l, lw] of passes) {
-        const stems = latinStems(text, l)
-        if (l === primary && field !== 'objectives') features.push(...stems)
-        if (l === 'eng' && this.k.nomenclature && field !== 'objectives') for (const s of stems) englishQuery.set(s, (englishQuery.get(s) ?? 0) + fw)
-        this.addTermVotes(votes, matchLatin(this.k.lexicon, l, stems), field, fw * lw)
+        const words = latinWords(text, l)
+        // The model reads the same words (codes are digits, which words never hold).
+        if (l === primary && part.field !== 'objectives' && this.model) modelParts.push({ words, text, weight: MODEL_FIELD_WEIGHTS[part.field] * part.weight, phrases: part.field !== 'description' })
+        if (l === 'eng' && this.k.nomenclature && part.field !== 'objectives') for (const w of words) englishQuery.set(w.stem, (englishQuery.get(w.stem) ?? 0) + fw)
+        this.addTermVotes(votes, matchLatin(this.k.lexicon, l, words), part.field, fw * lw)
       }
       const runs = hanRuns(text)
       if (runs.length) {
-        if (field !== 'objectives') features.push(...hanBigrams(text))
-        this.addTermVotes(votes, purposeDiscount(matchHan(this.k.lexicon, runs), runs), field, fw, quotedHan(text, field))
-        this.addTermVotes(votes, matchMixed(this.k.lexicon, text.toLowerCase()), field, fw)
+        const seg = this.k.lexicon.hanWords.size ? chineseSegmenter() : null
+        const words = seg ? matchHanWords(this.k.lexicon, runs, (r) => cutWords(seg, r)) : []
+        this.addTermVotes(votes, purposeDiscount([...matchHan(this.k.lexicon, runs), ...words], runs), part.field, fw, quotedHan(text, part.field))
+        this.addTermVotes(votes, matchMixed(this.k.lexicon, text.toLowerCase()), part.field, fw)
       }
     }
 
-    // 3. ICS groups, from the fields or quoted in the text ("ICS: 67.220.10").
-    for (const ics of new Set([...(input.icsCodes ?? []), ...icsCodesInText(allText)])) {
+    // ICS groups, from the fields or quoted in the text ("ICS: 67.220.10").
+    for (const ics of new Set([...(input.icsCodes ?? []), ...icsCodesInText([input.title, input.products, input.description].join('\n'))])) {
       for (const link of this.k.ics.lookup(ics)) {
         const value = SCORE.icsWeight * link.weight
         votes.push({ code: link.hs, value, evidence: { kind: 'ics', code: link.hs, detail: `ICS ${ics} → HS ${link.hs} (crosswalk group ${link.ics})`, weight: round(value), ics } })
       }
     }
 
-    // 4. The nomenclature's own wording, when an analyst supplied the file. It picks the
+    // The nomenclature's own wording, when an analyst supplied the file. It picks the
     // heading within a chapter the lexicon found; it names the chapter only when the
     // lexicon found nothing, since its English wording is broad ("other", "parts").
     if (this.k.nomenclature && englishQuery.size) {
@@ -117,62 +172,76 @@ export class ProductClassifier {
       }
     }
 
-    // 5. The model learnt from labelled notices.
-    if (this.model.size && features.length) {
-      const weight = SCORE.modelWeight * (this.model.size / (this.model.size + SCORE.modelHalfSize))
-      for (const p of this.model.predict(features, (l) => l.length === 2, 3)) {
-        if (p.p < 0.05) continue
-        votes.push({ code: p.label, value: weight * p.p, evidence: { kind: 'model', code: p.label, detail: `naive Bayes on ${this.model.size} labelled notices: chapter ${p.label} p=${p.p.toFixed(2)} (features: ${p.features.join(', ') || '-'})`, weight: round(weight * p.p), features: p.features } })
-      }
-      // Headings only refine a chapter that other signals support.
-      for (const p of this.model.predict(features, (l) => l.length === 4, 3)) {
-        if (p.p < 0.2) continue
-        votes.push({ code: p.label, value: 0.01 + 0.5 * weight * p.p, evidence: { kind: 'model', code: p.label, detail: `naive Bayes: heading ${p.label} p=${p.p.toFixed(2)}`, weight: round(0.5 * weight * p.p), features: p.features, headingOnly: true } })
-      }
-    }
-
-    const ranked = rankChapters(votes)
-    const hs = this.mergeWithExplicit(explicit, ranked)
-    const categories = this.categoriesOf(hs, explicit.length > 0)
-    const shown = new Set(hs.map((h) => h.code.slice(0, 2)))
-    const supporting = votes
-      .filter((v) => shown.has(v.code.slice(0, 2)))
-      .sort((a, b) => b.value - a.value)
-      .slice(0, 12)
-      .map((v) => v.evidence)
-    return { id: input.id, language: lang.language, hs, categories, evidence: [...evidence, ...supporting] }
+    const t = tally(votes)
+    // The lexicon's chapters as features too: they carry what the model learns across languages.
+    const lexicon = new Map<string, number>()
+    for (const [ch, score] of t.chapters) if (score >= 0.02) lexicon.set(`L:${ch}`, round(score))
+    const x = this.model ? toVector(wordFeatures(modelParts), lexicon) : { keys: [], values: [] }
+    return { lang, votes, tally: t, x, evidence }
   }
 
-  /** Features the model learns from, as classify computes them. */
-  features(input: ClassifyInput): string[] {
-    const text = cleanText([input.title, input.products, input.description].filter(Boolean).join('\n'))
-    const lang = detectLanguage(text, input.languageHint).language
-    const primary: StemLanguage = (STEM_LANGUAGES as string[]).includes(lang) ? (lang as StemLanguage) : 'eng'
-    const out: string[] = []
-    for (const raw of [input.title, input.products, input.description]) {
-      if (!raw) continue
-      const t = cleanText(raw)
-      out.push(...latinStems(t, primary), ...hanBigrams(t))
+  /** Chapters best first, each with its heading (or subheading) where the evidence names one. */
+  private rank(a: Analysis, evidence: Evidence[]): Guess[] {
+    const t = a.tally
+    const model = this.model
+    if (!model || model.scale <= 0 || !a.x.keys.length) {
+      return [...t.chapters.entries()].map(([ch, score]) => ({ ...pickCode(ch, t.finer), score: round(score) }))
+    }
+    const prior = chapterPrior(t)
+    const chapters = model.predictChapters(a.x, prior)
+    const out: Guess[] = []
+    for (const [rank, c] of chapters.slice(0, 5).entries()) {
+      const lexiconPick = pickCode(c.code, t.finer)
+      let guess: Guess = { ...lexiconPick, score: round(c.p) }
+      // Headings matter for the chapters that may be shown first; the rest keep the lexicon's.
+      const headings = rank < 3 && c.p >= 0.05 ? model.predictHeadings(c.code, a.x, headingPrior(c.code, t.finer)) : []
+      const best = headings[0]
+      if (best && best.p >= SCORE.headingShare) {
+        const sub = lexiconPick.code.length === 6 && lexiconPick.code.startsWith(best.code) ? lexiconPick.code : best.code
+        guess = { code: sub, score: round(c.p), share: best.p }
+      }
+      out.push(guess)
+      if (c.features.length || best?.features.length) {
+        evidence.push({ kind: 'model', code: guess.code, detail: `learnt model: chapter ${c.code} p=${c.p.toFixed(2)}${best ? `, heading ${best.code} p=${best.p.toFixed(2)}` : ''} (features: ${[...new Set([...c.features, ...(best?.features ?? [])])].map(featureLabel).join(', ') || '-'})`, weight: round(c.p), features: c.features })
+      }
     }
     return out
   }
 
-  /** Labelled examples as model examples: labels are the chapters and headings of their usable codes. */
-  toModelExamples(examples: LabelledExample[]): ModelExample[] {
-    const out: ModelExample[] = []
-    for (const ex of examples) {
-      const labels = new Set<string>()
-      for (const raw of ex.hsCodes) {
-        for (const r of this.k.editions.read(raw) ?? []) {
-          labels.add(r.code.slice(0, 2))
-          if (r.code.length >= 4) labels.add(r.code.slice(0, 4))
-        }
+  /** A labelled notice as the model's training example: its words (codes scrubbed) and the lexicon's offsets. */
+  trainingExample(ex: LabelledExample, weight = 1): TrainingExample | null {
+    const chapters = new Set<string>()
+    const headings = new Set<string>()
+    for (const raw of ex.hsCodes) {
+      for (const r of this.k.editions.read(raw) ?? []) {
+        chapters.add(r.code.slice(0, 2))
+        if (r.code.length >= 4) headings.add(r.code.slice(0, 4))
       }
-      if (!labels.size) continue
-      const features = this.features(ex.text)
-      if (features.length) out.push({ id: ex.text.id, features, labels: [...labels] })
     }
-    return out
+    if (!chapters.size) return null
+    const text = ex.text
+    const blind: ClassifyInput = {
+      ...text,
+      title: scrubCodes(text.title),
+      products: scrubCodes(text.products),
+      description: scrubCodes(text.description),
+      hsCodes: undefined,
+      icsCodes: undefined,
+    }
+    const saved = this.model
+    // Features are computed as when a model is present, whatever the current one.
+    this.model ??= EMPTY_MODEL
+    try {
+      const a = this.analyse(blind)
+      if (!a.x.keys.length) return null
+      const headingPriors = new Map<string, number>()
+      for (const ch of new Set([...chapters, ...[...a.tally.finer.keys()].map((c) => c.slice(0, 2))])) {
+        for (const [h, v] of headingPrior(ch, a.tally.finer)) headingPriors.set(h, v)
+      }
+      return { id: text.id, x: a.x, chapters: [...chapters], headings: [...headings], chapterPrior: chapterPrior(a.tally), headingPrior: headingPriors, weight, lang: a.lang.language }
+    } finally {
+      this.model = saved
+    }
   }
 
   private explicitCodes(input: ClassifyInput, allText: string, evidence: Evidence[]): string[] {
@@ -203,7 +272,7 @@ export class ProductClassifier {
       const span = m.lang === 'cmn' ? Math.max(0, m.term.length - 2) * 0.5 : m.end - m.start - 1
       const specificity = Math.min(1.6, 1 + 0.3 * span)
       const value = fieldWeight * m.weight * boost * specificity
-      votes.push({ code: m.code, value, fieldWeight, evidence: { kind: 'term', code: m.code, detail: `"${m.term}" (${m.lang}) in ${field} → HS ${m.code}`, weight: round(value), term: m.term, field, lang: m.lang } })
+      votes.push({ code: m.code, value, fieldWeight, evidence: { kind: 'term', code: m.code, detail: `"${m.term}" (${m.lang}) in ${field} → HS ${m.code}${m.quality !== undefined && m.quality < 1 ? ' (word form differs)' : ''}`, weight: round(value), term: m.term, field, lang: m.lang } })
     }
   }
 
@@ -212,21 +281,21 @@ export class ProductClassifier {
    * specific code under one of them (the notice says "85", its words say mobile phones)
    * the specific code replaces it. Word guesses in other chapters follow, scaled down.
    */
-  private mergeWithExplicit(explicit: string[], ranked: HsGuess[]): HsGuess[] {
+  private mergeWithExplicit(explicit: string[], ranked: Guess[]): Guess[] {
     if (!explicit.length) return ranked.slice(0, 5)
-    const out: HsGuess[] = []
+    const out: Guess[] = []
     const seen = new Set<string>()
     for (const code of explicit) {
       const finer = ranked.find((r) => r.code.length > code.length && r.code.startsWith(code))
       const chosen = finer?.code ?? code
       if (seen.has(chosen)) continue
       seen.add(chosen)
-      out.push({ code: chosen, score: chosen.length >= 4 ? SCORE.explicit : SCORE.explicitChapter })
+      out.push({ code: chosen, score: chosen.length >= 4 ? SCORE.explicit : SCORE.explicitChapter, share: 1 })
     }
     const chapters = new Set(out.map((h) => h.code.slice(0, 2)))
     for (const r of ranked) {
       if (chapters.has(r.code.slice(0, 2))) continue
-      out.push({ code: r.code, score: round(r.score * SCORE.besideExplicit) })
+      out.push({ ...r, score: round(r.score * SCORE.besideExplicit) })
     }
     return out.slice(0, Math.max(5, explicit.length))
   }
@@ -235,9 +304,10 @@ export class ProductClassifier {
    * Categories follow from the codes through seeds/categories.yaml. A category is given
    * when its score (the sum of its guessed codes' scores) passes a threshold and is near the best one: usually one category, two
    * when a notice clearly spans them. With codes on the notice, every category they
-   * imply is given, scored by its share of the codes.
+   * imply is given, scored by its share of the codes. A heading the words name only
+   * weakly decides no category of its own: its chapter's does.
    */
-  private categoriesOf(hs: HsGuess[], hasExplicit: boolean): CategoryGuess[] {
+  private categoriesOf(hs: Guess[], hasExplicit: boolean): CategoryGuess[] {
     const scores = new Map<string, number>()
     if (hasExplicit) {
       const explicit = hs.filter((h) => h.score >= SCORE.explicitChapter)
@@ -248,7 +318,8 @@ export class ProductClassifier {
       return [...scores.entries()].map(([id, share]) => ({ id, score: round(0.6 + 0.39 * share) })).sort((a, b) => b.score - a.score)
     }
     for (const h of hs) {
-      const c: Category | undefined = this.k.categories.categoryOf(h.code)
+      const code = h.share >= SCORE.categoryHeadingShare ? h.code : h.code.slice(0, 2)
+      const c: Category | undefined = this.k.categories.categoryOf(code)
       // Chapters are alternatives, so a category's probability is the sum of its codes'.
       if (c) scores.set(c.id, Math.min(0.99, (scores.get(c.id) ?? 0) + h.score))
     }
@@ -261,15 +332,84 @@ export class ProductClassifier {
   }
 }
 
+const EMPTY_MODEL = new LinearModel({ chapters: { classes: [], features: [], weights: new Float32Array(0), bias: new Float32Array(0), priorWeight: 1 }, headings: {}, scale: 0 })
+
 /**
- * Adds the votes up by chapter and picks, within each chapter, the heading (or
- * subheading) that most of the chapter's votes name. Words vote per field, and a
- * field's vote for a chapter saturates (1 - e^-x of its distinct terms' weights): a
- * description that names a product's ingredients, uses and neighbours five times cannot
- * outvote the one product the title names. A chapter's score is its share of all votes
- * plus an "unsure" pseudo-vote, so one weak match scores lower than agreeing fields.
+ * A title's parts: "Energy Conservation Program: Standards for Consumer Furnaces",
+ * "Federal Motor Vehicle Safety Standards; New Pneumatic Tires", "Airworthiness
+ * Directives; … Turbofan Engines". Regulators put the programme first and the product
+ * last; the earlier parts count less.
  */
-export function rankChapters(votes: Vote[]): HsGuess[] {
+function titleSegments(title: string): { text: string; weight: number }[] {
+  const parts = title.split(/\s*[;；]\s*|:\s+|：/).filter((p) => p.trim())
+  if (parts.length < 2) return [{ text: title, weight: 1 }]
+  return parts.map((text, i) => ({ text, weight: i === parts.length - 1 ? 1 : 0.6 }))
+}
+
+function featureLabel(f: string): string {
+  return f.replace(/^[a-zA-Z]:/, '').replace(/_/g, ' ')
+}
+
+/**
+ * The lexicon's chapter probabilities as log-offsets for the model; its "none of these"
+ * mass is spread evenly over all chapters (key '*'), so that with no learnt weights the
+ * softmax gives back the lexicon's own probabilities.
+ */
+function chapterPrior(t: Tally): Map<string, number> {
+  let certainty = 0
+  for (const s of t.chapters.values()) certainty += s
+  const even = Math.max(1 - certainty, 0.02) / 96
+  const out = new Map<string, number>([['*', Math.log(even)]])
+  for (const [ch, score] of t.chapters) out.set(ch, Math.log(score + even))
+  return out
+}
+
+/** The lexicon's headings within a chapter, as log-shares of the chapter's heading votes. */
+function headingPrior(chapter: string, finer: Map<string, number>): Map<string, number> {
+  let total = 0
+  for (const [h, v] of finer) if (h.length === 4 && h.startsWith(chapter)) total += v
+  const out = new Map<string, number>()
+  if (total <= 0) return out
+  for (const [h, v] of finer) if (h.length === 4 && h.startsWith(chapter)) out.set(h, Math.max(HEADING_PRIOR_FLOOR, Math.log(v / total + 0.05)))
+  return out
+}
+
+/** Within a chapter, the heading (and subheading) that most of the chapter's votes name, with its share. */
+function pickCode(ch: string, finer: Map<string, number>): { code: string; share: number } {
+  let code = ch
+  let best = 0
+  let total = 0
+  for (const [h, hs] of finer) {
+    if (h.length !== 4 || !h.startsWith(ch)) continue
+    total += hs
+    if (hs > best) {
+      best = hs
+      code = h
+    }
+  }
+  if (code === ch) return { code, share: 1 }
+  const share = best / total
+  if (share < SCORE.headingShare) return { code: ch, share: 1 }
+  let bestSub = 0
+  for (const [sub, ss] of finer) if (sub.length === 6 && sub.startsWith(code) && ss > bestSub) { bestSub = ss; if (ss >= 0.5 * best) code = sub }
+  return { code, share }
+}
+
+interface Tally {
+  /** chapter → probability (sums to below 1: the rest is "none of these") */
+  chapters: Map<string, number>
+  /** heading and subheading → the votes naming it */
+  finer: Map<string, number>
+}
+
+/**
+ * Adds the votes up by chapter. Words vote per field, and a field's vote for a chapter
+ * saturates (1 - e^-x of its distinct terms' weights): a description that names a
+ * product's ingredients, uses and neighbours five times cannot outvote the one product
+ * the title names. A chapter's score is its share of all votes plus an "unsure"
+ * pseudo-vote, so one weak match scores lower than agreeing fields.
+ */
+export function tally(votes: Vote[]): Tally {
   const fieldTerms = new Map<string, { field: number; terms: Map<string, number> }>()
   const chapters = new Map<string, number>()
   const finer = new Map<string, number>()
@@ -281,7 +421,7 @@ export function rankChapters(votes: Vote[]): HsGuess[] {
       const field = e.field as Field
       const key = `${field}|${ch}`
       let ft = fieldTerms.get(key)
-      if (!ft) fieldTerms.set(key, (ft = { field: v.fieldWeight ?? FIELD_WEIGHTS[field], terms: new Map() }))
+      if (!ft) fieldTerms.set(key, (ft = { field: FIELD_WEIGHTS[field], terms: new Map() }))
       const termKey = `${v.code}|${e.term as string}`
       ft.terms.set(termKey, Math.max(ft.terms.get(termKey) ?? 0, v.value / ft.field))
     } else if (!e.headingOnly) add(chapters, ch, v.value)
@@ -303,19 +443,15 @@ export function rankChapters(votes: Vote[]): HsGuess[] {
     sharpened += s ** SCORE.sharpen
   }
   const certainty = total / (total + SCORE.unsure)
-  const out: HsGuess[] = []
-  for (const [ch, s] of [...chapters.entries()].sort((a, b) => b[1] - a[1])) {
-    let code = ch
-    let best = 0
-    for (const [h, hs] of finer) if (h.length === 4 && h.startsWith(ch) && hs > best) { best = hs; code = h }
-    if (best < 0.3 * s) code = ch
-    if (code.length === 4) {
-      let bestSub = 0
-      for (const [sub, ss] of finer) if (sub.length === 6 && sub.startsWith(code) && ss > bestSub) { bestSub = ss; if (ss >= 0.5 * best) code = sub }
-    }
-    out.push({ code, score: round((s ** SCORE.sharpen / sharpened) * certainty) })
-  }
-  return out
+  const out = new Map<string, number>()
+  for (const [ch, s] of [...chapters.entries()].sort((a, b) => b[1] - a[1])) out.set(ch, (s ** SCORE.sharpen / sharpened) * certainty)
+  return { chapters: out, finer }
+}
+
+/** The lexicon's ranking alone, as codes best first (kept for callers that rank raw votes). */
+export function rankChapters(votes: Vote[]): HsGuess[] {
+  const t = tally(votes)
+  return [...t.chapters.entries()].map(([ch, score]) => ({ code: pickCode(ch, t.finer).code, score: round(score) }))
 }
 
 /** ICS codes quoted in text: "ICS: 67.220.10", "(ICS code(s): 65.120; 67.040)". */

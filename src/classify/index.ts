@@ -1,15 +1,22 @@
+import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { CategoryIndex, loadCategories, DEFAULT_CATEGORIES_FILE } from '../domain/categories.js'
 import { ProductClassifier, type Knowledge } from './classifier.js'
-import { HsEditions, IcsCrosswalk } from './crosswalk.js'
+import { DEFAULT_EDITIONS_FILE, DEFAULT_ICS_FILE, HsEditions, IcsCrosswalk } from './crosswalk.js'
 import { loadLexicon } from './lexicon.js'
-import { NaiveBayesModel } from './model.js'
+import { ModelFiles, type StoredModel } from './model-store.js'
 import { NomenclatureIndex } from './nomenclature.js'
+import { trainModel, type TrainResult, type WeightedExample } from './training.js'
 import type { Classifier, ClassifyInput, LabelledExample } from './types.js'
 
-export type { CategoryGuess, Classifier, ClassifyInput, ClassifyResult, Evidence, HsGuess, LabelledExample } from './types.js'
+export type { CategoryGuess, Classifier, ClassifyInput, ClassifyResult, Evidence, HsGuess, LabelledExample, ModelInfo } from './types.js'
+export type { ModelMetrics, WeightedExample } from './training.js'
 export { detectLanguage } from './language.js'
+export { scrubCodes } from './scrub.js'
+
+/** The classifier's own version: a stored classification made by another version is redone by `reclassify`. */
+export const CLASSIFIER_VERSION = 'tbt-watch-classifier/2'
 
 export interface ClassifierOptions {
   /** where the learnt model lives (dataDir/models/); without it nothing is loaded or saved */
@@ -23,7 +30,14 @@ export interface ClassifierOptions {
 let shared: Omit<Knowledge, 'categories' | 'nomenclature'> | undefined
 const nomenclatures = new Map<string, NomenclatureIndex>()
 
-/** Loads the knowledge in rules/ and the persisted model, if any. Takes well under a second. */
+/**
+ * Loads the knowledge in rules/ and the persisted model, if any. Takes well under a second.
+ *
+ * `learn` adds labelled notices to the classifier's own examples (kept under
+ * dataDir/models/ by id, so learning one again changes nothing and a new label replaces
+ * the old); the model is retrained from them before the next classification, or at once
+ * with `train`, which can add examples from elsewhere (the database's coded notices).
+ */
 export async function createClassifier(opts: ClassifierOptions = {}): Promise<Classifier> {
   shared ??= { lexicon: loadLexicon(undefined, opts.dataDir ? path.join(opts.dataDir, 'cache') : undefined), ics: new IcsCrosswalk(), editions: new HsEditions() }
   let nomenclature: NomenclatureIndex | undefined
@@ -31,19 +45,81 @@ export async function createClassifier(opts: ClassifierOptions = {}): Promise<Cl
     nomenclature = nomenclatures.get(opts.nomenclaturePath) ?? new NomenclatureIndex(opts.nomenclaturePath)
     nomenclatures.set(opts.nomenclaturePath, nomenclature)
   }
-  const categories = new CategoryIndex(loadCategories(opts.categoriesFile ?? DEFAULT_CATEGORIES_FILE))
-  const modelDir = opts.dataDir ? path.join(opts.dataDir, 'models') : undefined
-  const model = (modelDir && NaiveBayesModel.load(modelDir)) || new NaiveBayesModel()
-  const core = new ProductClassifier({ ...shared, categories, nomenclature }, model)
+  const categoriesFile = opts.categoriesFile ?? DEFAULT_CATEGORIES_FILE
+  const categories = new CategoryIndex(loadCategories(categoriesFile))
+  // The knowledge's own version: editing rules/ or the categories makes stored classifications stale.
+  const knowledge = crypto.createHash('sha1').update(shared.lexicon.hash)
+  for (const f of [DEFAULT_ICS_FILE, DEFAULT_EDITIONS_FILE, categoriesFile]) knowledge.update(fs.readFileSync(f))
+  if (opts.nomenclaturePath) knowledge.update(opts.nomenclaturePath)
+  const baseVersion = `${CLASSIFIER_VERSION}+k${knowledge.digest('hex').slice(0, 8)}`
+  const files = opts.dataDir ? new ModelFiles(path.join(opts.dataDir, 'models')) : null
+  const core = new ProductClassifier({ ...shared, categories, nomenclature })
+  let current: StoredModel | null = files?.loadModel() ?? null
+  core.model = current?.model ?? null
+  const examples = new Map<string, WeightedExample>()
+  let examplesLoaded = false
+  let dirty = false
+  const loadExamples = () => {
+    if (examplesLoaded) return
+    examplesLoaded = true
+    for (const e of files?.loadExamples() ?? []) if (!examples.has(e.example.text.id)) examples.set(e.example.text.id, e)
+  }
+  const install = (r: TrainResult, extraCount: number) => {
+    current = { version: r.version, createdAt: new Date().toISOString(), metrics: r.metrics, model: r.model, ownExamples: examples.size, otherExamples: extraCount }
+    core.model = r.metrics.trained ? r.model : null
+    dirty = false
+    return r
+  }
+  const train = (extra: Iterable<WeightedExample> = []) => {
+    loadExamples()
+    let extraCount = 0
+    const all = function* () {
+      yield* examples.values()
+      for (const e of extra) {
+        if (examples.has(e.example.text.id)) continue
+        extraCount++
+        yield e
+      }
+    }
+    return install(trainModel(core, all()), extraCount)
+  }
+  const ensureTrained = () => {
+    if (dirty) train()
+  }
   return {
-    classify: (input) => core.classify(input),
-    learn: (examples) => {
-      model.learn(core.toModelExamples(examples))
+    classify: (input) => {
+      ensureTrained()
+      return core.classify(input)
     },
+    learn: (batch, learnOpts) => {
+      loadExamples()
+      const weight = learnOpts?.weight ?? 1
+      for (const ex of batch) {
+        const id = ex.text.id
+        const old = examples.get(id)
+        if (old && old.weight === weight && JSON.stringify(old.example) === JSON.stringify(ex)) continue
+        examples.set(id, { example: ex, weight })
+        dirty = true
+      }
+    },
+    train: (extra) => train(extra),
     save: async () => {
-      if (!modelDir) throw new Error('createClassifier was given no dataDir; there is nowhere to save the model')
-      await model.save(modelDir)
+      if (!files) throw new Error('createClassifier was given no dataDir; there is nowhere to save the model')
+      ensureTrained()
+      if (examplesLoaded) await files.saveExamples(examples.values())
+      if (current) await files.saveModel(current)
     },
+    adopt: (stored) => {
+      current = stored
+      core.model = stored.metrics.trained ? stored.model : null
+    },
+    get model() {
+      return current ? { version: current.version, createdAt: current.createdAt, metrics: current.metrics } : null
+    },
+    get version() {
+      return current && core.model ? `${baseVersion}+m${current.version}` : baseVersion
+    },
+    exportModel: () => current,
   }
 }
 

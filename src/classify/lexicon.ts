@@ -5,7 +5,7 @@ import path from 'node:path'
 import { z } from 'zod'
 import { parseYamlText } from '../util/yaml-file.js'
 import { projectRoot } from '../util/paths.js'
-import { latinTokens, stemToken, stripAccents, type StemLanguage } from './normalize.js'
+import { latinTokens, lightStem, stemToken, stripAccents, toSimplified, type StemLanguage, type Word } from './normalize.js'
 
 export const DEFAULT_LEXICON_DIR = path.join(projectRoot, 'rules', 'lexicon')
 
@@ -23,7 +23,7 @@ const LexiconFileSchema = z.strictObject({
 const LANG_KEYS: Record<string, StemLanguage | 'han'> = { en: 'eng', es: 'spa', fr: 'fra', pt: 'por', vi: 'vie', zh: 'han' }
 
 export interface LexiconTerm { code: string; term: string; lang: string; weight: number }
-interface LatinTerm extends LexiconTerm { stems: string[] }
+interface LatinTerm extends LexiconTerm { stems: string[]; light: string[] }
 
 /**
  * The product lexicon compiled for matching: per stemming language, terms indexed by
@@ -38,13 +38,21 @@ export class CompiledLexicon {
   hanMaxLength = 1
   /** every proper prefix of a Chinese term, so matching stops early */
   readonly hanPrefixes = new Set<string>()
+  /**
+   * One-character Chinese terms (茶 tea, 盐 salt, 鞋 shoes): as substrings they hide in
+   * other words (钟 in 分钟, 床 in 临床), so they match only a word that the segmenter
+   * (jieba) cuts out on its own.
+   */
+  readonly hanWords = new Map<string, LexiconTerm[]>()
   readonly codes = new Set<string>()
   termCount = 0
+  /** a hash of the files it was compiled from */
+  hash = ''
 
   toJSON(): CompiledForm {
     return {
       latin: [...this.latin.entries()].map(([l, index]) => [l, [...index.values()].flat()]),
-      han: [...this.han.values()].flat(),
+      han: [...this.han.values(), ...this.hanWords.values()].flat(),
       mixed: this.mixed,
       termCount: this.termCount,
     }
@@ -63,6 +71,13 @@ export class CompiledLexicon {
       lex.latin.set(l, index)
     }
     for (const t of data.han) {
+      if (t.term.length === 1) {
+        const words = lex.hanWords.get(t.term)
+        if (words) words.push(t)
+        else lex.hanWords.set(t.term, [t])
+        lex.codes.add(t.code)
+        continue
+      }
       const list = lex.han.get(t.term)
       if (list) list.push(t)
       else lex.han.set(t.term, [t])
@@ -84,37 +99,54 @@ export class CompiledLexicon {
     this.codes.add(code)
     this.termCount++
     if (key === 'han') {
-      const term = text.trim()
+      const term = toSimplified(text.trim())
       if (!term) return
       if (!/^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+$/.test(term)) {
         this.mixed.push({ code, term: term.toLowerCase(), lang: 'cmn', weight })
         return
       }
-      const list = this.han.get(term) ?? []
+      const map = term.length === 1 ? this.hanWords : this.han
+      const list = map.get(term) ?? []
       const same = list.find((t) => t.code === code)
       if (same) {
         same.weight = Math.max(same.weight, weight)
         return
       }
       list.push({ code, term, lang: 'cmn', weight })
-      this.han.set(term, list)
+      map.set(term, list)
+      if (term.length === 1) return
       for (let k = 1; k < term.length; k++) this.hanPrefixes.add(term.slice(0, k))
       this.hanMaxLength = Math.max(this.hanMaxLength, term.length)
       return
     }
     const stems: string[] = []
-    const tokens = latinTokens(text)
+    const light: string[] = []
+    const tokens = latinTokens(text, key)
     for (const t of tokens) {
       const s = stemToken(t.raw, key)
-      if (s) stems.push(s)
-      // Text loses its digits too ("M1 vehicles" would match every "vehicles"), so a
-      // term that needs one can never match as meant.
-      else if (/\d/.test(t.raw)) return
+      if (s) {
+        stems.push(s)
+        light.push(lightStem(t.raw, key))
+      }
+      // Text loses its numbers too ("2.5 tonnes"), so a term that needs one can never match as meant.
+      else if (/^\d+$/.test(t.raw)) return
     }
     // A term made only of stop words, or cut down to one generic word ("IT equipment"),
     // would match everywhere; skip it rather than fail, since stop-word lists change with
-    // natural's releases.
-    if (!stems.length || (stems.length === 1 && tokens.length > 1 && tokens.filter((t) => t.raw.length > 1).length > 1)) return
+    // natural's releases. "lead products" cut to "lead", "animal products" to "animal" would
+    // be just as wrong: a one-word term is written as one word, on purpose.
+    if (!stems.length || (stems.length === 1 && tokens.filter((t) => t.raw.length > 1).length > 1)) return
+    this.addLatin(key, code, text, weight, stems, light)
+    // "cast iron articles" also names "cast iron" products; "articles of iron" names iron ones:
+    // a generic head word (articles, products, goods) is optional, at a little less weight.
+    const generic = GENERIC_HEADS[key]
+    if (generic && stems.length >= 3) {
+      if (generic.has(light[light.length - 1])) this.addLatin(key, code, text, weight * 0.8, stems.slice(0, -1), light.slice(0, -1))
+      else if (generic.has(light[0])) this.addLatin(key, code, text, weight * 0.8, stems.slice(1), light.slice(1))
+    }
+  }
+
+  private addLatin(key: StemLanguage, code: string, text: string, weight: number, stems: string[], light: string[]): void {
     let index = this.latin.get(key)
     if (!index) this.latin.set(key, (index = new Map()))
     const list = index.get(stems[0]) ?? []
@@ -124,17 +156,27 @@ export class CompiledLexicon {
       same.weight = Math.max(same.weight, weight)
       return
     }
-    list.push({ code, term: stripAccents(text.trim().toLowerCase()), lang: key, weight, stems })
+    list.push({ code, term: stripAccents(text.trim().toLowerCase()), lang: key, weight, stems, light })
     index.set(stems[0], list)
   }
 }
+
+/** Generic head words ("articles", "artículos", "ouvrages"), as light stems, by stemming language. */
+const GENERIC_HEADS: Partial<Record<StemLanguage, Set<string>>> = Object.fromEntries(
+  Object.entries({
+    eng: ['articles', 'products', 'goods', 'items', 'wares', 'manufactures'],
+    spa: ['artículos', 'productos', 'manufacturas', 'obras'],
+    fra: ['articles', 'produits', 'ouvrages'],
+    por: ['artigos', 'produtos', 'obras'],
+  }).map(([l, words]) => [l, new Set(words.map((w) => lightStem(w, l as StemLanguage)))]),
+)
 
 export function lexiconFiles(dir = DEFAULT_LEXICON_DIR): string[] {
   return fs.readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => path.join(dir, f))
 }
 
 // Bump when the cached form changes meaning.
-const CACHE_VERSION = 2
+const CACHE_VERSION = 8
 const NATURAL_VERSION = (() => {
   try {
     return (JSON.parse(fs.readFileSync(path.join(projectRoot, 'node_modules', 'natural', 'package.json'), 'utf8')) as { version: string }).version
@@ -162,13 +204,17 @@ export function loadLexicon(dir = DEFAULT_LEXICON_DIR, cacheDir: string = os.tmp
   const texts = files.map((f) => fs.readFileSync(f, 'utf8'))
   const hash = crypto.createHash('sha1').update(`${CACHE_VERSION}/${NATURAL_VERSION}`)
   files.forEach((f, i) => hash.update(path.basename(f)).update('\u0000').update(texts[i]))
-  const cacheFile = path.join(cacheDir, `tbt-watch-lexicon-${hash.digest('hex').slice(0, 16)}.json`)
+  const digest = hash.digest('hex').slice(0, 16)
+  const cacheFile = path.join(cacheDir, `tbt-watch-lexicon-${digest}.json`)
   try {
-    return CompiledLexicon.fromJSON(JSON.parse(fs.readFileSync(cacheFile, 'utf8')) as CompiledForm)
+    const cached = CompiledLexicon.fromJSON(JSON.parse(fs.readFileSync(cacheFile, 'utf8')) as CompiledForm)
+    cached.hash = digest
+    return cached
   } catch {
     // No cache yet (or an unreadable one): compile from the files.
   }
   const lex = new CompiledLexicon()
+  lex.hash = digest
   files.forEach((file, i) => {
     const { entries } = parseYamlText(texts[i], file, LexiconFileSchema)
     for (const [code, entry] of Object.entries(entries)) {
@@ -188,21 +234,46 @@ export function loadLexicon(dir = DEFAULT_LEXICON_DIR, cacheDir: string = os.tmp
   return lex
 }
 
-export interface TermMatch extends LexiconTerm { start: number; end: number }
+export interface TermMatch extends LexiconTerm {
+  start: number
+  end: number
+  /** 1 when the words agree on their light stems too, less when only the Porter stems do */
+  quality?: number
+}
 
-/** Matches of lexicon terms in a stem sequence; a match inside a longer one is dropped. */
-export function matchLatin(lex: CompiledLexicon, lang: StemLanguage, stems: string[]): TermMatch[] {
+/**
+ * How much a match on Porter stems alone counts. A one-word term that agrees only on its
+ * Porter stem is usually another word ("period" and "periodicals", "contain" and
+ * "containers", "organic" and "organs"): it does not count. A phrase still does, a little less.
+ */
+const LOOSE_ONE_WORD = 0
+const LOOSE_PHRASE = 0.75
+
+/**
+ * Matches of lexicon terms in a word sequence; a match inside a longer one is dropped.
+ * A one-word term never matches a modifier inside a hyphenated compound.
+ */
+export function matchLatin(lex: CompiledLexicon, lang: StemLanguage, words: Word[]): TermMatch[] {
   const index = lex.latin.get(lang)
   if (!index) return []
   const found: TermMatch[] = []
-  for (let i = 0; i < stems.length; i++) {
-    const candidates = index.get(stems[i])
+  for (let i = 0; i < words.length; i++) {
+    const candidates = index.get(words[i].stem)
     if (!candidates) continue
     for (const c of candidates) {
-      if (i + c.stems.length > stems.length) continue
+      const n = c.stems.length
+      if (i + n > words.length) continue
+      if (n === 1 && words[i].modifier) continue
       let ok = true
-      for (let k = 1; k < c.stems.length; k++) if (stems[i + k] !== c.stems[k]) { ok = false; break }
-      if (ok) found.push({ code: c.code, term: c.term, lang: c.lang, weight: c.weight, start: i, end: i + c.stems.length })
+      let exact = true
+      for (let k = 0; k < n; k++) {
+        if (k > 0 && words[i + k].stem !== c.stems[k]) { ok = false; break }
+        if (words[i + k].light !== c.light[k]) exact = false
+      }
+      if (!ok) continue
+      const quality = exact ? 1 : n === 1 ? LOOSE_ONE_WORD : LOOSE_PHRASE
+      if (quality === 0) continue
+      found.push({ code: c.code, term: c.term, lang: c.lang, weight: c.weight * quality, start: i, end: i + n, quality })
     }
   }
   return dropContained(found)
@@ -227,6 +298,25 @@ export function matchHan(lex: CompiledLexicon, runs: string[]): TermMatch[] {
     base += run.length + 1
   }
   return dropContained(found)
+}
+
+/**
+ * One-character Chinese terms where the segmenter cuts them out as words of their own;
+ * offsets are characters, counted as matchHan counts them (runs one apart).
+ */
+export function matchHanWords(lex: CompiledLexicon, runs: string[], cut: (run: string) => string[]): TermMatch[] {
+  const found: TermMatch[] = []
+  let base = 0
+  for (const run of runs) {
+    let at = base
+    for (const w of cut(run)) {
+      const hits = w.length === 1 ? lex.hanWords.get(w) : undefined
+      if (hits) for (const h of hits) found.push({ ...h, start: at, end: at + 1 })
+      at += w.length
+    }
+    base += run.length + 1
+  }
+  return found
 }
 
 /** Mixed-script Chinese terms, case-insensitive, in a whole (lower-cased) text. */

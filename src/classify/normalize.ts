@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module'
 import porterEn from 'natural/lib/natural/stemmers/porter_stemmer.js'
 import porterEs from 'natural/lib/natural/stemmers/porter_stemmer_es.js'
 import porterFr from 'natural/lib/natural/stemmers/porter_stemmer_fr.js'
@@ -38,15 +39,23 @@ export function stripAccents(s: string): string {
 // Negations carry meaning in product names ("non-alcoholic beverages", "bebidas no
 // alcohólicas"), so they stay even where natural lists them as stop words.
 const NEGATIONS = new Set(['no', 'not', 'non', 'without', 'sin', 'sans', 'ne', 'pas', 'nao', 'sem'])
-const stopSet = (words: string[]) => new Set(words.map(stripAccents).filter((w) => !NEGATIONS.has(w)))
+// Stop words keep their accents: stripped, Spanish "té" (tea) would be "te" (you) and French
+// "maïs" (maize) "mais" (but). Vietnamese is matched without diacritics, so both forms count.
+const stopSet = (words: string[], stripped = false) =>
+  new Set(words.flatMap((w) => (stripped ? [w.toLowerCase(), stripAccents(w.toLowerCase())] : [w.toLowerCase()])).filter((w) => !NEGATIONS.has(w)))
 
 const STOP: Record<StemLanguage, Set<string>> = {
   eng: stopSet([...stopEn, ...NOTICE_WORDS.eng]),
   spa: stopSet([...stopEs, ...NOTICE_WORDS.spa, 'de', 'del', 'y', 'e', 'o', 'u', 'en', 'a', 'al']),
   fra: stopSet([...stopFr, ...NOTICE_WORDS.fra, 'de', 'd', 'l', 'et', 'ou', 'a', 'au', 'aux', 'en']),
   por: stopSet([...stopPt, ...NOTICE_WORDS.por, 'de', 'do', 'da', 'e', 'ou', 'a', 'o', 'em']),
-  vie: stopSet(NOTICE_WORDS.vie),
+  vie: stopSet(NOTICE_WORDS.vie, true),
 }
+
+const NOTICE_SETS: Record<StemLanguage, Set<string>> = Object.fromEntries(
+  (Object.keys(NOTICE_WORDS) as StemLanguage[]).map((l) => [l, new Set(NOTICE_WORDS[l].flatMap((w) => [w, stripAccents(w)]))]),
+) as Record<StemLanguage, Set<string>>
+
 
 const stemCache: Record<StemLanguage, Map<string, string | null>> = { eng: new Map(), spa: new Map(), fra: new Map(), por: new Map(), vie: new Map() }
 
@@ -61,7 +70,8 @@ export function stemToken(token: string, lang: StemLanguage): string | null {
   if (hit !== undefined) return hit
   let out: string | null
   const plain = stripAccents(token)
-  if (plain.length < 2 || /\d/.test(plain) || STOP[lang].has(plain)) out = null
+  // Digits alone say nothing of a product (years, numbers); letters with digits can (N95, FFP2, R410A, M1).
+  if (plain.length < 2 || /^\d+$/.test(plain) || STOP[lang].has(token) || (NOTICE_SETS[lang].has(plain))) out = null
   else {
     const stem = STEMMERS[lang]
     // Accents are dropped before stemming: notices often omit them, and the Spanish
@@ -96,19 +106,151 @@ export function cleanText(text: string): string {
 const LATIN_TOKEN = /[\p{Script=Latin}\p{M}'’\d]+/gu
 const HAN_RUN = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+/g
 
-export interface LatinToken { raw: string; index: number }
+export interface LatinToken {
+  raw: string
+  index: number
+  /** the part of a hyphenated compound that is not its head: "short" in "short-circuit" */
+  modifier?: boolean
+}
 
-/** Latin-script words in order (lower case, apostrophes split off), with their character offsets. */
-export function latinTokens(text: string): LatinToken[] {
-  const out: LatinToken[] = []
-  for (const m of text.toLowerCase().matchAll(LATIN_TOKEN)) {
+/** Second halves of English compound adjectives, after the noun that carries the meaning. */
+const ADJECTIVE_HEADS = new Set(['based', 'free', 'containing', 'derived', 'related', 'like', 'type', 'powered', 'operated', 'fired', 'driven', 'made', 'shaped', 'grade', 'fed', 'sized', 'filled', 'coated', 'treated', 'rich', 'enriched', 'fortified', 'flavoured', 'flavored', 'only', 'specific', 'borne', 'friendly'])
+
+/** Languages whose hyphenated compounds put the head first ("lave-linge", "porte-outils"). */
+const HEAD_FIRST = new Set<string>(['spa', 'fra', 'por', 'vie'])
+
+/**
+ * Latin-script words in order (lower case, apostrophes split off), with their character
+ * offsets. Parts of a hyphenated compound other than its head are marked as modifiers:
+ * a one-word product term must not match them ("short-circuit" is no pair of shorts,
+ * "child-resistant" no child). English compounds end in their head, Romance ones start with it.
+ */
+export function latinTokens(text: string, lang?: string): LatinToken[] {
+  return markModifiers(tokenize(text), lang)
+}
+
+interface RawToken extends LatinToken {
+  /** tokens of one hyphenated compound share a group number; -1 outside compounds */
+  group: number
+}
+
+const tokenCache = new Map<string, RawToken[]>()
+
+/** The tokens of a text with their compound groups (language-independent; cached for the passes of one notice). */
+// Compounds made of stop words that name a product: joined, or they would vanish.
+const JOINED = /\bmake[-\s]up\b/g
+
+function tokenize(text: string): RawToken[] {
+  const hit = tokenCache.get(text)
+  if (hit) return hit
+  const out: RawToken[] = []
+  const lower = text.toLowerCase().replace(JOINED, 'makeup')
+  let group = 0
+  for (const m of lower.matchAll(LATIN_TOKEN)) {
     // French and Italian elisions (l'huile, d'origine) belong to the next word.
     const parts = m[0].split(/['’]/)
     let offset = m.index!
+    const start = m.index!
+    const joined = start > 1 && (lower[start - 1] === '-' || lower[start - 1] === '‐') && /[\p{L}\d]/u.test(lower[start - 2])
+    const end = start + m[0].length
+    const continues = (lower[end] === '-' || lower[end] === '‐') && /[\p{L}\d]/u.test(lower[end + 1] ?? '')
+    if (!joined) {
+      if (continues) group++
+    }
     for (const p of parts) {
-      if (p) out.push({ raw: p, index: offset })
+      if (p) out.push({ raw: p, index: offset, group: joined || continues ? group : -1 })
       offset += p.length + 1
     }
+  }
+  if (tokenCache.size > 2000) tokenCache.clear()
+  tokenCache.set(text, out)
+  return out
+}
+
+function markModifiers(tokens: RawToken[], lang?: string): LatinToken[] {
+  const headFirst = lang !== undefined && HEAD_FIRST.has(lang)
+  const out: LatinToken[] = tokens.map((t) => ({ raw: t.raw, index: t.index }))
+  let i = 0
+  while (i < tokens.length) {
+    const g = tokens[i].group
+    if (g < 0) {
+      i++
+      continue
+    }
+    let j = i
+    while (j < tokens.length && tokens[j].group === g) j++
+    const compound = out.slice(i, j)
+    if (compound.length > 1) {
+      let head = headFirst ? 0 : compound.length - 1
+      // "cereal-based", "lead-free", "gas-fired": an adjective made of a noun and a
+      // participle; the noun is what the words are about.
+      if (!headFirst && ADJECTIVE_HEADS.has(compound[head].raw)) head = head - 1
+      compound.forEach((t, k) => { if (k !== head && !(k > head && ADJECTIVE_HEADS.has(t.raw))) t.modifier = true })
+    }
+    i = j
+  }
+  return out
+}
+
+/**
+ * A light stem: the word without its plural ending (and, in English, a final e), accents
+ * dropped. Porter stems are aggressive ("periodicals" and "period", "containers" and
+ * "contain", "organic" and "organs" meet); a term whose words agree on light stems too is
+ * a sure match, one that agrees only on Porter stems a looser one.
+ */
+const lightCache: Record<StemLanguage, Map<string, string>> = { eng: new Map(), spa: new Map(), fra: new Map(), por: new Map(), vie: new Map() }
+
+export function lightStem(token: string, lang: StemLanguage): string {
+  const cache = lightCache[lang]
+  const hit = cache.get(token)
+  if (hit !== undefined) return hit
+  const out = computeLightStem(token, lang)
+  if (cache.size > 200_000) cache.clear()
+  cache.set(token, out)
+  return out
+}
+
+function computeLightStem(token: string, lang: StemLanguage): string {
+  let w = stripAccents(token.toLowerCase())
+  if (w.length <= 3) return w
+  switch (lang) {
+    case 'eng':
+      if (w.endsWith('ies') && w.length > 4) w = w.slice(0, -3) + 'y'
+      else if (w.endsWith('sses')) w = w.slice(0, -2)
+      else if (/(?:x|ch|sh|zz|o)es$/.test(w)) w = w.slice(0, -2)
+      else if (w.endsWith('s') && !/(?:ss|us|is)$/.test(w)) w = w.slice(0, -1)
+      if (w.endsWith('e') && w.length > 3) w = w.slice(0, -1)
+      return w
+    case 'spa':
+      if (w.endsWith('ces') && w.length > 4) return w.slice(0, -3) + 'z'
+      if (/[^aeiou]es$/.test(w) && w.length > 4) return w.slice(0, -2)
+      if (/[aeiou]s$/.test(w)) return w.slice(0, -1)
+      return w
+    case 'fra':
+      if (w.endsWith('aux') && w.length > 4) return w.slice(0, -3) + 'al'
+      if (/[sx]$/.test(w)) return w.slice(0, -1)
+      return w
+    case 'por':
+      if (/(?:oes|aes)$/.test(w)) return w.slice(0, -3) + 'ao'
+      if (w.endsWith('ais')) return w.slice(0, -3) + 'al'
+      if (w.endsWith('eis')) return w.slice(0, -3) + 'el'
+      if (w.endsWith('ns')) return w.slice(0, -2) + 'm'
+      if (w.endsWith('s')) return w.slice(0, -1)
+      return w
+    default:
+      return w
+  }
+}
+
+/** A word as matching sees it: its Porter stem, its light stem, and whether it only modifies a compound's head. */
+export interface Word { stem: string; light: string; modifier: boolean }
+
+/** The words of a text in one language, stop words dropped, order kept. */
+export function latinWords(text: string, lang: StemLanguage): Word[] {
+  const out: Word[] = []
+  for (const t of latinTokens(text, lang)) {
+    const s = stemToken(t.raw, lang)
+    if (s) out.push({ stem: s, light: lightStem(t.raw, lang), modifier: t.modifier === true })
   }
   return out
 }
@@ -145,4 +287,27 @@ export function hanBigrams(text: string): string[] {
     }
   }
   return out
+}
+
+let traditionalToSimplified: ((text: string) => string) | null | undefined
+const HAN = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]/
+
+/**
+ * Chinese text in simplified characters. Notices reach us in both scripts (Taiwan's and
+ * Hong Kong's portals publish traditional characters), while the lexicon and the model
+ * speak simplified: OpenCC's Taiwan-to-mainland table converts before anything matches.
+ * Text without Han characters is returned as it is, at no cost.
+ */
+export function toSimplified(text: string): string {
+  if (!text || !HAN.test(text)) return text
+  if (traditionalToSimplified === undefined) {
+    try {
+      const require = createRequire(import.meta.url)
+      const OpenCC = require('opencc-js/t2cn') as { Converter(o: { from: string; to: string }): (t: string) => string }
+      traditionalToSimplified = OpenCC.Converter({ from: 'tw', to: 'cn' })
+    } catch {
+      traditionalToSimplified = null
+    }
+  }
+  return traditionalToSimplified ? traditionalToSimplified(text) : text
 }

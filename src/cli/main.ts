@@ -16,6 +16,7 @@ import { collectStats } from '../services/stats.service.js'
 import { serve } from '../web/server.js'
 import { registerClassifyCommand } from './commands/classify.command.js'
 import { registerDigestCommand } from './commands/digest.command.js'
+import { registerImportCommand } from './commands/import.command.js'
 import { registerSubscriberCommand } from './commands/subscriber.command.js'
 import { registerSourcesCommand } from './commands/sources.command.js'
 import { registerReviewCommands } from './commands/review.command.js'
@@ -293,11 +294,12 @@ program
 
 program
   .command('reclassify')
-  .description('re-run the classifier over every stored notice, then re-score and re-warn what changed')
-  .action(async () => {
+  .description('classify again the stored notices that an older classifier or model classified (--all: every notice), then re-score and re-warn what changed')
+  .option('--all', 'every stored notice, whatever classified it')
+  .action(async (opts: { all?: boolean }) => {
     await withContext(async (ctx) => {
-      const r = await reclassifyAll(ctx)
-      console.log(`reclassified ${r.notices} notices: ${r.changed} changed, ${r.measures} measures re-scored, warnings raised ${r.raised}, updated ${r.updated}`)
+      const r = await reclassifyAll(ctx, { all: opts.all })
+      console.log(`reclassified ${r.notices} notices with ${r.version}: ${r.changed} changed, ${r.measures} measures re-scored, warnings raised ${r.raised}, updated ${r.updated}`)
     })
   })
 
@@ -306,6 +308,7 @@ registerDigestCommand(program)
 registerSubscriberCommand(program)
 registerSourcesCommand(program)
 registerReviewCommands(program)
+registerImportCommand(program)
 
 try {
   await program.parseAsync(process.argv)

@@ -12,6 +12,8 @@ import * as m030 from './migrations/2026-11-28-030-digests.js'
 import * as m300 from './migrations/2026-11-30-300-lifecycle-members.js'
 import * as m310 from './migrations/2026-11-30-310-one-warning-per-measure.js'
 import * as m320 from './migrations/2026-11-30-320-reports.js'
+import * as m500 from './migrations/2026-11-30-500-area.js'
+import * as m600 from './migrations/2026-11-30-600-classifier-model.js'
 
 export type Dialect = 'sqlite' | 'postgres'
 export type Db = Kysely<Database>
@@ -34,6 +36,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-30-300-lifecycle-members': m300,
   '2026-11-30-310-one-warning-per-measure': m310,
   '2026-11-30-320-reports': m320,
+  '2026-11-30-500-area': m500,
+  '2026-11-30-600-classifier-model': m600,
 }
 
 class StaticMigrationProvider implements MigrationProvider {

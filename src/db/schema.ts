@@ -71,6 +71,8 @@ export interface MeasureTable {
   first_distribution_date: string | null
   created_at: string
   updated_at: string
+  /** TBT or SPS: the agreement of the measure's WTO symbol (migration 500). */
+  area: Generated<string>
 }
 
 export interface NoticeTable {
@@ -81,7 +83,7 @@ export interface NoticeTable {
   symbol: string
   symbols: string // JSON array
   doc_type: string // regular | addendum | corrigendum | revision
-  area: string
+  area: string // TBT | SPS
   member: string | null
   member_code: string | null
   title: string
@@ -319,6 +321,7 @@ export interface Database {
   user_session: UserSessionTable
   category_correction: CategoryCorrectionTable
   training_example: TrainingExampleTable
+  classifier_model: ClassifierModelTable
 }
 
 export type NoticeRow = Selectable<NoticeTable>
@@ -371,3 +374,13 @@ export interface TrainingExampleTable {
 }
 
 export type AppUserRow = Selectable<AppUserTable>
+
+// The learnt classifier model (migration 600).
+export interface ClassifierModelTable {
+  id: Generated<number>
+  version: string
+  created_at: string
+  examples: number
+  metrics: string // JSON ModelMetrics
+  model: string // base64 of the gzipped model JSON
+}

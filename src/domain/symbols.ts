@@ -69,3 +69,10 @@ export function docTypeOf(notificationType: string | null | undefined, symbols: 
   const parsed = symbols.map(parseSymbol).find(Boolean)
   return parsed?.type ?? 'regular'
 }
+
+/**
+ * A document's identity by its symbols alone (sorted, comma-joined): what a source that
+ * carries no id of its own (ePing's Excel export) names a notice by. A scrape that knows
+ * the source's own id finds the same row again through it (notice.repository).
+ */
+export const symbolKey = (symbols: string[]) => [...new Set(symbols)].sort().join(',')

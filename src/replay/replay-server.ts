@@ -67,7 +67,11 @@ export async function startReplayServer(dir = DEFAULT_REPLAY_DIR, opts: { port?:
       const page = Math.max(1, Number(q.get('page') ?? 1))
       const size = Math.min(100, Math.max(1, Number(q.get('pageSize') ?? 20)))
       const day = (r: Rec) => String(r.distributionDate ?? '').slice(0, 10)
+      // domainIds 1 = TBT, 2 = SPS (repeatable); none: both.
+      const areas = q.getAll('domainIds').flatMap((d) => d.split(',')).map((d) => ({ '1': 'TBT', '2': 'SPS' })[d.trim()])
+      const areaOf = (r: Rec) => (String(r.area ?? '').toUpperCase() === 'SPS' || String(r.documentSymbol ?? '').includes('G/SPS/') ? 'SPS' : 'TBT')
       const items = eping
+        .filter((r) => !areas.length || areas.includes(areaOf(r)))
         .filter((r) => (!from || day(r) >= from) && (!to || day(r) <= to))
         .filter((r) => !text || compact(String(r.documentSymbol ?? '')).includes(compact(text)))
         .sort((a, b) => day(b).localeCompare(day(a)) || Number(b.id) - Number(a.id))

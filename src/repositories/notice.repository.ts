@@ -4,7 +4,7 @@ import type { Database, NoticeRow } from '../db/schema.js'
 import { deriveMeasure } from '../domain/measure.js'
 import { memberCodesOf } from '../domain/members.js'
 import type { ScrapedNotice } from '../domain/notice.js'
-import { parseSymbol } from '../domain/symbols.js'
+import { parseSymbol, symbolKey } from '../domain/symbols.js'
 import { sha256, stableStringify } from '../util/text.js'
 
 type Tx = Db | Transaction<Database>
@@ -61,14 +61,20 @@ export async function upsertNotice(
   now: string,
   opts: { baseline?: boolean } = {},
 ): Promise<UpsertOutcome> {
-  const hash = noticeHash(n)
   return db.transaction().execute(async (tx) => {
-    const existing = await tx
+    let existing = await tx
       .selectFrom('notice')
       .selectAll()
       .where('source_id', '=', n.sourceId)
       .where('source_item_id', '=', n.sourceItemId)
       .executeTakeFirst()
+    if (!existing && n.symbols.length) {
+      const found = await sameDocument(tx, n)
+      // A notice named by its symbols alone (ePing's Excel export) keeps the id the row has.
+      if (found && n.sourceItemId === symbolKey(n.symbols)) n = { ...n, sourceItemId: found.source_item_id }
+      existing = found
+    }
+    const hash = noticeHash(n)
     if (existing && existing.content_hash === hash) {
       return { noticeId: existing.id, measureId: existing.measure_id, outcome: 'unchanged' as const }
     }
@@ -144,6 +150,29 @@ export async function upsertNotice(
     await refreshMeasure(tx, measureId, now)
     return { noticeId, measureId, outcome: existing ? ('changed' as const) : ('new' as const) }
   })
+}
+
+/**
+ * The same document stored under another id of its source: a source that names a notice
+ * by its symbols alone (the ePing Excel import, whose id is `symbolKey(symbols)`) and the
+ * same source's scrape (ePing's numeric id) store one row, whichever comes first. A
+ * scraped item finds only a row an import stored (its id is the symbol key); an imported
+ * one finds the row holding exactly its symbols.
+ */
+async function sameDocument(tx: Tx, n: ScrapedNotice): Promise<NoticeRow | undefined> {
+  const key = symbolKey(n.symbols)
+  if (n.sourceItemId !== key) {
+    return tx.selectFrom('notice').selectAll().where('source_id', '=', n.sourceId).where('source_item_id', '=', key).executeTakeFirst()
+  }
+  const rows = await tx
+    .selectFrom('notice')
+    .innerJoin('notice_symbol', 'notice_symbol.notice_id', 'notice.id')
+    .selectAll('notice')
+    .where('notice.source_id', '=', n.sourceId)
+    .where('notice_symbol.symbol', '=', key.split(',')[0])
+    .orderBy('notice.id')
+    .execute()
+  return rows.find((r) => symbolKey(JSON.parse(r.symbols) as string[]) === key)
 }
 
 /**
@@ -282,6 +311,8 @@ export async function refreshMeasure(tx: Tx, measureId: number, now: string) {
   // stage and the daily lifecycle job set measure.status from this (lifecycle.service).
   const next = {
     key,
+    // The agreement of the measure's WTO symbol; a national document's own otherwise.
+    area: parseSymbol(key)?.agreement ?? (notices.some((n) => n.area === 'SPS') ? 'SPS' : 'TBT'),
     member: s.member,
     title: s.title,
     stated_status: s.status,

@@ -1,8 +1,7 @@
 import type { AppContext } from '../app-context.js'
 import type { ClassifyInput } from '../classify/index.js'
 import { getNotices, type StoredNotice } from '../repositories/notice.repository.js'
-
-export const CLASSIFIER_ID = 'tbt-watch-classifier/1'
+import { adoptLatestModel } from './training.service.js'
 
 export function classifyInputOf(n: StoredNotice): ClassifyInput {
   return {
@@ -33,6 +32,7 @@ export interface ClassifyOutcome {
  */
 export async function classifyNotices(ctx: AppContext, noticeIds: number[]): Promise<ClassifyOutcome[]> {
   const classifier = await ctx.classifier()
+  await adoptLatestModel(ctx, classifier)
   const notices = await getNotices(ctx.db, noticeIds)
   const out: ClassifyOutcome[] = []
   for (const n of notices) {
@@ -51,8 +51,8 @@ export async function classifyNotices(ctx: AppContext, noticeIds: number[]): Pro
       const sameCats =
         JSON.stringify(existingCats.map((c) => [c.category_id, round3(c.score)])) ===
         JSON.stringify([...categories].sort((a, b) => a.id.localeCompare(b.id)).map((c) => [c.id, c.score]))
-      if (existing && existing.notice_hash === n.contentHash && existing.hs === hs && existing.evidence === evidence && existing.language === result.language && sameCats) return false
-      const row = { notice_hash: n.contentHash, language: result.language, hs, evidence, classifier: CLASSIFIER_ID, classified_at: ctx.clock().toISOString() }
+      if (existing && existing.notice_hash === n.contentHash && existing.hs === hs && existing.evidence === evidence && existing.language === result.language && existing.classifier === classifier.version && sameCats) return false
+      const row = { notice_hash: n.contentHash, language: result.language, hs, evidence, classifier: classifier.version, classified_at: ctx.clock().toISOString() }
       if (existing) await tx.updateTable('classification').set(row).where('notice_id', '=', n.id).execute()
       else await tx.insertInto('classification').values({ notice_id: n.id, ...row }).execute()
       await tx.deleteFrom('classification_category').where('notice_id', '=', n.id).execute()

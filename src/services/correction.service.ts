@@ -15,7 +15,6 @@ export interface CorrectionOutcome {
   /** the warning's categories after the correction, each with the warning's id (kept for older readers) */
   warnings: { categoryId: string; warningId: number }[]
   examples: number
-  learnt: boolean
 }
 
 /** The measure's categories as they stand: the analyst's last correction, else its warning's, else the classifier's. */
@@ -85,17 +84,9 @@ export async function correctCategories(ctx: AppContext, warningId: number, cate
       .execute()
     return row.id
   })
-  let learnt = false
-  try {
-    const classifier = await ctx.classifier()
-    classifier.learn(examples)
-    await classifier.save()
-    await ctx.db.updateTable('training_example').set({ learnt_at: ctx.clock().toISOString() }).where('correction_id', '=', correctionId).execute()
-    learnt = true
-  } catch (err) {
-    // The correction itself stands; the examples stay unlearnt (learnt_at null) for a later run.
-    ctx.log.warn({ err, measureId: w.measure_id }, 'the classifier could not learn from a category correction')
-  }
+  // The correction overrides the classifier for this measure at once (scoring below); the
+  // model learns from the new examples at its next training (the scheduled job, which
+  // trains whenever a correction is newer than the model, or `tbt-watch train`).
   await scoreMeasure(ctx, w.measure_id)
   await raiseWarnings(ctx, w.measure_id)
   // One warning per measure: the correction is part of it (its categories follow at once).
@@ -108,6 +99,5 @@ export async function correctCategories(ctx: AppContext, warningId: number, cate
     warningId: w.id,
     warnings: rows.map((r) => ({ categoryId: r.category_id, warningId: w.id })),
     examples: examples.length,
-    learnt,
   }
 }

@@ -34,6 +34,8 @@ export interface NoticeRecord {
 export interface WarningRecord {
   id: number
   measureId: string
+  /** TBT or SPS */
+  area: string
   category: string
   categories: string[]
   symbols: string[]
@@ -116,6 +118,7 @@ export async function* exportWarnings(db: Db, opts: ExportOptions | number = {})
         'warning.id',
         'warning.measure_id',
         'measure.key',
+        'measure.area',
         'warning.category_id',
         'warning.level',
         'warning.score',
@@ -155,6 +158,7 @@ export async function* exportWarnings(db: Db, opts: ExportOptions | number = {})
       yield {
         id: r.id,
         measureId: r.key,
+        area: r.area,
         category: r.category_id,
         categories: own.length ? own.map((c) => c.category_id) : [r.category_id],
         symbols: [r.key, ...bases.filter((b) => b !== r.key).sort()],

@@ -1,15 +1,30 @@
 import type { AppContext } from '../app-context.js'
 import { classifyNotices } from './classify.service.js'
 import { raiseWarnings, scoreMeasure } from './risk.service.js'
+import { adoptLatestModel } from './training.service.js'
 
-/** After the knowledge (lexicon, crosswalks, model) changed: classify everything again. */
-export async function reclassifyAll(ctx: AppContext, batch = 200) {
+/**
+ * After the knowledge (lexicon, crosswalks, categories) or the learnt model changed:
+ * classifies again the notices whose stored classification another version of the
+ * classifier made (every notice with `all`), then scores and warns what changed.
+ */
+export async function reclassifyAll(ctx: AppContext, opts: { all?: boolean; batch?: number } = {}) {
+  const batch = opts.batch ?? 200
+  const classifier = await ctx.classifier()
+  await adoptLatestModel(ctx, classifier, true)
+  const version = classifier.version
   let after = 0
   const measures = new Set<number>()
   let notices = 0
   let changed = 0
   for (;;) {
-    const ids = (await ctx.db.selectFrom('notice').select('id').where('id', '>', after).orderBy('id').limit(batch).execute()).map((r) => r.id)
+    let q = ctx.db
+      .selectFrom('notice')
+      .leftJoin('classification', 'classification.notice_id', 'notice.id')
+      .select('notice.id')
+      .where('notice.id', '>', after)
+    if (!opts.all) q = q.where((eb) => eb.or([eb('classification.classifier', 'is', null), eb('classification.classifier', '!=', version)]))
+    const ids = (await q.orderBy('notice.id').limit(batch).execute()).map((r) => r.id)
     if (!ids.length) break
     after = ids[ids.length - 1]
     for (const r of await classifyNotices(ctx, ids)) {
@@ -28,5 +43,5 @@ export async function reclassifyAll(ctx: AppContext, batch = 200) {
     raised += w.raised
     updated += w.updated
   }
-  return { notices, changed, measures: measures.size, raised, updated }
+  return { version, notices, changed, measures: measures.size, raised, updated }
 }

@@ -48,6 +48,8 @@ export interface QueueFilter {
   lifecycle?: string[]
   source?: string[]
   language?: string[]
+  /** TBT or SPS: the measure's agreement */
+  area?: string[]
   assignee?: string
   /** comment deadline within this many days from today (and not past) */
   deadlineDays?: number
@@ -91,6 +93,8 @@ export interface QueueRow {
   measureKey: string
   /** every base symbol of the measure (a joint notification has several), the key first */
   symbols: string[]
+  /** TBT or SPS */
+  area: string
   title: string | null
   member: string | null
   /** every member that notified the measure, named from seeds/members.yaml */
@@ -134,6 +138,7 @@ function conditions(ctx: AppContext, f: QueueFilter, eb: Eb, withStatus: boolean
     out.push(eb.exists(eb.selectFrom('warning_category as wc').select('wc.warning_id').whereRef('wc.warning_id', '=', 'w.id').where('wc.category_id', 'in', f.category)))
   }
   if (f.lifecycle?.length) out.push(eb('m.status', 'in', f.lifecycle))
+  if (f.area?.length) out.push(eb('m.area', 'in', f.area))
   if (f.assignee) out.push(f.assignee === '-' ? eb('w.assignee', 'is', null) : eb('w.assignee', '=', f.assignee))
   if (f.market?.length) {
     const members = memberCodesOfMarkets(ctx, f.market)
@@ -239,7 +244,7 @@ export async function listWarnings(ctx: AppContext, f: QueueFilter = {}): Promis
     .where(where(true) as never)
     .select([
       'w.id', 'w.level', 'w.score', 'w.status', 'w.assignee', 'w.note', 'w.category_id', 'w.created_at', 'w.updated_at', 'w.measure_id',
-      'c.name_zh', 'c.name_en', 'm.key', 'm.title', 'm.member', 'm.comment_deadline', 'm.status as measure_status',
+      'c.name_zh', 'c.name_en', 'm.key', 'm.area', 'm.title', 'm.member', 'm.comment_deadline', 'm.status as measure_status',
       'm.stated_status', 'm.adoption_date', 'm.entry_into_force_date',
     ])
   switch (f.sort ?? 'score') {
@@ -280,6 +285,7 @@ export async function listWarnings(ctx: AppContext, f: QueueFilter = {}): Promis
       measureId: r.measure_id,
       measureKey: r.key,
       symbols: facts.symbols(r.measure_id),
+      area: r.area,
       title: r.title,
       member: r.member,
       members: facts.members(r.measure_id),

@@ -41,6 +41,6 @@ describe('tbt-watch classify', () => {
     expect(second.status).toBe(0)
     const trained = fs.readFileSync(output, 'utf8').trim().split('\n').map((l) => JSON.parse(l))
     expect(trained[3].hs[0].code.slice(0, 2)).toBe('73')
-    expect(fs.existsSync(path.join(dir, 'data', 'models', 'classifier-nb.json'))).toBe(true)
+    expect(fs.existsSync(path.join(dir, 'data', 'models', 'classifier-model.json.gz'))).toBe(true)
   }, 60_000)
 })

@@ -3,7 +3,8 @@ import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { createClassifier, type LabelledExample } from '../../src/classify/index.js'
-import { MODEL_FILE, NaiveBayesModel } from '../../src/classify/model.js'
+import { LinearModel, type TrainingExample } from '../../src/classify/linear-model.js'
+import { MODEL_FILE, EXAMPLES_FILE } from '../../src/classify/model-store.js'
 
 // Made-up words that no lexicon term knows, so only the model can place them.
 const examples: LabelledExample[] = [
@@ -13,7 +14,17 @@ const examples: LabelledExample[] = [
   { text: { id: 'm4', title: 'Wobbler plinth apparel' }, hsCodes: ['6204.42'] },
 ]
 
-describe('model', () => {
+const ex = (id: string, keys: string[], chapters: string[], prior: [string, number][] = []): TrainingExample => ({
+  id,
+  x: { keys, values: keys.map(() => 1 / Math.sqrt(keys.length)) },
+  chapters,
+  headings: [],
+  chapterPrior: new Map(prior),
+  headingPrior: new Map(),
+  weight: 1,
+})
+
+describe('learnt model', () => {
   it('learns from labelled notices and classifies notices without codes', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tbt-model-'))
     const c = await createClassifier({ dataDir: dir })
@@ -24,27 +35,44 @@ describe('model', () => {
     expect(r.evidence.some((e) => e.kind === 'model')).toBe(true)
   })
 
-  it('persists under dataDir/models and loads again', async () => {
+  it('persists under dataDir/models, loads again, and learning the same examples again changes nothing', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tbt-model-'))
     const c = await createClassifier({ dataDir: dir })
     c.learn(examples)
     await c.save()
     expect(fs.existsSync(path.join(dir, 'models', MODEL_FILE))).toBe(true)
-    const t0 = performance.now()
+    expect(fs.readFileSync(path.join(dir, 'models', EXAMPLES_FILE), 'utf8').trim().split('\n')).toHaveLength(4)
     const again = await createClassifier({ dataDir: dir })
-    expect(performance.now() - t0).toBeLessThan(1000)
+    expect(again.model?.version).toBe(c.model?.version)
     expect(again.classify({ id: 'y', title: 'wobbler plinth' }).hs[0].code.slice(0, 2)).toBe('62')
+    again.learn(examples)
+    await again.save()
+    expect(again.model?.version).toBe(c.model?.version)
+    // A new label for an example replaces the old one.
+    again.learn([{ text: examples[0].text, hsCodes: ['9503'] }])
+    again.classify({ id: 'z', title: 'anything' })
+    expect(again.model?.version).not.toBe(c.model?.version)
   })
 
-  it('is idempotent, and a correction replaces the earlier labels', () => {
-    const m = new NaiveBayesModel()
-    expect(m.learn([{ id: 'a', features: ['zorb', 'gizmo'], labels: ['85'] }])).toBe(1)
-    expect(m.learn([{ id: 'a', features: ['zorb', 'gizmo'], labels: ['85'] }])).toBe(0)
-    expect(m.learn([{ id: 'a', features: ['zorb', 'gizmo'], labels: ['62'] }])).toBe(1)
-    expect(m.size).toBe(1)
-    const p = m.predict(['zorb'], (l) => l.length === 2)
-    expect(p.map((x) => x.label)).toEqual(['62'])
-    const restored = NaiveBayesModel.fromJSON(JSON.parse(JSON.stringify(m.toJSON())))
-    expect(restored.predict(['zorb'], (l) => l.length === 2)).toEqual(p)
+  it('never learns from the codes printed in a training notice', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tbt-model-'))
+    const c = await createClassifier({ dataDir: dir })
+    c.learn([{ text: { id: 'a', title: 'Quibbletons (HS code(s): 8517.13)', products: 'quibbletons 8517.13; ICS 33.050' }, hsCodes: ['851713'] }])
+    c.train()
+    const features = (c.exportModel()?.model.data.chapters.features ?? [])
+    expect(features.some((f) => /\d{4}/.test(f))).toBe(false)
+    expect(features).toContain('s:quibbleton')
+  })
+
+  it('with no weights the offsets give back the lexicon; weights correct it where data says so', () => {
+    const train: TrainingExample[] = []
+    // The lexicon says 49 whenever "period" appears; the truth is chapter 85 in every example.
+    for (let i = 0; i < 40; i++) train.push(ex(`e${i}`, ['s:period', `s:w${i % 5}`, 's:charger'], ['85'], [['49', Math.log(0.6)], ['85', Math.log(0.2)], ['*', Math.log(0.002)]]))
+    const m = LinearModel.train(train, { epochs: 10 })
+    const prior = new Map<string, number>([['49', Math.log(0.6)], ['85', Math.log(0.2)], ['*', Math.log(0.002)]])
+    expect(m.withScale(0).predictChapters(ex('q', ['s:period', 's:charger'], []).x, prior)[0].code).toBe('49')
+    expect(m.predictChapters(ex('q', ['s:period', 's:charger'], []).x, prior)[0].code).toBe('85')
+    const restored = LinearModel.fromJSON(JSON.parse(JSON.stringify(m.toJSON())))
+    expect(restored.predictChapters(ex('q', ['s:period', 's:charger'], []).x, prior)[0].p).toBeCloseTo(m.predictChapters(ex('q', ['s:period', 's:charger'], []).x, prior)[0].p, 5)
   })
 })

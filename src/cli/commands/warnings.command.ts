@@ -14,6 +14,12 @@ async function withCtx<T>(fn: (ctx: AppContext) => Promise<T>): Promise<T> {
   }
 }
 
+const areaArg = (v: string) => {
+  const a = v.trim().toUpperCase()
+  if (a !== 'TBT' && a !== 'SPS') throw new InvalidArgumentError('expected TBT or SPS')
+  return a
+}
+
 /**
  * `tbt-watch warnings list [--status S] [--json]` and
  * `tbt-watch warnings confirm|dismiss|escalate <id...|--all-new> [--note TEXT] [--as EMAIL]`.
@@ -24,11 +30,12 @@ export function registerWarningsCommand(program: Command): void {
     .command('list')
     .description('list warnings, highest score first')
     .addOption(new Option('--status <status>', 'only this status').choices([...STATUSES]))
+    .addOption(new Option('--area <area>', 'only TBT or only SPS measures (TBT, SPS)').argParser(areaArg))
     .option('--json', 'one JSON array')
-    .action(async (opts: { status?: string; json?: boolean }) => {
+    .action(async (opts: { status?: string; area?: string; json?: boolean }) => {
       await withCtx(async (ctx) => {
         const rows = []
-        for await (const r of allWarnings(ctx, { status: opts.status ? [opts.status] : undefined, sort: 'score', dir: 'desc' })) rows.push(r)
+        for await (const r of allWarnings(ctx, { status: opts.status ? [opts.status] : undefined, area: opts.area ? [opts.area] : undefined, sort: 'score', dir: 'desc' })) rows.push(r)
         if (opts.json) return console.log(JSON.stringify(rows))
         if (!rows.length) return console.log('no warnings')
         // One row per measure; `category` lists every category it touches, the top one first.

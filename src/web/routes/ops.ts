@@ -3,6 +3,43 @@ import { html } from '../../util/html.js'
 import { requireRole, STAFF } from '../auth.js'
 import { levelBadge, sendPage, statusBadge, T } from '../layout.js'
 import { localTime, sourceName, timeZoneLabel } from '../../domain/i18n.js'
+import { modelStatus } from '../../services/training.service.js'
+import type { ModelMetrics } from '../../classify/index.js'
+
+// The classifier section's own labels (the page's language).
+const CL = {
+  zh: {
+    title: '产品分类器', none: '尚无学习模型：目前仅靠词表分类。有HS编码的通报积累后（或运行 tbt-watch train）将自动训练。',
+    model: '模型', trained: '训练时间', examples: '带编码的通报', heldOut: '留出检验', chapter: '章（前1）', heading: '品目（前1）', lexicon: '仅词表',
+    weight: '模型权重', byLanguage: '按语言', byChapter: '按章（留出样本）', support: '样本', precision: '准确率', recall: '召回率', language: '语言',
+    noHeldOut: '样本太少，尚未留出检验样本', languages: { eng: '英文', cmn: '中文', spa: '西班牙文', fra: '法文', por: '葡萄牙文', vie: '越南文', und: '未识别' } as Record<string, string>,
+  },
+  en: {
+    title: 'Product classifier', none: 'No learnt model yet: classification rests on the lexicon. It trains once enough notices with HS codes are stored (or run tbt-watch train).',
+    model: 'Model', trained: 'Trained', examples: 'Notices with codes', heldOut: 'Held out', chapter: 'Chapter (top 1)', heading: 'Heading (top 1)', lexicon: 'lexicon alone',
+    weight: 'Model weight', byLanguage: 'By language', byChapter: 'By chapter (held-out notices)', support: 'Notices', precision: 'Precision', recall: 'Recall', language: 'Language',
+    noHeldOut: 'too few notices to hold any out yet', languages: { eng: 'English', cmn: 'Chinese', spa: 'Spanish', fra: 'French', por: 'Portuguese', vie: 'Vietnamese', und: 'unknown' } as Record<string, string>,
+  },
+}
+
+function classifierSection(lang: 'zh' | 'en', m: { version: string; createdAt: string; examples: number; metrics: ModelMetrics } | null) {
+  const t = CL[lang]
+  if (!m) return html`<section id="classifier"><h3>${t.title}</h3><p>${t.none}</p></section>`
+  const pct = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(1)}%`)
+  const k = m.metrics
+  const chapters = [...k.byChapter].sort((a, b) => b.support - a.support).slice(0, 20)
+  return html`<section id="classifier"><h3>${t.title}</h3>
+<ul><li>${t.model}: <code>${m.version}</code> · ${t.trained} ${m.createdAt.replace('T', ' ').slice(0, 16)} UTC · ${t.examples}: <b>${m.examples}</b></li>
+${k.heldOut
+    ? html`<li>${t.heldOut} ${k.heldOut}: ${t.chapter} <b>${pct(k.chapterTop1)}</b> (${t.lexicon} ${pct(k.lexiconChapterTop1)}) · ${t.heading} <b>${pct(k.headingTop1)}</b> · ${t.weight} ${k.scale}</li>`
+    : html`<li>${t.noHeldOut}</li>`}</ul>
+${k.heldOut
+    ? html`<table class="ops"><thead><tr><th>${t.language}</th><th>${t.support}</th><th>${t.chapter}</th></tr></thead><tbody>
+${Object.entries(k.byLanguage).map(([l, v]) => html`<tr><td>${t.languages[l] ?? l}</td><td class="num">${v.n}</td><td class="num">${pct(v.chapterTop1)}</td></tr>`)}</tbody></table>
+<table class="ops"><thead><tr><th>HS</th><th>${t.support}</th><th>${t.precision}</th><th>${t.recall}</th></tr></thead><tbody>
+${chapters.map((c) => html`<tr><td>${c.chapter}</td><td class="num">${c.support}</td><td class="num">${pct(c.precision)}</td><td class="num">${pct(c.recall)}</td></tr>`)}</tbody></table>`
+    : ''}</section>`
+}
 
 /** The operations page: each source's health, open alerts, and how much work is waiting. */
 const opsRoutes: RoutePlugin = async (app, { ctx }) => {
@@ -37,6 +74,7 @@ const opsRoutes: RoutePlugin = async (app, { ctx }) => {
       alerts: alerts.map((a) => ({ sourceId: a.source_id, kind: a.kind, message: a.message, at: a.created_at })),
       warnings: byStatusLevel.map((r) => ({ status: r.status, level: r.level, n: Number(r.n) })),
       backlog: { pendingRaw, unclassified, unlearnt },
+      classifier: await modelStatus(ctx),
     }
   }
 
@@ -56,7 +94,8 @@ ${h.sources.map((s) => html`<tr class="${s.lastRun?.status === 'failed' || s.ale
 <section><h3>${t.depths}</h3><table class="ops"><thead><tr><th>${t.status}</th>${(['high', 'medium', 'low'] as const).map((l) => html`<th>${levelBadge(t, l)}</th>`)}</tr></thead><tbody>
 ${statuses.map((s) => html`<tr><td><a href="/?status=${s}">${statusBadge(t, s)}</a></td>${(['high', 'medium', 'low'] as const).map((l) => html`<td class="num">${count(s, l)}</td>`)}</tr>`)}</tbody></table>
 <ul><li>${t.pendingRaw}: <b>${h.backlog.pendingRaw}</b></li><li>${t.unclassified}: <b>${h.backlog.unclassified}</b></li><li>${t.unlearnt}: <b>${h.backlog.unlearnt}</b></li></ul></section>
-${h.alerts.some((a) => !a.sourceId) ? html`<section><h3>${t.alerts}</h3>${h.alerts.filter((a) => !a.sourceId).map((a) => html`<div class="alert">${a.kind} · ${a.message}</div>`)}</section>` : ''}`
+${h.alerts.some((a) => !a.sourceId) ? html`<section><h3>${t.alerts}</h3>${h.alerts.filter((a) => !a.sourceId).map((a) => html`<div class="alert">${a.kind} · ${a.message}</div>`)}</section>` : ''}
+${classifierSection(req.lang, h.classifier)}`
     return sendPage(req, reply, { title: t.ops, body })
   })
 }

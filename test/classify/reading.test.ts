@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest'
+import { createClassifier } from '../../src/classify/index.js'
+import { latinTokens, latinWords, lightStem, toSimplified } from '../../src/classify/normalize.js'
+import { dropAuthorities, productPhrases, segmentDescription } from '../../src/classify/scope.js'
+import { scrubCodes } from '../../src/classify/scrub.js'
+
+const codes = (r: { hs: { code: string }[] }) => r.hs.map((h) => h.code.slice(0, 2))
+
+describe('reading regulatory language', () => {
+  it('marks the non-head parts of hyphenated compounds, head last in English and first in French and Spanish', () => {
+    expect(latinTokens('short-circuit protection', 'eng').map((t) => [t.raw, !!t.modifier])).toEqual([['short', true], ['circuit', false], ['protection', false]])
+    expect(latinTokens('cereal-based foods', 'eng').map((t) => [t.raw, !!t.modifier])).toEqual([['cereal', false], ['based', false], ['foods', false]])
+    expect(latinTokens('lave-linge', 'fra').map((t) => [t.raw, !!t.modifier])).toEqual([['lave', false], ['linge', true]])
+  })
+
+  it('compares words on light stems as well as Porter stems', () => {
+    expect(lightStem('batteries', 'eng')).toBe(lightStem('battery', 'eng'))
+    expect(lightStem('periodicals', 'eng')).not.toBe(lightStem('period', 'eng'))
+    expect(lightStem('neumáticos', 'spa')).toBe(lightStem('neumatico', 'spa'))
+    expect(lightStem('motores', 'spa')).toBe('motor')
+    const [w] = latinWords('containers', 'eng')
+    expect(w.stem).toBe(latinWords('contain', 'eng')[0].stem)
+    expect(w.light).not.toBe(latinWords('contain', 'eng')[0].light)
+  })
+
+  it('gives each sentence a role: scope and subject sentences count, purposes, procedures and dates hardly', () => {
+    const roles = segmentDescription('This standard specifies requirements for bath seats. Comments must be received by 3 March 2025. This rule applies to bath seats for infants. The rule is effective 180 days after publication. The aim is to protect the health of children.').map((s) => s.role)
+    expect(roles).toEqual(['scope', 'procedure', 'scope', 'date', 'purpose'])
+    expect(segmentDescription('本规则适用于电动自行车用锂电池。为了保护消费者健康。意见请发送至电子邮件。').map((s) => s.role)).toEqual(['scope', 'purpose', 'procedure'])
+    expect(segmentDescription('El presente reglamento se aplica a los neumáticos. Entrará en vigor 6 meses después de su publicación.').map((s) => s.role)).toEqual(['scope', 'date'])
+  })
+
+  it('drops the names of authorities, laws and standards, not of products', () => {
+    expect(dropAuthorities('The Food and Drug Administration (FDA) is amending the regulations for infant formula')).not.toMatch(/Food|Drug/)
+    expect(dropAuthorities('amends Federal Motor Vehicle Safety Standard (FMVSS) No. 109, New pneumatic tires')).not.toMatch(/Motor Vehicle/)
+    expect(dropAuthorities('El Ministerio de Salud Pública establece los requisitos')).not.toMatch(/Salud/)
+    expect(dropAuthorities('沙特食品药品管理局发布锂电池要求')).toBe('沙特 发布锂电池要求')
+    expect(dropAuthorities('Fortified Processed Cereal Based Food (FPCBF)')).toContain('Cereal')
+    expect(dropAuthorities('Safety Requirements for Office Furniture and Service Equipment')).toBe('Safety Requirements for Office Furniture and Service Equipment')
+  })
+
+  it('finds the product phrase of scope sentences in four languages', () => {
+    expect(productPhrases('The Department proposes amended energy conservation standards for consumer furnaces.')).toEqual(['consumer furnaces'])
+    expect(productPhrases('Le présent règlement s’applique aux jouets destinés aux enfants')).toEqual(['jouets'])
+    expect(productPhrases('本标准规定了速冻饺子的技术要求。')).toEqual(['速冻饺子'])
+  })
+
+  it('converts traditional Chinese to simplified before matching', () => {
+    expect(toSimplified('鋰離子電池與醫療器械')).toBe('锂离子电池与医疗器械')
+    expect(toSimplified('plain text')).toBe('plain text')
+  })
+
+  it('removes codes and their labels from text the model learns from', () => {
+    const t = scrubCodes('Mobile phones (HS code(s): 8517.13); Terminals (ICS code(s): 33.050); 手机 HS代码: 851713; Neumáticos (Código(s) del SA: 4011)')
+    expect(t).not.toMatch(/\d/)
+    expect(t).toMatch(/^Mobile phones ; Terminals ; 手机 ; Neumáticos/)
+  })
+})
+
+describe('what the reading changes in classification', () => {
+  it('reads no shorts into a short-circuit, no periodicals into a comment period', async () => {
+    const c = await createClassifier()
+    const battery = c.classify({ id: '1', title: 'Safety requirements for lithium-ion batteries', description: 'Batteries shall withstand a short-circuit test. The comment period ends on 1 March.' })
+    expect(codes(battery)[0]).toBe('85')
+    expect(codes(battery)).not.toContain('62')
+    expect(codes(battery)).not.toContain('49')
+  })
+
+  it('classifies a notice in traditional characters as in simplified', async () => {
+    const c = await createClassifier()
+    const trad = c.classify({ id: 't', title: '電動自行車用鋰離子電池安全要求' })
+    const simp = c.classify({ id: 's', title: '电动自行车用锂离子电池安全要求' })
+    expect(trad.hs[0]).toEqual(simp.hs[0])
+    expect(trad.hs[0].code.slice(0, 4)).toBe('8507')
+  })
+
+  it('weighs the product in a title after the programme it belongs to', async () => {
+    const c = await createClassifier()
+    const r = c.classify({ id: 'f', title: 'Federal Motor Vehicle Safety Standards; New Pneumatic Tires', description: 'This final rule amends Federal Motor Vehicle Safety Standard (FMVSS) No. 109, New pneumatic tires, to change the test pressure.' })
+    expect(r.hs[0].code.slice(0, 2)).toBe('40')
+  })
+})
