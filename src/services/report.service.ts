@@ -155,14 +155,23 @@ export function chartAttachments(r: ReportSnapshot, lang: Lang, log?: Logger): {
     if (!warnedNoCjk) log?.warn('no CJK font for the weekly report charts: PNG labels are codes (install fonts-wqy-microhei)')
     warnedNoCjk = true
   }
+  // Every official of a period gets the same charts: rendered once per snapshot and labels
+  // (the PNG rendering is CPU work that holds the worker's event loop).
+  const cacheKey = `${r.kind}|${r.key}|${r.generatedAt}|${labels}`
+  const cached = pngCache.get(cacheKey)
+  if (cached) return cached.map((a) => ({ ...a }))
   const charts = reportCharts(r, labels)
-  return (Object.keys(CHART_CIDS) as (keyof typeof CHART_CIDS)[]).map((k) => ({
+  const out = (Object.keys(CHART_CIDS) as (keyof typeof CHART_CIDS)[]).map((k) => ({
     filename: `${k}.png`,
     content: svgToPng(charts[k]),
     contentType: 'image/png',
     cid: CHART_CIDS[k],
   }))
+  pngCache.set(cacheKey, out)
+  if (pngCache.size > 12) pngCache.delete(pngCache.keys().next().value!)
+  return out.map((a) => ({ ...a }))
 }
+const pngCache = new Map<string, { filename: string; content: Buffer; contentType: string; cid: string }[]>()
 let warnedNoCjk = false
 
 const RESVG_FONTS: ResvgRenderOptions['font'] = { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' }
