@@ -78,7 +78,7 @@ try {
   const now = NOW.toISOString()
   const levels = ['low', 'medium', 'high'] as const
   const members = ['USA', 'DEU', 'VNM', 'IND', 'SAU', 'BRA', 'JPN', 'KOR', 'EU', 'AUS']
-  // Synthetic measures, each with one notice, HS codes, a risk trace and 1-2 warnings.
+  // Synthetic measures, each with one notice, HS codes, a risk trace per category and one warning (1-2 categories).
   for (let i = 0; i < MEASURES; i++) {
     const member = pick(members)
     const cat = pick(ctx.categories)
@@ -99,16 +99,27 @@ try {
       .returning('id')
       .executeTakeFirstOrThrow()
     await ctx.db.insertInto('notice_hs').values({ notice_id: n.id, code: cat.hs[0] }).execute()
-    for (const c of [cat, ...(rnd() < 0.3 ? [pick(ctx.categories)] : [])].filter((c, j, xs) => xs.findIndex((x) => x.id === c.id) === j)) {
+    // One warning per measure, with every category it touches (warning_category).
+    const cats = [cat, ...(rnd() < 0.3 ? [pick(ctx.categories)] : [])].filter((c, j, xs) => xs.findIndex((x) => x.id === c.id) === j)
+    const scored = cats.map((c) => {
       const level = pick([...levels])
-      const score = level === 'high' ? 70 : level === 'medium' ? 45 : 25
+      return { c, level, score: level === 'high' ? 70 : level === 'medium' ? 45 : 25 }
+    })
+    for (const { c, level, score } of scored) {
       const trace = JSON.stringify([{ factor: 'exposure', points: 20, zh: `北京${c.zh}出口占比高`, en: `${c.en} matter to Beijing` }])
       await ctx.db.insertInto('risk_score').values({ measure_id: m.id, category_id: c.id, score, level, trace, rules_version: 'bench', scored_at: now }).execute()
-      await ctx.db.insertInto('warning').values({ measure_id: m.id, category_id: c.id, level, score, status: rnd() < 0.6 ? 'confirmed' : 'new', assignee: null, note: null, created_at: now, updated_at: now }).execute()
     }
+    const top = [...scored].sort((a, b) => b.score - a.score)[0]
+    const w = await ctx.db
+      .insertInto('warning')
+      .values({ measure_id: m.id, category_id: top.c.id, level: top.level, score: top.score, status: rnd() < 0.6 ? 'confirmed' : 'new', assignee: null, note: null, created_at: now, updated_at: now })
+      .returning('id')
+      .executeTakeFirstOrThrow()
+    await ctx.db.insertInto('warning_category').values(scored.map(({ c, level, score }) => ({ warning_id: w.id, category_id: c.id, score, level }))).execute()
+    await ctx.db.insertInto('measure_member').values({ measure_id: m.id, member_code: member, position: 0 }).execute()
   }
   // Subscribers in batches: enterprises with 1-3 categories, some with markets; a few officials.
-  const marketCodes = ctx.markets.map((m) => m.code)
+  const marketCodes = ctx.markets.filter((m) => m.watched).map((m) => m.code)
   for (let i = 0; i < N; i += 500) {
     const rows = Array.from({ length: Math.min(500, N - i) }, (_, j) => ({
       email: `sub${i + j}@bench.example.com`, name: null, role: (i + j) % 1000 === 0 ? 'official' : 'enterprise', lang: rnd() < 0.8 ? 'zh' : 'en',

@@ -4,7 +4,8 @@ import type { AppContext } from '../src/app-context.js'
 import { MailError } from '../src/mail/mailer.js'
 import type { Metrics } from '../src/ops/metrics.js'
 import { classifyNotices } from '../src/services/classify.service.js'
-import { deliverDigest, deliverImmediate, deliverReminder, dueImmediate, dueReminders, dueSubscribers, periodKey, sendConfirmation } from '../src/services/digest.service.js'
+import { deliverDigest, deliverImmediate, deliverReminder, dueImmediate, dueReminders, dueSubscribers, periodKey, sendConfirmation, withDueReports } from '../src/services/digest.service.js'
+import { refreshLifecycle } from '../src/services/lifecycle.service.js'
 import { ingestRaw } from '../src/services/ingest.service.js'
 import { raiseWarnings, scoreMeasure } from '../src/services/risk.service.js'
 import { scrapeSource, UnknownSourceError } from '../src/services/scrape.service.js'
@@ -20,9 +21,9 @@ const Schemas = {
   classify: z.object({ noticeId: Id, trigger: z.string() }),
   score: z.object({ measureId: Id, trigger: z.string() }),
   warn: z.object({ measureId: Id, trigger: z.string() }),
-  digest: z.object({ period: z.enum(['daily', 'weekly', 'immediate', 'reminders']) }),
+  digest: z.object({ period: z.enum(['daily', 'weekly', 'monthly', 'quarterly', 'immediate', 'reminders', 'lifecycle']) }),
   deliver: z.union([
-    z.object({ subscriberId: Id, period: z.enum(['daily', 'weekly']), key: z.string().min(1) }),
+    z.object({ subscriberId: Id, period: z.enum(['daily', 'weekly', 'monthly', 'quarterly']), key: z.string().min(1) }),
     z.object({ subscriberId: Id, kind: z.literal('immediate'), warningId: Id }),
     z.object({ subscriberId: Id, kind: z.literal('reminder'), measureId: Id, deadline: z.string().regex(/^\d{4}-\d{2}-\d{2}$/) }),
     z.object({ subscriberId: Id, kind: z.literal('confirm') }),
@@ -119,10 +120,22 @@ export function processors(ctx: AppContext, queues: Queues, metrics?: Metrics): 
       const jobs: { name: string; data: Record<string, unknown>; opts: { jobId: string } }[] = []
       if (period === 'immediate') {
         for (const d of await dueImmediate(c)) jobs.push({ name: 'deliver', data: { ...d, kind: 'immediate' }, opts: { jobId: jobId('deliver', 'immediate', `w${d.warningId}`, d.subscriberId) } })
+      } else if (period === 'lifecycle') {
+        const r = await refreshLifecycle(c)
+        c.fault('digest:done')
+        return { changed: r.changed.length }
       } else if (period === 'reminders') {
         for (const d of await dueReminders(c)) jobs.push({ name: 'deliver', data: { ...d, kind: 'reminder' }, opts: { jobId: jobId('deliver', 'reminder', `m${d.measureId}`, d.deadline, d.subscriberId) } })
       } else {
+        // Statuses first (a deadline that passed since the lifecycle job), so the e-mails agree with them.
+        await refreshLifecycle(c)
         const key = periodKey(period, c.clock(), c.config.schedule.timezone)
+        // The Monday run also sends the monthly and quarterly reports once due (first Monday of the period).
+        if (period === 'weekly') {
+          for (const p of withDueReports(c, ['weekly']).filter((x) => x !== 'weekly')) {
+            await queues.digest.add('digest', { period: p }, { jobId: jobId('digest', p, periodKey(p, c.clock(), c.config.schedule.timezone)) })
+          }
+        }
         for (const subscriberId of await dueSubscribers(c, period, key)) jobs.push({ name: 'deliver', data: { subscriberId, period, key }, opts: { jobId: jobId('deliver', period, key, subscriberId) } })
         // Comment-deadline reminders ride on the daily run.
         if (period === 'daily') await queues.digest.add('digest', { period: 'reminders' }, { jobId: jobId('digest', 'reminders', key) })

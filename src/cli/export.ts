@@ -19,8 +19,11 @@ export async function exportCommand(what: 'notices' | 'warnings', opts: { format
       else out.once('drain', resolve)
     })
   try {
-    await withDatabase(async (db) => {
-      const records = what === 'notices' ? exportNotices(db) : exportWarnings(db)
+    await withDatabase(async (db, config) => {
+      // measureStatus as of today in TBT_TIMEZONE (a deadline that passed yesterday reads `closed`).
+      const { localDay } = await import('../domain/dates.js')
+      const today = localDay(config.now ? new Date(config.now) : new Date(), config.schedule.timezone)
+      const records = what === 'notices' ? exportNotices(db, { today }) : exportWarnings(db, { today })
       let header: string[] | undefined
       let n = 0
       for await (const rec of records as AsyncIterable<Record<string, unknown>>) {

@@ -10,6 +10,9 @@ import * as m015 from './migrations/2026-11-28-015-browser.js'
 import * as m020 from './migrations/2026-11-28-020-review.js'
 import * as m030 from './migrations/2026-11-28-030-digests.js'
 import * as m200 from './migrations/2026-11-30-200-security.js'
+import * as m300 from './migrations/2026-11-30-300-lifecycle-members.js'
+import * as m310 from './migrations/2026-11-30-310-one-warning-per-measure.js'
+import * as m320 from './migrations/2026-11-30-320-reports.js'
 import * as m500 from './migrations/2026-11-30-500-area.js'
 import * as m600 from './migrations/2026-11-30-600-classifier-model.js'
 
@@ -32,6 +35,9 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-28-020-review': m020,
   '2026-11-28-030-digests': m030,
   '2026-11-30-200-security': m200,
+  '2026-11-30-300-lifecycle-members': m300,
+  '2026-11-30-310-one-warning-per-measure': m310,
+  '2026-11-30-320-reports': m320,
   '2026-11-30-500-area': m500,
   '2026-11-30-600-classifier-model': m600,
 }
@@ -79,7 +85,9 @@ const CATALOG_RACE = new Set(['3F000', '42P01', '42703'])
 
 export async function migrateToLatest(db: Kysely<any>, schema?: string): Promise<string[]> {
   // Kysely looks for its own tables across all schemas unless told which one to use.
-  const migrator = new Migrator({ db, provider: new StaticMigrationProvider(), migrationTableSchema: schema })
+  // Unordered: migrations written in parallel land with dated names that may sort before
+  // one a database already ran; each is independent of the others of its day.
+  const migrator = new Migrator({ db, provider: new StaticMigrationProvider(), migrationTableSchema: schema, allowUnorderedMigrations: true })
   for (let attempt = 1; ; attempt++) {
     try {
       const { error, results } = await migrator.migrateToLatest()

@@ -61,7 +61,10 @@ export interface MeasureTable {
   key: string
   member: string | null
   title: string | null
-  status: string // open | adopted | in_force | withdrawn
+  /** The lifecycle on the current local day: open | closed | adopted | in_force | withdrawn (migration 300). */
+  status: string
+  /** What the documents say: open | adopted | in_force | withdrawn (migration 300). */
+  stated_status: Generated<string>
   comment_deadline: string | null
   adoption_date: string | null
   entry_into_force_date: string | null
@@ -176,9 +179,11 @@ export interface RiskScoreTable {
   scored_at: string
 }
 
+/** One warning per measure (migration 310). */
 export interface WarningTable {
   id: Generated<number>
   measure_id: number
+  /** The measure's top category (highest score); warning_category lists all of them. */
   category_id: string
   level: string
   score: number
@@ -189,6 +194,39 @@ export interface WarningTable {
   updated_at: string
   /** A level an analyst set by hand; rescoring keeps it (migration 020). */
   level_override?: string | null
+  /** Queue order by the measure's lifecycle: open 0, adopted/in force 1, closed 2, withdrawn 3 (migration 310). */
+  lifecycle_rank: Generated<number>
+}
+
+/** Every category a measure's warning touches, with that category's score and computed level (migration 310). */
+export interface WarningCategoryTable {
+  warning_id: number
+  category_id: string
+  score: number
+  level: string
+}
+
+/** Warnings merged into another when warnings became one per measure: old id → warning (migration 310). */
+export interface WarningMergedTable {
+  id: number
+  warning_id: number
+}
+
+/** The members that notified a measure, in symbol order (migration 300). */
+export interface MeasureMemberTable {
+  measure_id: number
+  member_code: string
+  position: number
+}
+
+/** An officials' report, computed once per period and stored (migration 320). */
+export interface ReportTable {
+  id: Generated<number>
+  kind: string // weekly | monthly | quarterly
+  period_key: string
+  snapshot: string // JSON
+  version: number
+  created_at: string
 }
 
 export interface WarningEventTable {
@@ -295,6 +333,10 @@ export interface Database {
   risk_score: RiskScoreTable
   warning: WarningTable
   warning_event: WarningEventTable
+  warning_category: WarningCategoryTable
+  warning_merged: WarningMergedTable
+  measure_member: MeasureMemberTable
+  report: ReportTable
   subscriber: SubscriberTable
   subscription: SubscriptionTable
   email_delivery: EmailDeliveryTable

@@ -54,12 +54,14 @@ export function trendChart(weeks: StackRow[], means: { avg4: number; avg12: numb
   const pad = { l: 36, r: 12, t: 12, b: 36 }
   const w = width - pad.l - pad.r
   const h = height - pad.t - pad.b
-  const max = niceMax(Math.max(1, ...weeks.map(total), means.avg4, means.avg12))
+  // Counts: whole-number gridlines (0-5 in steps of 1 at least; 5 steps for 5, 10, 50...; else 4).
+  const max = niceMax(Math.max(4, ...weeks.map(total), means.avg4, means.avg12))
+  const steps = max % 5 === 0 ? 5 : 4
   const bw = w / Math.max(1, weeks.length)
   const y = (v: number) => pad.t + h - (v / max) * h
   const parts: string[] = []
-  for (let i = 0; i <= 4; i++) {
-    const v = (max / 4) * i
+  for (let i = 0; i <= steps; i++) {
+    const v = (max / steps) * i
     parts.push(`<line x1="${pad.l}" x2="${pad.l + w}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#e5e5e5"/>`)
     parts.push(`<text x="${pad.l - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end" font-size="11" fill="#666" ${FONT}>${Number.isInteger(v) ? v : v.toFixed(1)}</text>`)
   }
@@ -89,7 +91,8 @@ export function trendChart(weeks: StackRow[], means: { avg4: number; avg12: numb
 
 /** Horizontal stacked bars, one row per label (markets, categories), largest first. */
 export function barChart(rows: StackRow[], width = 640, rowHeight = 22): string {
-  const sorted = [...rows].sort((a, b) => total(b) - total(a) || a.label.localeCompare(b.label))
+  // Largest first; ties keep the caller's order (the tables under the charts list them the same way).
+  const sorted = [...rows].sort((a, b) => total(b) - total(a))
   const labelW = Math.ceil(Math.min(190, 12 + Math.max(28, ...sorted.map((r) => textWidth(r.label, 11)))))
   const pad = { l: labelW, r: 40, t: 8, b: 8 }
   const height = pad.t + pad.b + Math.max(1, sorted.length) * rowHeight

@@ -1,9 +1,26 @@
 import type { Level } from '../risk/score.js'
 import { LEVEL_RANK } from '../risk/score.js'
 
+// Everything needed to match a warning against a subscriber's preferences and to render
+// it, loaded once per run (see loadCatalog).
+export interface NamedRef {
+  code: string
+  zh: string
+  en: string
+}
+
+export interface CatalogCategory {
+  id: string
+  zh: string
+  en: string
+  score: number
+  level: Level
+}
+
 /**
- * A warning as digests see it: everything needed to match it against a subscriber's
- * preferences and to render it, loaded once per run (see loadCatalog).
+ * A warning as digests and reports see it: one per measure, with every category it
+ * touches (`categoryId`/`categoryZh`/`categoryEn` are the top one), every member that
+ * notified it and their markets (`memberCode` and `marketCode` are the first ones).
  */
 export interface CatalogWarning {
   id: number
@@ -13,21 +30,28 @@ export interface CatalogWarning {
   categoryId: string
   categoryZh: string
   categoryEn: string
+  categories: CatalogCategory[]
   measureId: number
   measureKey: string
+  /** every base symbol of the measure, the key first */
+  symbols: string[]
   measureStatus: string
   title: string
   member: string | null
   memberCode: string | null
+  members: NamedRef[]
   marketCode: string | null
   marketZh: string | null
   marketEn: string | null
+  markets: (NamedRef & { watched: boolean })[]
   commentDeadline: string | null
   entryIntoForce: string | null
   daysLeft: number | null
   reasonZh: string
   reasonEn: string
   detailUrl: string
+  /** the detail page's path (`/warnings/12`), for what is stored and rendered later with the base URL */
+  path: string
   sourceUrls: string[]
   /** HS codes of the measure's documents (declared and classified). */
   hsCodes: string[]
@@ -64,13 +88,14 @@ export function matchWarnings(catalog: CatalogWarning[], prefs: Preferences): Ma
     if (LEVEL_RANK[w.level] < LEVEL_RANK[prefs.minLevel]) continue
     const matchedBy: Match['matchedBy'] = []
     if (cats.size || prefs.hs.length) {
-      if (cats.has(w.categoryId)) matchedBy.push({ kind: 'category', value: w.categoryId })
+      const cat = w.categories.find((c) => cats.has(c.id))?.id ?? (cats.has(w.categoryId) ? w.categoryId : undefined)
+      if (cat) matchedBy.push({ kind: 'category', value: cat })
       const hs = prefs.hs.find((p) => w.hsCodes.some((c) => c.startsWith(p) || p.startsWith(c)))
       if (hs) matchedBy.push({ kind: 'hs', value: hs })
       if (!matchedBy.length) continue
     }
     if (markets.size) {
-      const m = [w.marketCode, w.memberCode].find((c) => c && markets.has(c.toUpperCase()))
+      const m = [w.marketCode, w.memberCode, ...w.markets.map((x) => x.code), ...w.members.map((x) => x.code)].find((c) => c && markets.has(c.toUpperCase()))
       if (!m) continue
       matchedBy.push({ kind: 'market', value: m })
     }

@@ -1,4 +1,5 @@
 import { html, raw, type Raw } from '../util/html.js'
+import { MEASURE_STATUS_LABEL } from '../domain/i18n.js'
 import type { Level } from '../risk/score.js'
 import type { CatalogWarning, Match } from './match.js'
 
@@ -42,7 +43,10 @@ export const T = {
     level: { high: '高', medium: '中', low: '低' } as Record<Level, string>,
     risk: '风险',
     why: '风险说明',
-    deadline: (d: string | null, days: number | null) => (d ? (days !== null && days >= 0 ? `评议截止 ${d}（剩余${days}天）` : `评议已截止（${d}）`) : '未公布评议截止日期'),
+    deadline: (d: string | null, days: number | null) => (d ? (days !== null && days >= 0 ? `评议截止 ${d}（${days === 0 ? '今天截止' : `剩余${days}天`}）` : `评议期已于${d}结束`) : '未公布评议截止日期'),
+    categories: '产品类别',
+    members: '通报成员',
+    status: '措施状态',
     detail: '查看详情',
     source: '原文',
     matched: '匹配您的订阅',
@@ -71,7 +75,10 @@ export const T = {
     level: { high: 'High', medium: 'Medium', low: 'Low' } as Record<Level, string>,
     risk: 'risk',
     why: 'Why it matters',
-    deadline: (d: string | null, days: number | null) => (d ? (days !== null && days >= 0 ? `comments close ${d} (${days} days left)` : `comment period closed (${d})`) : 'no comment deadline published'),
+    deadline: (d: string | null, days: number | null) => (d ? (days !== null && days >= 0 ? `comments close ${d} (${days === 0 ? 'today' : `${days} day${days === 1 ? '' : 's'} left`})` : `comment period closed on ${d}`) : 'no comment deadline published'),
+    categories: 'Categories',
+    members: 'Notified by',
+    status: 'Measure status',
     detail: 'Details',
     source: 'Source',
     matched: 'Matches your subscription',
@@ -85,7 +92,26 @@ export const T = {
 }
 
 const cat = (lang: Lang, w: CatalogWarning) => (lang === 'zh' ? w.categoryZh : w.categoryEn)
+const nameOf = (lang: Lang, x: { zh: string; en: string }) => (lang === 'zh' ? x.zh : x.en)
+const sepOf = (lang: Lang) => (lang === 'zh' ? '、' : ', ')
 const market = (lang: Lang, w: CatalogWarning) => (lang === 'zh' ? w.marketZh : w.marketEn) ?? w.member ?? '—'
+/** Every category of the measure, top first. */
+const cats = (lang: Lang, w: CatalogWarning) => (w.categories?.length ? w.categories.map((c) => nameOf(lang, c)) : [cat(lang, w)]).join(sepOf(lang))
+/** Every member that notified the measure (a joint notification names several). */
+const members = (lang: Lang, w: CatalogWarning) => (w.members?.length ? w.members.map((m) => nameOf(lang, m)).join(sepOf(lang)) : (w.member ?? '—'))
+const symbols = (w: CatalogWarning) => (w.symbols?.length ? w.symbols.join(', ') : w.measureKey)
+/** What a "matched by" value means to the reader: a category's or market's name, not its id. */
+function matchValue(lang: Lang, w: CatalogWarning, kind: string, value: string): string {
+  if (kind === 'category') {
+    const c = w.categories?.find((x) => x.id === value)
+    return c ? nameOf(lang, c) : value === w.categoryId ? cat(lang, w) : value
+  }
+  if (kind === 'market') {
+    const m = [...(w.markets ?? []), ...(w.members ?? [])].find((x) => x.code === value.toUpperCase())
+    return m ? nameOf(lang, m) : value
+  }
+  return value
+}
 const reason = (lang: Lang, w: CatalogWarning) => (lang === 'zh' ? w.reasonZh : w.reasonEn)
 /** Only http(s) links from scraped data reach an e-mail. */
 export const safeUrl = (u: string) => (/^https?:\/\//i.test(u) ? u : '#')
@@ -116,10 +142,12 @@ function itemHtml(lang: Lang, m: Match | CatalogWarning): Raw {
   const t = T[lang]
   const w = 'warning' in m ? m.warning : m
   const matchedBy = 'warning' in m ? m.matchedBy.filter((x) => x.kind !== 'all') : []
+  const colon = lang === 'zh' ? '：' : ': '
   return html`<li style="margin:0 0 14px">
-${badge(lang, w)} <strong>${w.measureKey}</strong> ${w.title}${w.status === 'confirmed' ? '' : t.unconfirmed}<br>
-<span style="color:#444">${t.why}：${reason(lang, w) || '—'}</span><br>
-<span style="color:#444">${t.deadline(w.commentDeadline, w.daysLeft)}</span>${matchedBy.length ? html`<br><span style="color:#888;font-size:12px">${t.matched}：${matchedBy.map((x) => `${t.matchKinds[x.kind]} ${x.value}`).join(t.sep)}</span>` : ''}<br>
+${badge(lang, w)} <strong>${symbols(w)}</strong> ${w.title}${w.status === 'confirmed' ? '' : t.unconfirmed}<br>
+<span style="color:#444">${t.members}${colon}${members(lang, w)} · ${t.categories}${colon}${cats(lang, w)}</span><br>
+<span style="color:#444">${t.why}${colon}${reason(lang, w) || '—'}</span><br>
+<span style="color:#444">${t.deadline(w.commentDeadline, w.daysLeft)}${w.measureStatus && w.measureStatus !== 'open' && w.measureStatus !== 'closed' ? ` · ${t.status}${colon}${MEASURE_STATUS_LABEL[lang][w.measureStatus] ?? w.measureStatus}` : ''}</span>${matchedBy.length ? html`<br><span style="color:#888;font-size:12px">${t.matched}${colon}${matchedBy.map((x) => `${t.matchKinds[x.kind]} ${matchValue(lang, w, x.kind, x.value)}`).join(t.sep)}</span>` : ''}<br>
 <a href="${w.detailUrl}">${t.detail}</a>${w.sourceUrls.map((u, i) => html` · <a href="${safeUrl(u)}">${t.source}${w.sourceUrls.length > 1 ? ` ${i + 1}` : ''}</a>`)}
 </li>`
 }
@@ -128,7 +156,8 @@ function itemText(lang: Lang, m: Match | CatalogWarning): string {
   const t = T[lang]
   const w = 'warning' in m ? m.warning : m
   return [
-    `- [${t.level[w.level]} ${Math.round(w.score)}] ${w.measureKey} ${w.title}${w.status === 'confirmed' ? '' : t.unconfirmed}`,
+    `- [${t.level[w.level]} ${Math.round(w.score)}] ${symbols(w)} ${w.title}${w.status === 'confirmed' ? '' : t.unconfirmed}`,
+    `  ${t.members}: ${members(lang, w)} · ${t.categories}: ${cats(lang, w)}`,
     `  ${t.why}: ${reason(lang, w) || '—'}`,
     `  ${t.deadline(w.commentDeadline, w.daysLeft)}`,
     `  ${t.detail}: ${w.detailUrl}`,
@@ -136,7 +165,7 @@ function itemText(lang: Lang, m: Match | CatalogWarning): string {
   ].join('\n')
 }
 
-/** Groups matches by category and market, largest risk first. Pure. */
+/** Groups matches by top category and market, largest risk first: each measure once, in the group of its top category. Pure. */
 export function groupMatches(lang: Lang, matches: Match[]): [string, Match[]][] {
   const sorted = [...matches].sort((a, b) => b.warning.score - a.warning.score || a.warning.id - b.warning.id)
   const groups = new Map<string, Match[]>()
@@ -174,7 +203,7 @@ ${groups.map(([g, ms]) => html`<h3 style="margin:18px 0 8px;font-size:15px;borde
 export function renderImmediate(c: { lang: Lang; recipientName: string | null; match: Match; links: MailLinks }): RenderedMail {
   const t = T[c.lang]
   const w = c.match.warning
-  const subject = t.subjectImmediate(market(c.lang, w), cat(c.lang, w), w.measureKey)
+  const subject = t.subjectImmediate(market(c.lang, w), cat(c.lang, w), symbols(w))
   const body = html`<p>${t.hello(c.recipientName)}</p><p>${t.introImmediate}</p><ul style="padding-left:18px">${itemHtml(c.lang, c.match)}</ul>`
   const text = [t.hello(c.recipientName), '', t.introImmediate, '', itemText(c.lang, c.match), ...textFooter(c.lang, c.links)].join('\n')
   return { subject, html: mailFrame(c.lang, subject, body, c.links), text }

@@ -47,3 +47,20 @@ export function isoWeekKey(d: Date): string {
   const week = Math.ceil(((t.getTime() - yearStart.getTime()) / 86_400_000 + 1) / 7)
   return `${t.getUTCFullYear()}-W${String(week).padStart(2, '0')}`
 }
+
+/** The local calendar day (YYYY-MM-DD) of an instant in a time zone. */
+export function localDay(d: Date, timeZone: string): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(d)
+}
+
+/** The instant (ISO) at which a local day starts in `timeZone`. */
+export function zonedMidnightIso(day: string, timeZone: string): string {
+  const guess = Date.parse(`${day}T00:00:00Z`)
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' })
+      .formatToParts(new Date(guess))
+      .map((p) => [p.type, p.value]),
+  )
+  const wall = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute), Number(parts.second))
+  return new Date(guess - (wall - guess)).toISOString()
+}

@@ -1,6 +1,7 @@
 import { sourceEnabled, type AppContext } from '../app-context.js'
 import { classifyNotices } from '../services/classify.service.js'
-import { deliverDigest, dueSubscribers, periodKey, runDeliveries, sendImmediateAlerts, sendReminders, type Period, type SendReport } from '../services/digest.service.js'
+import { deliverDigest, dueSubscribers, periodKey, runDeliveries, sendImmediateAlerts, sendReminders, withDueReports, type Period, type SendReport } from '../services/digest.service.js'
+import { refreshLifecycle } from '../services/lifecycle.service.js'
 import { ingestRaw } from '../services/ingest.service.js'
 import { raiseWarnings, scoreMeasure } from '../services/risk.service.js'
 import { scrapeSource, type ScrapeResult } from '../services/scrape.service.js'
@@ -105,9 +106,11 @@ export async function runPass(ctx: AppContext, opts: PassOptions = {}): Promise<
     stages.warningsUpdated += w.updated
     stages.warningsClosed += w.closed
   }
+  // Comment deadlines passed, dates come: measures move on before anything is sent.
+  await refreshLifecycle(ctx)
   // High warnings go out as immediate alerts first; digests then carry the rest.
   stages.emailsSent += (await sendImmediateAlerts(ctx)).sent
-  stages.emailsSent += await sendDueDigests(ctx, ['daily', 'weekly'], progress)
+  stages.emailsSent += await sendDueDigests(ctx, withDueReports(ctx, ['daily', 'weekly']), progress)
   stages.emailsSent += (await sendReminders(ctx)).sent
   return { sources: reports, stages }
 }

@@ -2,6 +2,7 @@ import type { Transaction } from 'kysely'
 import type { Db } from '../db/database.js'
 import type { Database, NoticeRow } from '../db/schema.js'
 import { deriveMeasure } from '../domain/measure.js'
+import { memberCodesOf } from '../domain/members.js'
 import type { ScrapedNotice } from '../domain/notice.js'
 import { parseSymbol, symbolKey } from '../domain/symbols.js'
 import { sha256, stableStringify } from '../util/text.js'
@@ -206,20 +207,72 @@ async function resolveMeasure(tx: Tx, bases: string[], current: number | undefin
   return target
 }
 
-/** Files every document and warning of one measure under another, and drops the first. */
+/**
+ * Files every document and the warning of one measure under another, and drops the
+ * first. The two measures' warnings become one (mergeWarningInto): a measure has one.
+ */
 export async function mergeMeasure(tx: Tx, from: number, into: number) {
   await tx.updateTable('notice').set({ measure_id: into }).where('measure_id', '=', from).execute()
-  const targetCats = (await tx.selectFrom('warning').select('category_id').where('measure_id', '=', into).execute()).map((r) => r.category_id)
-  let moving = tx.updateTable('warning').set({ measure_id: into }).where('measure_id', '=', from)
-  if (targetCats.length) moving = moving.where('category_id', 'not in', targetCats)
-  await moving.execute()
-  const dupes = await tx.selectFrom('warning').select('id').where('measure_id', '=', from).execute()
-  if (dupes.length) {
-    await tx.deleteFrom('warning_event').where('warning_id', 'in', dupes.map((d) => d.id)).execute()
-    await tx.deleteFrom('warning').where('measure_id', '=', from).execute()
+  const moving = await tx.selectFrom('warning').selectAll().where('measure_id', '=', from).orderBy('id').execute()
+  const target = await tx.selectFrom('warning').select('id').where('measure_id', '=', into).orderBy('id').executeTakeFirst()
+  const [first, ...rest] = moving
+  if (first && !target) {
+    await tx.updateTable('warning').set({ measure_id: into }).where('id', '=', first.id).execute()
+    if (rest.length) await mergeWarningInto(tx, first.id, rest.map((w) => w.id))
+  } else if (first && target) {
+    await mergeWarningInto(tx, target.id, moving.map((w) => w.id))
   }
+  await tx.updateTable('category_correction').set({ measure_id: into }).where('measure_id', '=', from).execute()
+  await tx.deleteFrom('measure_member').where('measure_id', '=', from).execute()
   await tx.deleteFrom('risk_score').where('measure_id', '=', from).execute()
   await tx.deleteFrom('measure').where('id', '=', from).execute()
+}
+
+const REVIEW_PRIORITY: Record<string, number> = { escalated: 4, confirmed: 3, in_review: 2, new: 1, dismissed: 0 }
+
+/**
+ * Merges warnings into one (`keep`): the most advanced review status wins (dismissed only
+ * when all were), their categories join, their history moves over with a `merged` event,
+ * deliveries and corrections that named them name `keep` (a subscriber still holds a
+ * warning once), and warning_merged maps the old ids to it. Scores follow at the next
+ * warn pass.
+ */
+export async function mergeWarningInto(tx: Tx, keep: number, others: number[], now = new Date().toISOString()) {
+  const ids = others.filter((id) => id !== keep)
+  if (!ids.length) return
+  const all = await tx.selectFrom('warning').selectAll().where('id', 'in', [keep, ...ids]).orderBy('id').execute()
+  const kept = all.find((w) => w.id === keep)
+  if (!kept) return
+  const status = [...all].sort((a, b) => (REVIEW_PRIORITY[b.status] ?? 0) - (REVIEW_PRIORITY[a.status] ?? 0) || a.id - b.id)[0].status
+  const notes = [...new Set(all.map((w) => w.note).filter((n): n is string => !!n))]
+  await tx
+    .updateTable('warning')
+    .set({ status, assignee: kept.assignee ?? all.find((w) => w.assignee)?.assignee ?? null, note: notes.length ? notes.join('\n') : null, updated_at: now })
+    .where('id', '=', keep)
+    .execute()
+  const cats = await tx.selectFrom('warning_category').selectAll().where('warning_id', 'in', ids).execute()
+  const have = new Set((await tx.selectFrom('warning_category').select('category_id').where('warning_id', '=', keep).execute()).map((r) => r.category_id))
+  for (const c of cats) if (!have.has(c.category_id)) await tx.insertInto('warning_category').values({ ...c, warning_id: keep }).execute()
+  await tx.updateTable('warning_event').set({ warning_id: keep }).where('warning_id', 'in', ids).execute()
+  await tx
+    .insertInto('warning_event')
+    .values({ warning_id: keep, at: now, actor: 'system', action: 'merged', from_status: kept.status, to_status: status, details: JSON.stringify({ merged: all.map((w) => ({ id: w.id, category: w.category_id, status: w.status })) }) })
+    .execute()
+  for (const dw of await tx.selectFrom('delivery_warning').selectAll().where('warning_id', 'in', ids).execute()) {
+    const clash = await tx
+      .selectFrom('delivery_warning')
+      .select('delivery_id')
+      .where('warning_id', '=', keep)
+      .where((eb) => eb.or([eb('subscriber_id', '=', dw.subscriber_id), eb('delivery_id', '=', dw.delivery_id)]))
+      .executeTakeFirst()
+    if (clash) await tx.deleteFrom('delivery_warning').where('delivery_id', '=', dw.delivery_id).where('warning_id', '=', dw.warning_id).execute()
+    else await tx.updateTable('delivery_warning').set({ warning_id: keep }).where('delivery_id', '=', dw.delivery_id).where('warning_id', '=', dw.warning_id).execute()
+  }
+  await tx.updateTable('category_correction').set({ warning_id: keep }).where('warning_id', 'in', ids).execute()
+  await tx.updateTable('warning_merged').set({ warning_id: keep }).where('warning_id', 'in', ids).execute()
+  await tx.insertInto('warning_merged').values(ids.map((id) => ({ id, warning_id: keep }))).onConflict((oc) => oc.column('id').doUpdateSet({ warning_id: keep })).execute()
+  await tx.deleteFrom('warning_category').where('warning_id', 'in', ids).execute()
+  await tx.deleteFrom('warning').where('id', 'in', ids).execute()
 }
 
 /** Recomputes a measure from all its documents; its key is the smallest base symbol. */
@@ -227,6 +280,7 @@ export async function refreshMeasure(tx: Tx, measureId: number, now: string) {
   const notices = await tx.selectFrom('notice').selectAll().where('measure_id', '=', measureId).execute()
   if (!notices.length) {
     await tx.deleteFrom('risk_score').where('measure_id', '=', measureId).execute()
+    await tx.deleteFrom('measure_member').where('measure_id', '=', measureId).execute()
     const hasWarnings = await tx.selectFrom('warning').select('id').where('measure_id', '=', measureId).executeTakeFirst()
     if (!hasWarnings) await tx.deleteFrom('measure').where('id', '=', measureId).execute()
     return
@@ -253,13 +307,15 @@ export async function refreshMeasure(tx: Tx, measureId: number, now: string) {
     })),
   )
   const current = await tx.selectFrom('measure').selectAll().where('id', '=', measureId).executeTakeFirstOrThrow()
+  // The lifecycle status (open, closed...) depends on the local day as well: the score
+  // stage and the daily lifecycle job set measure.status from this (lifecycle.service).
   const next = {
     key,
     // The agreement of the measure's WTO symbol; a national document's own otherwise.
     area: parseSymbol(key)?.agreement ?? (notices.some((n) => n.area === 'SPS') ? 'SPS' : 'TBT'),
     member: s.member,
     title: s.title,
-    status: s.status,
+    stated_status: s.status,
     comment_deadline: s.commentDeadline,
     adoption_date: s.adoptionDate,
     entry_into_force_date: s.entryIntoForceDate,
@@ -267,6 +323,19 @@ export async function refreshMeasure(tx: Tx, measureId: number, now: string) {
   }
   const changed = (Object.keys(next) as (keyof typeof next)[]).some((k) => current[k] !== next[k])
   if (changed) await tx.updateTable('measure').set({ ...next, updated_at: now }).where('id', '=', measureId).execute()
+  await refreshMeasureMembers(tx, measureId, notices)
+}
+
+/** The members that notified a measure (every symbol's member, then the sources' codes), in order. */
+async function refreshMeasureMembers(tx: Tx, measureId: number, notices: NoticeRow[]) {
+  const codes: string[] = []
+  for (const n of [...notices].sort((a, b) => a.id - b.id)) {
+    for (const c of memberCodesOf({ symbols: JSON.parse(n.symbols) as string[], memberCode: n.member_code })) if (!codes.includes(c)) codes.push(c)
+  }
+  const stored = await tx.selectFrom('measure_member').select(['member_code', 'position']).where('measure_id', '=', measureId).orderBy('position').execute()
+  if (stored.map((r) => r.member_code).join() === codes.join()) return
+  await tx.deleteFrom('measure_member').where('measure_id', '=', measureId).execute()
+  if (codes.length) await tx.insertInto('measure_member').values(codes.map((member_code, position) => ({ measure_id: measureId, member_code, position }))).execute()
 }
 
 function diffNotice(before: NoticeRow, after: Record<string, unknown>): Record<string, [unknown, unknown]> {

@@ -35,6 +35,8 @@ export const RiskRulesSchema = z.object({
       entryIntoForcePoints: z.number(),
     }),
     lifecycle: z.object({
+      /** the comment period is over and nothing says adopted yet (0 when absent) */
+      closed: z.number().default(0),
       adopted: z.number(),
       in_force: z.number(),
       withdrawn: z.number(),

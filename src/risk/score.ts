@@ -13,6 +13,9 @@ export interface RiskInput {
   /** The share of the category's Beijing exports that goes to the market (seeds/exposure.yaml), when known. */
   exposure?: { share: number; basis: string; estimate: boolean } | null
   member: string | null
+  /** The member's name in Chinese and English (seeds/members.yaml), when known; `member` otherwise. */
+  memberZh?: string | null
+  memberEn?: string | null
   status: MeasureStatus
   commentDeadline: string | null
   entryIntoForceDate: string | null
@@ -51,7 +54,7 @@ export function scoreRisk(rules: RiskRules, input: RiskInput): RiskResult {
   const cat = input.category
   const where = input.market
     ? { zh: input.market.zh, en: input.market.en }
-    : { zh: `${input.member ?? '该成员'}（非重点市场）`, en: `${input.member ?? 'this member'} (not a watched market)` }
+    : { zh: `${input.memberZh ?? input.member ?? '该成员'}（非重点市场）`, en: `${input.memberEn ?? input.member ?? 'this member'} (not a watched market)` }
   let weight: number
   let exposureZh: string
   let exposureEn: string
@@ -129,6 +132,7 @@ export function scoreRisk(rules: RiskRules, input: RiskInput): RiskResult {
   if (input.status !== 'open') {
     const pts = f.lifecycle[input.status]
     const words = {
+      closed: ['生命周期：评议期已结束，措施尚未通过或生效', 'Lifecycle: the comment period is over; the measure is not yet adopted or in force'],
       adopted: ['生命周期：措施已正式通过或发布，即将实施', 'Lifecycle: the measure has been adopted or published and will apply'],
       in_force: ['生命周期：措施已生效，出口产品须立即符合要求', 'Lifecycle: the measure is in force; exports must comply now'],
       withdrawn: ['生命周期：措施已撤回，不再构成风险', 'Lifecycle: the measure has been withdrawn and no longer poses a risk'],

@@ -10,15 +10,25 @@ export interface CorrectionOutcome {
   measureId: number
   categories: string[]
   previous: string[]
-  /** the measure's warnings in the corrected categories, by category */
+  /** the measure's one warning */
+  warningId: number
+  /** the warning's categories after the correction, each with the warning's id (kept for older readers) */
   warnings: { categoryId: string; warningId: number }[]
   examples: number
 }
 
-/** The measure's categories as they stand: the analyst's last correction, else the classifier's. */
+/** The measure's categories as they stand: the analyst's last correction, else its warning's, else the classifier's. */
 export async function currentCategories(ctx: AppContext, measureId: number): Promise<string[]> {
   const corr = await latestCorrection(ctx.db, measureId)
   if (corr) return JSON.parse(corr.categories) as string[]
+  const warned = await ctx.db
+    .selectFrom('warning_category')
+    .innerJoin('warning', 'warning.id', 'warning_category.warning_id')
+    .select('warning_category.category_id')
+    .where('warning.measure_id', '=', measureId)
+    .orderBy('warning_category.category_id')
+    .execute()
+  if (warned.length) return warned.map((r) => r.category_id)
   const rows = await ctx.db
     .selectFrom('classification_category')
     .innerJoin('notice', 'notice.id', 'classification_category.notice_id')
@@ -31,7 +41,7 @@ export async function currentCategories(ctx: AppContext, measureId: number): Pro
 }
 
 /**
- * An analyst says which export categories a measure really touches. The correction
+ * An analyst says which export categories a measure really touches (through its one warning). The correction
  * overrides the classifier for this measure from now on (scoring and warnings follow at
  * once), and each of the measure's documents becomes a training example for the
  * classifier, labelled with HS codes of the corrected categories.
@@ -79,20 +89,15 @@ export async function correctCategories(ctx: AppContext, warningId: number, cate
   // trains whenever a correction is newer than the model, or `tbt-watch train`).
   await scoreMeasure(ctx, w.measure_id)
   await raiseWarnings(ctx, w.measure_id)
-  const rows = await ctx.db.selectFrom('warning').select(['id', 'category_id', 'status']).where('measure_id', '=', w.measure_id).where('category_id', 'in', categories).orderBy('category_id').execute()
-  // The measure's other warnings in the corrected categories carry the correction in their history too.
-  for (const r of rows.filter((x) => x.id !== w.id)) {
-    await ctx.db
-      .insertInto('warning_event')
-      .values({ warning_id: r.id, at: now, actor, action: 'categories', from_status: r.status, to_status: r.status, details: JSON.stringify({ from: previous, to: categories, warningId: w.id }) })
-      .execute()
-  }
+  // One warning per measure: the correction is part of it (its categories follow at once).
+  const rows = await ctx.db.selectFrom('warning_category').select('category_id').where('warning_id', '=', w.id).orderBy('category_id').execute()
   return {
     correctionId,
     measureId: w.measure_id,
     categories,
     previous,
-    warnings: rows.map((r) => ({ categoryId: r.category_id, warningId: r.id })),
+    warningId: w.id,
+    warnings: rows.map((r) => ({ categoryId: r.category_id, warningId: w.id })),
     examples: examples.length,
   }
 }

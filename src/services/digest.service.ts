@@ -1,45 +1,53 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import type { AppContext } from '../app-context.js'
-import { addDays, daysBetween, isoWeekKey } from '../domain/dates.js'
+import { addDays, daysBetween, localDay, zonedMidnightIso } from '../domain/dates.js'
+import { isComplete, isPeriodKey, isReportDue, lastCompletePeriod, type PeriodKind } from '../domain/periods.js'
 import { marketOfMember } from '../domain/markets.js'
-import { matchWarnings, type CatalogWarning, type Match, type Preferences } from '../digest/match.js'
+import { loadMembers, memberCodesOf } from '../domain/members.js'
+import { parseSymbol } from '../domain/symbols.js'
+import { statusOn } from '../domain/measure.js'
+import { matchWarnings, type CatalogCategory, type CatalogWarning, type Match, type Preferences } from '../digest/match.js'
 import { renderConfirmation, renderDigest, renderImmediate, renderReminder, type Lang, type MailLinks } from '../digest/render.js'
-import { renderWeeklyReport } from '../digest/weekly-report.js'
+import { renderReport } from '../digest/report.js'
 import { LEVEL_RANK, type Level, type TraceItem } from '../risk/score.js'
 import { confirmationUrl, subscriberLinks } from './subscriber.service.js'
 import { redactEmails } from '../logger.js'
 import { createMailer, MailError, type Mailer, type OutgoingMail } from '../mail/mailer.js'
 import type { SubscriberRow } from '../db/schema.js'
-import { chartAttachments, loadWeeklyReport } from './report.service.js'
+import { chartAttachments, ensureReport } from './report.service.js'
 
-export type Period = 'daily' | 'weekly'
-export type DeliveryKind = 'digest-daily' | 'digest-weekly' | 'immediate' | 'reminder' | 'confirm'
+export type Period = 'daily' | PeriodKind
+export type DeliveryKind = 'digest-daily' | 'digest-weekly' | 'report-weekly' | 'report-monthly' | 'report-quarterly' | 'immediate' | 'reminder' | 'confirm'
+export const PERIODS: Period[] = ['daily', 'weekly', 'monthly', 'quarterly']
 
-/** The local calendar day (YYYY-MM-DD) in the configured time zone. */
-export function localDay(d: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(d)
-}
+export { localDay, zonedMidnightIso }
 
-/** The instant (ISO) at which a local day starts in `timeZone`. */
-export function zonedMidnightIso(day: string, timeZone: string): string {
-  const guess = Date.parse(`${day}T00:00:00Z`)
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' })
-      .formatToParts(new Date(guess))
-      .map((p) => [p.type, p.value]),
-  )
-  const wall = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute), Number(parts.second))
-  return new Date(guess - (wall - guess)).toISOString()
-}
-
-/** The key of the period holding `now`: `2026-11-28` for daily, `2026-W48` for weekly. */
+/**
+ * The key of a period's digests and reports at `now`: today (`2026-11-28`) for daily; the
+ * last complete ISO week (`2026-W48`), month (`2026-11`) or quarter (`2026-Q4`) for the
+ * others, in the time zone. Sent on Monday 2026-11-30, the weekly report covers 2026-W48.
+ */
 export function periodKey(period: Period, now: Date, timeZone: string): string {
   const day = localDay(now, timeZone)
-  return period === 'daily' ? day : isoWeekKey(new Date(`${day}T00:00:00Z`))
+  return period === 'daily' ? day : lastCompletePeriod(period, day)
 }
 
-export const deliveryKind = (period: Period): DeliveryKind => `digest-${period}`
+/**
+ * The periods a run for these periods sends: the weekly run (scheduled on Mondays) also
+ * sends the monthly and quarterly reports once they are due (from the first Monday of the
+ * new month or quarter).
+ */
+export function withDueReports(ctx: Pick<AppContext, 'clock' | 'config'>, periods: Period[]): Period[] {
+  if (!periods.includes('weekly')) return periods
+  const today = localDay(ctx.clock(), ctx.config.schedule.timezone)
+  const extra = (['monthly', 'quarterly'] as const).filter((k) => !periods.includes(k) && isReportDue(k, today))
+  return [...periods, ...extra]
+}
+
+/** Enterprises get digests (daily, weekly); officials get reports (weekly, monthly, quarterly). */
+export const deliveryKind = (period: Period, role: string = 'enterprise'): DeliveryKind =>
+  role === 'official' && period !== 'daily' ? `report-${period}` : (`digest-${period}` as DeliveryKind)
 
 // ---------------------------------------------------------------------------------------
 // Links every e-mail carries (signed tokens: they work without a login).
@@ -62,6 +70,12 @@ export interface CatalogFilter {
   measureIds?: number[]
   createdFrom?: string
   createdBefore?: string
+  /** Measures whose comment deadline (or entry into force) falls in [from, to] (local dates). */
+  deadlineBetween?: [string, string]
+  entryIntoForceBetween?: [string, string]
+  /** Only measures in these lifecycle states, or not in these. */
+  measureStatuses?: string[]
+  notMeasureStatuses?: string[]
   /** Leave out warnings this subscriber has received (or is being sent). */
   notDeliveredTo?: number
   /** With notDeliveredTo: the delivery being (re)claimed, whose own held warnings count as free. */
@@ -90,6 +104,8 @@ export async function loadCatalog(ctx: AppContext, f: CatalogFilter): Promise<Ca
       'measure.title',
       'measure.member',
       'measure.status as measure_status',
+      'measure.stated_status',
+      'measure.adoption_date',
       'measure.comment_deadline',
       'measure.entry_into_force_date',
     ])
@@ -106,10 +122,17 @@ export async function loadCatalog(ctx: AppContext, f: CatalogFilter): Promise<Ca
   if (f.minLevel) q = q.where('warning.level', 'in', (['low', 'medium', 'high'] as Level[]).filter((l) => LEVEL_RANK[l] >= LEVEL_RANK[f.minLevel!]))
   if (f.levels) q = q.where('warning.level', 'in', f.levels)
   if (f.ids) q = q.where('warning.id', 'in', f.ids.length ? f.ids : [-1])
-  if (f.categoryIds) q = q.where('warning.category_id', 'in', f.categoryIds.length ? f.categoryIds : ['-'])
+  if (f.categoryIds) {
+    const ids = f.categoryIds.length ? f.categoryIds : ['-']
+    q = q.where(({ exists, selectFrom }) => exists(selectFrom('warning_category').select('warning_category.warning_id').whereRef('warning_category.warning_id', '=', 'warning.id').where('warning_category.category_id', 'in', ids)))
+  }
   if (f.measureIds) q = q.where('warning.measure_id', 'in', f.measureIds.length ? f.measureIds : [-1])
   if (f.createdFrom) q = q.where('warning.created_at', '>=', f.createdFrom)
   if (f.createdBefore) q = q.where('warning.created_at', '<', f.createdBefore)
+  if (f.deadlineBetween) q = q.where('measure.comment_deadline', '>=', f.deadlineBetween[0]).where('measure.comment_deadline', '<=', f.deadlineBetween[1])
+  if (f.entryIntoForceBetween) q = q.where('measure.entry_into_force_date', '>=', f.entryIntoForceBetween[0]).where('measure.entry_into_force_date', '<=', f.entryIntoForceBetween[1])
+  if (f.measureStatuses) q = q.where('measure.status', 'in', f.measureStatuses.length ? f.measureStatuses : ['-'])
+  if (f.notMeasureStatuses?.length) q = q.where('measure.status', 'not in', f.notMeasureStatuses)
   if (f.notDeliveredTo !== undefined) {
     const sid = f.notDeliveredTo
     q = q.where(({ not, exists, selectFrom }) =>
@@ -130,17 +153,36 @@ export async function loadCatalog(ctx: AppContext, f: CatalogFilter): Promise<Ca
   if (!rows.length) return []
 
   const measureIds = [...new Set(rows.map((r) => r.measure_id))]
-  type N = { id: number; measure_id: number; member_code: string | null; symbol: string; title: string; description: string | null; products: string | null; source_url: string | null; links: string }
+  type N = { id: number; measure_id: number; member_code: string | null; symbol: string; symbols: string; title: string; description: string | null; products: string | null; source_url: string | null; links: string }
   const notices: N[] = []
   const hs = new Map<number, Set<string>>()
   const traces = new Map<string, TraceItem[]>()
+  const memberCodes = new Map<number, string[]>()
+  const categories = new Map<number, CatalogCategory[]>()
   for (const ids of chunks(measureIds)) {
     notices.push(
-      ...(await db.selectFrom('notice').select(['id', 'measure_id', 'member_code', 'symbol', 'title', 'description', 'products', 'source_url', 'links']).where('measure_id', 'in', ids).orderBy('id').execute()),
+      ...(await db
+        .selectFrom('notice')
+        .select(['id', 'measure_id', 'member_code', 'symbol', 'symbols', 'title', 'description', 'products', 'source_url', 'links'])
+        .where('measure_id', 'in', ids)
+        .orderBy('id')
+        .execute()),
     )
     for (const r of await db.selectFrom('risk_score').select(['measure_id', 'category_id', 'trace']).where('measure_id', 'in', ids).execute()) {
       traces.set(`${r.measure_id}|${r.category_id}`, JSON.parse(r.trace))
     }
+    for (const r of await db.selectFrom('measure_member').select(['measure_id', 'member_code']).where('measure_id', 'in', ids).orderBy('measure_id').orderBy('position').execute()) {
+      memberCodes.set(r.measure_id, [...(memberCodes.get(r.measure_id) ?? []), r.member_code])
+    }
+  }
+  for (const ids of chunks(rows.map((r) => r.id))) {
+    const cats = await db
+      .selectFrom('warning_category')
+      .innerJoin('category', 'category.id', 'warning_category.category_id')
+      .select(['warning_category.warning_id', 'warning_category.category_id', 'warning_category.score', 'warning_category.level', 'category.name_zh', 'category.name_en'])
+      .where('warning_category.warning_id', 'in', ids)
+      .execute()
+    for (const c of cats) categories.set(c.warning_id, [...(categories.get(c.warning_id) ?? []), { id: c.category_id, zh: c.name_zh, en: c.name_en, score: c.score, level: c.level as Level }])
   }
   const noticeMeasure = new Map(notices.map((n) => [n.id, n.measure_id]))
   const addHs = (noticeId: number, code: string) => {
@@ -157,14 +199,25 @@ export async function loadCatalog(ctx: AppContext, f: CatalogFilter): Promise<Ca
   const byMeasure = new Map<number, N[]>()
   for (const n of notices) byMeasure.set(n.measure_id, [...(byMeasure.get(n.measure_id) ?? []), n])
 
+  const index = loadMembers()
   const today = localDay(ctx.clock(), ctx.config.schedule.timezone)
   return rows.map((r) => {
     const ns = byMeasure.get(r.measure_id) ?? []
-    const memberCode = ns.map((n) => n.member_code).find(Boolean) ?? ns[0]?.symbol.split('/')[3] ?? null
-    const market = marketOfMember(ctx.markets, memberCode)
+    const codes = memberCodes.get(r.measure_id) ?? [...new Set(ns.flatMap((n) => memberCodesOf({ symbols: JSON.parse(n.symbols) as string[], memberCode: n.member_code, member: r.member }, index)))]
+    const members = codes.map((code) => {
+      const m = index.byCode(code)
+      return { code, zh: m?.zh ?? code, en: m?.en ?? code }
+    })
+    const markets = codes.map((code) => {
+      const m = marketOfMember(ctx.markets, code)
+      return m ? { code: m.code, zh: m.zh, en: m.en, watched: m.watched } : { ...members.find((x) => x.code === code)!, watched: false }
+    }).filter((m, i, all) => all.findIndex((x) => x.code === m.code) === i)
+    const market = markets.find((m) => m.watched) ?? markets[0]
     const trace = traces.get(`${r.measure_id}|${r.category_id}`) ?? []
     const top = [...trace].filter((t) => t.factor !== 'confidence' && t.points > 0).sort((a, b) => b.points - a.points).slice(0, 2)
     const urls = [...new Set(ns.flatMap((n) => [n.source_url, ...(JSON.parse(n.links) as string[])]).filter((u): u is string => !!u && /^https?:\/\//i.test(u)))]
+    const bases = [...new Set(ns.flatMap((n) => (JSON.parse(n.symbols) as string[]).map((x) => parseSymbol(x)?.base).filter((x): x is string => !!x)))]
+    const cats = (categories.get(r.id) ?? [{ id: r.category_id, zh: r.name_zh, en: r.name_en, score: r.score, level: r.level as Level }]).sort((a, b) => b.score - a.score || a.id.localeCompare(b.id))
     return {
       id: r.id,
       level: r.level as Level,
@@ -173,21 +226,26 @@ export async function loadCatalog(ctx: AppContext, f: CatalogFilter): Promise<Ca
       categoryId: r.category_id,
       categoryZh: r.name_zh,
       categoryEn: r.name_en,
+      categories: cats,
       measureId: r.measure_id,
       measureKey: r.key,
-      measureStatus: r.measure_status,
+      symbols: [r.key, ...bases.filter((b) => b !== r.key).sort()],
+      measureStatus: statusOn({ ...r, status: r.measure_status }, today),
       title: r.title ?? '',
       member: r.member,
-      memberCode,
+      memberCode: codes[0] ?? null,
+      members,
       marketCode: market?.code ?? null,
       marketZh: market?.zh ?? null,
       marketEn: market?.en ?? null,
+      markets,
       commentDeadline: r.comment_deadline,
       entryIntoForce: r.entry_into_force_date,
       daysLeft: r.comment_deadline ? daysBetween(today, r.comment_deadline) : null,
       reasonZh: top.map((t) => t.zh).join('；'),
       reasonEn: top.map((t) => t.en).join('; '),
       detailUrl: `${ctx.config.publicBaseUrl}/warnings/${r.id}`,
+      path: `/warnings/${r.id}`,
       sourceUrls: urls.slice(0, 3),
       hsCodes: [...(hs.get(r.measure_id) ?? [])].sort(),
       text: ns.map((n) => `${n.title} ${n.description ?? ''} ${n.products ?? ''}`).join(' ').toLowerCase(),
@@ -350,23 +408,34 @@ function envelope(ctx: AppContext, sub: SubscriberRow, kind: DeliveryKind, key: 
   }
 }
 
-/** What a subscriber's digest for a period holds, or null when there is nothing new. Used by sending and previews. */
+/**
+ * What a subscriber's e-mail for a period holds, or null when there is nothing to send.
+ * An official gets the period's report (weekly, monthly, quarterly), the stored snapshot
+ * every reader of that period gets; it carries no warnings of its own (delivery_warning is
+ * for digests). An enterprise gets a digest (daily, weekly) of the published warnings it
+ * has not received. Used by sending and previews.
+ */
 export async function composeDigest(ctx: AppContext, sub: SubscriberRow, period: Period, key: string, opts: { catalog?: CatalogWarning[]; prefs?: Preferences; reclaiming?: number } = {}): Promise<Prepared | null> {
-  const kind = deliveryKind(period)
+  const kind = deliveryKind(period, sub.role)
   const links = mailLinks(ctx, sub)
   if (sub.role === 'official') {
-    if (period !== 'weekly') return null
-    const warnings = opts.catalog ?? (await loadCatalog(ctx, { audience: 'official', notDeliveredTo: sub.id, reclaiming: opts.reclaiming }))
-    if (!warnings.length) return null
+    if (period === 'daily') return null
+    if (!isPeriodKey(period, key) || !isComplete(period, key, localDay(ctx.clock(), ctx.config.schedule.timezone))) {
+      ctx.log.warn({ period, key }, 'no report for a period that has not ended (or does not exist); nothing sent')
+      return null
+    }
     return {
-      warningIds: warnings.map((w) => w.id),
-      async compose(owned) {
-        const report = await loadWeeklyReport(ctx, key, { warnings: warnings.filter((w) => owned.has(w.id)) })
-        const rendered = renderWeeklyReport(langOf(sub), report, { kind: 'email', webUrl: `${ctx.config.publicBaseUrl}/reports/weekly/${key}`, links, recipientName: sub.name })
+      warningIds: [],
+      // The snapshot is loaded (or computed and stored, once) after the claim, like a digest's content.
+      async compose() {
+        const report = await ensureReport(ctx, period, key)
+        const webUrl = `${ctx.config.publicBaseUrl}/reports/${period}/${key}`
+        const rendered = renderReport(langOf(sub), report, { kind: 'email', baseUrl: ctx.config.publicBaseUrl, webUrl, links, recipientName: sub.name })
         return { ...envelope(ctx, sub, kind, key, rendered, links), attachments: chartAttachments(report, langOf(sub), ctx.log) }
       },
     }
   }
+  if (period !== 'daily' && period !== 'weekly') return null
   const prefs = opts.prefs ?? (await loadPreferences(ctx, [sub])).get(sub.id)!
   // Categories alone narrow the catalog in SQL; HS prefixes need the documents' codes (matched in memory).
   const categoryIds = prefs.categories.length && !prefs.hs.length ? prefs.categories : undefined
@@ -382,34 +451,45 @@ export async function composeDigest(ctx: AppContext, sub: SubscriberRow, period:
   }
 }
 
-/** One subscriber's digest for one period: enterprise digest, or the officials' weekly report. */
+/** One subscriber's e-mail for one period: an enterprise digest, or an official's report. */
 export async function deliverDigest(ctx: AppContext, subscriberId: number, period: Period, key: string): Promise<DeliveryOutcome> {
   const sub = await activeSubscriber(ctx, subscriberId)
   if (!sub) return 'skipped'
-  return deliverOnce(ctx, sub, deliveryKind(period), key, (deliveryId) => composeDigest(ctx, sub, period, key, { reclaiming: deliveryId }))
+  if (sub.role === 'official' && period === 'daily') return 'skipped'
+  if (sub.role !== 'official' && period !== 'daily' && period !== 'weekly') return 'skipped'
+  return deliverOnce(ctx, sub, deliveryKind(period, sub.role), key, (deliveryId) => composeDigest(ctx, sub, period, key, { reclaiming: deliveryId }))
 }
 
-/** Confirmed, subscribed recipients of this period who have not had this period's digest. */
+/**
+ * Confirmed, subscribed recipients of this period who have not had its e-mail: daily,
+ * enterprises (daily and immediate); weekly, enterprises choosing weekly and every official
+ * (the weekly report, whatever their frequency); monthly and quarterly, every official.
+ */
 export async function dueSubscribers(ctx: AppContext, period: Period, key: string): Promise<number[]> {
   const rows = await ctx.db
     .selectFrom('subscriber')
     .select('id')
     .where('confirmed_at', 'is not', null)
     .where('unsubscribed_at', 'is', null)
-    // Immediate subscribers get high warnings at once and the rest in the daily digest;
-    // officials get the weekly report whatever their frequency.
     .where((eb) =>
       period === 'daily'
         ? eb.and([eb('role', '=', 'enterprise'), eb('frequency', 'in', ['daily', 'immediate'])])
-        : eb.or([eb('role', '=', 'official'), eb('frequency', '=', 'weekly')]),
+        : period === 'weekly'
+          ? eb.or([eb('role', '=', 'official'), eb('frequency', '=', 'weekly')])
+          : eb('role', '=', 'official'),
     )
-    .where(({ not, exists, selectFrom }) =>
+    .where(({ not, exists, selectFrom, eb, ref }) =>
       not(
         exists(
           selectFrom('email_delivery')
             .select('email_delivery.id')
             .whereRef('email_delivery.subscriber_id', '=', 'subscriber.id')
-            .where('email_delivery.kind', '=', deliveryKind(period))
+            .where((e) =>
+              e.or([
+                e.and([eb(ref('subscriber.role'), '=', 'official'), e('email_delivery.kind', '=', deliveryKind(period, 'official'))]),
+                e.and([eb(ref('subscriber.role'), '!=', 'official'), e('email_delivery.kind', '=', deliveryKind(period, 'enterprise'))]),
+              ]),
+            )
             .where('email_delivery.period_key', '=', key)
             // Rows left `pending`, `claimed` or `failed` are due again; one left in `sending` is
             // due too: delivering it marks it `uncertain` (never re-sent).
@@ -645,7 +725,11 @@ export async function* buildDueDigests(ctx: AppContext, period: Period, key: str
   }
 }
 
-/** Writes the due digests as .eml files into `dir`, and for the weekly period the officials' report as HTML. */
+/**
+ * Writes the due digests as .eml files into `dir`, and for a report period the officials'
+ * report as HTML (`report-2026-W48.html`): the period's stored snapshot (computed and
+ * stored now if it was not yet: it is the same for every reader). No delivery is recorded.
+ */
 export async function previewDigests(ctx: AppContext, period: Period, key: string, dir: string): Promise<string[]> {
   const mailer: Mailer = createMailer({ from: ctx.config.smtpFrom, outboxDir: dir })
   const files: string[] = []
@@ -657,12 +741,12 @@ export async function previewDigests(ctx: AppContext, period: Period, key: strin
   } finally {
     mailer.close()
   }
-  if (period === 'weekly') {
+  if (period !== 'daily') {
     const { renderReportPage } = await import('../digest/report-page.js')
-    const report = await loadWeeklyReport(ctx, key)
+    const report = await ensureReport(ctx, period, key)
     const file = path.join(dir, `report-${key}.html`)
     await fs.mkdir(dir, { recursive: true })
-    await fs.writeFile(file, renderReportPage(ctx.config.lang, report, `${ctx.config.publicBaseUrl}/reports/weekly/${key}`))
+    await fs.writeFile(file, renderReportPage(ctx.config.lang, report, { baseUrl: ctx.config.publicBaseUrl, url: `${ctx.config.publicBaseUrl}/reports/${period}/${key}` }))
     files.push(file)
   }
   return files

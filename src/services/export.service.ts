@@ -1,5 +1,7 @@
 import type { Db } from '../db/database.js'
 import { getNotices } from '../repositories/notice.repository.js'
+import { parseSymbol } from '../domain/symbols.js'
+import { statusOn } from '../domain/measure.js'
 
 export interface NoticeRecord {
   source: string
@@ -25,12 +27,20 @@ export interface NoticeRecord {
   sourceUrl: string | null
 }
 
+/**
+ * One warning per measure. `category` is its top category (kept for older readers);
+ * `categories` lists every category it touches, top first.
+ */
 export interface WarningRecord {
   id: number
   measureId: string
   /** TBT or SPS */
   area: string
   category: string
+  categories: string[]
+  symbols: string[]
+  members: string[]
+  measureStatus: string
   level: string
   score: number
   status: string
@@ -43,8 +53,15 @@ export interface WarningRecord {
   updatedAt: string
 }
 
+export interface ExportOptions {
+  /** The local day (TBT_TIMEZONE) the lifecycle status is given for; the stored status when absent. */
+  today?: string
+  batch?: number
+}
+
 /** Every stored notice, one record each, in a stable order (measure, then distribution). */
-export async function* exportNotices(db: Db, batch = 500): AsyncGenerator<NoticeRecord> {
+export async function* exportNotices(db: Db, opts: ExportOptions | number = {}): AsyncGenerator<NoticeRecord> {
+  const { today, batch = 500 } = typeof opts === 'number' ? { batch: opts } : opts
   let after = 0
   for (;;) {
     const ids = (await db.selectFrom('notice').select('id').where('id', '>', after).orderBy('id').limit(batch).execute()).map((r) => r.id)
@@ -53,7 +70,7 @@ export async function* exportNotices(db: Db, batch = 500): AsyncGenerator<Notice
     const notices = await getNotices(db, ids)
     const measures = await db
       .selectFrom('measure')
-      .select(['id', 'key', 'comment_deadline', 'status'])
+      .select(['id', 'key', 'comment_deadline', 'status', 'stated_status', 'adoption_date', 'entry_into_force_date'])
       .where('id', 'in', [...new Set(notices.map((n) => n.measureId))])
       .execute()
     const cls = await db.selectFrom('classification').select(['notice_id', 'language']).where('notice_id', 'in', ids).execute()
@@ -77,7 +94,7 @@ export async function* exportNotices(db: Db, batch = 500): AsyncGenerator<Notice
         distributionDate: n.distributionDate,
         commentDeadline: n.commentDeadline,
         measureCommentDeadline: m?.comment_deadline ?? null,
-        measureStatus: m?.status ?? 'open',
+        measureStatus: m ? (today ? statusOn(m, today) : m.status) : 'open',
         language: cls.find((c) => c.notice_id === n.id)?.language ?? n.language,
         categories: cats
           .filter((c) => c.notice_id === n.id)
@@ -90,44 +107,74 @@ export async function* exportNotices(db: Db, batch = 500): AsyncGenerator<Notice
   }
 }
 
-export async function* exportWarnings(db: Db): AsyncGenerator<WarningRecord> {
-  const rows = await db
-    .selectFrom('warning')
-    .innerJoin('measure', 'measure.id', 'warning.measure_id')
-    .select([
-      'warning.id',
-      'measure.key',
-      'measure.area',
-      'warning.category_id',
-      'warning.level',
-      'warning.score',
-      'warning.status',
-      'warning.assignee',
-      'warning.note',
-      'measure.member',
-      'measure.title',
-      'measure.comment_deadline',
-      'warning.created_at',
-      'warning.updated_at',
-    ])
-    .orderBy('warning.id')
-    .execute()
-  for (const r of rows) {
-    yield {
-      id: r.id,
-      measureId: r.key,
-      area: r.area,
-      category: r.category_id,
-      level: r.level,
-      score: r.score,
-      status: r.status,
-      assignee: r.assignee,
-      note: r.note,
-      member: r.member,
-      title: r.title,
-      commentDeadline: r.comment_deadline,
-      createdAt: r.created_at,
-      updatedAt: r.updated_at,
+export async function* exportWarnings(db: Db, opts: ExportOptions | number = {}): AsyncGenerator<WarningRecord> {
+  const { today, batch = 500 } = typeof opts === 'number' ? { batch: opts } : opts
+  let after = 0
+  for (;;) {
+    const rows = await db
+      .selectFrom('warning')
+      .innerJoin('measure', 'measure.id', 'warning.measure_id')
+      .select([
+        'warning.id',
+        'warning.measure_id',
+        'measure.key',
+        'measure.area',
+        'warning.category_id',
+        'warning.level',
+        'warning.score',
+        'warning.status',
+        'warning.assignee',
+        'warning.note',
+        'measure.member',
+        'measure.title',
+        'measure.status as measure_status',
+        'measure.stated_status',
+        'measure.adoption_date',
+        'measure.entry_into_force_date',
+        'measure.comment_deadline',
+        'warning.created_at',
+        'warning.updated_at',
+      ])
+      .where('warning.id', '>', after)
+      .orderBy('warning.id')
+      .limit(batch)
+      .execute()
+    if (!rows.length) return
+    after = rows[rows.length - 1].id
+    const ids = rows.map((r) => r.id)
+    const mids = [...new Set(rows.map((r) => r.measure_id))]
+    const cats = await db.selectFrom('warning_category').select(['warning_id', 'category_id', 'score']).where('warning_id', 'in', ids).execute()
+    const members = await db.selectFrom('measure_member').select(['measure_id', 'member_code']).where('measure_id', 'in', mids).orderBy('measure_id').orderBy('position').execute()
+    const symbols = await db
+      .selectFrom('notice_symbol')
+      .innerJoin('notice', 'notice.id', 'notice_symbol.notice_id')
+      .select(['notice.measure_id', 'notice_symbol.base_symbol'])
+      .distinct()
+      .where('notice.measure_id', 'in', mids)
+      .execute()
+    for (const r of rows) {
+      const own = cats.filter((c) => c.warning_id === r.id).sort((a, b) => b.score - a.score || a.category_id.localeCompare(b.category_id))
+      const bases = symbols.filter((x) => x.measure_id === r.measure_id && parseSymbol(x.base_symbol)).map((x) => x.base_symbol)
+      yield {
+        id: r.id,
+        measureId: r.key,
+        area: r.area,
+        category: r.category_id,
+        categories: own.length ? own.map((c) => c.category_id) : [r.category_id],
+        symbols: [r.key, ...bases.filter((b) => b !== r.key).sort()],
+        members: members.filter((m) => m.measure_id === r.measure_id).map((m) => m.member_code),
+        measureStatus: today ? statusOn({ ...r, status: r.measure_status }, today) : r.measure_status,
+        level: r.level,
+        score: r.score,
+        status: r.status,
+        assignee: r.assignee,
+        note: r.note,
+        member: r.member,
+        title: r.title,
+        commentDeadline: r.comment_deadline,
+        createdAt: r.created_at,
+        updatedAt: r.updated_at,
+      }
     }
   }
 }

@@ -1,126 +1,144 @@
 import { Resvg, type ResvgRenderOptions } from '@resvg/resvg-js'
 import type { AppContext } from '../app-context.js'
-import { addDays, daysBetween, isoWeekKey } from '../domain/dates.js'
-import { marketOfMember } from '../domain/markets.js'
-import { CHART_CIDS, buildWeeklyReport, reportCharts, type ChartLabels, type UpcomingMeasure, type WeeklyReport } from '../digest/weekly-report.js'
+import { addDays, localDay, zonedMidnightIso } from '../domain/dates.js'
+import { isComplete, lastCompletePeriod, periodOf, periodRange, periodSeries, shiftPeriod, type PeriodKind } from '../domain/periods.js'
+import { buildReport, CHART_CIDS, reportCharts, SNAPSHOT_VERSION, type ChartLabels, type CommentFigures, type ReportSnapshot } from '../digest/report.js'
 import type { Lang } from '../digest/render.js'
 import type { Logger } from '../logger.js'
-import type { CatalogWarning } from '../digest/match.js'
 import type { Level } from '../risk/score.js'
-import { LEVEL_RANK } from '../risk/score.js'
-import { loadCatalog, localDay, zonedMidnightIso } from './digest.service.js'
+import { loadCatalog } from './digest.service.js'
+import { lifecycleFresh } from './lifecycle.service.js'
 
 export const WEEK_RE = /^(\d{4})-W(\d{2})$/
 
 /** Monday and Sunday (dates) of an ISO week key such as `2026-W48`. */
-export function weekRange(week: string): { from: string; to: string } {
-  const m = WEEK_RE.exec(week)
-  if (!m) throw new RangeError(`not an ISO week: ${week}`)
-  const year = Number(m[1])
-  const jan4 = new Date(Date.UTC(year, 0, 4))
-  const monday = new Date(jan4)
-  monday.setUTCDate(jan4.getUTCDate() - ((jan4.getUTCDay() || 7) - 1) + (Number(m[2]) - 1) * 7)
-  const from = monday.toISOString().slice(0, 10)
-  if (isoWeekKey(monday) !== week) throw new RangeError(`not an ISO week: ${week}`)
-  return { from, to: addDays(from, 6) }
-}
-
-export const shiftWeek = (week: string, n: number) => isoWeekKey(new Date(`${addDays(weekRange(week).from, 7 * n)}T00:00:00Z`))
+export const weekRange = (week: string) => periodRange('weekly', week)
+export const shiftWeek = (week: string, n: number) => shiftPeriod('weekly', week, n)
 
 const OPEN_WARNING = ['new', 'in_review', 'confirmed', 'escalated']
 
-/**
- * The officials' report for one ISO week: by default the warnings created during the
- * week (local time); the weekly e-mail passes the warnings it carries instead.
- */
-export async function loadWeeklyReport(ctx: AppContext, week: string, opts: { warnings?: CatalogWarning[] } = {}): Promise<WeeklyReport> {
-  const tz = ctx.config.schedule.timezone
-  const { from, to } = weekRange(week)
-  const start = zonedMidnightIso(from, tz)
-  const end = zonedMidnightIso(addDays(to, 1), tz)
-  const warnings = opts.warnings ?? (await loadCatalog(ctx, { audience: 'official', createdFrom: start, createdBefore: end }))
+/** A report asked for a period that has not ended yet (its figures would still change). */
+export class ReportNotReadyError extends Error {
+  readonly code = 'REPORT_NOT_READY'
+  readonly retryable = false
+}
 
-  const first = shiftWeek(week, -12)
+export interface ReportPeriod {
+  kind: PeriodKind
+  key: string
+  /** first and last local day */
+  from: string
+  to: string
+  /** the instants the period starts and ends at in TBT_TIMEZONE (end exclusive) */
+  start: string
+  end: string
+}
+
+export function reportPeriod(ctx: Pick<AppContext, 'config'>, kind: PeriodKind, key: string): ReportPeriod {
+  const tz = ctx.config.schedule.timezone
+  const { from, to } = periodRange(kind, key)
+  return { kind, key, from, to, start: zonedMidnightIso(from, tz), end: zonedMidnightIso(addDays(to, 1), tz) }
+}
+
+/** The last complete period of a kind on today's local date: the report an official opens first. */
+export const latestReportKey = (ctx: Pick<AppContext, 'clock' | 'config'>, kind: PeriodKind) => lastCompletePeriod(kind, localDay(ctx.clock(), ctx.config.schedule.timezone))
+
+/**
+ * 评议 figures for a period (comments submitted, in drafting, deadlines passed without a
+ * comment, export value concerned). The hook the enterprise comment feed (issue 13) fills:
+ * until it does, there are none, and reports show no comments section.
+ */
+export async function loadCommentFigures(_ctx: AppContext, _period: ReportPeriod): Promise<CommentFigures | null> {
+  return null
+}
+
+/**
+ * Computes a period's report from the database as it stands: the warnings created during
+ * the period (one per measure, dismissed ones left out), the 12 periods before for the
+ * trend, and the comment deadlines (30 days) and entries into force (90 days) coming up
+ * from the day after the period.
+ */
+export async function computeReport(ctx: AppContext, kind: PeriodKind, key: string): Promise<ReportSnapshot> {
+  await lifecycleFresh(ctx)
+  const tz = ctx.config.schedule.timezone
+  const p = reportPeriod(ctx, kind, key)
+  const warnings = await loadCatalog(ctx, { audience: 'official', createdFrom: p.start, createdBefore: p.end })
+
+  const series = periodSeries(kind, key, 13)
+  const first = reportPeriod(ctx, kind, series[0])
   const hist = await ctx.db
     .selectFrom('warning')
     .select(['created_at', 'level'])
-    .where('created_at', '>=', zonedMidnightIso(weekRange(first).from, tz))
-    .where('created_at', '<', end)
+    .where('created_at', '>=', first.start)
+    .where('created_at', '<', p.end)
     .where('status', '!=', 'dismissed')
     .execute()
-  const history = Array.from({ length: 13 }, (_, i) => ({ week: shiftWeek(first, i), high: 0, medium: 0, low: 0 }))
-  const index = new Map(history.map((h, i) => [h.week, i]))
+  const history = series.map((k) => ({ key: k, high: 0, medium: 0, low: 0 }))
+  const index = new Map(series.map((k, i) => [k, i]))
   for (const h of hist) {
-    const k = isoWeekKey(new Date(`${localDay(new Date(h.created_at), tz)}T00:00:00Z`))
-    const i = index.get(k)
+    const i = index.get(periodOf(kind, localDay(new Date(h.created_at), tz)))
     if (i !== undefined) history[i][h.level as Level]++
   }
-
-  // What was coming up as seen from the report's week: today for the current week,
-  // the week's last day for an archived one.
-  const today = localDay(ctx.clock(), tz)
-  const ref = today < to ? today : to
-  const upcoming = async (column: 'comment_deadline' | 'entry_into_force_date', days: number): Promise<UpcomingMeasure[]> => {
-    let q = ctx.db
-      .selectFrom('measure')
-      .innerJoin('warning', 'warning.measure_id', 'measure.id')
-      .select(['measure.id', 'measure.key', 'measure.title', 'measure.member', `measure.${column} as date`, 'warning.level'])
-      .where(`measure.${column}`, '>=', ref)
-      .where(`measure.${column}`, '<=', addDays(ref, days))
-      .where('warning.status', 'in', OPEN_WARNING)
-    if (column === 'comment_deadline') q = q.where('measure.status', '=', 'open')
-    else q = q.where('measure.status', '!=', 'withdrawn')
-    const rows = await q.orderBy(`measure.${column}`).orderBy('measure.key').execute()
-    const ids = [...new Set(rows.map((r) => r.id))]
-    const codes = ids.length
-      ? await ctx.db.selectFrom('notice').select(['measure_id', 'member_code', 'symbol']).where('measure_id', 'in', ids).orderBy('id').execute()
-      : []
-    const byMeasure = new Map<number, UpcomingMeasure>()
-    for (const r of rows) {
-      const e = byMeasure.get(r.id)
-      if (e) {
-        if (LEVEL_RANK[r.level as Level] > LEVEL_RANK[e.level]) e.level = r.level as Level
-        continue
-      }
-      const n = codes.filter((c) => c.measure_id === r.id)
-      const market = marketOfMember(ctx.markets, n.map((c) => c.member_code).find(Boolean) ?? n[0]?.symbol.split('/')[3] ?? null)
-      byMeasure.set(r.id, {
-        measureKey: r.key,
-        title: r.title ?? '',
-        member: r.member,
-        marketZh: market?.zh ?? null,
-        marketEn: market?.en ?? null,
-        date: r.date as string,
-        daysLeft: daysBetween(ref, r.date as string),
-        level: r.level as Level,
-        detailUrl: `${ctx.config.publicBaseUrl}/warnings/by-measure/${encodeURIComponent(r.key)}`,
-      })
-    }
-    return [...byMeasure.values()]
-  }
-  // Detail links go to the first warning of the measure (the page every e-mail links to).
-  const fixLinks = async (xs: UpcomingMeasure[]) => {
-    for (const x of xs) {
-      const w = await ctx.db
-        .selectFrom('warning')
-        .innerJoin('measure', 'measure.id', 'warning.measure_id')
-        .select('warning.id')
-        .where('measure.key', '=', x.measureKey)
-        .orderBy('warning.score', 'desc')
-        .orderBy('warning.id')
-        .executeTakeFirst()
-      if (w) x.detailUrl = `${ctx.config.publicBaseUrl}/warnings/${w.id}`
-    }
-    return xs
-  }
-  return buildWeeklyReport({
-    week,
-    from,
-    to,
+  const asOf = addDays(p.to, 1)
+  const deadlines = await loadCatalog(ctx, { audience: 'official', deadlineBetween: [asOf, addDays(asOf, 30)], measureStatuses: ['open'] })
+  const entries = await loadCatalog(ctx, { audience: 'official', entryIntoForceBetween: [asOf, addDays(asOf, 90)], notMeasureStatuses: ['withdrawn'] })
+  return buildReport({
+    kind,
+    key,
+    from: p.from,
+    to: p.to,
+    asOf,
+    generatedAt: ctx.clock().toISOString(),
+    timeZone: tz,
     warnings,
     history,
-    deadlines: await fixLinks(await upcoming('comment_deadline', 30)),
-    entries: await fixLinks(await upcoming('entry_into_force_date', 90)),
+    deadlines: deadlines.filter((w) => OPEN_WARNING.includes(w.status)),
+    entries: entries.filter((w) => OPEN_WARNING.includes(w.status)),
+    comments: await loadCommentFigures(ctx, p),
+  })
+}
+
+/** The stored report of a period, if it was computed. */
+export async function storedReport(ctx: AppContext, kind: PeriodKind, key: string): Promise<ReportSnapshot | undefined> {
+  const row = await ctx.db.selectFrom('report').select('snapshot').where('kind', '=', kind).where('period_key', '=', key).executeTakeFirst()
+  return row ? (JSON.parse(row.snapshot) as ReportSnapshot) : undefined
+}
+
+/**
+ * A period's report: the stored snapshot, or, for a complete period never computed, one
+ * computed now and stored (the first writer wins a race; everyone renders the stored one).
+ * A period not yet over has no report (ReportNotReadyError).
+ */
+export async function ensureReport(ctx: AppContext, kind: PeriodKind, key: string): Promise<ReportSnapshot> {
+  const stored = await storedReport(ctx, kind, key)
+  if (stored) return stored
+  if (!isComplete(kind, key, localDay(ctx.clock(), ctx.config.schedule.timezone))) throw new ReportNotReadyError(`the ${kind} period ${key} has not ended yet`)
+  const snapshot = await computeReport(ctx, kind, key)
+  await ctx.db
+    .insertInto('report')
+    .values({ kind, period_key: key, snapshot: JSON.stringify(snapshot), version: SNAPSHOT_VERSION, created_at: ctx.clock().toISOString() })
+    .onConflict((oc) => oc.columns(['kind', 'period_key']).doNothing())
+    .execute()
+  ctx.log.info({ kind, key, total: snapshot.total }, 'report computed and stored')
+  return (await storedReport(ctx, kind, key))!
+}
+
+export interface ReportListItem {
+  kind: PeriodKind
+  key: string
+  from: string
+  to: string
+  total: number
+  high: number
+  createdAt: string
+}
+
+/** Every stored report of a kind, newest period first. */
+export async function listReports(ctx: AppContext, kind: PeriodKind): Promise<ReportListItem[]> {
+  const rows = await ctx.db.selectFrom('report').select(['kind', 'period_key', 'snapshot', 'created_at']).where('kind', '=', kind).orderBy('period_key', 'desc').execute()
+  return rows.map((r) => {
+    const s = JSON.parse(r.snapshot) as ReportSnapshot
+    return { kind, key: r.period_key, from: s.from, to: s.to, total: s.total, high: s.byLevel.high, createdAt: r.created_at }
   })
 }
 
@@ -130,21 +148,30 @@ export async function loadWeeklyReport(ctx: AppContext, week: string, opts: { wa
  * this machine (fonts-wqy-microhei in the Docker image); without one they fall back to the
  * market and category codes, which the tables under each chart also show.
  */
-export function chartAttachments(r: WeeklyReport, lang: Lang, log?: Logger): { filename: string; content: Buffer; contentType: string; cid: string }[] {
+export function chartAttachments(r: ReportSnapshot, lang: Lang, log?: Logger): { filename: string; content: Buffer; contentType: string; cid: string }[] {
   let labels: ChartLabels = lang
   if (lang === 'zh' && !cjkFontAvailable()) {
     labels = 'codes'
     if (!warnedNoCjk) log?.warn('no CJK font for the weekly report charts: PNG labels are codes (install fonts-wqy-microhei)')
     warnedNoCjk = true
   }
+  // Every official of a period gets the same charts: rendered once per snapshot and labels
+  // (the PNG rendering is CPU work that holds the worker's event loop).
+  const cacheKey = `${r.kind}|${r.key}|${r.generatedAt}|${labels}`
+  const cached = pngCache.get(cacheKey)
+  if (cached) return cached.map((a) => ({ ...a }))
   const charts = reportCharts(r, labels)
-  return (Object.keys(CHART_CIDS) as (keyof typeof CHART_CIDS)[]).map((k) => ({
+  const out = (Object.keys(CHART_CIDS) as (keyof typeof CHART_CIDS)[]).map((k) => ({
     filename: `${k}.png`,
     content: svgToPng(charts[k]),
     contentType: 'image/png',
     cid: CHART_CIDS[k],
   }))
+  pngCache.set(cacheKey, out)
+  if (pngCache.size > 12) pngCache.delete(pngCache.keys().next().value!)
+  return out.map((a) => ({ ...a }))
 }
+const pngCache = new Map<string, { filename: string; content: Buffer; contentType: string; cid: string }[]>()
 let warnedNoCjk = false
 
 const RESVG_FONTS: ResvgRenderOptions['font'] = { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' }

@@ -1,9 +1,10 @@
 import type { AppContext } from '../app-context.js'
-import { isoDay } from '../domain/dates.js'
-import { marketOfMember } from '../domain/markets.js'
-import type { MeasureStatus } from '../domain/measure.js'
+import { marketsOfMembers } from '../domain/markets.js'
+import { lifecycleRank, type MeasureStatus } from '../domain/measure.js'
+import { loadMembers, memberCodesOf } from '../domain/members.js'
 import { exposureOf, loadExposure } from '../risk/exposure.js'
-import { scoreRisk, type Level } from '../risk/score.js'
+import { LEVEL_RANK, scoreRisk, type Level } from '../risk/score.js'
+import { applyLifecycle, localToday } from './lifecycle.service.js'
 import { latestCorrection } from './warning.service.js'
 
 export interface ScoreOutcome {
@@ -32,6 +33,9 @@ async function unclassifiedDocuments(ctx: AppContext, measureId: number): Promis
  */
 export async function scoreMeasure(ctx: AppContext, measureId: number): Promise<ScoreOutcome> {
   const { db } = ctx
+  // The lifecycle first: what the documents say (stored by ingest) and today's date.
+  const today = localToday(ctx)
+  await applyLifecycle(ctx, measureId, today)
   const measure = await db.selectFrom('measure').selectAll().where('id', '=', measureId).executeTakeFirst()
   if (!measure) return { measureId, scored: 0, deferred: false }
   // Scoring on part of a measure's documents would raise and then rescore warnings in
@@ -52,12 +56,17 @@ export async function scoreMeasure(ctx: AppContext, measureId: number): Promise<
     .map((n) => `${n.title} ${n.description ?? ''}`)
     .join(' ')
   const exposureTable = loadExposure()
-  const memberCode = notices.map((n) => n.member_code).find(Boolean) ?? notices[0]?.symbol.split('/')[3] ?? null
-  const market = marketOfMember(ctx.markets, memberCode)
+  // A joint notification's measure counts for its members' most traded watched market;
+  // a member outside the watch list is weighted as such (rules: unwatchedMarketWeight).
+  const members = loadMembers()
+  const codes = [...new Set(notices.flatMap((n) => memberCodesOf({ symbols: JSON.parse(n.symbols) as string[], memberCode: n.member_code, member: n.member }, members)))]
+  const market = marketsOfMembers(ctx.markets, codes)
+    .filter((m) => m.watched)
+    .sort((a, b) => b.tradeShare - a.tradeShare)[0]
+  const member = members.byCode(codes[0]) ?? members.find(measure.member)
   const text = notices
     .map((n) => [n.title, n.description ?? '', n.products ?? '', ...(JSON.parse(n.objectives) as string[])].join(' '))
     .join(' ')
-  const today = isoDay(ctx.clock())
   const now = ctx.clock().toISOString()
   const keep: string[] = []
   for (const [categoryId, confidence] of [...best].sort((a, b) => a[0].localeCompare(b[0]))) {
@@ -69,6 +78,8 @@ export async function scoreMeasure(ctx: AppContext, measureId: number): Promise<
       market: market ? { code: market.code, zh: market.zh, en: market.en, tradeShare: market.tradeShare } : null,
       exposure: market ? exposureOf(exposureTable, categoryId, market.code) : null,
       member: measure.member,
+      memberZh: member?.zh ?? null,
+      memberEn: member?.en ?? null,
       status: measure.status as MeasureStatus,
       commentDeadline: measure.comment_deadline,
       entryIntoForceDate: measure.entry_into_force_date,
@@ -106,11 +117,18 @@ export interface WarnOutcome {
 }
 
 const OPEN_STATUSES = ['new', 'in_review', 'escalated', 'confirmed']
+const LEVEL_ORDER: Level[] = ['low', 'medium', 'high']
+const maxLevel = (levels: string[]): Level => (levels as Level[]).reduce<Level>((a, b) => (LEVEL_RANK[b] > LEVEL_RANK[a] ? b : a), 'low')
+/** The category the warning is filed under: the highest score, then the category id. */
+const topOf = <T extends { category_id: string; score: number }>(xs: T[]): T => [...xs].sort((a, b) => b.score - a.score || a.category_id.localeCompare(b.category_id))[0]
 
 /**
- * Raises one warning per (measure, category) whose risk passes the rules' bar, keeps
- * existing warnings' scores current (recording each change), and closes a withdrawn
- * measure's open warnings.
+ * One warning per measure. It is raised once some category's risk passes the rules' bar
+ * (or an analyst chose the categories) and lists every category the measure touches
+ * (warning_category, each with its score and level); its score and level are the highest
+ * (an analyst's level stands). Each call keeps it current (recording each change), ranks
+ * it by the measure's lifecycle, and closes it when the measure is withdrawn. Idempotent and
+ * keyed on the measure: a second call, or a second worker, changes nothing more.
  */
 export async function raiseWarnings(ctx: AppContext, measureId: number): Promise<WarnOutcome> {
   const { db } = ctx
@@ -118,87 +136,115 @@ export async function raiseWarnings(ctx: AppContext, measureId: number): Promise
   const measure = await db.selectFrom('measure').select(['id', 'status']).where('id', '=', measureId).executeTakeFirst()
   if (!measure) return out
   const now = ctx.clock().toISOString()
-  const scores = await db.selectFrom('risk_score').selectAll().where('measure_id', '=', measureId).orderBy('category_id').execute()
+  const scores = await db.selectFrom('risk_score').select(['category_id', 'score', 'level']).where('measure_id', '=', measureId).orderBy('category_id').execute()
   const correction = await latestCorrection(db, measureId)
   const corrected = correction ? (JSON.parse(correction.categories) as string[]) : null
   const confidence = corrected ? new Map(corrected.map((c) => [c, 1])) : await categoryConfidence(ctx, measureId)
+  // A category the analyst chose counts whatever its score: they said it applies.
+  const eligible = (s: { category_id: string; score: number }) =>
+    corrected ? corrected.includes(s.category_id) : s.score >= ctx.rules.warning.minScore && (confidence.get(s.category_id) ?? 0) >= ctx.rules.warning.minConfidence
+  const rank = lifecycleRank(measure.status)
   const event = (warningId: number, action: string, from: string | null, to: string | null, details: object) =>
     ({ warning_id: warningId, at: now, actor: 'system', action, from_status: from, to_status: to, details: JSON.stringify(details) })
-  // A measure known only from a source's baseline history raises no new warnings.
+  // A measure known only from a source's baseline history raises no new warning.
   const current = await db.selectFrom('notice').select('id').where('measure_id', '=', measureId).where('baseline', '=', 0).executeTakeFirst()
-  for (const s of scores) {
-    await db.transaction().execute(async (tx) => {
-      const existing = await tx
-        .selectFrom('warning')
-        .selectAll()
-        .where('measure_id', '=', measureId)
-        .where('category_id', '=', s.category_id)
+
+  await db.transaction().execute(async (tx) => {
+    // Two workers warning the same measure take turns (PostgreSQL row lock; SQLite writes one at a time).
+    const existing = await tx
+      .selectFrom('warning')
+      .selectAll()
+      .where('measure_id', '=', measureId)
+      .$if(ctx.dialect === 'postgres', (q) => q.forUpdate())
+      .executeTakeFirst()
+    if (!existing) {
+      if (measure.status === 'withdrawn' || (!current && !corrected)) return
+      const cats = scores.filter(eligible)
+      if (!cats.length) return
+      const top = topOf(cats)
+      const level = maxLevel(cats.map((c) => c.level))
+      const inserted = await tx
+        .insertInto('warning')
+        .values({ measure_id: measureId, category_id: top.category_id, level, score: top.score, status: 'new', assignee: null, note: null, lifecycle_rank: rank, created_at: now, updated_at: now })
+        .onConflict((oc) => oc.column('measure_id').doNothing())
+        .returning('id')
         .executeTakeFirst()
-      if (measure.status === 'withdrawn') {
-        if (existing && OPEN_STATUSES.includes(existing.status)) {
-          await tx.updateTable('warning').set({ status: 'dismissed', updated_at: now }).where('id', '=', existing.id).execute()
-          await tx.insertInto('warning_event').values(event(existing.id, 'closed', existing.status, 'dismissed', { reason: 'measure withdrawn', measureStatus: measure.status })).execute()
-          out.closed++
-        }
-        return
+      if (!inserted) return
+      await tx.insertInto('warning_category').values(cats.map((c) => ({ warning_id: inserted.id, category_id: c.category_id, score: c.score, level: c.level }))).execute()
+      await tx
+        .insertInto('warning_event')
+        .values(event(inserted.id, 'raised', null, 'new', { score: top.score, level, categories: cats.map((c) => c.category_id), measureStatus: measure.status }))
+        .execute()
+      out.raised++
+      return
+    }
+
+    if (existing.lifecycle_rank !== rank) await tx.updateTable('warning').set({ lifecycle_rank: rank }).where('id', '=', existing.id).execute()
+    if (measure.status === 'withdrawn') {
+      if (OPEN_STATUSES.includes(existing.status)) {
+        await tx.updateTable('warning').set({ status: 'dismissed', updated_at: now }).where('id', '=', existing.id).execute()
+        await tx.insertInto('warning_event').values(event(existing.id, 'closed', existing.status, 'dismissed', { reason: 'measure withdrawn', measureStatus: measure.status })).execute()
+        out.closed++
       }
-      if (!existing) {
-        if (!current && !corrected) return
-        // A category the analyst chose raises its warning whatever the score: they said it applies.
-        if (!corrected && (s.score < ctx.rules.warning.minScore || (confidence.get(s.category_id) ?? 0) < ctx.rules.warning.minConfidence)) return
-        const inserted = await tx
-          .insertInto('warning')
-          .values({ measure_id: measureId, category_id: s.category_id, level: s.level, score: s.score, status: 'new', assignee: null, note: null, created_at: now, updated_at: now })
-          .onConflict((oc) => oc.columns(['measure_id', 'category_id']).doNothing())
-          .returning('id')
-          .executeTakeFirst()
-        if (inserted) {
-          await tx.insertInto('warning_event').values(event(inserted.id, 'raised', null, 'new', { score: s.score, level: s.level, measureStatus: measure.status })).execute()
-          out.raised++
-        }
-        return
-      }
-      // Reopen what the system closed and the lifecycle (or a correction) no longer justifies closing.
-      let status = existing.status
-      if (status === 'dismissed') {
-        const last = await tx.selectFrom('warning_event').select(['actor', 'details']).where('warning_id', '=', existing.id).where('to_status', '=', 'dismissed').orderBy('id', 'desc').limit(1).executeTakeFirst()
-        const lastReason = last?.actor === 'system' ? (JSON.parse(last.details ?? '{}') as { reason?: string }).reason : undefined
-        const reopenAfterAdoption = last?.actor !== 'system' && ctx.rules.warning.reopenDismissedOn.includes(measure.status as never) && (await lastMeasureStatus(tx, existing.id)) !== measure.status
-        if (lastReason === 'measure withdrawn' || lastReason === 'category corrected' || reopenAfterAdoption) {
-          const reason = reopenAfterAdoption ? `measure ${measure.status}` : lastReason === 'measure withdrawn' ? 'measure no longer withdrawn' : 'category restored by a correction'
-          await tx.updateTable('warning').set({ status: 'new', updated_at: now }).where('id', '=', existing.id).execute()
-          await tx.insertInto('warning_event').values(event(existing.id, 'reopened', 'dismissed', 'new', { reason, measureStatus: measure.status })).execute()
-          status = 'new'
-          out.updated++
-        }
-      }
-      if (status !== 'dismissed' && (await lastMeasureStatus(tx, existing.id)) !== measure.status) {
-        await tx.insertInto('warning_event').values(event(existing.id, 'lifecycle', status, status, { measureStatus: measure.status })).execute()
-      }
-      const level = (existing.level_override ?? s.level) as Level
-      if (existing.score !== s.score || existing.level !== level) {
-        await tx.updateTable('warning').set({ score: s.score, level, updated_at: now }).where('id', '=', existing.id).execute()
-        await tx
-          .insertInto('warning_event')
-          .values(event(existing.id, 'rescored', status, status, { from: { score: existing.score, level: existing.level }, to: { score: s.score, level } }))
-          .execute()
+      return
+    }
+    // Reopen what the system closed and the lifecycle no longer justifies closing, and what
+    // an analyst dismissed as a draft once the measure is adopted or in force.
+    let status = existing.status
+    if (status === 'dismissed') {
+      const last = await tx.selectFrom('warning_event').select(['actor', 'details']).where('warning_id', '=', existing.id).where('to_status', '=', 'dismissed').orderBy('id', 'desc').limit(1).executeTakeFirst()
+      const lastReason = last?.actor === 'system' ? (JSON.parse(last.details ?? '{}') as { reason?: string }).reason : undefined
+      const reopenAfterAdoption = last?.actor !== 'system' && ctx.rules.warning.reopenDismissedOn.includes(measure.status as never) && (await lastMeasureStatus(tx, existing.id)) !== measure.status
+      if (lastReason === 'measure withdrawn' || reopenAfterAdoption) {
+        const reason = reopenAfterAdoption ? `measure ${measure.status}` : 'measure no longer withdrawn'
+        await tx.updateTable('warning').set({ status: 'new', updated_at: now }).where('id', '=', existing.id).execute()
+        await tx.insertInto('warning_event').values(event(existing.id, 'reopened', 'dismissed', 'new', { reason, measureStatus: measure.status })).execute()
+        status = 'new'
         out.updated++
       }
-    })
-  }
-  if (corrected) {
-    // Categories the analyst removed: their open warnings close, with the reason.
-    const stale = await db.selectFrom('warning').select(['id', 'status']).where('measure_id', '=', measureId).where('category_id', 'not in', corrected).where('status', 'in', OPEN_STATUSES).execute()
-    for (const w of stale) {
-      await db.transaction().execute(async (tx) => {
-        await tx.updateTable('warning').set({ status: 'dismissed', updated_at: now }).where('id', '=', w.id).execute()
-        await tx.insertInto('warning_event').values(event(w.id, 'closed', w.status, 'dismissed', { reason: 'category corrected' })).execute()
-      })
-      out.closed++
     }
-  }
+    if (status !== 'dismissed' && (await lastMeasureStatus(tx, existing.id)) !== measure.status) {
+      await tx.insertInto('warning_event').values(event(existing.id, 'lifecycle', status, status, { measureStatus: measure.status })).execute()
+    }
+
+    // The categories: the analyst's when corrected; else those it had that are still scored, and any that now pass the bar.
+    const had = await tx.selectFrom('warning_category').selectAll().where('warning_id', '=', existing.id).orderBy('category_id').execute()
+    const hadIds = new Set(had.map((c) => c.category_id))
+    const next = scores.filter((s) => (corrected ? corrected.includes(s.category_id) : hadIds.has(s.category_id) || eligible(s)))
+    const cats = next.length ? next : had
+    const changedCats = next.length > 0 && (next.length !== had.length || next.some((n) => !had.find((h) => h.category_id === n.category_id && h.score === n.score && h.level === n.level)))
+    if (changedCats) {
+      const keep = next.map((c) => c.category_id)
+      await tx.deleteFrom('warning_category').where('warning_id', '=', existing.id).where('category_id', 'not in', keep).execute()
+      for (const c of next) {
+        await tx
+          .insertInto('warning_category')
+          .values({ warning_id: existing.id, category_id: c.category_id, score: c.score, level: c.level })
+          .onConflict((oc) => oc.columns(['warning_id', 'category_id']).doUpdateSet({ score: c.score, level: c.level }))
+          .execute()
+      }
+      const from = had.map((c) => c.category_id)
+      if (!corrected && (from.join() !== keep.join())) {
+        await tx.insertInto('warning_event').values(event(existing.id, 'categories', status, status, { from, to: keep })).execute()
+      }
+    }
+    const top = topOf(cats)
+    const level = (existing.level_override ?? maxLevel(cats.map((c) => c.level))) as Level
+    if (existing.score !== top.score || existing.level !== level || existing.category_id !== top.category_id) {
+      await tx.updateTable('warning').set({ score: top.score, level, category_id: top.category_id, updated_at: now }).where('id', '=', existing.id).execute()
+      if (existing.score !== top.score || existing.level !== level) {
+        await tx
+          .insertInto('warning_event')
+          .values(event(existing.id, 'rescored', status, status, { from: { score: existing.score, level: existing.level }, to: { score: top.score, level } }))
+          .execute()
+      }
+      out.updated++
+    }
+  })
   return out
 }
+
+export { LEVEL_ORDER }
 
 /** The measure status the warning's history last recorded ('open' before any was). */
 async function lastMeasureStatus(tx: Pick<AppContext['db'], 'selectFrom'>, warningId: number): Promise<string> {

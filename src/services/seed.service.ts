@@ -33,7 +33,8 @@ export async function seed(ctx: AppContext, opts: { subscribers?: boolean } = {}
     await db.insertInto('category').values({ id: c.id, ...row }).onConflict((oc) => oc.column('id').doUpdateSet(row)).execute()
   }
   for (const m of ctx.markets) {
-    const row = { name_zh: m.zh, name_en: m.en, members: JSON.stringify(m.members), trade_share: m.tradeShare, watched: 1 }
+    // Every notifying member is a market; the watch list (seeds/markets.yaml) only weights risk.
+    const row = { name_zh: m.zh, name_en: m.en, members: JSON.stringify(m.members), trade_share: m.tradeShare, watched: m.watched ? 1 : 0 }
     await db.insertInto('market').values({ code: m.code, ...row }).onConflict((oc) => oc.column('code').doUpdateSet(row)).execute()
   }
   for (const s of ctx.sources) {

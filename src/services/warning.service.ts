@@ -2,8 +2,12 @@ import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kyse
 import type { AppContext } from '../app-context.js'
 import type { Db } from '../db/database.js'
 import type { Database } from '../db/schema.js'
-import { addDays, isoDay } from '../domain/dates.js'
-import type { Level, TraceItem } from '../risk/score.js'
+import { addDays, localDay } from '../domain/dates.js'
+import { deadlineState, statusOn } from '../domain/measure.js'
+import { loadMembers } from '../domain/members.js'
+import { parseSymbol } from '../domain/symbols.js'
+import { lifecycleFresh } from './lifecycle.service.js'
+import { LEVEL_RANK, type Level, type TraceItem } from '../risk/score.js'
 
 export const STATUSES = ['new', 'in_review', 'confirmed', 'dismissed', 'escalated'] as const
 export type WarningStatus = (typeof STATUSES)[number]
@@ -40,6 +44,8 @@ export interface QueueFilter {
   level?: string[]
   category?: string[]
   market?: string[]
+  /** the measure's lifecycle: open, closed, adopted, in_force, withdrawn */
+  lifecycle?: string[]
   source?: string[]
   language?: string[]
   /** TBT or SPS: the measure's agreement */
@@ -54,6 +60,24 @@ export interface QueueFilter {
   pageSize?: number
 }
 
+export interface QueueCategory {
+  id: string
+  zh: string
+  en: string
+  score: number
+  level: Level
+}
+
+export interface QueueMember {
+  code: string
+  zh: string
+  en: string
+}
+
+/**
+ * One row per measure. `categoryId`/`categoryZh`/`categoryEn` name its top category
+ * (kept for existing readers); `categories` lists all of them with their scores.
+ */
 export interface QueueRow {
   id: number
   level: Level
@@ -64,13 +88,20 @@ export interface QueueRow {
   categoryId: string
   categoryZh: string
   categoryEn: string
+  categories: QueueCategory[]
   measureId: number
   measureKey: string
+  /** every base symbol of the measure (a joint notification has several), the key first */
+  symbols: string[]
   /** TBT or SPS */
   area: string
   title: string | null
   member: string | null
+  /** every member that notified the measure, named from seeds/members.yaml */
+  members: QueueMember[]
   commentDeadline: string | null
+  /** past, due within 7 days (soon) or later, on today's local date; null without a deadline */
+  deadlineState: 'past' | 'soon' | 'later' | null
   measureStatus: string
   createdAt: string
   updatedAt: string
@@ -90,21 +121,33 @@ type Eb = ExpressionBuilder<Database & { w: Database['warning']; m: Database['me
 
 const likePattern = (s: string) => `%${s.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`
 
+/** The member codes of chosen markets (a watched group's members, or the member itself). */
+export function memberCodesOfMarkets(ctx: Pick<AppContext, 'markets'>, codes: string[]): string[] {
+  const wanted = new Set(codes.map((c) => c.toUpperCase()))
+  const out = new Set<string>()
+  for (const m of ctx.markets) if (wanted.has(m.code)) m.members.forEach((x) => out.add(x))
+  for (const c of wanted) if (!ctx.markets.some((m) => m.code === c)) out.add(c)
+  return [...out]
+}
+
 function conditions(ctx: AppContext, f: QueueFilter, eb: Eb, withStatus: boolean): Expression<SqlBool>[] {
   const out: Expression<SqlBool>[] = []
   if (withStatus && f.status?.length) out.push(eb('w.status', 'in', f.status))
   if (f.level?.length) out.push(eb('w.level', 'in', f.level))
-  if (f.category?.length) out.push(eb('w.category_id', 'in', f.category))
+  if (f.category?.length) {
+    out.push(eb.exists(eb.selectFrom('warning_category as wc').select('wc.warning_id').whereRef('wc.warning_id', '=', 'w.id').where('wc.category_id', 'in', f.category)))
+  }
+  if (f.lifecycle?.length) out.push(eb('m.status', 'in', f.lifecycle))
   if (f.area?.length) out.push(eb('m.area', 'in', f.area))
   if (f.assignee) out.push(f.assignee === '-' ? eb('w.assignee', 'is', null) : eb('w.assignee', '=', f.assignee))
   if (f.market?.length) {
-    const members = ctx.markets.filter((m) => f.market!.includes(m.code)).flatMap((m) => m.members)
-    out.push(eb.exists(eb.selectFrom('notice as nm').select('nm.id').whereRef('nm.measure_id', '=', 'w.measure_id').where('nm.member_code', 'in', members.length ? members : ['-'])))
+    const members = memberCodesOfMarkets(ctx, f.market)
+    out.push(eb.exists(eb.selectFrom('measure_member as mm').select('mm.measure_id').whereRef('mm.measure_id', '=', 'w.measure_id').where('mm.member_code', 'in', members.length ? members : ['-'])))
   }
   if (f.source?.length) out.push(eb.exists(eb.selectFrom('notice as ns').select('ns.id').whereRef('ns.measure_id', '=', 'w.measure_id').where('ns.source_id', 'in', f.source)))
   if (f.language?.length) out.push(eb.exists(eb.selectFrom('notice as nl').select('nl.id').whereRef('nl.measure_id', '=', 'w.measure_id').where('nl.language', 'in', f.language)))
   if (f.deadlineDays !== undefined && Number.isFinite(f.deadlineDays)) {
-    const today = isoDay(ctx.clock())
+    const today = localDay(ctx.clock(), ctx.config.schedule.timezone)
     out.push(eb.and([eb('m.comment_deadline', '>=', today), eb('m.comment_deadline', '<=', addDays(today, f.deadlineDays))]))
   }
   const q = f.q?.trim()
@@ -117,15 +160,21 @@ function conditions(ctx: AppContext, f: QueueFilter, eb: Eb, withStatus: boolean
       eb.or([
         like('m.key'),
         like('m.title'),
-        like('c.name_zh'),
-        like('c.name_en'),
         like('w.note'),
+        eb.exists(
+          eb
+            .selectFrom('warning_category as wq')
+            .innerJoin('category as cq', 'cq.id', 'wq.category_id')
+            .select('wq.warning_id')
+            .whereRef('wq.warning_id', '=', 'w.id')
+            .where((e) => e.or([like('cq.name_zh'), like('cq.name_en')])),
+        ),
         eb.exists(
           eb
             .selectFrom('notice as nq')
             .select('nq.id')
             .whereRef('nq.measure_id', '=', 'w.measure_id')
-            .where((e) => e.or([like('nq.title'), like('nq.description'), like('nq.products'), like('nq.symbols'), like('nq.keywords')])),
+            .where((e) => e.or([like('nq.title'), like('nq.description'), like('nq.products'), like('nq.symbols'), like('nq.keywords'), like('nq.member')])),
         ),
       ]),
     )
@@ -142,7 +191,43 @@ function base(db: Db) {
 
 export const MAX_PAGE_SIZE = 500
 
+/** Categories, members and symbols of a page of warnings: three index lookups for the whole page. */
+export async function measureFacts(ctx: AppContext, rows: { id: number; measure_id: number; key: string }[]) {
+  const wids = rows.map((r) => r.id)
+  const mids = [...new Set(rows.map((r) => r.measure_id))]
+  const [cats, members, symbols] = await Promise.all([
+    wids.length
+      ? ctx.db.selectFrom('warning_category as wc').innerJoin('category as c', 'c.id', 'wc.category_id').select(['wc.warning_id', 'wc.category_id', 'wc.score', 'wc.level', 'c.name_zh', 'c.name_en']).where('wc.warning_id', 'in', wids).execute()
+      : [],
+    mids.length ? ctx.db.selectFrom('measure_member').select(['measure_id', 'member_code', 'position']).where('measure_id', 'in', mids).orderBy('measure_id').orderBy('position').execute() : [],
+    mids.length
+      ? ctx.db.selectFrom('notice_symbol').innerJoin('notice', 'notice.id', 'notice_symbol.notice_id').select(['notice.measure_id', 'notice_symbol.base_symbol']).distinct().where('notice.measure_id', 'in', mids).execute()
+      : [],
+  ])
+  const index = loadMembers()
+  const catsOf = new Map<number, QueueCategory[]>()
+  for (const c of cats) catsOf.set(c.warning_id, [...(catsOf.get(c.warning_id) ?? []), { id: c.category_id, zh: c.name_zh, en: c.name_en, score: c.score, level: c.level as Level }])
+  for (const xs of catsOf.values()) xs.sort((a, b) => b.score - a.score || a.id.localeCompare(b.id))
+  const membersOf = new Map<number, QueueMember[]>()
+  for (const m of members) {
+    const known = index.byCode(m.member_code)
+    membersOf.set(m.measure_id, [...(membersOf.get(m.measure_id) ?? []), { code: m.member_code, zh: known?.zh ?? m.member_code, en: known?.en ?? m.member_code }])
+  }
+  const symbolsOf = new Map<number, string[]>()
+  for (const s of symbols) if (parseSymbol(s.base_symbol)) symbolsOf.set(s.measure_id, [...(symbolsOf.get(s.measure_id) ?? []), s.base_symbol])
+  const keyOf = new Map(rows.map((r) => [r.measure_id, r.key]))
+  return {
+    categories: (warningId: number) => catsOf.get(warningId) ?? [],
+    members: (measureId: number) => membersOf.get(measureId) ?? [],
+    symbols: (measureId: number) => {
+      const key = keyOf.get(measureId) ?? ''
+      return [key, ...(symbolsOf.get(measureId) ?? []).filter((x) => x !== key).sort()].filter(Boolean)
+    },
+  }
+}
+
 export async function listWarnings(ctx: AppContext, f: QueueFilter = {}): Promise<QueuePage> {
+  await lifecycleFresh(ctx)
   const pageSize = Math.min(MAX_PAGE_SIZE, Math.max(1, f.pageSize ?? 50))
   const page = Math.max(1, f.page ?? 1)
   const where = (withStatus: boolean) => (eb: Eb) => eb.and(conditions(ctx, f, eb, withStatus))
@@ -160,6 +245,7 @@ export async function listWarnings(ctx: AppContext, f: QueueFilter = {}): Promis
     .select([
       'w.id', 'w.level', 'w.score', 'w.status', 'w.assignee', 'w.note', 'w.category_id', 'w.created_at', 'w.updated_at', 'w.measure_id',
       'c.name_zh', 'c.name_en', 'm.key', 'm.area', 'm.title', 'm.member', 'm.comment_deadline', 'm.status as measure_status',
+      'm.stated_status', 'm.adoption_date', 'm.entry_into_force_date',
     ])
   switch (f.sort ?? 'score') {
     case 'deadline':
@@ -174,13 +260,16 @@ export async function listWarnings(ctx: AppContext, f: QueueFilter = {}): Promis
     case 'id':
       break
     default:
-      q = q.orderBy('w.score', dir)
+      // Measures still open for comments first, closed ones below (warning.lifecycle_rank), then the score.
+      q = q.orderBy('w.lifecycle_rank', 'asc').orderBy('w.score', dir)
   }
   const rows = await q
     .orderBy('w.id', f.sort === 'id' ? dir : 'asc')
     .limit(pageSize)
     .offset((page - 1) * pageSize)
     .execute()
+  const facts = await measureFacts(ctx, rows)
+  const today = localDay(ctx.clock(), ctx.config.schedule.timezone)
   return {
     rows: rows.map((r) => ({
       id: r.id,
@@ -192,13 +281,17 @@ export async function listWarnings(ctx: AppContext, f: QueueFilter = {}): Promis
       categoryId: r.category_id,
       categoryZh: r.name_zh,
       categoryEn: r.name_en,
+      categories: facts.categories(r.id),
       measureId: r.measure_id,
       measureKey: r.key,
+      symbols: facts.symbols(r.measure_id),
       area: r.area,
       title: r.title,
       member: r.member,
+      members: facts.members(r.measure_id),
       commentDeadline: r.comment_deadline,
-      measureStatus: r.measure_status,
+      deadlineState: deadlineState(r.comment_deadline, today),
+      measureStatus: statusOn({ ...r, status: r.measure_status }, today),
       createdAt: r.created_at,
       updatedAt: r.updated_at,
     })),
@@ -260,7 +353,14 @@ export interface NoticeDetail {
 export interface TimelineEntry {
   date: string
   kind: 'notified' | 'follow-up' | 'comment-deadline' | 'adoption' | 'entry-into-force'
+  /** the document's symbol(s), for notified and follow-up entries */
   detail: string
+  /** regular | addendum | corrigendum | revision, for notified and follow-up entries */
+  docType?: string
+}
+
+export interface DetailCategory extends QueueCategory {
+  trace: TraceItem[]
 }
 
 export interface WarningDetail {
@@ -276,6 +376,11 @@ export interface WarningDetail {
   categoryId: string
   categoryZh: string
   categoryEn: string
+  /** every category of the measure, highest score first, each with its own trace */
+  categories: DetailCategory[]
+  symbols: string[]
+  members: QueueMember[]
+  deadlineState: 'past' | 'soon' | 'later' | null
   level: Level
   levelOverride: Level | null
   score: number
@@ -291,7 +396,7 @@ export interface WarningDetail {
   events: WarningEvent[]
   /** the analyst's categories for the measure, when corrected */
   correctedCategories: string[] | null
-  /** every category the measure has a warning in */
+  /** the categories of the measure's warning (ids) */
   measureCategories: string[]
 }
 
@@ -305,14 +410,17 @@ const parse = <T>(s: string | null | undefined, fallback: T): T => {
 }
 
 export async function getWarning(ctx: AppContext, id: number): Promise<WarningDetail | undefined> {
+  await lifecycleFresh(ctx)
   const { db } = ctx
   const w = await base(db)
     .selectAll('w')
-    .select(['m.key', 'm.title', 'm.member', 'm.comment_deadline', 'm.adoption_date', 'm.entry_into_force_date', 'm.first_distribution_date', 'm.status as measure_status', 'c.name_zh', 'c.name_en'])
+    .select(['m.key', 'm.title', 'm.member', 'm.comment_deadline', 'm.adoption_date', 'm.entry_into_force_date', 'm.first_distribution_date', 'm.status as measure_status', 'm.stated_status', 'c.name_zh', 'c.name_en'])
     .where('w.id', '=', id)
     .executeTakeFirst()
   if (!w) return undefined
-  const risk = await db.selectFrom('risk_score').select(['trace', 'rules_version']).where('measure_id', '=', w.measure_id).where('category_id', '=', w.category_id).executeTakeFirst()
+  const risks = await db.selectFrom('risk_score').select(['category_id', 'trace', 'rules_version']).where('measure_id', '=', w.measure_id).execute()
+  const risk = risks.find((r) => r.category_id === w.category_id)
+  const facts = await measureFacts(ctx, [{ id: w.id, measure_id: w.measure_id, key: w.key }])
   const rows = await db.selectFrom('notice').selectAll().where('measure_id', '=', w.measure_id).orderBy('distribution_date').orderBy('id').execute()
   const ids = rows.map((r) => r.id)
   const [cls, cats, hs, ics, events, corr, measureCats] = await Promise.all([
@@ -322,7 +430,7 @@ export async function getWarning(ctx: AppContext, id: number): Promise<WarningDe
     ids.length ? db.selectFrom('notice_ics').selectAll().where('notice_id', 'in', ids).orderBy('code').execute() : [],
     db.selectFrom('warning_event').selectAll().where('warning_id', '=', id).orderBy('at').orderBy('id').execute(),
     latestCorrection(db, w.measure_id),
-    db.selectFrom('warning').select('category_id').where('measure_id', '=', w.measure_id).orderBy('category_id').execute(),
+    facts.categories(w.id),
   ])
   const notices: NoticeDetail[] = rows.map((n) => {
     const c = cls.find((x) => x.notice_id === n.id)
@@ -363,7 +471,7 @@ export async function getWarning(ctx: AppContext, id: number): Promise<WarningDe
   const timeline: TimelineEntry[] = []
   for (const n of notices) {
     if (!n.distributionDate) continue
-    timeline.push({ date: n.distributionDate, kind: n.docType === 'regular' ? 'notified' : 'follow-up', detail: `${n.symbol} (${n.docType})` })
+    timeline.push({ date: n.distributionDate, kind: n.docType === 'regular' ? 'notified' : 'follow-up', detail: n.symbols.join(', '), docType: n.docType })
   }
   if (w.comment_deadline) timeline.push({ date: w.comment_deadline, kind: 'comment-deadline', detail: '' })
   if (w.adoption_date) timeline.push({ date: w.adoption_date, kind: 'adoption', detail: '' })
@@ -375,13 +483,17 @@ export async function getWarning(ctx: AppContext, id: number): Promise<WarningDe
     measureKey: w.key,
     title: w.title,
     member: w.member,
-    measureStatus: w.measure_status,
+    measureStatus: statusOn({ ...w, status: w.measure_status }, localDay(ctx.clock(), ctx.config.schedule.timezone)),
     commentDeadline: w.comment_deadline,
     adoptionDate: w.adoption_date,
     entryIntoForceDate: w.entry_into_force_date,
     categoryId: w.category_id,
     categoryZh: w.name_zh,
     categoryEn: w.name_en,
+    categories: measureCats.map((c) => ({ ...c, trace: parse(risks.find((r) => r.category_id === c.id)?.trace, []) })),
+    symbols: facts.symbols(w.measure_id),
+    members: facts.members(w.measure_id),
+    deadlineState: deadlineState(w.comment_deadline, localDay(ctx.clock(), ctx.config.schedule.timezone)),
     level: w.level as Level,
     levelOverride: (w.level_override as Level | null) ?? null,
     score: w.score,
@@ -396,8 +508,13 @@ export async function getWarning(ctx: AppContext, id: number): Promise<WarningDe
     timeline,
     events: events.map((e) => ({ at: e.at, actor: e.actor, action: e.action, fromStatus: e.from_status, toStatus: e.to_status, details: parse(e.details, null) })),
     correctedCategories: corr ? parse<string[]>(corr.categories, []) : null,
-    measureCategories: measureCats.map((r) => r.category_id),
+    measureCategories: measureCats.map((c) => c.id),
   }
+}
+
+/** The warning an id now stands for: itself, or the measure's warning it was merged into (links in old e-mails). */
+export async function mergedInto(db: Db, id: number): Promise<number | undefined> {
+  return (await db.selectFrom('warning_merged').select('warning_id').where('id', '=', id).executeTakeFirst())?.warning_id
 }
 
 export async function latestCorrection(db: Db, measureId: number) {
@@ -485,9 +602,11 @@ export async function assign(ctx: AppContext, id: number, assignee: string | nul
 /** An analyst's level; the computed score stays visible, and rescoring keeps this level. */
 export async function setLevel(ctx: AppContext, id: number, level: Level | null, actor: string) {
   if (level !== null && !LEVELS.includes(level)) throw new WarningError('INPUT_INVALID', `unknown level ${level}`)
-  const w = await ctx.db.selectFrom('warning').select('measure_id').select('category_id').where('id', '=', id).executeTakeFirst()
+  const w = await ctx.db.selectFrom('warning').select(['measure_id', 'level']).where('id', '=', id).executeTakeFirst()
   if (!w) throw new WarningError('WARNING_NOT_FOUND', `no warning ${id}`)
-  const computed = await ctx.db.selectFrom('risk_score').select('level').where('measure_id', '=', w.measure_id).where('category_id', '=', w.category_id).executeTakeFirst()
-  const effective = level ?? computed?.level ?? 'low'
-  await change(ctx, id, actor, 'level', { level: effective, level_override: level }, { level, computed: computed?.level ?? null })
+  // The computed level is the highest of the measure's categories.
+  const cats = await ctx.db.selectFrom('warning_category').select('level').where('warning_id', '=', id).execute()
+  const computed = cats.length ? (cats.map((c) => c.level as Level).sort((a, b) => LEVEL_RANK[b] - LEVEL_RANK[a])[0] ?? null) : null
+  const effective = level ?? computed ?? w.level
+  await change(ctx, id, actor, 'level', { level: effective, level_override: level }, { level, computed })
 }

@@ -1,5 +1,6 @@
 import { LEVELS, STATUSES, type QueueFilter } from '../services/warning.service.js'
 import { badParam } from './errors.js'
+import { MEASURE_STATUSES } from '../domain/measure.js'
 
 type Query = Record<string, unknown>
 
@@ -55,6 +56,7 @@ export function filterFromQuery(q: Query): QueueFilter {
     market: list(q, 'market', (x) => ID.test(x), '市场代码', 'a market code'),
     source: list(q, 'source', (x) => ID.test(x), '数据来源编号', 'a source id'),
     language: list(q, 'language', (x) => /^[a-z]{2,3}$/.test(x), '语言代码（如 eng、zho）', 'a language code (eng, zho…)'),
+    lifecycle: list(q, 'lifecycle', (x) => (MEASURE_STATUSES as string[]).includes(x), '措施状态（open、closed、adopted、in_force、withdrawn）', 'a measure status (open, closed, adopted, in_force, withdrawn)'),
     assignee: str(q.assignee),
     deadlineDays: int(q, 'deadline', 0, 3650),
     q: str(q.q),
@@ -79,6 +81,7 @@ export function queryOf(f: QueueFilter, over: Partial<Record<string, string | st
     level: f.level,
     category: f.category,
     market: f.market,
+    lifecycle: f.lifecycle,
     source: f.source,
     language: f.language,
     assignee: f.assignee,

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { html, type Raw } from '../util/html.js'
+import { DOC_TYPE_LABEL, LANG_NAMES, MEASURE_STATUS_LABEL, ROLE_LABEL } from '../domain/i18n.js'
+import { html, raw, type Raw } from '../util/html.js'
 
 export type Lang = 'zh' | 'en'
 
@@ -9,6 +10,26 @@ export const T = {
     title: 'TBT 技术性贸易措施预警',
     queue: '审核队列',
     warnings: '预警列表',
+    reports: '风险报告',
+    latestReport: '最新周报',
+    reportKinds: { weekly: '周报', monthly: '月报', quarterly: '季报' } as Record<string, string>,
+    reportsIntro: '每期报告在该期结束后计算一次并存档，邮件与网页内容一致。',
+    reportLatest: '最近一期',
+    reportNotYet: '尚未生成（打开时生成）',
+    reportTotals: (n: number, high: number) => `新增预警措施 ${n} 项，其中高风险 ${high} 项`,
+    reportGenerated: '生成时间',
+    reportSummary: '概况',
+    period: '统计期间',
+    lifecycle: '措施状态',
+    members: '通报成员',
+    deadlineStates: { past: '已截止', soon: '7天内截止', later: '' } as Record<string, string>,
+    daysLeft: (d: number) => (d < 0 ? `已截止${-d}天` : d === 0 ? '今天截止' : `剩余${d}天`),
+    allCategories: '涉及的产品类别',
+    categoryScores: '各产品类别的风险评分',
+    otherTraces: '其他类别的评分依据',
+    times: (label: string) => `时间均为${label}`,
+    colon: '：',
+    docDeadline: '本文件所列评议截止',
     ops: '运行状况',
     login: '登录',
     logout: '退出',
@@ -72,6 +93,8 @@ export const T = {
     total: '合计',
     timeline: '措施时间线',
     timelineKinds: { notified: '通报', 'follow-up': '后续文件', 'comment-deadline': '评议截止', adoption: '通过/发布', 'entry-into-force': '生效' } as Record<string, string>,
+    roles: ROLE_LABEL.zh,
+    docTypes: DOC_TYPE_LABEL.zh,
     classification: '产品归类及依据',
     evidence: '依据',
     hs: 'HS 编码',
@@ -106,15 +129,37 @@ export const T = {
     unclassified: '待归类的通报',
     unlearnt: '待学习的训练样本',
     shortcuts: '快捷键：j/k 上下移动，x 选择，o 打开，/ 搜索；详情页 c 确认，e 上报，d 排除，n 备注，a 指派给我，q 返回',
-    measureStatus: { open: '征求意见中', adopted: '已通过', in_force: '已生效', withdrawn: '已撤回' } as Record<string, string>,
-    events: { raised: '系统生成预警', rescored: '重新评分', closed: '系统关闭', reopened: '系统重新打开', lifecycle: '措施状态变化', note: '修改备注', assign: '指派', level: '更正等级', categories: '更正类别', review: '开始审核', confirm: '确认', dismiss: '排除', escalate: '上报', reopen: '重新打开' } as Record<string, string>,
+    measureStatus: MEASURE_STATUS_LABEL.zh,
+    events: { raised: '系统生成预警', rescored: '重新评分', closed: '系统关闭', reopened: '系统重新打开', lifecycle: '措施状态变化', merged: '合并为一条措施预警', note: '修改备注', assign: '指派', level: '更正等级', categories: '更正类别', 'categories-auto': '产品类别变化', review: '开始审核', confirm: '确认', dismiss: '排除', escalate: '上报', reopen: '重新打开' } as Record<string, string>,
+    reasons: { 'measure withdrawn': '措施已撤回', 'measure no longer withdrawn': '措施不再处于撤回状态', 'measure adopted': '措施已通过', 'measure in_force': '措施已生效', 'category corrected': '产品类别已更正', 'category restored by a correction': '更正恢复了该类别' } as Record<string, string>,
+    system: '系统',
     readOnly: '只读',
-    langNames: { eng: '英语', fra: '法语', spa: '西班牙语', zho: '中文', cmn: '中文', und: '未知' } as Record<string, string>,
+    langNames: LANG_NAMES.zh,
   },
   en: {
     title: 'TBT trade-measure early warning',
     queue: 'Review queue',
     warnings: 'Warnings',
+    reports: 'Risk reports',
+    latestReport: 'Latest weekly report',
+    reportKinds: { weekly: 'Weekly', monthly: 'Monthly', quarterly: 'Quarterly' } as Record<string, string>,
+    reportsIntro: 'Each report is computed once when its period is over and kept: the e-mail and the page show the same.',
+    reportLatest: 'Latest',
+    reportNotYet: 'not built yet (built when opened)',
+    reportTotals: (n: number, high: number) => `${n} newly warned measure${n === 1 ? '' : 's'}, ${high} high risk`,
+    reportGenerated: 'Generated',
+    reportSummary: 'Summary',
+    period: 'Period',
+    lifecycle: 'Measure status',
+    members: 'Notified by',
+    deadlineStates: { past: 'passed', soon: 'due within 7 days', later: '' } as Record<string, string>,
+    daysLeft: (d: number) => (d < 0 ? `closed ${-d} day${d === -1 ? '' : 's'} ago` : d === 0 ? 'closes today' : `${d} day${d === 1 ? '' : 's'} left`),
+    allCategories: 'Categories concerned',
+    categoryScores: 'Risk score per product category',
+    otherTraces: 'Why the other categories score',
+    times: (label: string) => `Times in ${label}`,
+    colon: ': ',
+    docDeadline: 'Comment deadline in this document',
     ops: 'Operations',
     login: 'Log in',
     logout: 'Log out',
@@ -178,6 +223,8 @@ export const T = {
     total: 'Total',
     timeline: 'Timeline of the measure',
     timelineKinds: { notified: 'Notified', 'follow-up': 'Follow-up', 'comment-deadline': 'Comment deadline', adoption: 'Adoption', 'entry-into-force': 'Entry into force' } as Record<string, string>,
+    roles: ROLE_LABEL.en,
+    docTypes: DOC_TYPE_LABEL.en,
     classification: 'Classification and evidence',
     evidence: 'Evidence',
     hs: 'HS codes',
@@ -212,10 +259,12 @@ export const T = {
     unclassified: 'Notices waiting for classification',
     unlearnt: 'Training examples not yet learnt',
     shortcuts: 'Keys: j/k move, x select, o open, / search; on a warning c confirm, e escalate, d dismiss, n note, a assign to me, q back',
-    measureStatus: { open: 'open for comments', adopted: 'adopted', in_force: 'in force', withdrawn: 'withdrawn' } as Record<string, string>,
-    events: { raised: 'raised by the system', rescored: 'rescored', closed: 'closed by the system', reopened: 'reopened by the system', lifecycle: 'measure status changed', note: 'note edited', assign: 'assigned', level: 'level corrected', categories: 'categories corrected', review: 'review started', confirm: 'confirmed', dismiss: 'dismissed', escalate: 'escalated', reopen: 'reopened' } as Record<string, string>,
+    measureStatus: MEASURE_STATUS_LABEL.en,
+    events: { raised: 'raised by the system', rescored: 'rescored', closed: 'closed by the system', reopened: 'reopened by the system', lifecycle: 'measure status changed', merged: 'merged into one warning per measure', note: 'note edited', assign: 'assigned', level: 'level corrected', categories: 'categories corrected', 'categories-auto': 'categories changed', review: 'review started', confirm: 'confirmed', dismiss: 'dismissed', escalate: 'escalated', reopen: 'reopened' } as Record<string, string>,
+    reasons: {} as Record<string, string>,
+    system: 'system',
     readOnly: 'read-only',
-    langNames: { eng: 'English', fra: 'French', spa: 'Spanish', zho: 'Chinese', cmn: 'Chinese', und: 'unknown' } as Record<string, string>,
+    langNames: LANG_NAMES.en,
   },
 }
 export type Words = (typeof T)['zh']
@@ -238,21 +287,51 @@ export interface PageOptions {
   status?: number
 }
 
+/** The menu for a signed-in user: officials start from their reports. */
+function menu(req: FastifyRequest): Raw {
+  const t = T[req.lang]
+  const u = req.user
+  if (!u) return html``
+  const path = req.url.split('?')[0]
+  const item = (href: string, label: string, on: boolean) => html`<a href="${href}"${raw(on ? ' class="on" aria-current="page"' : '')}>${label}</a>`
+  const staff = u.role === 'admin' || u.role === 'analyst'
+  const items: Raw[] = []
+  if (u.role === 'official') {
+    items.push(item('/reports/latest', t.reports, path.startsWith('/reports')))
+    items.push(item('/queue', t.warnings, path === '/queue' || path.startsWith('/warnings')))
+  } else if (staff) {
+    items.push(item('/', t.queue, path === '/' || path === '/queue' || path.startsWith('/warnings')))
+    items.push(item('/reports', t.reports, path.startsWith('/reports')))
+    items.push(item('/ops', t.ops, path.startsWith('/ops')))
+  }
+  return html`${items}`
+}
+
+/** The header every signed-in page shares (brand, menu, who, logout, language): also used by the stand-alone report pages. */
+export function appHeader(req: FastifyRequest, reply: FastifyReply, className = ''): Raw {
+  const t = T[req.lang]
+  const u = req.user
+  const home = u?.role === 'official' ? '/reports/latest' : '/'
+  return html`<header${raw(className ? ` class="${className}"` : '')}><a href="${home}" class="brand">${t.title}</a><nav>${menu(req)}</nav>
+<div class="who">${u ? html`<span>${u.email} · ${t.roles[u.role] ?? u.role}</span><form method="post" action="/logout" class="inline"><input type="hidden" name="_csrf" value="${reply.generateCsrf()}"><button type="submit" class="link">${t.logout}</button></form>` : ''}
+<a href="${withParam(req.url, 'lang', req.lang === 'zh' ? 'en' : 'zh')}" id="lang-switch">${t.switch}</a></div></header>`
+}
+
 /** Renders a full page into the reply: header, navigation, CSRF-protected logout. */
 export function sendPage(req: FastifyRequest, reply: FastifyReply, opts: PageOptions): FastifyReply {
   const lang = req.lang
   const t = T[lang]
-  const u = req.user
-  const staff = u && (u.role === 'admin' || u.role === 'analyst' || u.role === 'official')
-  const nav = html`<nav>${staff ? html`<a href="/">${t.queue}</a>` : ''}${u && (u.role === 'admin' || u.role === 'analyst') ? html`<a href="/ops">${t.ops}</a>` : ''}</nav>
-<div class="who">${u ? html`<span>${u.email} · ${u.role}</span><form method="post" action="/logout" class="inline"><input type="hidden" name="_csrf" value="${reply.generateCsrf()}"><button type="submit" class="link">${t.logout}</button></form>` : ''}
-<a href="${withParam(req.url, 'lang', lang === 'zh' ? 'en' : 'zh')}" id="lang-switch">${t.switch}</a></div>`
   const doc = html`<!doctype html><html lang="${lang === 'zh' ? 'zh-CN' : 'en'}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>${opts.title} · ${t.title}</title>
 <link rel="stylesheet" href="/static/app.css"><script src="/static/app.js" defer></script></head>
-<body><header><a href="/" class="brand">${t.title}</a>${nav}</header><main>${opts.body}</main></body></html>`
+<body>${appHeader(req, reply)}<main>${opts.body}</main></body></html>`
   return reply.code(opts.status ?? 200).type('text/html; charset=utf-8').send(doc.html)
 }
 
 export const levelBadge = (t: Words, level: string) => html`<span class="badge lv-${['high', 'medium', 'low'].includes(level) ? level : 'low'}">${t.levels[level] ?? level}</span>`
 export const statusBadge = (t: Words, status: string) => html`<span class="st st-${status.replace(/[^a-z_]/g, '')}">${t.statuses[status] ?? status}</span>`
+/** The measure's lifecycle as a badge: open, closed, adopted, in force, withdrawn. */
+export const lifecycleBadge = (t: Words, status: string) => html`<span class="ms ms-${status.replace(/[^a-z_]/g, '')}">${t.measureStatus[status] ?? status}</span>`
+/** A comment deadline with where it stands: passed, due within 7 days, later. */
+export const deadlineCell = (t: Words, deadline: string | null, state: string | null) =>
+  deadline ? html`<span class="dl dl-${state ?? 'later'}">${deadline}</span>${state && t.deadlineStates[state] ? html` <small class="dl-note dl-${state}">${t.deadlineStates[state]}</small>` : ''}` : html`—`

@@ -37,9 +37,12 @@ describe('tbt-watch user and warnings commands', () => {
   it('lists, confirms, escalates and dismisses warnings', async () => {
     const list = await cli(['warnings', 'list', '--json'], env())
     expect(list.code, list.stderr).toBe(0)
-    const rows = JSON.parse(list.stdout) as { id: number; status: string; score: number }[]
+    const rows = JSON.parse(list.stdout) as { id: number; status: string; score: number; measureStatus: string }[]
     expect(rows.length).toBeGreaterThan(3)
-    expect(rows.map((r) => r.score)).toEqual([...rows.map((r) => r.score)].sort((a, b) => b - a))
+    // Measures open for comments first, closed ones below, then the highest score.
+    const rank = (s: string) => ({ open: 0, adopted: 1, in_force: 1, closed: 2, withdrawn: 3 })[s] ?? 0
+    const order = rows.map((r) => [rank(r.measureStatus), -r.score])
+    expect(order).toEqual([...order].sort((x, y) => x[0] - y[0] || x[1] - y[1]))
     const [a, b, c] = rows
     const conf = await cli(['warnings', 'confirm', String(a.id), String(b.id), '--note', 'checked', '--as', 'analyst@example.com'], env())
     expect(conf.code, conf.stderr).toBe(0)

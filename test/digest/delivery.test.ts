@@ -78,9 +78,14 @@ describe.each(DIALECTS)('subscriptions and digests over a real SMTP server (%s)'
     expect(of('alerts@example.com')).toHaveLength(mails.length)
   })
 
-  it("sends officials the weekly report with its charts as inline PNG images", async () => {
-    const [m] = of('official-demo@example.com')
-    expect(m.subject).toMatch(/^【TBT风险周报】2026-W48：新增预警\d+项，其中高风险\d+项$/)
+  it("sends officials the last complete week's report with its charts as inline PNG images, and the same on the web", async () => {
+    // Saturday 2026-11-28 (W48): the last complete ISO week is W47; October and Q3 are due too (their first Monday has passed).
+    const mails = of('official-demo@example.com')
+    expect(mails.map((x) => x.subject?.slice(0, 9)).sort()).toEqual(['【TBT风险周报】', '【TBT风险季报】', '【TBT风险月报】'].sort())
+    const m = mails.find((x) => /风险周报/.test(x.subject ?? ''))!
+    expect(m.subject).toMatch(/^【TBT风险周报】2026年第47周（2026-11-16 至 2026-11-22）：新增预警措施\d+项，其中高风险\d+项$/)
+    expect(m.messageId).toMatch(/^<report-weekly\.2026-W47\.\d+@tbt-watch>$/)
+    expect(mails.find((x) => /风险月报/.test(x.subject ?? ''))!.subject).toMatch(/^【TBT风险月报】2026年10月：/)
     const pngs = m.attachments.filter((a) => a.contentType === 'image/png')
     expect(pngs.map((a) => a.cid).sort()).toEqual(['categories@tbt-watch', 'markets@tbt-watch', 'trend@tbt-watch'])
     for (const a of pngs) {
@@ -88,23 +93,33 @@ describe.each(DIALECTS)('subscriptions and digests over a real SMTP server (%s)'
       expect(a.contentDisposition).toBe('inline')
     }
     // mailparser resolves each cid: reference to its attachment, so the images are really linked.
-    expect(String(m.html).match(/src="data:image\/png;base64,/g)).toHaveLength(3)
-    expect(String(m.html)).toMatch(/按市场[\s\S]+按产品类别[\s\S]+重点措施[\s\S]+即将截止评议的措施/)
+    expect(String(m.html).match(/src="data:image\/png;base64,/g)?.length).toBeGreaterThanOrEqual(1)
+    expect(String(m.html)).toMatch(/按市场[\s\S]+按产品类别[\s\S]+重点措施[\s\S]+即将截止评议的措施[\s\S]+即将生效的措施/)
     expect(m.text).toContain('前4周平均')
-    expect(m.text).toContain('http://localhost:8080/reports/weekly/2026-W48')
+    expect(m.text).toContain('http://localhost:8080/reports/weekly/2026-W47')
+    const total = /新增预警措施: (\d+)/.exec(m.text ?? '')![1]
     // The web page is for signed-in officials (and staff); enterprises and strangers are kept out.
-    expect((await app.inject({ url: '/reports/weekly/2026-W48' })).statusCode).toBe(302)
+    expect((await app.inject({ url: '/reports/weekly/2026-W47' })).statusCode).toBe(302)
     await addUsers(env.ctx)
     const enterprise = new Agent(app)
     await enterprise.login('enterprise@example.com', PASSWORDS.enterprise)
-    expect((await enterprise.get('/reports/weekly/2026-W48')).statusCode).toBe(403)
+    expect((await enterprise.get('/reports/weekly/2026-W47')).statusCode).toBe(403)
     const official = new Agent(app)
-    await official.login('official@example.com', PASSWORDS.official)
-    const page = await official.get('/reports/weekly/2026-W48')
+    const login = await official.login('official@example.com', PASSWORDS.official)
+    // After login an official lands on the latest complete weekly report.
+    expect(login.headers.location).toBe('/')
+    expect((await official.get('/')).headers.location).toBe('/reports/latest')
+    expect((await official.get('/reports/latest')).headers.location).toBe('/reports/weekly/2026-W47')
+    const page = await official.get('/reports/weekly/2026-W47')
     expect(page.statusCode).toBe(200)
-    expect(page.body).toContain('技术性贸易措施风险周报 2026-W48')
+    expect(page.body).toContain('技术性贸易措施风险周报')
+    expect(page.body).toContain(`<strong class="total">${total}</strong>`)
     expect(page.body).toContain('@media print')
-    expect((await official.get('/reports/weekly/2026-W99')).statusCode).toBe(404)
+    // the week just begun has no report yet; a period that does not exist is a 404 in the page's language
+    expect((await official.get('/reports/weekly/2026-W48')).body).toContain('本期尚未结束')
+    const missing = await official.get('/reports/weekly/2026-W99')
+    expect(missing.statusCode).toBe(404)
+    expect(missing.body).toContain('没有这一期报告')
   })
 
   it('sends nothing twice: a rerun of the period and of the pass add no e-mail', async () => {

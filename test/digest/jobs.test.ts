@@ -59,12 +59,14 @@ describe('digest and deliver jobs on the real Redis', () => {
     const sub = await env.ctx.db.selectFrom('subscriber').select('id').where('email', '=', 'queued-now@example.com').executeTakeFirstOrThrow()
     const high = await env.ctx.db.selectFrom('warning').select('id').where('level', '=', 'high').orderBy('id').execute()
     // Its daily digest (above) already carried the high warnings; a newly published one goes at once.
-    const m = await env.ctx.db.selectFrom('measure').select('id').where('id', 'not in', env.ctx.db.selectFrom('warning').select('measure_id').where('category_id', '=', 'wind-turbines')).executeTakeFirstOrThrow()
+    // One warning per measure: a measure without one gets it.
+    const m = await env.ctx.db.selectFrom('measure').select('id').where('id', 'not in', env.ctx.db.selectFrom('warning').select('measure_id')).executeTakeFirstOrThrow()
     const w = await env.ctx.db
       .insertInto('warning')
       .values({ measure_id: m.id, category_id: 'wind-turbines', level: 'high', score: 75, status: 'confirmed', assignee: null, note: null, created_at: NOW.toISOString(), updated_at: NOW.toISOString() })
       .returning('id')
       .executeTakeFirstOrThrow()
+    await env.ctx.db.insertInto('warning_category').values({ warning_id: w.id, category_id: 'wind-turbines', score: 75, level: 'high' }).execute()
     expect(high.length).toBeGreaterThan(0)
     for (let i = 0; i < 2; i++) {
       await pool.queues.digest.add('digest', { period: 'immediate' }, { jobId: jobId('digest', 'immediate', 'test', i) })
@@ -90,7 +92,8 @@ describe('digest and deliver jobs on the real Redis', () => {
     } finally {
       smtp.refuse = null
     }
-    const job = await pool.queues.deliver.getJob(jobId('deliver', 'weekly', '2026-W48', sub.id))
+    // On Saturday 2026-11-28 the weekly e-mails are those of the last complete week, W47.
+    const job = await pool.queues.deliver.getJob(jobId('deliver', 'weekly', '2026-W47', sub.id))
     expect(await job?.getState()).toBe('failed')
     expect(job?.attemptsMade).toBe(1)
     const row = await env.ctx.db.selectFrom('email_delivery').selectAll().where('subscriber_id', '=', sub.id).executeTakeFirstOrThrow()

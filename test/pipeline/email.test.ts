@@ -45,7 +45,7 @@ describe('digest e-mail over a real SMTP server', () => {
 
   it('sends nothing twice for the same subscriber and period', async () => {
     const row = await env.ctx.db.selectFrom('email_delivery').selectAll().executeTakeFirstOrThrow()
-    const period = row.kind === 'digest-daily' ? 'daily' : 'weekly'
+    const period = row.kind === 'digest-daily' ? 'daily' : (row.kind.replace(/^(digest|report)-/, '') as 'weekly' | 'monthly' | 'quarterly')
     const before = smtp.messages.length
     expect(await deliverDigest(env.ctx, row.subscriber_id, period, row.period_key)).toBe('already-sent')
     expect(smtp.messages.length).toBe(before)
@@ -54,19 +54,17 @@ describe('digest e-mail over a real SMTP server', () => {
   it('does not send again after a crash between sending and marking', async () => {
     const sub = await env.ctx.db.selectFrom('subscriber').select('id').where('role', '=', 'official').executeTakeFirstOrThrow()
     const key = periodKey('weekly', new Date('2026-12-14T04:00:00Z'), 'Asia/Shanghai')
-    // What a crash leaves: the row claimed as sending, the mail possibly gone out.
-    await env.ctx.db.insertInto('email_delivery').values({ subscriber_id: sub.id, kind: 'digest-weekly', period_key: key, status: 'sending', attempts: 1, created_at: NOW.toISOString() }).execute()
+    // What a crash leaves: the row claimed as sending, the mail possibly gone out (officials get report-weekly).
+    await env.ctx.db.insertInto('email_delivery').values({ subscriber_id: sub.id, kind: 'report-weekly', period_key: key, status: 'sending', attempts: 1, created_at: NOW.toISOString() }).execute()
     const before = smtp.messages.length
     expect(await deliverDigest(env.ctx, sub.id, 'weekly', key)).toBe('uncertain')
     expect(smtp.messages.length).toBe(before)
   })
 
   it('records a refused message and sends it when SMTP accepts again', async () => {
-    // A new warning the official has not received yet, for a new period.
-    const m = await env.ctx.db.selectFrom('measure').select('id').executeTakeFirstOrThrow()
-    await env.ctx.db.insertInto('warning').values({ measure_id: m.id, category_id: 'wind-turbines', level: 'medium', score: 40, status: 'new', assignee: null, note: null, created_at: NOW.toISOString(), updated_at: NOW.toISOString() }).execute()
+    // The report of a past week the official has not received yet.
     const sub = await env.ctx.db.selectFrom('subscriber').select('id').where('role', '=', 'official').executeTakeFirstOrThrow()
-    const key = '2026-W50'
+    const key = '2026-W46'
     smtp.refuse = { code: 451, message: 'try again later' }
     await expect(deliverDigest(env.ctx, sub.id, 'weekly', key)).rejects.toThrow(/SMTP/)
     const failed = await env.ctx.db.selectFrom('email_delivery').selectAll().where('period_key', '=', key).executeTakeFirstOrThrow()
@@ -75,37 +73,30 @@ describe('digest e-mail over a real SMTP server', () => {
     const before = smtp.messages.length
     expect(await deliverDigest(env.ctx, sub.id, 'weekly', key)).toBe('sent')
     expect(smtp.messages.length).toBe(before + 1)
-    expect(smtp.messages.at(-1)!.subject).toMatch(/2026-W50/)
+    expect(smtp.messages.at(-1)!.subject).toMatch(/2026年第46周/)
+    // A week that has not ended has no report: nothing is sent, nothing is recorded.
+    expect(await deliverDigest(env.ctx, sub.id, 'weekly', '2026-W51')).toBe('empty')
   })
 
   it('sends, once, what a crash after claiming and before the SMTP hand-over left behind', async () => {
-    const m = await env.ctx.db.selectFrom('measure').select('id').executeTakeFirstOrThrow()
-    const warning = await env.ctx.db
-      .insertInto('warning')
-      .values({ measure_id: m.id, category_id: 'integrated-circuits', level: 'high', score: 80, status: 'new', assignee: null, note: null, created_at: NOW.toISOString(), updated_at: NOW.toISOString() })
-      .returning('id')
-      .executeTakeFirstOrThrow()
     const sub = await env.ctx.db.selectFrom('subscriber').select('id').where('role', '=', 'official').executeTakeFirstOrThrow()
-    const key = '2026-W52'
-    // What the crash leaves: the row claimed with the warning it was to carry, nothing composed or sent.
-    const d = await env.ctx.db.insertInto('email_delivery').values({ subscriber_id: sub.id, kind: 'digest-weekly', period_key: key, status: 'claimed', attempts: 1, created_at: NOW.toISOString() }).returning('id').executeTakeFirstOrThrow()
-    await env.ctx.db.insertInto('delivery_warning').values({ delivery_id: d.id, subscriber_id: sub.id, warning_id: warning.id }).execute()
+    const key = '2026-W45'
+    // What the crash leaves: the row claimed, nothing composed or sent. (A report carries no warnings of its own.)
+    const d = await env.ctx.db.insertInto('email_delivery').values({ subscriber_id: sub.id, kind: 'report-weekly', period_key: key, status: 'claimed', attempts: 1, created_at: NOW.toISOString() }).returning('id').executeTakeFirstOrThrow()
     const before = smtp.messages.length
     expect(await deliverDigest(env.ctx, sub.id, 'weekly', key)).toBe('sent')
     expect(smtp.messages.length).toBe(before + 1)
-    expect(smtp.messages.at(-1)!.subject).toMatch(/2026-W52/)
+    expect(smtp.messages.at(-1)!.subject).toMatch(/2026年第45周/)
     const row = await env.ctx.db.selectFrom('email_delivery').selectAll().where('id', '=', d.id).executeTakeFirstOrThrow()
     expect(row).toMatchObject({ status: 'sent', attempts: 2 })
-    const carried = await env.ctx.db.selectFrom('delivery_warning').select('warning_id').where('delivery_id', '=', d.id).execute()
-    expect(carried.map((c) => c.warning_id)).toContain(warning.id)
     expect(await deliverDigest(env.ctx, sub.id, 'weekly', key)).toBe('already-sent')
     expect(smtp.messages.length).toBe(before + 1)
 
     // A claim interrupted two hours ago and never attempted again is shown to admins.
     const twoHoursAgo = new Date(NOW.getTime() - 2 * 3600_000).toISOString()
-    await env.ctx.db.insertInto('email_delivery').values({ subscriber_id: sub.id, kind: 'digest-weekly', period_key: '2026-W40', status: 'claimed', attempts: 1, created_at: twoHoursAgo }).execute()
+    await env.ctx.db.insertInto('email_delivery').values({ subscriber_id: sub.id, kind: 'report-weekly', period_key: '2026-W40', status: 'claimed', attempts: 1, created_at: twoHoursAgo }).execute()
     const listed = (await listSubscribers(env.ctx)).find((x) => x.id === sub.id)!
-    expect(listed.problems).toContainEqual({ kind: 'digest-weekly', periodKey: '2026-W40', status: 'claimed', error: expect.stringMatching(/before the SMTP hand-over/) })
+    expect(listed.problems).toContainEqual({ kind: 'report-weekly', periodKey: '2026-W40', status: 'claimed', error: expect.stringMatching(/before the SMTP hand-over/) })
     expect(listed.problems.some((p) => p.periodKey === key)).toBe(false)
   })
 })

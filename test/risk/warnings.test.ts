@@ -10,6 +10,9 @@ import { trainClassifier } from '../../src/services/training.service.js'
 import { correctCategories, currentCategories } from '../../src/services/correction.service.js'
 import { raiseWarnings, scoreMeasure } from '../../src/services/risk.service.js'
 import { applyAction, assign, getWarning, listWarnings, setLevel, setNote, WarningError } from '../../src/services/warning.service.js'
+import { exportNotices, exportWarnings } from '../../src/services/export.service.js'
+import { refreshLifecycle } from '../../src/services/lifecycle.service.js'
+import { ensureReport, ReportNotReadyError } from '../../src/services/report.service.js'
 import { createTestEnv, DIALECTS, type TestEnv } from '../helpers/db.js'
 
 const NOW = new Date('2026-11-28T04:00:00Z')
@@ -63,6 +66,91 @@ describe.each(DIALECTS)('warnings workflow (%s)', (dialect) => {
     await scoreMeasure(env.ctx, measureId)
     return raiseWarnings(env.ctx, measureId)
   }
+
+  it('keeps one warning per measure, with every category it touches and the highest score', async () => {
+    const counts = await env.ctx.db.selectFrom('warning').select(['measure_id', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('measure_id').execute()
+    expect(counts.every((c) => Number(c.n) === 1)).toBe(true)
+    const w = await warningOf('G/TBT/N/USA/2268')
+    const cats = await env.ctx.db.selectFrom('warning_category').selectAll().where('warning_id', '=', w.id).orderBy('score', 'desc').execute()
+    expect(cats.map((c) => c.category_id)).toEqual(['electromechanical', 'lithium-batteries'])
+    expect(w.score).toBe(cats[0].score)
+    expect(w.category_id).toBe('electromechanical')
+    // the queue lists it once, with both categories, under either category's filter
+    for (const category of ['electromechanical', 'lithium-batteries']) {
+      const page = await listWarnings(env.ctx, { category: [category], pageSize: 500 })
+      expect(page.rows.filter((r) => r.measureKey === 'G/TBT/N/USA/2268').map((r) => r.id)).toEqual([w.id])
+    }
+    const [row] = (await listWarnings(env.ctx, { q: 'G/TBT/N/USA/2268' })).rows
+    expect(row.categories.map((c) => c.id)).toEqual(['electromechanical', 'lithium-batteries'])
+    expect(row.members).toEqual([{ code: 'USA', zh: '美国', en: 'United States' }])
+    // the joint East African notification: one measure, all five symbols and members
+    const joint = (await listWarnings(env.ctx, { q: 'G/TBT/N/UGA/2274' })).rows[0]
+    expect(joint.symbols).toEqual(['G/TBT/N/BDI/612', 'G/TBT/N/KEN/1847', 'G/TBT/N/RWA/1163', 'G/TBT/N/TZA/1329', 'G/TBT/N/UGA/2274'])
+    expect(joint.members.map((m) => m.zh).sort()).toEqual(['乌干达', '卢旺达', '坦桑尼亚', '布隆迪', '肯尼亚'].sort())
+    // a market outside the watch list filters like any other
+    expect((await listWarnings(env.ctx, { market: ['UGA'] })).rows.map((r) => r.id)).toEqual([joint.id])
+    expect((await listWarnings(env.ctx, { market: ['CHL'] })).rows.map((r) => r.measureKey)).toEqual(['G/TBT/N/CHL/712'])
+    const exported = []
+    for await (const x of exportWarnings(env.ctx.db)) exported.push(x)
+    expect(exported.find((x) => x.id === w.id)).toMatchObject({ category: 'electromechanical', categories: ['electromechanical', 'lithium-batteries'], members: ['USA'], measureStatus: 'open' })
+  })
+
+  it('moves measures through their lifecycle with the calendar (the daily job), idempotently', async () => {
+    // G/TBT/N/BRA/1625: comments close on 2026-11-28, "today" (Beijing time) in this file.
+    const w = await warningOf('G/TBT/N/BRA/1625')
+    const m = await env.ctx.db.selectFrom('measure').selectAll().where('id', '=', w.measure_id).executeTakeFirstOrThrow()
+    expect([m.comment_deadline, m.status]).toEqual(['2026-11-28', 'open'])
+    expect(w.lifecycle_rank).toBe(0)
+    expect((await refreshLifecycle(env.ctx)).changed).toEqual([])
+    // The next day (00:30 in Beijing is still 2026-11-28 in UTC): closed.
+    const tomorrow = await env.reopen({ clock: () => new Date('2026-11-28T16:30:00Z') })
+    const r = await refreshLifecycle(tomorrow)
+    expect(r.today).toBe('2026-11-29')
+    expect(r.changed).toContainEqual({ measureId: w.measure_id, from: 'open', to: 'closed' })
+    expect((await refreshLifecycle(tomorrow)).changed).toEqual([])
+    const after = await env.ctx.db.selectFrom('warning').selectAll().where('id', '=', w.id).executeTakeFirstOrThrow()
+    expect(after.lifecycle_rank).toBe(2)
+    const d = (await getWarning(tomorrow, w.id))!
+    expect(d.measureStatus).toBe('closed')
+    expect(d.deadlineState).toBe('past')
+    expect(d.events.filter((e) => e.action === 'lifecycle').map((e) => e.details?.measureStatus)).toEqual(['closed'])
+    expect(d.trace.find((t) => t.factor === 'lifecycle')?.zh).toMatch(/评议期已结束/)
+    // the notice exports with measureStatus closed
+    const notices = []
+    for await (const n of exportNotices(tomorrow.db)) notices.push(n)
+    expect(notices.filter((n) => n.measureId === 'G/TBT/N/BRA/1625').map((n) => n.measureStatus)).toEqual(['closed'])
+    // closed measures rank below open ones in the queue's default order
+    const page = await listWarnings(tomorrow, { pageSize: 500 })
+    const firstClosed = page.rows.findIndex((x) => x.measureStatus === 'closed')
+    expect(firstClosed).toBeGreaterThan(0)
+    expect(page.rows.slice(firstClosed).every((x) => ['closed', 'withdrawn'].includes(x.measureStatus))).toBe(true)
+    expect(page.rows.slice(0, firstClosed).some((x) => x.score < after.score)).toBe(true)
+    // an adoption date that comes moves it on again
+    await env.ctx.db.updateTable('measure').set({ adoption_date: '2026-12-01' }).where('id', '=', w.measure_id).execute()
+    const later = await env.reopen({ clock: () => new Date('2026-12-01T01:00:00Z') })
+    expect((await refreshLifecycle(later)).changed).toContainEqual({ measureId: w.measure_id, from: 'closed', to: 'adopted' })
+    expect((await env.ctx.db.selectFrom('warning').select('lifecycle_rank').where('id', '=', w.id).executeTakeFirstOrThrow()).lifecycle_rank).toBe(1)
+  })
+
+  it('computes a period\'s report once, even when it is sent late, and reads it back as it was', async () => {
+    // The warnings were raised on Saturday 2026-11-28 (W48). The report for W48 goes out late, on Wednesday of W49.
+    const late = await env.reopen({ clock: () => new Date('2026-12-02T03:00:00Z') })
+    await expect(ensureReport(late, 'weekly', '2026-W49')).rejects.toBeInstanceOf(ReportNotReadyError)
+    const r = await ensureReport(late, 'weekly', '2026-W48')
+    expect([r.from, r.to, r.asOf]).toEqual(['2026-11-23', '2026-11-29', '2026-11-30'])
+    const warned = await env.ctx.db.selectFrom('warning').select('id').where('status', '!=', 'dismissed').execute()
+    expect(r.total).toBe(warned.length)
+    expect(r.history.map((h) => h.key).slice(-2)).toEqual(['2026-W47', '2026-W48'])
+    // What happens afterwards does not change what was reported.
+    const top = r.top[0]
+    await applyAction(env.ctx, [top.warningId], 'dismiss', 'a@example.com', { reason: 'after the report' })
+    const again = await ensureReport(await env.reopen({ clock: () => new Date('2027-01-05T03:00:00Z') }), 'weekly', '2026-W48')
+    expect(again).toEqual(r)
+    await applyAction(env.ctx, [top.warningId], 'reopen', 'a@example.com')
+    // The month and the quarter have reports of their own, once they are over.
+    expect((await ensureReport(late, 'monthly', '2026-11')).total).toBe(warned.length)
+    await expect(ensureReport(late, 'quarterly', '2026-Q4')).rejects.toBeInstanceOf(ReportNotReadyError)
+  })
 
   it('moves a warning through review with the history of every change', async () => {
     const w = await warningOf('G/TBT/N/AUS/219')
@@ -121,9 +209,12 @@ describe.each(DIALECTS)('warnings workflow (%s)', (dialect) => {
     const scores = await env.ctx.db.selectFrom('risk_score').selectAll().where('measure_id', '=', w.measure_id).execute()
     expect(scores.map((s) => s.category_id)).toEqual(['lithium-batteries'])
     expect(scores[0].trace).toContain('产品类别已由分析员确认')
+    // One warning for the measure: the correction is part of it.
     const warnings = await env.ctx.db.selectFrom('warning').selectAll().where('measure_id', '=', w.measure_id).execute()
-    for (const x of warnings) expect(x.status).toBe(x.category_id === 'lithium-batteries' ? 'new' : 'dismissed')
-    expect(r.warnings).toEqual([{ categoryId: 'lithium-batteries', warningId: warnings.find((x) => x.category_id === 'lithium-batteries')!.id }])
+    expect(warnings.map((x) => [x.id, x.category_id, x.status])).toEqual([[w.id, 'lithium-batteries', w.status]])
+    expect((await env.ctx.db.selectFrom('warning_category').select('category_id').where('warning_id', '=', w.id).execute()).map((c) => c.category_id)).toEqual(['lithium-batteries'])
+    expect(r.warningId).toBe(w.id)
+    expect(r.warnings).toEqual([{ categoryId: 'lithium-batteries', warningId: w.id }])
     // Reclassifying later does not undo it.
     await classifyNotices(env.ctx, (await env.ctx.db.selectFrom('notice').select('id').where('measure_id', '=', w.measure_id).execute()).map((n) => n.id))
     await scoreMeasure(env.ctx, w.measure_id)
@@ -139,7 +230,7 @@ describe.each(DIALECTS)('warnings workflow (%s)', (dialect) => {
     const after = await env.ctx.db.selectFrom('warning').select('status').where('id', '=', w.id).executeTakeFirstOrThrow()
     expect(after.status).toBe('dismissed')
     // an analyst's dismissal elsewhere is not touched by what follows
-    await env.ctx.db.updateTable('measure').set({ status: 'open' }).where('id', '=', w.measure_id).execute()
+    await env.ctx.db.updateTable('measure').set({ stated_status: 'open' }).where('id', '=', w.measure_id).execute()
     await scoreMeasure(env.ctx, w.measure_id)
     await raiseWarnings(env.ctx, w.measure_id)
     const d = (await getWarning(env.ctx, w.id))!

@@ -90,6 +90,38 @@ describe('web UI', () => {
     await analyst.get('/?lang=zh')
   })
 
+  it('names every member, role, source, evidence and time in the reader\'s language', async () => {
+    const zh = await analyst.get('/?size=200')
+    // ePing says "Saudi Arabia, Kingdom of" and "United States of America": the queue says 沙特阿拉伯 and 美国.
+    expect(zh.body).toContain('沙特阿拉伯')
+    expect(zh.body).toContain('美国')
+    expect(zh.body).toContain('analyst@example.com · 分析员')
+    expect(zh.body).not.toMatch(/Saudi Arabia|United States of America|Kuwait, the State of|Korea, Republic of/)
+    // a joint notification: every symbol and every member
+    expect(zh.body).toContain('G/TBT/N/BDI/612, G/TBT/N/KEN/1847, G/TBT/N/RWA/1163, G/TBT/N/TZA/1329, G/TBT/N/UGA/2274')
+    expect(zh.body).toMatch(/布隆迪、肯尼亚、卢旺达、坦桑尼亚、乌干达|肯尼亚、布隆迪、卢旺达、坦桑尼亚、乌干达/)
+    // deadlines: past, within 7 days, later; measure statuses in Chinese
+    expect(zh.body).toContain('dl-past')
+    expect(zh.body).toContain('评议期已结束')
+    expect(zh.body).toContain('征求意见中')
+    const en = await analyst.get('/?size=200&lang=en')
+    expect(en.body).toContain('Saudi Arabia')
+    expect(en.body).not.toContain('Saudi Arabia, Kingdom of')
+    expect(en.body).toContain('comment period closed')
+    const sau = (await analyst.get('/api/warnings?q=G%2FTBT%2FN%2FSAU%2F1402')).json().rows[0]
+    expect(sau.members).toEqual([{ code: 'SAU', zh: '沙特阿拉伯', en: 'Saudi Arabia' }])
+    const d = await analyst.get(`/warnings/${sau.id}?lang=zh`)
+    expect(d.body).toContain('WTO ePing 通报平台')
+    expect(d.body).toContain('关键词') // evidence kind "term"
+    expect(d.body).not.toMatch(/<b>term<\/b>|listed on the notice|<b>hs-code<\/b>/)
+    expect(d.body).toContain('时间均为北京时间')
+    expect(d.body).toMatch(/<td class="nowrap">2026-11-28 12:00<\/td>/) // raised at 04:00 UTC, shown in Beijing time
+    // a market outside the watch list is first class in the filter
+    const ken = (await analyst.get('/api/warnings?market=KEN')).json()
+    expect(ken.rows.map((r: { measureKey: string }) => r.measureKey)).toEqual(['G/TBT/N/BDI/612'])
+    expect(zh.body).toContain('<option value="KEN">肯尼亚</option>')
+  })
+
   it('filters, searches, sorts, pages and counts per status', async () => {
     const all = (await analyst.get('/api/warnings?size=500')).json()
     expect(all.total).toBeGreaterThan(2)
@@ -104,10 +136,17 @@ describe('web UI', () => {
     const market = (await analyst.get('/api/warnings?market=USA')).json()
     expect(market.total).toBeGreaterThan(0)
     expect(market.rows.every((r: { measureKey: string }) => r.measureKey.includes('/USA/'))).toBe(true)
+    const closed = (await analyst.get('/api/warnings?lifecycle=closed')).json()
+    expect(closed.total).toBeGreaterThan(0)
+    expect(closed.rows.every((r: { measureStatus: string; deadlineState: string }) => r.measureStatus === 'closed' && r.deadlineState === 'past')).toBe(true)
     const soon = (await analyst.get('/api/warnings?deadline=30&sort=deadline')).json()
     for (const r of soon.rows) expect(r.commentDeadline >= '2026-11-28' && r.commentDeadline <= '2026-12-28').toBe(true)
     const dl = soon.rows.map((r: { commentDeadline: string }) => r.commentDeadline)
     expect(dl).toEqual([...dl].sort())
+    // open measures before closed ones, then the score
+    const rank = (st: string) => ({ open: 0, adopted: 1, in_force: 1, closed: 2, withdrawn: 3 })[st] ?? 0
+    const ranks = all.rows.map((r: { measureStatus: string }) => rank(r.measureStatus))
+    expect(ranks).toEqual([...ranks].sort((a, b) => a - b))
     const p2 = (await analyst.get('/api/warnings?size=2&page=2')).json()
     expect(p2.rows.map((r: { id: number }) => r.id)).toEqual(all.rows.slice(2, 4).map((r: { id: number }) => r.id))
     const page = await analyst.get('/?level=high&size=2')
@@ -174,7 +213,11 @@ describe('web UI', () => {
     expect(csv.statusCode).toBe(200)
     expect(csv.headers['content-disposition']).toMatch(/attachment; filename="tbt-warnings-2026-11-28\.csv"/)
     const lines = csv.body.replace(/^\ufeff/, '').trim().split('\r\n')
-    expect(lines[0]).toMatch(/^id,level,score,status,measure,title/)
+    // Headers in Chinese by default, the English keys on request.
+    expect(lines[0]).toMatch(/^编号,风险等级,分数,审核状态,措施,文件编号,标题,通报成员,市场,产品类别,评议截止,截止情况,措施状态/)
+    const en = await analyst.get('/queue.csv?level=high&lang=en')
+    expect(en.body.replace(/^\ufeff/, '').split('\r\n')[0]).toMatch(/^id,level,score,status,measure,symbols,title,members,markets,categories,comment_deadline,deadline_state,measure_status/)
+    await analyst.get('/queue?lang=zh')
     const highCount = (await analyst.get('/api/warnings?level=high')).json().total
     expect(lines.length - 1).toBe(highCount)
     expect(lines.slice(1).every((l) => l.split(',')[1] === '高')).toBe(true)
@@ -183,7 +226,8 @@ describe('web UI', () => {
     const wb = new ExcelJS.Workbook()
     await wb.xlsx.load(xlsx.rawPayload as unknown as ArrayBuffer)
     const ws = wb.worksheets[0]
-    expect(ws.getRow(1).getCell(1).value).toBe('id')
+    expect(ws.getRow(1).getCell(1).value).toBe('编号')
+    expect(ws.getRow(1).values).toEqual(expect.arrayContaining(['通报成员', '产品类别', '措施状态']))
     expect(ws.rowCount - 1).toBe((await analyst.get('/api/warnings')).json().total)
   })
 
@@ -196,7 +240,11 @@ describe('web UI', () => {
     const official = new Agent(app)
     await official.login('official@example.com', PASSWORDS.official)
     expect((await official.get('/ops')).statusCode).toBe(403)
-    expect((await official.get('/')).statusCode).toBe(200) // officials read the queue
+    // An official's home is the latest complete weekly report; the warnings list is /queue (read-only).
+    expect((await official.get('/')).headers.location).toBe('/reports/latest')
+    expect((await official.get('/reports/latest')).headers.location).toBe('/reports/weekly/2026-W47')
+    expect((await official.get('/queue')).statusCode).toBe(200)
+    expect((await official.get('/queue')).body).not.toContain('/warnings/bulk')
     const w = await env.ctx.db.selectFrom('warning').select('id').executeTakeFirstOrThrow()
     expect((await official.get(`/warnings/${w.id}`)).body).not.toContain('/action')
     expect((await official.post(`/warnings/${w.id}/action`, { action: 'confirm' })).statusCode).toBe(403)

@@ -3,7 +3,9 @@ import { Option, type Command } from 'commander'
 import type { Period } from '../../services/digest.service.js'
 
 /**
- * `tbt-watch digest --period daily|weekly [--dry-run]`: sends, now, the current period's
+ * `tbt-watch digest --period daily|weekly|monthly|quarterly [--dry-run]`: sends, now, the period's
+ * digests (weekly, monthly, quarterly: the officials' report of the last complete ISO week,
+ * month or quarter in TBT_TIMEZONE)
  * digests to every confirmed subscriber due (the scheduler's digest job calls the same
  * services). The daily run also sends due comment-deadline reminders and any immediate
  * alert still owed. --dry-run writes the digests as .eml files (and, weekly, the
@@ -13,8 +15,8 @@ export function registerDigestCommand(program: Command): void {
   program
     .command('digest')
     .description("send the current period's digests to everyone due (or preview them)")
-    .addOption(new Option('--period <period>', 'digest period').choices(['daily', 'weekly']).makeOptionMandatory())
-    .option('--dry-run', 'write the digests as .eml files (weekly: and the officials report as HTML) under $TBT_DATA_DIR/dry-run/; send nothing')
+    .addOption(new Option('--period <period>', 'digest period (monthly, quarterly: the officials reports)').choices(['daily', 'weekly', 'monthly', 'quarterly']).makeOptionMandatory())
+    .option('--dry-run', "write the digests as .eml files (weekly, monthly, quarterly: and the officials' report as HTML) under $TBT_DATA_DIR/dry-run/; send nothing")
     .action(async (opts: { period: Period; dryRun?: boolean }) => {
       // Loaded here, not at the top: `tbt-watch --help` must not load the digest machinery.
       const { sendDigests } = await import('../../pipeline/run-pass.js')

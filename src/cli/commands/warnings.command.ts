@@ -35,10 +35,12 @@ export function registerWarningsCommand(program: Command): void {
         for await (const r of allWarnings(ctx, { status: opts.status ? [opts.status] : undefined, area: opts.area ? [opts.area] : undefined, sort: 'score', dir: 'desc' })) rows.push(r)
         if (opts.json) return console.log(JSON.stringify(rows))
         if (!rows.length) return console.log('no warnings')
+        // One row per measure; `category` lists every category it touches, the top one first.
         console.log('id      level   score  status      measure              category              deadline    assignee')
         for (const r of rows) {
+          const categories = (r.categories.length ? r.categories.map((c) => c.id) : [r.categoryId]).join(',')
           console.log(
-            `${String(r.id).padEnd(7)} ${r.level.padEnd(7)} ${String(r.score).padStart(5)}  ${r.status.padEnd(11)} ${r.measureKey.padEnd(20)} ${r.categoryId.padEnd(21)} ${(r.commentDeadline ?? '-').padEnd(11)} ${r.assignee ?? ''}`,
+            `${String(r.id).padEnd(7)} ${r.level.padEnd(7)} ${String(r.score).padStart(5)}  ${r.status.padEnd(11)} ${r.measureKey.padEnd(20)} ${categories.padEnd(21)} ${(r.commentDeadline ?? '-').padEnd(11)} ${r.assignee ?? ''}`,
           )
         }
       })

@@ -2,7 +2,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { z } from 'zod'
 import type { RoutePlugin } from '../app.js'
 import { correctCategories } from '../../services/correction.service.js'
-import { ACTIONS, applyAction, assign, getWarning, isPublished, LEVELS, listWarnings, setLevel, setNote, WarningError } from '../../services/warning.service.js'
+import { ACTIONS, applyAction, assign, getWarning, isPublished, LEVELS, listWarnings, mergedInto, setLevel, setNote, WarningError } from '../../services/warning.service.js'
+import { isPeriodKey, PERIOD_KINDS, type PeriodKind } from '../../domain/periods.js'
+import { ensureReport, ReportNotReadyError } from '../../services/report.service.js'
 import { READERS, requireRole, STAFF } from '../auth.js'
 import { filterFromQuery } from '../filters.js'
 
@@ -40,6 +42,11 @@ const apiRoutes: RoutePlugin = async (app, { ctx }) => {
 
   app.get('/api/warnings/:id', { preHandler: requireRole() }, async (req, reply) => {
     const w = Number.isInteger(id(req)) ? await getWarning(ctx, id(req)) : undefined
+    if (!w && Number.isInteger(id(req))) {
+      // Merged into its measure's one warning (warnings became one per measure).
+      const into = await mergedInto(ctx.db, id(req))
+      if (into) return reply.code(301).header('location', `/api/warnings/${into}`).send({ error: 'merged into another warning', warningId: into })
+    }
     if (!w || (req.user!.role === 'enterprise' && !isPublished(ctx, w))) return reply.code(404).send({ error: 'not found' })
     if (req.user!.role === 'enterprise') {
       // What a digest publishes: not the analysts' notes, assignee, history, corrections or
@@ -49,6 +56,18 @@ const apiRoutes: RoutePlugin = async (app, { ctx }) => {
       return { ...published, notices: published.notices.map((n) => ({ ...n, classification: null })) }
     }
     return w
+  })
+
+  // A report's stored snapshot (what the e-mail and the page render), for scripts.
+  app.get('/api/reports/:kind/:key', { preHandler: requireRole(...READERS) }, async (req, reply) => {
+    const { kind, key } = req.params as { kind: string; key: string }
+    if (!(PERIOD_KINDS as string[]).includes(kind) || !isPeriodKey(kind as PeriodKind, key)) return reply.code(404).send({ error: 'no such report period' })
+    try {
+      return await ensureReport(ctx, kind as PeriodKind, key)
+    } catch (err) {
+      if (err instanceof ReportNotReadyError) return reply.code(409).send({ error: err.message, code: err.code })
+      throw err
+    }
   })
 
   app.post('/api/warnings/:id/:action', { preHandler: requireRole(...STAFF) }, async (req, reply) => {

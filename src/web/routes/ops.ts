@@ -2,6 +2,7 @@ import type { RoutePlugin } from '../app.js'
 import { html } from '../../util/html.js'
 import { requireRole, STAFF } from '../auth.js'
 import { levelBadge, sendPage, statusBadge, T } from '../layout.js'
+import { localTime, sourceName, timeZoneLabel } from '../../domain/i18n.js'
 import { modelStatus } from '../../services/training.service.js'
 import type { ModelMetrics } from '../../classify/index.js'
 
@@ -85,9 +86,9 @@ const opsRoutes: RoutePlugin = async (app, { ctx }) => {
     const statuses = ['new', 'in_review', 'escalated', 'confirmed', 'dismissed']
     const count = (s: string, l: string) => h.warnings.find((w) => w.status === s && w.level === l)?.n ?? 0
     const body = html`<h2>${t.ops}</h2>
-<section><h3>${t.sources}</h3><table class="ops"><thead><tr><th>${t.source}</th><th>${t.lastRun}</th><th>${t.lastStatus}</th><th>${t.items}</th><th>${t.errors}</th><th>${t.alerts}</th></tr></thead><tbody>
-${h.sources.map((s) => html`<tr class="${s.lastRun?.status === 'failed' || s.alerts.length ? 'bad' : ''}"><td>${s.name} <code>${s.id}</code>${s.enabled ? '' : ' (disabled)'}</td>
-<td>${s.lastRun?.startedAt?.replace('T', ' ').slice(0, 16) ?? '—'}</td><td>${s.lastRun?.status ?? s.lastStatus ?? '—'}</td><td class="num">${s.lastRun?.items ?? ''}</td>
+<section><h3>${t.sources}</h3><p class="hint">${t.times(timeZoneLabel(req.lang, ctx.config.schedule.timezone))}</p><table class="ops"><thead><tr><th>${t.source}</th><th>${t.lastRun}</th><th>${t.lastStatus}</th><th>${t.items}</th><th>${t.errors}</th><th>${t.alerts}</th></tr></thead><tbody>
+${h.sources.map((s) => html`<tr class="${s.lastRun?.status === 'failed' || s.alerts.length ? 'bad' : ''}"><td>${sourceName(req.lang, s.id, s.name)} <code>${s.id}</code>${s.enabled ? '' : ` (${req.lang === 'zh' ? '已停用' : 'disabled'})`}</td>
+<td class="nowrap">${s.lastRun?.startedAt ? localTime(s.lastRun.startedAt, ctx.config.schedule.timezone) : '—'}</td><td>${s.lastRun?.status ?? s.lastStatus ?? '—'}</td><td class="num">${s.lastRun?.items ?? ''}</td>
 <td>${s.lastRun ? html`<span class="num">${s.lastRun.errors}</span>${s.lastRun.error ? html`<div class="error">${s.lastRun.error}</div>` : ''}` : ''}</td>
 <td>${s.alerts.map((a) => html`<div class="alert">${a.kind} · ${a.message}</div>`)}</td></tr>`)}</tbody></table></section>
 <section><h3>${t.depths}</h3><table class="ops"><thead><tr><th>${t.status}</th>${(['high', 'medium', 'low'] as const).map((l) => html`<th>${levelBadge(t, l)}</th>`)}</tr></thead><tbody>

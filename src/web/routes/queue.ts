@@ -6,27 +6,59 @@ import { ACTIONS, allWarnings, applyAction, assign, listWarnings, STATUSES, Warn
 import { html, raw } from '../../util/html.js'
 import { READERS, requireRole, safeNext, STAFF } from '../auth.js'
 import { filterFromQuery, queryOf } from '../filters.js'
-import { levelBadge, sendPage, statusBadge, T, type Lang } from '../layout.js'
+import { deadlineCell, levelBadge, lifecycleBadge, sendPage, statusBadge, T, type Lang } from '../layout.js'
+import { localDay } from '../../domain/dates.js'
+import { localTimeLabelled, sourceName } from '../../domain/i18n.js'
+import { marketOfMember } from '../../domain/markets.js'
+import { MEASURE_STATUSES } from '../../domain/measure.js'
 
 
-function exportRecord(r: QueueRow, lang: Lang, baseUrl: string) {
+/** Export columns: the key (English, also the header with ?lang=en) and the Chinese header. */
+const COLUMNS: [string, string][] = [
+  ['id', '编号'],
+  ['level', '风险等级'],
+  ['score', '分数'],
+  ['status', '审核状态'],
+  ['measure', '措施'],
+  ['symbols', '文件编号'],
+  ['title', '标题'],
+  ['members', '通报成员'],
+  ['markets', '市场'],
+  ['categories', '产品类别'],
+  ['comment_deadline', '评议截止'],
+  ['deadline_state', '截止情况'],
+  ['measure_status', '措施状态'],
+  ['assignee', '负责人'],
+  ['note', '备注'],
+  ['updated_at', '更新时间'],
+  ['url', '链接'],
+]
+export const exportHeaders = (lang: Lang) => COLUMNS.map(([k, zh]) => (lang === 'zh' ? zh : k))
+
+function exportRecord(ctx: Parameters<RoutePlugin>[1]['ctx'], r: QueueRow, lang: Lang, baseUrl: string): unknown[] {
   const t = T[lang]
-  return {
-    id: r.id,
-    level: t.levels[r.level] ?? r.level,
-    score: r.score,
-    status: t.statuses[r.status] ?? r.status,
-    measure: r.measureKey,
-    title: r.title ?? '',
-    member: r.member ?? '',
-    category: lang === 'zh' ? r.categoryZh : r.categoryEn,
-    comment_deadline: r.commentDeadline ?? '',
-    measure_status: t.measureStatus[r.measureStatus] ?? r.measureStatus,
-    assignee: r.assignee ?? '',
-    note: r.note ?? '',
-    updated_at: r.updatedAt,
-    url: `${baseUrl}/warnings/${r.id}`,
-  }
+  const join = (xs: string[]) => xs.join(lang === 'zh' ? '、' : '; ')
+  const name = (x: { zh: string; en: string }) => (lang === 'zh' ? x.zh : x.en)
+  const markets = [...new Set(r.members.map((m) => marketOfMember(ctx.markets, m.code)).filter((m) => !!m).map((m) => name(m!)))]
+  return [
+    r.id,
+    t.levels[r.level] ?? r.level,
+    r.score,
+    t.statuses[r.status] ?? r.status,
+    r.measureKey,
+    join(r.symbols),
+    r.title ?? '',
+    join(r.members.map(name)) || (r.member ?? ''),
+    join(markets),
+    join(r.categories.length ? r.categories.map(name) : [lang === 'zh' ? r.categoryZh : r.categoryEn]),
+    r.commentDeadline ?? '',
+    r.deadlineState ? t.deadlineStates[r.deadlineState] ?? '' : '',
+    t.measureStatus[r.measureStatus] ?? r.measureStatus,
+    r.assignee ?? '',
+    r.note ?? '',
+    localTimeLabelled(lang, r.updatedAt, ctx.config.schedule.timezone),
+    `${baseUrl}/warnings/${r.id}`,
+  ]
 }
 
 const queueRoutes: RoutePlugin = async (app, { ctx }) => {
@@ -35,62 +67,81 @@ const queueRoutes: RoutePlugin = async (app, { ctx }) => {
       ? (await ctx.db.selectFrom('notice').select('language').distinct().orderBy('language').execute()).map((r) => r.language)
       : (await ctx.db.selectFrom('warning').select('assignee').distinct().where('assignee', 'is not', null).orderBy('assignee').execute()).map((r) => r.assignee!)
 
-  app.get('/', { preHandler: requireRole(...READERS) }, async (req, reply) => {
+  const queuePage = async (req: FastifyRequest, reply: FastifyReply, path: '/' | '/queue') => {
     const t = T[req.lang]
+    const lang = req.lang
     const f = filterFromQuery(req.query as Record<string, unknown>)
     const page = await listWarnings(ctx, f)
     const [languages, assignees] = await Promise.all([distinct('language'), distinct('assignee')])
     const alerts = await ctx.db.selectFrom('ops_alert').selectAll().where('resolved_at', 'is', null).orderBy('id', 'desc').limit(5).execute()
     const staff = STAFF.includes(req.user!.role)
-    const here = `/${queryOf(f)}`
-    const sel = (name: string, options: [string, string][], current: string[] | string | undefined, label: string) => {
+    const here = `${path}${queryOf(f)}`
+    const name = (x: { zh: string; en: string }) => (lang === 'zh' ? x.zh : x.en)
+    const sel = (nm: string, options: [string, string][], current: string[] | string | undefined, label: string, groups?: { label: string; options: [string, string][] }[]) => {
       const cur = Array.isArray(current) ? current : current ? [current] : []
-      return html`<label>${label}<select name="${name}"><option value="">${t.any}</option>${options.map(([v, l]) => html`<option value="${v}"${raw(cur.includes(v) ? ' selected' : '')}>${l}</option>`)}</select></label>`
+      const opt = ([v, l]: [string, string]) => html`<option value="${v}"${raw(cur.includes(v) ? ' selected' : '')}>${l}</option>`
+      return html`<label>${label}<select name="${nm}"><option value="">${t.any}</option>${options.map(opt)}${(groups ?? []).map((g) => html`<optgroup label="${g.label}">${g.options.map(opt)}</optgroup>`)}</select></label>`
     }
+    const watched = ctx.markets.filter((m) => m.watched)
+    const others = ctx.markets.filter((m) => !m.watched).sort((a, b) => (lang === 'zh' ? a.zh.localeCompare(b.zh, 'zh-Hans-CN') : a.en.localeCompare(b.en)))
     const total = Object.values(page.counts).reduce((a, b) => a + b, 0)
-    const tabs = html`<nav class="tabs" aria-label="${t.status}"><a href="/${queryOf(f, { status: undefined, page: undefined })}"${raw(!f.status ? ' class="on"' : '')}>${t.all} <b>${total}</b></a>
-${STATUSES.map((s) => html`<a href="/${queryOf(f, { status: s, page: undefined })}" data-status="${s}"${raw(f.status?.length === 1 && f.status[0] === s ? ' class="on"' : '')}>${t.statuses[s]} <b class="count">${page.counts[s] ?? 0}</b></a>`)}</nav>`
-    const filters = html`<form method="get" action="/" class="filters" id="filters">
+    const tabs = html`<nav class="tabs" aria-label="${t.status}"><a href="${path}${queryOf(f, { status: undefined, page: undefined })}"${raw(!f.status ? ' class="on"' : '')}>${t.all} <b>${total}</b></a>
+${STATUSES.map((st) => html`<a href="${path}${queryOf(f, { status: st, page: undefined })}" data-status="${st}"${raw(f.status?.length === 1 && f.status[0] === st ? ' class="on"' : '')}>${t.statuses[st]} <b class="count">${page.counts[st] ?? 0}</b></a>`)}</nav>`
+    const filters = html`<form method="get" action="${path}" class="filters" id="filters">
 <label class="grow">${t.search}<input type="search" name="q" value="${f.q ?? ''}" placeholder="${t.searchHint}" data-key="/"></label>
-${sel('status', STATUSES.map((s) => [s, t.statuses[s]]), f.status, t.status)}
+${sel('status', STATUSES.map((st) => [st, t.statuses[st]]), f.status, t.status)}
 ${sel('level', (['high', 'medium', 'low'] as const).map((l) => [l, t.levels[l]]), f.level, t.level)}
-${sel('category', ctx.categories.map((c) => [c.id, req.lang === 'zh' ? c.zh : c.en]), f.category, t.category)}
-${sel('market', ctx.markets.map((m) => [m.code, req.lang === 'zh' ? m.zh : m.en]), f.market, t.market)}
-${sel('source', ctx.sources.map((s) => [s.id, s.name]), f.source, t.source)}
+${sel('category', ctx.categories.map((c) => [c.id, name(c)]), f.category, t.category)}
+${sel('market', [], f.market, t.market, [
+  { label: lang === 'zh' ? '重点市场' : 'Watched markets', options: watched.map((m) => [m.code, name(m)]) },
+  { label: lang === 'zh' ? '其他成员' : 'Other members', options: others.map((m) => [m.code, name(m)]) },
+])}
+${sel('lifecycle', MEASURE_STATUSES.map((m) => [m, t.measureStatus[m]]), f.lifecycle, t.lifecycle)}
+${sel('source', ctx.sources.map((src) => [src.id, sourceName(lang, src.id, src.name)]), f.source, t.source)}
 ${sel('language', languages.map((l) => [l, t.langNames[l] ?? l]), f.language, t.language)}
 ${sel('assignee', [['-', t.unassigned], ...assignees.map((a): [string, string] => [a, a])], f.assignee, t.assignee)}
 <label>${t.deadlineWithin}<input type="number" name="deadline" min="0" max="3650" value="${f.deadlineDays ?? ''}" class="num"></label>
 ${sel('sort', Object.entries(t.sorts), f.sort, t.sort)}
-${sel('dir', [['desc', t.desc], ['asc', t.asc]], f.dir, req.lang === 'zh' ? '顺序' : 'Order')}
-<button type="submit">${t.filter}</button><a href="/" class="button">${t.reset}</a></form>`
+${sel('dir', [['desc', t.desc], ['asc', t.asc]], f.dir, lang === 'zh' ? '顺序' : 'Order')}
+<button type="submit">${t.filter}</button><a href="${path}" class="button">${t.reset}</a></form>`
     const rows = page.rows.map(
-      (r) => html`<tr data-href="/warnings/${r.id}" data-id="${r.id}">
+      (r) => html`<tr data-href="/warnings/${r.id}" data-id="${r.id}" class="ms-row-${r.measureStatus}">
 ${staff ? html`<td><input type="checkbox" name="ids" value="${r.id}" form="bulk" aria-label="#${r.id}"></td>` : ''}
-<td>${levelBadge(t, r.level)}</td><td class="num">${r.score}</td>
-<td><a href="/warnings/${r.id}" class="key">${r.measureKey}</a><div class="title">${r.title ?? ''}</div></td>
-<td>${r.member ?? ''}</td><td>${req.lang === 'zh' ? r.categoryZh : r.categoryEn}</td>
-<td>${r.commentDeadline ?? '—'}</td><td>${statusBadge(t, r.status)}</td><td>${r.assignee ?? ''}</td></tr>`,
+<td>${levelBadge(t, r.level)}</td><td class="num opt">${r.score}</td>
+<td class="m"><a href="/warnings/${r.id}" class="key">${r.symbols.length > 1 ? r.symbols.join(', ') : r.measureKey}</a><div class="title">${r.title ?? ''}</div></td>
+<td class="mem">${r.members.length ? r.members.map(name).join(lang === 'zh' ? '、' : ', ') : (r.member ?? '')}</td>
+<td class="cats">${(r.categories.length ? r.categories : [{ id: r.categoryId, zh: r.categoryZh, en: r.categoryEn }]).map((c) => html`<span class="chip">${name(c)}</span>`)}</td>
+<td>${deadlineCell(t, r.commentDeadline, r.deadlineState)}<div>${lifecycleBadge(t, r.measureStatus)}</div></td><td>${statusBadge(t, r.status)}</td><td class="opt">${r.assignee ?? ''}</td></tr>`,
     )
     const table = page.rows.length
-      ? html`<table class="queue"><thead><tr>${staff ? html`<th><input type="checkbox" id="select-all" aria-label="${t.all}"></th>` : ''}<th>${t.level}</th><th>${t.score}</th><th>${t.measure}</th><th>${t.member}</th><th>${t.category}</th><th>${t.deadline}</th><th>${t.status}</th><th>${t.assignee}</th></tr></thead>
-<tbody>${rows}</tbody></table>`
+      ? html`<div class="scroll"><table class="queue"><thead><tr>${staff ? html`<th><input type="checkbox" id="select-all" aria-label="${t.all}"></th>` : ''}<th>${t.level}</th><th class="opt">${t.score}</th><th>${t.measure}</th><th>${t.member}</th><th>${t.categories}</th><th>${t.deadline}</th><th>${t.status}</th><th class="opt">${t.assignee}</th></tr></thead>
+<tbody>${rows}</tbody></table></div>`
       : html`<p class="empty">${t.none}</p>`
     const bulk = staff
       ? html`<form method="post" action="/warnings/bulk" id="bulk" class="bulk"><input type="hidden" name="_csrf" value="${reply.generateCsrf()}"><input type="hidden" name="next" value="${here}">
 <strong>${t.bulk}</strong> ${t.selected}: <select name="action" aria-label="${t.action}">${ACTIONS.map((a) => html`<option value="${a}">${t.actions[a]}</option>`)}<option value="assign-me">${t.assignMe}</option></select>
 <input type="text" name="reason" placeholder="${t.reason}" maxlength="2000"><button type="submit">${t.apply}</button></form>`
       : ''
-    const pager = html`<nav class="pager">${page.page > 1 ? html`<a href="/${queryOf(f, { page: page.page - 1 })}" rel="prev">${t.prev}</a>` : ''}
-<span>${t.page(page.page, page.pages, page.total)}</span>${page.page < page.pages ? html`<a href="/${queryOf(f, { page: page.page + 1 })}" rel="next">${t.next}</a>` : ''}
+    const pager = html`<nav class="pager">${page.page > 1 ? html`<a href="${path}${queryOf(f, { page: page.page - 1 })}" rel="prev">${t.prev}</a>` : ''}
+<span>${t.page(page.page, page.pages, page.total)}</span>${page.page < page.pages ? html`<a href="${path}${queryOf(f, { page: page.page + 1 })}" rel="next">${t.next}</a>` : ''}
 <span class="exports">${t.export}: <a href="/queue.csv${queryOf(f, { page: undefined })}">CSV</a> · <a href="/queue.xlsx${queryOf(f, { page: undefined })}">XLSX</a></span></nav>`
-    const alertsBox = alerts.length
-      ? html`<section class="alerts"><h3>${t.alerts}</h3>${alerts.map((a) => html`<div class="alert">${a.source_id ?? ''} · ${a.kind} · ${a.message}</div>`)}</section>`
-      : ''
+    const alertsBox =
+      alerts.length && staff
+        ? html`<section class="alerts"><h3>${t.alerts}</h3>${alerts.map((a) => html`<div class="alert">${a.source_id ?? ''} · ${a.kind} · ${a.message}</div>`)}</section>`
+        : ''
+    const officialHint = req.user!.role === 'official' ? html`<p class="hint"><a href="/reports/latest">${t.latestReport}</a> · <a href="/reports">${t.reports}</a></p>` : ''
     return sendPage(req, reply, {
-      title: t.queue,
-      body: html`${alertsBox}<h2>${t.queue}</h2>${tabs}${filters}${bulk}${table}${pager}<p class="hint">${t.shortcuts}</p>`,
+      title: staff ? t.queue : t.warnings,
+      body: html`${alertsBox}<h2>${staff ? t.queue : t.warnings}</h2>${officialHint}${tabs}${filters}${bulk}${table}${pager}<p class="hint">${staff ? t.shortcuts : ''}</p>`,
     })
+  }
+
+  // An official's home is the latest complete weekly report; the warnings list is /queue.
+  app.get('/', { preHandler: requireRole(...READERS) }, async (req, reply) => {
+    if (req.user!.role === 'official') return reply.redirect('/reports/latest')
+    return queuePage(req, reply, '/')
   })
+  app.get('/queue', { preHandler: requireRole(...READERS) }, async (req, reply) => queuePage(req, reply, '/queue'))
 
   app.post('/warnings/bulk', { preHandler: requireRole(...STAFF) }, async (req, reply) => {
     const b = (req.body ?? {}) as { ids?: string | string[]; action?: string; reason?: string; next?: string }
@@ -112,22 +163,16 @@ ${staff ? html`<td><input type="checkbox" name="ids" value="${r.id}" form="bulk"
   })
 
   const exportRows = async function* (req: FastifyRequest, f: QueueFilter) {
-    for await (const r of allWarnings(ctx, { ...f, page: 1 })) yield exportRecord(r, req.lang, ctx.config.publicBaseUrl)
+    for await (const r of allWarnings(ctx, { ...f, page: 1 })) yield exportRecord(ctx, r, req.lang, ctx.config.publicBaseUrl)
   }
-  const stamp = () => ctx.clock().toISOString().slice(0, 10)
+  const stamp = () => localDay(ctx.clock(), ctx.config.schedule.timezone)
 
+  // Headers in the reader's language (Chinese by default; ?lang=en gives the English keys).
   app.get('/queue.csv', { preHandler: requireRole(...READERS) }, async (req, reply: FastifyReply) => {
     const f = filterFromQuery(req.query as Record<string, unknown>)
     let out = '\ufeff' // Excel reads UTF-8 CSV as Chinese only with a BOM
-    let header: string[] | undefined
-    for await (const rec of exportRows(req, f)) {
-      if (!header) {
-        header = Object.keys(rec)
-        out += `${header.join(',')}\r\n`
-      }
-      out += `${header.map((k) => csvField((rec as Record<string, unknown>)[k])).join(',')}\r\n`
-    }
-    if (!header) out += 'id\r\n'
+    out += `${exportHeaders(req.lang).map(csvField).join(',')}\r\n`
+    for await (const rec of exportRows(req, f)) out += `${rec.map((v) => csvField(v)).join(',')}\r\n`
     return reply
       .type('text/csv; charset=utf-8')
       .header('content-disposition', `attachment; filename="tbt-warnings-${stamp()}.csv"`)
@@ -139,16 +184,10 @@ ${staff ? html`<td><input type="checkbox" name="ids" value="${r.id}" form="bulk"
     const wb = new ExcelJS.Workbook()
     wb.creator = 'tbt-watch'
     const ws = wb.addWorksheet(T[req.lang].warnings)
-    let first = true
-    for await (const rec of exportRows(req, f)) {
-      if (first) {
-        ws.columns = Object.keys(rec).map((k) => ({ header: k, key: k, width: k === 'title' || k === 'note' ? 60 : 16 }))
-        ws.getRow(1).font = { bold: true }
-        ws.views = [{ state: 'frozen', ySplit: 1 }]
-        first = false
-      }
-      ws.addRow(Object.fromEntries(Object.entries(rec).map(([k, v]) => [k, plainCell(v)])))
-    }
+    ws.columns = exportHeaders(req.lang).map((header, i) => ({ header, key: COLUMNS[i][0], width: ['title', 'note'].includes(COLUMNS[i][0]) ? 60 : ['symbols', 'members', 'categories', 'updated_at', 'url'].includes(COLUMNS[i][0]) ? 28 : 14 }))
+    ws.getRow(1).font = { bold: true }
+    ws.views = [{ state: 'frozen', ySplit: 1 }]
+    for await (const rec of exportRows(req, f)) ws.addRow(rec.map(plainCell))
     const buf = await wb.xlsx.writeBuffer()
     return reply
       .type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')

@@ -1,10 +1,13 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { RoutePlugin } from '../app.js'
 import { correctCategories } from '../../services/correction.service.js'
-import { ACTIONS, applyAction, assign, getWarning, isPublished, setLevel, setNote, WarningError, type WarningAction, type WarningDetail } from '../../services/warning.service.js'
+import { ACTIONS, applyAction, assign, getWarning, isPublished, mergedInto, setLevel, setNote, WarningError, type WarningAction, type WarningDetail } from '../../services/warning.service.js'
 import { html, raw, type Raw } from '../../util/html.js'
 import { requireRole, STAFF } from '../auth.js'
-import { levelBadge, safeUrl, sendPage, statusBadge, T, type Words } from '../layout.js'
+import { deadlineCell, levelBadge, lifecycleBadge, safeUrl, sendPage, statusBadge, T, type Words } from '../layout.js'
+import { evidenceKindLabel, evidenceText, localTime, sourceName, timeZoneLabel } from '../../domain/i18n.js'
+import { loadMembers, memberCodesOf } from '../../domain/members.js'
+import { parseSymbol } from '../../domain/symbols.js'
 import type { Level } from '../../risk/score.js'
 
 const pts = (p: number) => `${p > 0 ? '+' : ''}${Math.round(p * 10) / 10}`
@@ -13,6 +16,14 @@ const pts = (p: number) => `${p > 0 ? '+' : ''}${Math.round(p * 10) / 10}`
 async function load(req: FastifyRequest, reply: FastifyReply, ctx: Parameters<RoutePlugin>[1]['ctx']) {
   const id = Number((req.params as { id: string }).id)
   const w = Number.isInteger(id) ? await getWarning(ctx, id) : undefined
+  if (!w && Number.isInteger(id)) {
+    // A warning merged into its measure's one warning: links in e-mails already sent still work.
+    const into = await mergedInto(ctx.db, id)
+    if (into) {
+      reply.redirect(`/warnings/${into}`, 301)
+      return undefined
+    }
+  }
   if (!w || (req.user!.role === 'enterprise' && !isPublished(ctx, w))) {
     reply.callNotFound()
     return undefined
@@ -45,19 +56,34 @@ const warningRoutes: RoutePlugin = async (app, { ctx }) => {
     if (!w) return reply
     const t = T[req.lang]
     const lang = req.lang
+    const tz = ctx.config.schedule.timezone
     const staff = STAFF.includes(req.user!.role)
     const enterprise = req.user!.role === 'enterprise'
+    const name = (x: { zh: string; en: string }) => (lang === 'zh' ? x.zh : x.en)
+    const list = (xs: string[]) => xs.join(lang === 'zh' ? '、' : ', ')
     const catName = (id: string) => {
       const c = ctx.categoryIndex.byId(id)
-      return c ? (lang === 'zh' ? c.zh : c.en) : id
+      return c ? name(c) : id
     }
-    const total = w.trace.reduce((s, x) => s + x.points, 0)
-    const traceBox = html`<section><h3>${t.trace}</h3><table class="trace"><tbody>
-${w.trace.map((x) => html`<tr><td>${lang === 'zh' ? x.zh : x.en}</td><td class="num">${pts(x.points)}</td></tr>`)}
-<tr class="sum"><td>${t.total} · ${levelBadge(t, w.level)}${w.levelOverride ? html` <small>(${t.levelOverride})</small>` : ''}</td><td class="num">${Math.round(total)}</td></tr></tbody></table>
-${w.rulesVersion ? html`<p class="hint">rules ${w.rulesVersion}</p>` : ''}</section>`
-    const timeline = html`<section><h3>${t.timeline}</h3><ol class="timeline">${w.timeline.map((e) => html`<li><time>${e.date}</time> ${t.timelineKinds[e.kind] ?? e.kind}${e.detail ? html` · ${e.detail}` : ''}</li>`)}</ol>
-<p>${t.status}: ${t.measureStatus[w.measureStatus] ?? w.measureStatus}</p></section>`
+    const members = loadMembers()
+    const traceTable = (trace: WarningDetail['trace'], cls = 'trace') => {
+      const total = trace.reduce((s2, x) => s2 + x.points, 0)
+      return html`<table class="${cls}"><tbody>
+${trace.map((x) => html`<tr><td>${lang === 'zh' ? x.zh : x.en}</td><td class="num">${pts(x.points)}</td></tr>`)}
+<tr class="sum"><td>${t.total}</td><td class="num">${Math.round(total)}</td></tr></tbody></table>`
+    }
+    const top = w.categories[0]
+    const traceBox = html`<section><h3>${t.trace}${top ? html` · ${name(top)}` : ''}</h3>${traceTable(w.trace)}
+<p>${t.level}${t.colon}${levelBadge(t, w.level)}${w.levelOverride ? html` <small>(${t.levelOverride})</small>` : ''}</p>
+${w.categories.length > 1
+  ? html`<h4>${t.categoryScores}</h4><table class="cat-scores"><tbody>${w.categories.map((c) => html`<tr><td>${name(c)}</td><td>${levelBadge(t, c.level)}</td><td class="num">${c.score}</td></tr>`)}</tbody></table>
+<section class="more-traces"><h4>${t.otherTraces}</h4>${w.categories.slice(1).map((c) => html`<h5>${name(c)}</h5>${traceTable(c.trace, 'trace-more')}`)}</section>`
+  : ''}
+${w.rulesVersion ? html`<p class="hint">${lang === 'zh' ? '规则版本' : 'rules'} ${w.rulesVersion}</p>` : ''}</section>`
+    const timeline = html`<section><h3>${t.timeline}</h3><ol class="timeline">${w.timeline.map(
+      (e) => html`<li><time>${e.date}</time> ${t.timelineKinds[e.kind] ?? e.kind}${e.docType && e.docType !== 'regular' ? html` · ${t.docTypes[e.docType] ?? e.docType}` : ''}${e.detail ? html` · <span class="key">${e.detail}</span>` : ''}</li>`,
+    )}</ol>
+<p>${t.lifecycle}${t.colon}${lifecycleBadge(t, w.measureStatus)}</p></section>`
     // The first document of a symbol is the original; others with the same symbol are translations.
     const seen = new Set<string>()
     const notices = w.notices.map((n) => {
@@ -66,9 +92,11 @@ ${w.rulesVersion ? html`<p class="hint">rules ${w.rulesVersion}</p>` : ''}</sect
       const links = [...new Set([n.sourceUrl, ...n.links])].map(safeUrl).filter((u): u is string => !!u)
       // Enterprises see what digests publish: not the classifier's candidates (they name categories whose warnings may be unpublished).
       const cls = enterprise ? null : n.classification
+      const who = memberCodesOf({ symbols: n.symbols, member: n.member }, members)
       return html`<article class="notice" lang="${n.language === 'eng' ? 'en' : n.language === 'fra' ? 'fr' : n.language === 'spa' ? 'es' : n.language.startsWith('zh') || n.language === 'cmn' ? 'zh' : ''}">
-<h4>${n.symbols.join(' · ')} <small>${n.docType} · ${n.distributionDate ?? ''} · ${isTranslation ? t.translation : t.original} (${t.langNames[n.language] ?? n.language})</small></h4>
-<dl><dt>${t.symbols}</dt><dd>${n.symbols.join(', ')}</dd>
+<h4><span class="key">${n.symbols.join(' · ')}</span> <small>${t.docTypes[n.docType] ?? n.docType} · ${n.distributionDate ?? ''} · ${isTranslation ? t.translation : t.original}（${t.langNames[n.language] ?? n.language}）· ${sourceName(lang, n.sourceId, ctx.sources.find((x) => x.id === n.sourceId)?.name)}</small></h4>
+<dl><dt>${t.symbols}</dt><dd>${n.symbols.map((sym) => html`<span class="key">${sym}</span> <small>${members.name(parseSymbol(sym)?.member ?? '', lang)}</small>`).reduce<unknown[]>((acc, x, i) => (i ? [...acc, html`；`, x] : [x]), [])}</dd>
+<dt>${t.members}</dt><dd>${list(who.map((c) => members.name(c, lang))) || members.name(n.member, lang)}</dd>
 <dt>${t.measure}</dt><dd class="notice-title">${n.title}</dd>
 ${n.products ? html`<dt>${t.products}</dt><dd>${n.products}</dd>` : ''}
 ${n.description ? html`<dt>${t.description}</dt><dd class="pre">${n.description}</dd>` : ''}
@@ -76,26 +104,30 @@ ${n.objectives.length ? html`<dt>${t.objectives}</dt><dd>${n.objectives.join('; 
 ${n.keywords.length ? html`<dt>${t.keywords}</dt><dd>${n.keywords.join('; ')}</dd>` : ''}
 ${n.hsCodes.length ? html`<dt>${t.hs}</dt><dd>${n.hsCodes.join(', ')}</dd>` : ''}
 ${n.icsCodes.length ? html`<dt>${t.ics}</dt><dd>${n.icsCodes.join(', ')}</dd>` : ''}
+${n.commentDeadline ? html`<dt>${t.docDeadline}</dt><dd>${n.commentDeadline}</dd>` : ''}
 ${n.adoptionText ? html`<dt>${t.timelineKinds.adoption}</dt><dd>${n.adoptionText}</dd>` : ''}
 ${n.entryIntoForceText ? html`<dt>${t.timelineKinds['entry-into-force']}</dt><dd>${n.entryIntoForceText}</dd>` : ''}
 ${links.length ? html`<dt>${t.links}</dt><dd><ul>${links.map((u) => html`<li><a href="${u}" rel="noopener noreferrer nofollow" target="_blank">${u}</a></li>`)}</ul></dd>` : ''}</dl>
 ${cls ? html`<div class="classification"><h5>${t.classification}</h5>
 <p>${t.categories}: ${cls.categories.map((c) => html`<span class="chip">${catName(c.id)} ${Math.round(c.score * 100)}%</span>`)}
-${w.correctedCategories ? html` → <strong>${w.correctedCategories.map(catName).join('、')}</strong> (${t.corrected})` : ''}</p>
+${w.correctedCategories ? html` → <strong>${list(w.correctedCategories.map(catName))}</strong> (${t.corrected})` : ''}</p>
 <p>${t.hs}: ${cls.hs.slice(0, 8).map((h) => html`<span class="chip">${h.code} ${Math.round(h.score * 100)}%</span>`)}</p>
-<ul class="evidence">${cls.evidence.slice(0, 20).map((e) => html`<li><b>${String(e.kind ?? '')}</b> ${String(e.detail ?? '')}${e.code && !String(e.detail ?? '').includes(String(e.code)) ? html` <code>${String(e.code)}</code>` : ''}</li>`)}</ul></div>` : ''}
+<ul class="evidence">${cls.evidence.slice(0, 20).map((e) => html`<li><b>${evidenceKindLabel(lang, String(e.kind ?? ''))}</b> ${evidenceText(lang, e)}</li>`)}</ul></div>` : ''}
 </article>`
     })
     const translationNote = w.notices.every((n, i) => w.notices.findIndex((m) => m.symbol === n.symbol) === i) ? html`<p class="hint">${t.translation}: ${t.noTranslation}</p>` : ''
     const history = enterprise
       ? ''
-      : html`<section><h3>${t.history}</h3><table class="history"><thead><tr><th>${t.at}</th><th>${t.actor}</th><th>${t.action}</th><th>${t.status}</th><th>${t.details}</th></tr></thead><tbody>
-${w.events.map((e) => html`<tr><td>${e.at.replace('T', ' ').slice(0, 16)}</td><td>${e.actor}</td><td>${t.events[e.action] ?? e.action}</td><td>${e.fromStatus && e.fromStatus !== e.toStatus ? html`${t.statuses[e.fromStatus] ?? e.fromStatus} → ` : ''}${e.toStatus ? t.statuses[e.toStatus] ?? e.toStatus : ''}</td>
+      : html`<section><h3>${t.history}</h3><p class="hint">${t.times(timeZoneLabel(lang, tz))}</p><table class="history"><thead><tr><th>${t.at}</th><th>${t.actor}</th><th>${t.action}</th><th>${t.status}</th><th>${t.details}</th></tr></thead><tbody>
+${w.events.map((e) => html`<tr><td class="nowrap">${localTime(e.at, tz)}</td><td>${e.actor === 'system' ? t.system : e.actor}</td><td>${(e.action === 'categories' && e.actor === 'system' ? t.events['categories-auto'] : t.events[e.action]) ?? e.action}</td><td>${e.fromStatus && e.fromStatus !== e.toStatus ? html`${t.statuses[e.fromStatus] ?? e.fromStatus} → ` : ''}${e.toStatus ? t.statuses[e.toStatus] ?? e.toStatus : ''}</td>
 <td>${e.details ? describeDetails(t, e.details, catName) : ''}</td></tr>`)}</tbody></table></section>`
-    const head = html`<p><a href="/" data-key="q">${t.back}</a></p>
-<h2><span class="key">${w.measureKey}</span> · <span id="warning-title">${w.title ?? ''}</span></h2>
-<p class="meta">${levelBadge(t, w.level)} ${t.score} <b id="score">${w.score}</b> · <span id="category">${lang === 'zh' ? w.categoryZh : w.categoryEn}</span> · ${w.member ?? ''} · ${t.deadline} ${w.commentDeadline ?? '—'} · ${statusBadge(t, w.status)}
-${enterprise ? '' : html` · ${t.assignee}: ${w.assignee ?? t.unassigned}`}</p>
+    const cats = w.categories.length ? w.categories : [{ id: w.categoryId, zh: w.categoryZh, en: w.categoryEn }]
+    const head = html`<p><a href="${staff ? '/' : '/queue'}" data-key="q">${t.back}</a></p>
+<h2><span class="key">${list(w.symbols.length ? w.symbols : [w.measureKey])}</span> · <span id="warning-title">${w.title ?? ''}</span></h2>
+<p class="meta">${levelBadge(t, w.level)} ${t.score} <b id="score">${w.score}</b> · ${t.members}${t.colon}<span id="members">${list(w.members.map(name)) || members.name(w.member, lang)}</span> · ${statusBadge(t, w.status)}
+${enterprise ? '' : html` · ${t.assignee}${t.colon}${w.assignee ?? t.unassigned}`}<br>
+${t.allCategories}${t.colon}<span id="category">${cats.map((c) => html`<span class="chip">${name(c)}</span>`)}</span><br>
+${t.deadline}${t.colon}${deadlineCell(t, w.commentDeadline, w.deadlineState)} · ${t.lifecycle}${t.colon}${lifecycleBadge(t, w.measureStatus)}</p>
 ${!enterprise && w.note ? html`<p class="note"><b>${t.note}:</b> ${w.note}</p>` : ''}`
     return sendPage(req, reply, {
       title: w.measureKey,
@@ -154,9 +186,7 @@ ${staff ? html`<aside>${actionsPanel(t, w, reply.generateCsrf(), req.user!.email
     const cats = (Array.isArray(raw) ? raw : raw ? [raw] : []).map(String)
     try {
       const r = await correctCategories(ctx, idOf(req), cats, req.user!.email)
-      // When this warning's category was corrected away, go on to the measure's warning in the new one.
-      const stays = r.warnings.find((x) => x.warningId === idOf(req))
-      return back(reply, idOf(req), stays ? undefined : r.warnings[0]?.warningId)
+      return back(reply, r.warningId)
     } catch (err) {
       return fail(reply, err)
     }
@@ -165,7 +195,8 @@ ${staff ? html`<aside>${actionsPanel(t, w, reply.generateCsrf(), req.user!.email
 
 function describeDetails(t: Words, d: Record<string, unknown>, catName: (id: string) => string): string {
   const parts: string[] = []
-  if (typeof d.reason === 'string') parts.push(d.reason)
+  if (typeof d.reason === 'string') parts.push(t.reasons[d.reason] ?? d.reason)
+  if (Array.isArray(d.merged)) parts.push((d.merged as { category: string; status: string }[]).map((m) => `${catName(m.category)}（${t.statuses[m.status] ?? m.status}）`).join('、'))
   if (typeof d.note === 'string') parts.push(d.note)
   if (typeof d.assignee === 'string' || d.assignee === null) parts.push(String(d.assignee ?? t.unassigned))
   if (Array.isArray(d.from) && Array.isArray(d.to)) parts.push(`${(d.from as string[]).map(catName).join('、') || '—'} → ${(d.to as string[]).map(catName).join('、')}`)
@@ -174,7 +205,8 @@ function describeDetails(t: Words, d: Record<string, unknown>, catName: (id: str
     const to = d.to as { score: number; level: string }
     parts.push(`${f.score} (${t.levels[f.level] ?? f.level}) → ${to.score} (${t.levels[to.level] ?? to.level})`)
   }
-  if ('level' in d && !('from' in d)) parts.push(d.level ? (t.levels[String(d.level)] ?? String(d.level)) : t.levelAuto)
+  if ('level' in d && !('from' in d) && !('score' in d)) parts.push(d.level ? (t.levels[String(d.level)] ?? String(d.level)) : t.levelAuto)
+  if (Array.isArray(d.categories)) parts.push((d.categories as string[]).map(catName).join('、'))
   if (typeof d.measureStatus === 'string' && !parts.length) parts.push(t.measureStatus[d.measureStatus] ?? d.measureStatus)
   if (typeof d.score === 'number') parts.push(`${d.score} (${t.levels[String(d.level)] ?? d.level})`)
   return parts.join(' · ')
