@@ -194,18 +194,31 @@ async function trial(sourceUrl: string, reference: Awaited<ReturnType<typeof dum
   for (const period of ['daily', 'weekly'] as const) await queues.digest.add('digest', { period }, { jobId: `digest-${period}-trial` })
   await waitQuiet(db.ctx, 15_000, 10 * 60_000)
   let failedJobs = 0
-  for (const q of Object.values(queues)) failedJobs += await q.getJobCountByTypes('failed')
+  const failedReasons: Record<string, number> = {}
+  for (const q of Object.values(queues)) {
+    failedJobs += await q.getJobCountByTypes('failed')
+    for (const j of await q.getFailed(0, 999)) {
+      const k = `${q.name}: ${(j?.failedReason ?? '?').slice(0, 60)}`
+      failedReasons[k] = (failedReasons[k] ?? 0) + 1
+    }
+  }
   await Promise.all(Object.values(queues).map((q) => q.close()))
   connection.disconnect()
   await Promise.all(slots.map((p) => p.stop()))
   for (const p of slots) live.procs.delete(p.child)
   const stalledFailures = allProcs.reduce((n, p) => n + (p.log().match(/stalled more than allowable limit/g)?.length ?? 0), 0)
-  let recordedFailures: number | null = null
+  let recordedFailures: Record<string, number> | null = null
   try {
-    recordedFailures = Number((await db.ctx.db.selectFrom('job_failure' as never).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n)
+    const rows = await db.ctx.db.selectFrom('job_failure' as never).select(['queue' as never, 'error' as never]).execute()
+    recordedFailures = {}
+    for (const r of rows as { queue: string; error: string | null }[]) {
+      const k = `${r.queue}: ${(r.error ?? '?').slice(0, 60)}`
+      recordedFailures[k] = (recordedFailures[k] ?? 0) + 1
+    }
   } catch {
     // before the fix there is no job_failure table
   }
+  const stalledReruns = allProcs.reduce((n, p) => n + (p.log().match(/job stalled; its worker stopped/g)?.length ?? 0), 0)
   const dump = await dumpState(db.ctx.db)
   const ids = smtp.messages.map((m) => m.messageId ?? '')
   const duplicates = ids.length - new Set(ids).size
@@ -231,8 +244,10 @@ async function trial(sourceUrl: string, reference: Awaited<ReturnType<typeof dum
     emailsTwice: duplicates,
     uncertainDeliveries: dump.deliveries.filter((d) => JSON.parse(d)[3] === 'uncertain').length,
     failedJobsInRedis: failedJobs,
+    failedReasons,
     recordedFailures,
     stalledLimitFailures: stalledFailures,
+    stalledReruns,
   }
   await smtp.close()
   redis.stop()

@@ -18,6 +18,7 @@ import { registerDigestCommand } from './commands/digest.command.js'
 import { registerSubscriberCommand } from './commands/subscriber.command.js'
 import { registerSourcesCommand } from './commands/sources.command.js'
 import { registerReviewCommands } from './commands/review.command.js'
+import { registerRetryFailedCommand } from './commands/retry-failed.command.js'
 import { createProgress } from './progress.js'
 
 // Commands print their own report on stdout; the log (stderr) stays quiet unless asked,
@@ -303,6 +304,7 @@ registerDigestCommand(program)
 registerSubscriberCommand(program)
 registerSourcesCommand(program)
 registerReviewCommands(program)
+registerRetryFailedCommand(program)
 
 try {
   await program.parseAsync(process.argv)
