@@ -62,9 +62,9 @@ ${h.sources.map((s) => html`<tr class="${s.lastRun?.status === 'failed' || s.ale
 <section><h3>${t.depths}</h3><table class="ops"><thead><tr><th>${t.status}</th>${(['high', 'medium', 'low'] as const).map((l) => html`<th>${levelBadge(t, l)}</th>`)}</tr></thead><tbody>
 ${statuses.map((s) => html`<tr><td><a href="/?status=${s}">${statusBadge(t, s)}</a></td>${(['high', 'medium', 'low'] as const).map((l) => html`<td class="num">${count(s, l)}</td>`)}</tr>`)}</tbody></table>
 <ul><li>${t.pendingRaw}: <b>${h.backlog.pendingRaw}</b></li><li>${t.unclassified}: <b>${h.backlog.unclassified}</b></li><li>${t.unlearnt}: <b>${h.backlog.unlearnt}</b></li></ul></section>
-${h.failedWork.total ? html`<section class="failed-work"><h3>${t.failedWork.title}: ${h.failedWork.total}</h3><div class="alert">${t.failedWork.hint}</div>
-<table class="ops"><thead><tr><th>${t.failedWork.queue}</th><th>${t.failedWork.job}</th><th>${t.failedWork.error}</th><th>${t.failedWork.attempts}</th><th>${t.failedWork.at}</th></tr></thead><tbody>
-${h.failedWork.latest.map((f) => html`<tr class="bad"><td><code>${f.queue}</code></td><td><code>${f.jobId}</code></td><td class="error">${f.error ?? ''}</td><td class="num">${f.attempts}</td><td>${localTime(f.at)}</td></tr>`)}</tbody></table></section>` : ''}
+${h.failedWork.total ? html`<section class="failed-work"><h3>${t.failedWork.title}${req.lang === 'zh' ? `（${h.failedWork.total}）` : ` (${h.failedWork.total})`}</h3><div class="alert">${t.failedWork.hint}</div>
+<table class="ops"><thead><tr><th>${t.failedWork.queue}</th><th>${t.failedWork.job}</th><th>${t.failedWork.error}</th><th>${t.failedWork.at}</th></tr></thead><tbody>
+${h.failedWork.latest.map((f) => html`<tr class="bad"><td><code>${f.queue}</code></td><td><code>${f.jobId}</code></td><td class="error">${f.error ?? ''}</td><td>${localTime(f.at)}<div class="hint">${t.failedWork.attempts} ${f.attempts}</div></td></tr>`)}</tbody></table></section>` : ''}
 ${h.alerts.some((a) => !a.sourceId) ? html`<section><h3>${t.alerts}</h3>${h.alerts.filter((a) => !a.sourceId).map((a) => html`<div class="alert">${a.kind} · ${a.message}</div>`)}</section>` : ''}`
     return sendPage(req, reply, { title: t.ops, body })
   })
