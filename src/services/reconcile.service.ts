@@ -255,7 +255,20 @@ export async function backlog(ctx: AppContext): Promise<Backlog> {
     owedScore: owedBy.score ?? 0,
     owedWarn: owedBy.warn ?? 0,
     owedImmediate: owedBy.immediate ?? 0,
-    interruptedDeliveries: await n(db.selectFrom('email_delivery').select((eb) => eb.fn.countAll<number>().as('n')).where('status', 'in', ['pending', 'claimed'])),
+    interruptedDeliveries: await n(
+      db
+        .selectFrom('email_delivery')
+        .innerJoin('subscriber', 'subscriber.id', 'email_delivery.subscriber_id')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('email_delivery.status', 'in', ['pending', 'claimed'])
+        // The ones the sweep can still send (as interruptedDeliveries picks them).
+        .where((eb) =>
+          eb.or([
+            eb.and([eb('email_delivery.kind', '!=', 'confirm'), eb('subscriber.confirmed_at', 'is not', null), eb('subscriber.unsubscribed_at', 'is', null)]),
+            eb.and([eb('email_delivery.kind', '=', 'confirm'), eb('email_delivery.period_key', '=', localDay(ctx.clock(), ctx.config.schedule.timezone))]),
+          ]),
+        ),
+    ),
     failedForGood: Object.values(await failureCounts(ctx)).reduce((a, b) => a + b, 0),
   }
 }
