@@ -1,10 +1,10 @@
-import { UnrecoverableError, type Job } from 'bullmq'
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq'
 import { z } from 'zod'
 import type { AppContext } from '../src/app-context.js'
 import { MailError } from '../src/mail/mailer.js'
 import type { Metrics } from '../src/ops/metrics.js'
 import { classifyNotices } from '../src/services/classify.service.js'
-import { deliverDigest, deliverImmediate, deliverReminder, dueImmediate, dueReminders, dueSubscribers, periodKey, sendConfirmation } from '../src/services/digest.service.js'
+import { deliverDigest, deliverImmediate, deliverReminder, dueImmediate, dueReminders, dueSubscribers, localDay, periodKey, reminderKey, sendConfirmation } from '../src/services/digest.service.js'
 import { ingestRaw } from '../src/services/ingest.service.js'
 import { raiseWarnings, scoreMeasure } from '../src/services/risk.service.js'
 import { scrapeSource, UnknownSourceError } from '../src/services/scrape.service.js'
@@ -62,7 +62,21 @@ async function noticeVersions(ctx: AppContext, ids: number[]): Promise<WorkItem[
  * versions, the pipeline outbox's owed steps. Enqueueing right away is the fast path; a
  * crash before it loses nothing, because the reconciliation finds the same work by SQL.
  */
-export function processors(ctx: AppContext, queues: Queues, metrics?: Metrics): Record<Stage, (job: Job) => Promise<unknown>> {
+/** The delivery row a deliver job works on: its status, or null before the first attempt. */
+async function deliveryStatus(ctx: AppContext, p: z.infer<(typeof Schemas)['deliver']>): Promise<string | null> {
+  const [kind, key] =
+    'period' in p
+      ? [`digest-${p.period}`, p.key]
+      : p.kind === 'immediate'
+        ? ['immediate', `w${p.warningId}`]
+        : p.kind === 'reminder'
+          ? ['reminder', reminderKey(p.measureId, p.deadline)]
+          : ['confirm', localDay(ctx.clock(), ctx.config.schedule.timezone)]
+  const row = await ctx.db.selectFrom('email_delivery').select('status').where('subscriber_id', '=', p.subscriberId).where('kind', '=', kind).where('period_key', '=', key).executeTakeFirst()
+  return row?.status ?? null
+}
+
+export function processors(ctx: AppContext, queues: Queues, metrics?: Metrics): Record<Stage, (job: Job, token?: string) => Promise<unknown>> {
   return {
     async scrape(job) {
       const { sourceId, since } = payload('scrape', job)
@@ -164,9 +178,19 @@ export function processors(ctx: AppContext, queues: Queues, metrics?: Metrics): 
       if (owed) await settle(c.db, 'immediate', 0, owed, c.clock().toISOString())
       return { due: jobs.length }
     },
-    async deliver(job) {
+    async deliver(job, token) {
       const p = payload('deliver', job)
       const c = jobContext(ctx, 'deliver', job, { subscriberId: p.subscriberId })
+      // Handed to SMTP by a run that may still be alive: a job the stalled check put back
+      // because its first run was slow (its event loop busy past the lock), not dead. That
+      // run is given two lock durations to mark the e-mail sent before this one finds the
+      // delivery still `sending` and declares it uncertain (never re-sent either way).
+      if (!job.data.sendingWaited && token && (await deliveryStatus(c, p)) === 'sending') {
+        await job.updateData({ ...job.data, sendingWaited: true })
+        await job.moveToDelayed(Date.now() + 2 * ctx.config.queue.lockDurationMs, token)
+        c.log.info('delivery handed to SMTP by another run: waiting before calling it uncertain')
+        throw new DelayedError()
+      }
       try {
         let outcome
         if ('period' in p) outcome = await deliverDigest(c, p.subscriberId, p.period, p.key)
