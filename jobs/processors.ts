@@ -55,13 +55,6 @@ async function noticeVersions(ctx: AppContext, ids: number[]): Promise<WorkItem[
   return out
 }
 
-/**
- * Each processor validates its payload, loads by id, calls one service (the same one
- * the inline pass calls) and enqueues the next stage with deterministic job ids. What
- * comes next is read from committed state: the response's stored notices and their
- * versions, the pipeline outbox's owed steps. Enqueueing right away is the fast path; a
- * crash before it loses nothing, because the reconciliation finds the same work by SQL.
- */
 /** The delivery row a deliver job works on: its status, or null before the first attempt. */
 async function deliveryStatus(ctx: AppContext, p: z.infer<(typeof Schemas)['deliver']>): Promise<string | null> {
   const [kind, key] =
@@ -76,6 +69,13 @@ async function deliveryStatus(ctx: AppContext, p: z.infer<(typeof Schemas)['deli
   return row?.status ?? null
 }
 
+/**
+ * Each processor validates its payload, loads by id, calls one service (the same one
+ * the inline pass calls) and enqueues the next stage with deterministic job ids. What
+ * comes next is read from committed state: the response's stored notices and their
+ * versions, the pipeline outbox's owed steps. Enqueueing right away is the fast path; a
+ * crash before it loses nothing, because the reconciliation finds the same work by SQL.
+ */
 export function processors(ctx: AppContext, queues: Queues, metrics?: Metrics): Record<Stage, (job: Job, token?: string) => Promise<unknown>> {
   return {
     async scrape(job) {

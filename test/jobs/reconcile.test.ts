@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runPass } from '../../src/pipeline/run-pass.js'
-import { markOwed } from '../../src/pipeline/outbox.js'
+import { markOwed, owedToken, settle } from '../../src/pipeline/outbox.js'
 import type { WorkItem } from '../../src/pipeline/work.js'
 import { DEFAULT_REPLAY_DIR, startReplayServer, type ReplayServer } from '../../src/replay/replay-server.js'
 import { backlog, reconcile, recordJobFailure, settled } from '../../src/services/reconcile.service.js'
@@ -50,6 +50,24 @@ describe.each(DIALECTS)('reconciliation: owed work found by SQL (%s)', (dialect)
     const { report, items } = await found(env)
     expect(items).toEqual([])
     expect(report).toMatchObject({ ingest: 0, classify: 0, rulesChanged: 0, score: 0, warn: 0, immediate: 0, deliver: 0, heldFailed: 0 })
+    expect(settled(await backlog(env.ctx))).toBe(true)
+  })
+
+  it('the outbox: a step consumes its mark only while it holds the token it read, and marks the next step in the same transaction', async () => {
+    const { db } = env.ctx
+    const now = FIXED_NOW.toISOString()
+    const t1 = await markOwed(db, 'score', 999_001, now)
+    // A change lands while the step runs: the mark is renewed, the run's settle keeps it.
+    const t2 = await markOwed(db, 'score', 999_001, now)
+    expect(t2).not.toBe(t1)
+    expect(await settle(db, 'score', 999_001, t1, now, { stage: 'warn', refId: 999_001 })).toEqual({ consumed: false, nextToken: null })
+    expect(await owedToken(db, 'score', 999_001)).toBe(t2)
+    expect(await owedToken(db, 'warn', 999_001)).toBeNull()
+    const done = await settle(db, 'score', 999_001, t2, now, { stage: 'warn', refId: 999_001 })
+    expect(done.consumed).toBe(true)
+    expect(await owedToken(db, 'score', 999_001)).toBeNull()
+    expect(await owedToken(db, 'warn', 999_001)).toBe(done.nextToken)
+    expect((await settle(db, 'warn', 999_001, done.nextToken, now)).consumed).toBe(true)
     expect(settled(await backlog(env.ctx))).toBe(true)
   })
 
