@@ -15,7 +15,8 @@ import { localDay } from './digest.service.js'
  *   once the response that stored them is ingested → classify;
  * - measures scored under older risk rules → owed a score (outbox);
  * - steps owed in the pipeline outbox: measures to score, to warn, the immediate-alert sweep;
- * - e-mail deliveries a crash left `pending` or `claimed` → deliver (claimed again, sent once).
+ * - e-mail deliveries a crash left `pending` or `claimed` → deliver (claimed again, sent once),
+ *   or `sending` → deliver (after a wait for a live sender: `uncertain`, never re-sent).
  *
  * Work whose job failed for good (job_failure, not yet retried) is left out until an
  * operator runs `tbt-watch retry-failed`: a job that kills its worker every time must not
@@ -130,7 +131,15 @@ async function* owed(ctx: AppContext, stage: 'score' | 'warn', batch: number): A
   }
 }
 
-/** Deliveries a crash left before the hand-over to SMTP, of subscribers still subscribed. */
+/**
+ * Delivery states a crash can leave behind: `pending`/`claimed` (before the hand-over: sent
+ * by the next attempt) and `sending` (handed over by a run that is gone, e.g. one whose lock
+ * ran out while it was slow, whose job another run then completed, and which died later:
+ * the next attempt waits for it, then marks the delivery `uncertain`, never re-sent).
+ */
+const INTERRUPTED = ['pending', 'claimed', 'sending']
+
+/** Deliveries a crash left unfinished, of subscribers still subscribed. */
 async function* interruptedDeliveries(ctx: AppContext, batch: number): AsyncGenerator<WorkItem[]> {
   const today = localDay(ctx.clock(), ctx.config.schedule.timezone)
   for (let after = 0; ; ) {
@@ -138,7 +147,7 @@ async function* interruptedDeliveries(ctx: AppContext, batch: number): AsyncGene
       .selectFrom('email_delivery')
       .innerJoin('subscriber', 'subscriber.id', 'email_delivery.subscriber_id')
       .select(['email_delivery.id', 'email_delivery.subscriber_id', 'email_delivery.kind', 'email_delivery.period_key', 'subscriber.confirmed_at', 'subscriber.unsubscribed_at'])
-      .where('email_delivery.status', 'in', ['pending', 'claimed'])
+      .where('email_delivery.status', 'in', INTERRUPTED)
       .where('email_delivery.id', '>', after)
       .orderBy('email_delivery.id')
       .limit(batch)
@@ -260,7 +269,7 @@ export async function backlog(ctx: AppContext): Promise<Backlog> {
         .selectFrom('email_delivery')
         .innerJoin('subscriber', 'subscriber.id', 'email_delivery.subscriber_id')
         .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('email_delivery.status', 'in', ['pending', 'claimed'])
+        .where('email_delivery.status', 'in', INTERRUPTED)
         // The ones the sweep can still send (as interruptedDeliveries picks them).
         .where((eb) =>
           eb.or([
