@@ -1,26 +1,31 @@
-import { UnrecoverableError, type Job } from 'bullmq'
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq'
 import { z } from 'zod'
 import type { AppContext } from '../src/app-context.js'
 import { MailError } from '../src/mail/mailer.js'
 import type { Metrics } from '../src/ops/metrics.js'
 import { classifyNotices } from '../src/services/classify.service.js'
-import { deliverDigest, deliverImmediate, deliverReminder, dueImmediate, dueReminders, dueSubscribers, periodKey, sendConfirmation, withDueReports } from '../src/services/digest.service.js'
+import { deliverDigest, deliverImmediate, deliverReminder, deliveryKind, dueImmediate, dueReminders, dueSubscribers, localDay, periodKey, reminderKey, sendConfirmation, withDueReports } from '../src/services/digest.service.js'
 import { refreshLifecycle } from '../src/services/lifecycle.service.js'
 import { ingestRaw } from '../src/services/ingest.service.js'
 import { raiseWarnings, scoreMeasure } from '../src/services/risk.service.js'
 import { scrapeSource, UnknownSourceError } from '../src/services/scrape.service.js'
 import { purgeStaleSubscriptions } from '../src/services/subscriber.service.js'
-import { jobId, type Queues, type Stage } from './queues.js'
+import { withoutFailed } from '../src/services/reconcile.service.js'
+import { owedToken, settle } from '../src/pipeline/outbox.js'
+import { IMMEDIATE_SWEEP, work, type WorkItem } from '../src/pipeline/work.js'
+import { enqueue, jobId, type Queues, type Stage } from './queues.js'
+import { PERMANENT_MAIL_FAILURE, runReconcile } from './reconcile.js'
 
 const Id = z.number().int().positive()
-/** The deduplication id of the immediate-alert sweep that the warn stage asks for. */
-export const IMMEDIATE_SWEEP = 'immediate-sweep'
+export { IMMEDIATE_SWEEP }
 const Schemas = {
   scrape: z.object({ sourceId: z.string().min(1), since: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).nullable().optional() }),
   ingest: z.object({ rawId: Id }),
-  classify: z.object({ noticeId: Id, trigger: z.string() }),
-  score: z.object({ measureId: Id, trigger: z.string() }),
-  warn: z.object({ measureId: Id, trigger: z.string() }),
+  // `version`: the notice's content hash the job was queued for; `trigger`: jobs queued before it.
+  classify: z.object({ noticeId: Id, version: z.string().optional(), trigger: z.string().optional() }),
+  // `token`: the pipeline-outbox token the job was queued for (absent in jobs queued before the outbox).
+  score: z.object({ measureId: Id, token: z.string().optional(), trigger: z.string().optional() }),
+  warn: z.object({ measureId: Id, token: z.string().optional(), trigger: z.string().optional() }),
   digest: z.object({ period: z.enum(['daily', 'weekly', 'monthly', 'quarterly', 'immediate', 'reminders', 'lifecycle']) }),
   deliver: z.union([
     z.object({ subscriberId: Id, period: z.enum(['daily', 'weekly', 'monthly', 'quarterly']), key: z.string().min(1) }),
@@ -28,6 +33,7 @@ const Schemas = {
     z.object({ subscriberId: Id, kind: z.literal('reminder'), measureId: Id, deadline: z.string().regex(/^\d{4}-\d{2}-\d{2}$/) }),
     z.object({ subscriberId: Id, kind: z.literal('confirm') }),
   ]),
+  reconcile: z.object({ reason: z.string().optional() }),
 } satisfies Record<Stage, z.ZodType>
 
 function payload<S extends Stage>(stage: S, job: Job): z.infer<(typeof Schemas)[S]> {
@@ -41,11 +47,38 @@ function jobContext(ctx: AppContext, stage: Stage, job: Job, ids: Record<string,
   return { ...ctx, log: ctx.log.child({ jobId: job.id, stage, attempt: job.attemptsMade + 1, ...ids }) }
 }
 
+/** The content hashes of these notices, in id order (a classify job's id names the version). */
+async function noticeVersions(ctx: AppContext, ids: number[]): Promise<WorkItem[]> {
+  const out: WorkItem[] = []
+  for (let i = 0; i < ids.length; i += 500) {
+    const rows = await ctx.db.selectFrom('notice').select(['id', 'content_hash']).where('id', 'in', ids.slice(i, i + 500)).orderBy('id').execute()
+    for (const r of rows) out.push(work.classify(r.id, r.content_hash))
+  }
+  return out
+}
+
+/** The delivery row a deliver job works on: its status, or null before the first attempt. */
+async function deliveryStatus(ctx: AppContext, p: z.infer<(typeof Schemas)['deliver']>): Promise<string | null> {
+  const [kind, key] =
+    'period' in p
+      ? [deliveryKind(p.period, (await ctx.db.selectFrom('subscriber').select('role').where('id', '=', p.subscriberId).executeTakeFirst())?.role ?? 'enterprise'), p.key]
+      : p.kind === 'immediate'
+        ? ['immediate', `w${p.warningId}`]
+        : p.kind === 'reminder'
+          ? ['reminder', reminderKey(p.measureId, p.deadline)]
+          : ['confirm', localDay(ctx.clock(), ctx.config.schedule.timezone)]
+  const row = await ctx.db.selectFrom('email_delivery').select('status').where('subscriber_id', '=', p.subscriberId).where('kind', '=', kind).where('period_key', '=', key).executeTakeFirst()
+  return row?.status ?? null
+}
+
 /**
  * Each processor validates its payload, loads by id, calls one service (the same one
- * the inline pass calls) and enqueues the next stage with deterministic job ids.
+ * the inline pass calls) and enqueues the next stage with deterministic job ids. What
+ * comes next is read from committed state: the response's stored notices and their
+ * versions, the pipeline outbox's owed steps. Enqueueing right away is the fast path; a
+ * crash before it loses nothing, because the reconciliation finds the same work by SQL.
  */
-export function processors(ctx: AppContext, queues: Queues, metrics?: Metrics): Record<Stage, (job: Job) => Promise<unknown>> {
+export function processors(ctx: AppContext, queues: Queues, metrics?: Metrics): Record<Stage, (job: Job, token?: string) => Promise<unknown>> {
   return {
     async scrape(job) {
       const { sourceId, since } = payload('scrape', job)
@@ -62,7 +95,9 @@ export function processors(ctx: AppContext, queues: Queues, metrics?: Metrics): 
       metrics?.scrapeRuns.inc({ source: sourceId, status: r.status })
       c.log.info({ runId: r.runId, status: r.status, requests: r.requests, rawNew: r.rawNew, pending: r.pendingRawIds.length, err: r.error }, 'source scraped')
       c.fault('scrape:done')
-      await queues.ingest.addBulk(r.pendingRawIds.map((rawId) => ({ name: 'ingest', data: { rawId }, opts: { jobId: jobId('ingest', rawId) } })))
+      // Every response of the source still pending, not only this run's; but not one whose
+      // ingest failed for good (it waits for retry-failed instead of failing every run).
+      await enqueue(queues, await withoutFailed(c, r.pendingRawIds.map(work.ingest)))
       // The inline pass reports a failed source and goes on; a queued scrape of a source
       // that is down (timeouts, 5xx, rate limits) is retried later with backoff instead.
       if (r.status === 'failed' && r.retryable) throw new Error(`source ${sourceId} unavailable, will retry: ${r.error}`)
@@ -74,58 +109,69 @@ export function processors(ctx: AppContext, queues: Queues, metrics?: Metrics): 
       const r = await ingestRaw(c, rawId)
       c.log.debug({ items: r.items, errors: r.errors, changed: r.changedNoticeIds.length }, 'response ingested')
       c.fault('ingest:done')
-      const trigger = `r${rawId}`
-      await queues.classify.addBulk(
-        r.changedNoticeIds.map((noticeId) => ({ name: 'classify', data: { noticeId, trigger }, opts: { jobId: jobId('classify', noticeId, trigger) } })),
-      )
+      await enqueue(queues, await noticeVersions(c, r.changedNoticeIds))
       return { items: r.items, errors: r.errors, changed: r.changedNoticeIds.length }
     },
     async classify(job) {
-      const { noticeId, trigger } = payload('classify', job)
+      const { noticeId } = payload('classify', job)
       const c = jobContext(ctx, 'classify', job, { noticeId })
       const [r] = await classifyNotices(c, [noticeId])
       if (r) {
         c.log.debug({ measureId: r.measureId, categories: r.categories, changed: r.changed }, 'notice classified')
         c.fault('classify:done')
-        const t = `${trigger}n${noticeId}`
-        await queues.score.add('score', { measureId: r.measureId, trigger: t }, { jobId: jobId('score', r.measureId, t) })
+        // A changed classification marked its measure for scoring in its own transaction;
+        // an unchanged one (a rerun after a crash) finds that mark still there.
+        const token = await owedToken(c.db, 'score', r.measureId)
+        if (token) await enqueue(queues, [work.score(r.measureId, token)])
       }
       return r
     },
     async score(job) {
-      const { measureId, trigger } = payload('score', job)
+      const { measureId, token } = payload('score', job)
       const c = jobContext(ctx, 'score', job, { measureId })
+      // The mark as it stands now (a later change may have renewed it since this job was queued).
+      const owed = await owedToken(c.db, 'score', measureId)
+      if (!owed && token) return { measureId, scored: 0, deferred: false, done: 'already' }
       const r = await scoreMeasure(c, measureId)
+      // Deferred: a document still awaits classification, whose commit marks the measure again.
       if (r.deferred) return r
       c.fault('score:done')
-      await queues.warn.add('warn', { measureId, trigger }, { jobId: jobId('warn', measureId, trigger) })
+      const next = await settle(c.db, 'score', measureId, owed, c.clock().toISOString(), { stage: 'warn', refId: measureId })
+      if (next.nextToken) await enqueue(queues, [work.warn(measureId, next.nextToken)])
       return r
     },
     async warn(job) {
-      const { measureId, trigger } = payload('warn', job)
+      const { measureId, token } = payload('warn', job)
       const c = jobContext(ctx, 'warn', job, { measureId })
+      const owed = await owedToken(c.db, 'warn', measureId)
+      if (!owed && token) return { measureId, raised: 0, updated: 0, closed: 0, done: 'already' }
       const r = await raiseWarnings(c, measureId)
       if (r.raised || r.updated || r.closed) c.log.info({ raised: r.raised, updated: r.updated, closed: r.closed }, 'warnings changed')
       c.fault('warn:done')
-      // A new or rescored high warning may be due to immediate subscribers now. One sweep
-      // serves a burst: while one waits, more adds are dropped; while one runs, one more
-      // is kept for after it, so a warning raised mid-sweep is still seen. (One sweep per
-      // warning made a 10,000-notice backfill read the high catalog 10,000 times.)
-      if (r.raised || r.updated) await queues.digest.add('digest', { period: 'immediate' }, { deduplication: { id: IMMEDIATE_SWEEP, keepLastIfActive: true } })
+      // A new or rescored high warning may be due to immediate subscribers now: the sweep is
+      // owed (a rerun after a crash raised nothing new, so a high warning of the measure
+      // counts too). One sweep serves a burst: while one waits, more adds are dropped; while
+      // one runs, one more is kept for after it, so a warning raised mid-sweep is still seen.
+      // (One sweep per warning made a 10,000-notice backfill read the high catalog 10,000 times.)
+      const alert = r.raised > 0 || r.updated > 0 || !!(await c.db.selectFrom('warning').select('id').where('measure_id', '=', measureId).where('level', '=', 'high').executeTakeFirst())
+      const next = await settle(c.db, 'warn', measureId, owed, c.clock().toISOString(), alert ? { stage: 'immediate', refId: 0 } : undefined)
+      if (next.nextToken) await enqueue(queues, [work.immediateSweep()])
       return r
     },
     async digest(job) {
       const { period } = payload('digest', job)
       const c = jobContext(ctx, 'digest', job, { period })
-      const jobs: { name: string; data: Record<string, unknown>; opts: { jobId: string } }[] = []
+      const jobs: WorkItem[] = []
+      // The sweep's mark as it stands before looking: a warning marked after this read keeps it.
+      const owed = period === 'immediate' ? await owedToken(c.db, 'immediate', 0) : null
       if (period === 'immediate') {
-        for (const d of await dueImmediate(c)) jobs.push({ name: 'deliver', data: { ...d, kind: 'immediate' }, opts: { jobId: jobId('deliver', 'immediate', `w${d.warningId}`, d.subscriberId) } })
+        for (const d of await dueImmediate(c)) jobs.push(work.deliver({ ...d, kind: 'immediate' }))
       } else if (period === 'lifecycle') {
         const r = await refreshLifecycle(c)
         c.fault('digest:done')
         return { changed: r.changed.length }
       } else if (period === 'reminders') {
-        for (const d of await dueReminders(c)) jobs.push({ name: 'deliver', data: { ...d, kind: 'reminder' }, opts: { jobId: jobId('deliver', 'reminder', `m${d.measureId}`, d.deadline, d.subscriberId) } })
+        for (const d of await dueReminders(c)) jobs.push(work.deliver({ ...d, kind: 'reminder' }))
       } else {
         // Statuses first (a deadline that passed since the lifecycle job), so the e-mails agree with them.
         await refreshLifecycle(c)
@@ -136,7 +182,7 @@ export function processors(ctx: AppContext, queues: Queues, metrics?: Metrics): 
             await queues.digest.add('digest', { period: p }, { jobId: jobId('digest', p, periodKey(p, c.clock(), c.config.schedule.timezone)) })
           }
         }
-        for (const subscriberId of await dueSubscribers(c, period, key)) jobs.push({ name: 'deliver', data: { subscriberId, period, key }, opts: { jobId: jobId('deliver', period, key, subscriberId) } })
+        for (const subscriberId of await dueSubscribers(c, period, key)) jobs.push(work.deliver({ subscriberId, period, key }))
         // Comment-deadline reminders ride on the daily run.
         if (period === 'daily') await queues.digest.add('digest', { period: 'reminders' }, { jobId: jobId('digest', 'reminders', key) })
         // So does the purge of what strangers can create: unconfirmed sign-ups after 7 days, used form nonces.
@@ -144,12 +190,23 @@ export function processors(ctx: AppContext, queues: Queues, metrics?: Metrics): 
       }
       c.log.info({ due: jobs.length }, 'deliveries due')
       c.fault('digest:done')
-      for (let i = 0; i < jobs.length; i += 1000) await queues.deliver.addBulk(jobs.slice(i, i + 1000))
+      await enqueue(queues, jobs)
+      if (owed) await settle(c.db, 'immediate', 0, owed, c.clock().toISOString())
       return { due: jobs.length }
     },
-    async deliver(job) {
+    async deliver(job, token) {
       const p = payload('deliver', job)
       const c = jobContext(ctx, 'deliver', job, { subscriberId: p.subscriberId })
+      // Handed to SMTP by a run that may still be alive: a job the stalled check put back
+      // because its first run was slow (its event loop busy past the lock), not dead. That
+      // run is given two lock durations to mark the e-mail sent before this one finds the
+      // delivery still `sending` and declares it uncertain (never re-sent either way).
+      if (!job.data.sendingWaited && token && (await deliveryStatus(c, p)) === 'sending') {
+        await job.updateData({ ...job.data, sendingWaited: true })
+        await job.moveToDelayed(Date.now() + 2 * ctx.config.queue.lockDurationMs, token)
+        c.log.info('delivery handed to SMTP by another run: waiting before calling it uncertain')
+        throw new DelayedError()
+      }
       try {
         let outcome
         if ('period' in p) outcome = await deliverDigest(c, p.subscriberId, p.period, p.key)
@@ -162,9 +219,13 @@ export function processors(ctx: AppContext, queues: Queues, metrics?: Metrics): 
       } catch (err) {
         metrics?.emails.inc({ status: 'failed' })
         // A permanent SMTP refusal (5xx) is recorded on the delivery row; retrying cannot help.
-        if (err instanceof MailError && !err.retryable) throw new UnrecoverableError(err.message)
+        if (err instanceof MailError && !err.retryable) throw new UnrecoverableError(PERMANENT_MAIL_FAILURE + err.message)
         throw err
       }
+    },
+    async reconcile(job) {
+      const c = jobContext(ctx, 'reconcile', job, {})
+      return runReconcile(c, queues)
     },
   }
 }

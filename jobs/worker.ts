@@ -3,6 +3,7 @@ import type { AppContext } from '../src/app-context.js'
 import type { Metrics } from '../src/ops/metrics.js'
 import { openQueues, STAGES, workerConnection, type QueueSettings, type Queues, type Stage } from './queues.js'
 import { processors } from './processors.js'
+import { recordFailedJob } from './reconcile.js'
 
 export interface WorkerPool {
   queues: Queues
@@ -13,9 +14,10 @@ export interface WorkerPool {
   disconnect(): void
 }
 
-const CONCURRENCY: Record<Stage, number> = { scrape: 2, ingest: 2, classify: 4, score: 4, warn: 4, digest: 1, deliver: 4 }
+const CONCURRENCY: Record<Stage, number> = { scrape: 2, ingest: 2, classify: 4, score: 4, warn: 4, digest: 1, deliver: 4, reconcile: 1 }
 
 export interface WorkerOptions {
+  /** The product's job schedulers (scrapes, digests); the reconciliation's runs whatever this says. */
   schedule?: boolean
   metrics?: Metrics
   /** Errors of the workers and queues (Redis going away): the CLI counts them into one outage line a minute. Default: one log line each. */
@@ -24,22 +26,25 @@ export interface WorkerOptions {
 
 export async function startWorkers(ctx: AppContext, settings: QueueSettings, opts: WorkerOptions = {}): Promise<WorkerPool> {
   const connection = workerConnection(settings.redisUrl)
-  const queues = openQueues(settings, connection)
+  const { stalledIntervalMs, lockDurationMs, maxStalledCount, attempts, reconcileEveryMs } = ctx.config.queue
+  const queues = openQueues({ attempts, ...settings }, connection)
   const { metrics } = opts
   const handlers = processors(ctx, queues, metrics)
-  const { stalledIntervalMs, lockDurationMs } = ctx.config.queue
   const onError = opts.onError ?? ((err: Error, stage: Stage) => ctx.log.error({ stage, err: err.message }, 'worker error'))
   // A queue without an 'error' listener prints each Redis error with its stack.
   for (const stage of STAGES) queues[stage].on('error', (err) => onError(err, stage))
   const workers = STAGES.map((stage) => {
     // A job whose worker died (kill -9, lost machine) holds a lock that is no longer
-    // renewed; after lockDuration the stalled check of any live worker puts it back.
+    // renewed; after lockDuration the stalled check of any live worker puts it back. A
+    // crash-looping deployment kills the same job again and again: it survives
+    // maxStalledCount deaths (BullMQ's default is one) before it fails for good.
     const w = new Worker(stage, handlers[stage], {
       connection,
       prefix: settings.prefix,
       concurrency: CONCURRENCY[stage],
       stalledInterval: stalledIntervalMs,
       lockDuration: lockDurationMs,
+      maxStalledCount,
     })
     w.on('completed', (job) => {
       metrics?.jobs.inc({ queue: stage, status: 'completed' })
@@ -48,12 +53,19 @@ export async function startWorkers(ctx: AppContext, settings: QueueSettings, opt
     w.on('failed', (job, err) => {
       metrics?.jobs.inc({ queue: stage, status: 'failed' })
       ctx.log.warn({ jobId: job?.id, stage, attempts: job?.attemptsMade, err: err.message }, 'job failed')
+      // Failed for good (attempts or stalls used up, or unrecoverable): into SQL, out of Redis.
+      // Retried later: nothing to do. If this process dies first, the reconciliation harvests it.
+      if (job) void job.isFailed().then((final) => (final ? recordFailedJob(ctx, stage, job, err.message) : false)).catch((e: Error) => ctx.log.warn({ jobId: job.id, stage, err: e.message }, 'failed job not recorded yet; the reconciliation will'))
     })
     w.on('stalled', (id) => ctx.log.warn({ jobId: id, stage }, 'job stalled; its worker stopped without finishing it, running it again'))
     w.on('error', (err) => onError(err, stage))
     return w
   })
   if (opts.schedule !== false) await reconcileSchedulers(ctx, queues)
+  // The reconciliation: on a timer, and once now (a worker that starts is often one that
+  // replaces a dead one). One start run at a time across workers (deduplicated).
+  await queues.reconcile.upsertJobScheduler('reconcile', { every: reconcileEveryMs }, { name: 'reconcile', data: { reason: 'scheduled' } })
+  await queues.reconcile.add('reconcile', { reason: 'worker start' }, { deduplication: { id: 'reconcile-start' } })
   return {
     queues,
     workers,

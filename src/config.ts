@@ -37,6 +37,9 @@ const EnvSchema = z.object({
   TBT_DB_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a PostgreSQL schema name (lower case, digits, _)').optional(),
   TBT_STALLED_INTERVAL_MS: z.coerce.number().int().positive().default(30_000),
   TBT_LOCK_DURATION_MS: z.coerce.number().int().positive().default(30_000),
+  TBT_MAX_STALLED_COUNT: z.coerce.number().int().min(1).max(1_000).default(20),
+  TBT_JOB_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(10),
+  TBT_RECONCILE_EVERY_MS: z.coerce.number().int().min(1_000).default(60_000),
   TBT_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   TBT_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   TBT_ADMIN_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
@@ -79,7 +82,11 @@ export interface Config {
   sourceBaseUrls: Record<string, string>
   /** PostgreSQL schema (search_path) to work in; one per test or per tenant. */
   databaseSchema?: string
-  queue: { stalledIntervalMs: number; lockDurationMs: number }
+  /**
+   * BullMQ: the stalled check and lock; how many worker deaths a job survives (maxStalledCount)
+   * and how many times a failing job is tried; how often the reconciliation runs.
+   */
+  queue: { stalledIntervalMs: number; lockDurationMs: number; maxStalledCount: number; attempts: number; reconcileEveryMs: number }
   /** Workers serve /metrics on this port when set. */
   metricsPort?: number
   /** ...on this address (default 127.0.0.1); elsewhere /metrics needs TBT_ADMIN_TOKEN. */
@@ -153,7 +160,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     digest: { reminderDays: e.TBT_REMINDER_DAYS, mailAttempts: e.TBT_MAIL_ATTEMPTS, mailRetryMs: e.TBT_MAIL_RETRY_MS },
     sourceBaseUrls,
     databaseSchema: e.TBT_DB_SCHEMA,
-    queue: { stalledIntervalMs: e.TBT_STALLED_INTERVAL_MS, lockDurationMs: e.TBT_LOCK_DURATION_MS },
+    queue: {
+      stalledIntervalMs: e.TBT_STALLED_INTERVAL_MS,
+      lockDurationMs: e.TBT_LOCK_DURATION_MS,
+      maxStalledCount: e.TBT_MAX_STALLED_COUNT,
+      attempts: e.TBT_JOB_ATTEMPTS,
+      reconcileEveryMs: e.TBT_RECONCILE_EVERY_MS,
+    },
     metricsPort: e.TBT_METRICS_PORT,
     metricsHost: e.TBT_METRICS_HOST,
     adminToken: e.TBT_ADMIN_TOKEN,

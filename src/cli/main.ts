@@ -11,6 +11,7 @@ import { commanderLine, describeError, EXIT, exitCodeFor, UsageError } from './e
 // Start-up: this file and the command files import nothing heavy at the top (commander
 // and the error helpers only); each action imports what it uses, so `--help` and
 // `stats` do not load the web server, the queues, the browser or the classifier.
+import { registerRetryFailedCommand } from './commands/retry-failed.command.js'
 
 // Commands print their own report on stdout; the log (stderr) stays quiet unless asked,
 // except for the long-running worker and web server.
@@ -233,6 +234,7 @@ registerSubscriberCommand(program)
 registerSourcesCommand(program)
 registerReviewCommands(program)
 registerImportCommand(program)
+registerRetryFailedCommand(program)
 
 try {
   await program.parseAsync(process.argv)

@@ -9,6 +9,7 @@ import * as m010 from './migrations/2026-11-28-010-sources.js'
 import * as m015 from './migrations/2026-11-28-015-browser.js'
 import * as m020 from './migrations/2026-11-28-020-review.js'
 import * as m030 from './migrations/2026-11-28-030-digests.js'
+import * as m100 from './migrations/2026-11-30-100-reliability.js'
 import * as m200 from './migrations/2026-11-30-200-security.js'
 import * as m300 from './migrations/2026-11-30-300-lifecycle-members.js'
 import * as m310 from './migrations/2026-11-30-310-one-warning-per-measure.js'
@@ -34,6 +35,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-28-015-browser': m015,
   '2026-11-28-020-review': m020,
   '2026-11-28-030-digests': m030,
+  '2026-11-30-100-reliability': m100,
   '2026-11-30-200-security': m200,
   '2026-11-30-300-lifecycle-members': m300,
   '2026-11-30-310-one-warning-per-measure': m310,

@@ -350,6 +350,8 @@ export interface Database {
   subscribe_request: SubscribeRequestTable
   form_nonce: FormNonceTable
   login_failure: LoginFailureTable
+  pipeline_outbox: PipelineOutboxTable
+  job_failure: JobFailureTable
 }
 
 export type NoticeRow = Selectable<NoticeTable>
@@ -411,4 +413,29 @@ export interface ClassifierModelTable {
   examples: number
   metrics: string // JSON ModelMetrics
   model: string // base64 of the gzipped model JSON
+}
+
+// Reliability (migration 100): what is left to do lives in the database, not in Redis.
+
+/** A step owed to an entity: `score`/`warn` of a measure, the `immediate` alert sweep (ref 0). */
+export interface PipelineOutboxTable {
+  stage: string
+  ref_id: number
+  /** Changes on every (re)write; a step consumes the row only while it still holds the token it read. */
+  token: string
+  created_at: string
+}
+
+/** A job that failed for good, recorded and removed from Redis; `retried_at` once `retry-failed` queued it again. */
+export interface JobFailureTable {
+  id: Generated<number>
+  queue: string
+  job_id: string
+  name: string
+  data: string // JSON
+  error: string | null
+  attempts: number
+  failed_at: string
+  retried_at: string | null
+  retries: Generated<number>
 }

@@ -108,6 +108,22 @@ export function registerDbGauges(registry: Registry, db: Db): void {
       for (const r of rows) this.set({ status: r.status }, Number(r.n))
     },
   })
+  registerFailureGauge(registry, db)
+}
+
+/** Work that failed for good (job_failure not yet retried), by queue: alert on any. */
+export function registerFailureGauge(registry: Registry, db: Db): void {
+  new Gauge({
+    name: 'tbt_jobs_failed_for_good',
+    help: 'Jobs that failed for good (attempts or stalls used up, or unrecoverable) and were not retried since, by queue; `tbt-watch retry-failed` queues them again',
+    labelNames: ['queue'],
+    registers: [registry],
+    async collect() {
+      this.reset()
+      const rows = await db.selectFrom('job_failure').select(['queue', (eb) => eb.fn.countAll<number>().as('n')]).where('retried_at', 'is', null).groupBy('queue').execute()
+      for (const r of rows) this.set({ queue: r.queue }, Number(r.n))
+    },
+  })
 }
 
 const QUEUE_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'completed', 'failed'] as const

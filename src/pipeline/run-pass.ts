@@ -6,6 +6,7 @@ import { ingestRaw } from '../services/ingest.service.js'
 import { raiseWarnings, scoreMeasure } from '../services/risk.service.js'
 import { scrapeSource, type ScrapeResult } from '../services/scrape.service.js'
 import { seed } from '../services/seed.service.js'
+import { owedToken, settle } from './outbox.js'
 
 export interface PassOptions {
   sources?: string[]
@@ -92,16 +93,26 @@ export async function runPass(ctx: AppContext, opts: PassOptions = {}): Promise<
     progress('classify', i, noticeIds.length)
     for (const c of await classifyNotices(ctx, noticeIds.slice(i, i + batch))) measures.add(c.measureId)
   }
+  // So are measures whose scoring or warning the pipeline outbox still owes (a crashed
+  // pass, or workers that left them): classification marks its measure there in the same
+  // transaction, and each step below settles its mark once done.
+  const owedSteps = await ctx.db.selectFrom('pipeline_outbox').select('ref_id').where('stage', 'in', ['score', 'warn']).execute()
+  owedSteps.forEach((r) => measures.add(r.ref_id))
   const measureIds = [...measures].sort((a, b) => a - b)
   const stages = { classified: noticeIds.length, measuresScored: 0, warningsRaised: 0, warningsUpdated: 0, warningsClosed: 0, emailsSent: 0 }
+  const now = () => ctx.clock().toISOString()
   for (const [i, id] of measureIds.entries()) {
     progress('score', i, measureIds.length)
-    await scoreMeasure(ctx, id)
+    const owed = await owedToken(ctx.db, 'score', id)
+    const r = await scoreMeasure(ctx, id)
+    if (owed && !r.deferred) await settle(ctx.db, 'score', id, owed, now(), { stage: 'warn', refId: id })
     stages.measuresScored++
   }
   for (const [i, id] of measureIds.entries()) {
     progress('warn', i, measureIds.length)
+    const owed = await owedToken(ctx.db, 'warn', id)
     const w = await raiseWarnings(ctx, id)
+    if (owed) await settle(ctx.db, 'warn', id, owed, now())
     stages.warningsRaised += w.raised
     stages.warningsUpdated += w.updated
     stages.warningsClosed += w.closed
@@ -109,7 +120,9 @@ export async function runPass(ctx: AppContext, opts: PassOptions = {}): Promise<
   // Comment deadlines passed, dates come: measures move on before anything is sent.
   await refreshLifecycle(ctx)
   // High warnings go out as immediate alerts first; digests then carry the rest.
+  const sweep = await owedToken(ctx.db, 'immediate', 0)
   stages.emailsSent += (await sendImmediateAlerts(ctx)).sent
+  if (sweep) await settle(ctx.db, 'immediate', 0, sweep, now())
   stages.emailsSent += await sendDueDigests(ctx, withDueReports(ctx, ['daily', 'weekly']), progress)
   stages.emailsSent += (await sendReminders(ctx)).sent
   return { sources: reports, stages }

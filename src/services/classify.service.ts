@@ -1,6 +1,7 @@
 import type { AppContext } from '../app-context.js'
 import type { ClassifyInput } from '../classify/index.js'
 import { getNotices, type StoredNotice } from '../repositories/notice.repository.js'
+import { markOwed } from '../pipeline/outbox.js'
 import { adoptLatestModel } from './training.service.js'
 
 export function classifyInputOf(n: StoredNotice): ClassifyInput {
@@ -28,7 +29,9 @@ export interface ClassifyOutcome {
 
 /**
  * Classifies stored notices and keeps the result with its evidence. Writing the same
- * classification again changes nothing, so the stage can run any number of times.
+ * classification again changes nothing, so the stage can run any number of times. A
+ * changed classification marks its measure for scoring (the pipeline outbox) in the same
+ * transaction, so a crash right after the commit cannot lose the follow-up.
  */
 export async function classifyNotices(ctx: AppContext, noticeIds: number[]): Promise<ClassifyOutcome[]> {
   const classifier = await ctx.classifier()
@@ -62,6 +65,7 @@ export async function classifyNotices(ctx: AppContext, noticeIds: number[]): Pro
           .values(categories.map((c) => ({ notice_id: n.id, category_id: c.id, score: c.score })))
           .execute()
       }
+      await markOwed(tx, 'score', n.measureId, ctx.clock().toISOString())
       return true
     })
     out.push({ noticeId: n.id, measureId: n.measureId, categories: categories.map((c) => c.id), changed })

@@ -17,7 +17,7 @@ describe('Redis, PostgreSQL, SMTP and a source failing mid-pass, then recovering
   beforeAll(async () => {
     replay = await startReplayServer(DEFAULT_REPLAY_DIR)
     reference = await referenceDump(replay.url, replay.manifest.since)
-  })
+  }, 300_000)
   afterAll(async () => {
     await replay?.close()
   })

@@ -34,7 +34,7 @@ describe('kill -9 of a worker mid-pass, then a restart', () => {
     reference = await referenceDump(replay.url, replay.manifest.since)
     expect(reference.notices.length).toBeGreaterThan(20)
     expect(reference.deliveries.length).toBeGreaterThanOrEqual(4)
-  })
+  }, 300_000)
   afterAll(async () => {
     await replay?.close()
   })

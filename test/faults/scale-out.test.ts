@@ -10,7 +10,7 @@ describe('several worker processes on one Redis and one PostgreSQL', () => {
   beforeAll(async () => {
     replay = await startReplayServer(DEFAULT_REPLAY_DIR)
     reference = await referenceDump(replay.url, replay.manifest.since)
-  })
+  }, 300_000)
   afterAll(async () => {
     await replay?.close()
   })

@@ -16,9 +16,9 @@ export interface WorkerProcess {
   stop(graceMs?: number): Promise<WorkerExit>
 }
 
-/** `tbt-watch worker --no-schedule` in a child process, as a deployment runs it. */
-export function spawnWorker(env: Record<string, string>): WorkerProcess {
-  const child = spawn(process.execPath, [path.join(projectRoot, 'bin', 'tbt-watch.mjs'), 'worker', '--no-schedule'], {
+/** `tbt-watch worker --no-schedule` in a child process, as a deployment runs it (`schedule`: with its job schedulers). */
+export function spawnWorker(env: Record<string, string>, opts: { schedule?: boolean } = {}): WorkerProcess {
+  const child = spawn(process.execPath, [path.join(projectRoot, 'bin', 'tbt-watch.mjs'), 'worker', ...(opts.schedule ? [] : ['--no-schedule'])], {
     cwd: projectRoot,
     env: { ...process.env, TBT_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],

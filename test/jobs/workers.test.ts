@@ -74,13 +74,17 @@ describe.each(DIALECTS)('BullMQ workers on the real Redis (%s)', (dialect) => {
     expect(await sendDueDigests(queued.ctx, ['daily', 'weekly'])).toBe(0)
   })
 
-  it('rejects a bad payload without retrying it', async () => {
+  it('rejects a bad payload without retrying it, records it as failed for good and frees its id', async () => {
     const job = await pool.queues.ingest.add('ingest', { rawId: 'not-a-number' }, { jobId: 'bad-payload' })
     await waitForIdle(pool.queues, { timeoutMs: 20_000 })
-    const state = await pool.queues.ingest.getJobState(job.id!)
-    expect(state).toBe('failed')
-    const failed = await pool.queues.ingest.getJob(job.id!)
-    expect(failed?.attemptsMade).toBe(1)
-    expect(failed?.failedReason).toMatch(/bad ingest payload/)
+    const failure = () => queued.ctx.db.selectFrom('job_failure').selectAll().where('job_id', '=', job.id!).executeTakeFirst()
+    for (let i = 0; i < 100 && !(await failure()); i++) await new Promise((r) => setTimeout(r, 50))
+    const row = await failure()
+    expect(row).toMatchObject({ queue: 'ingest', name: 'ingest', attempts: 1, retried_at: null })
+    expect(row?.error).toMatch(/bad ingest payload/)
+    expect(JSON.parse(row!.data)).toEqual({ rawId: 'not-a-number' })
+    // Recorded, then removed from Redis: the same id can be queued again.
+    for (let i = 0; i < 100 && (await pool.queues.ingest.getJobState(job.id!)) !== 'unknown'; i++) await new Promise((r) => setTimeout(r, 50))
+    expect(await pool.queues.ingest.getJobState(job.id!)).toBe('unknown')
   })
 })

@@ -12,6 +12,8 @@ import { seed } from '../../src/services/seed.service.js'
 import { startWorkers, type WorkerPool } from '../../jobs/worker.js'
 import { jobId, waitForIdle } from '../../jobs/queues.js'
 import { createTestEnv, REDIS_URL, type TestEnv } from '../helpers/db.js'
+import { recordJobFailure } from '../../src/services/reconcile.service.js'
+import { addUsers, Agent, PASSWORDS } from '../helpers/web.js'
 import { startSmtp, type TestSmtp } from '../helpers/smtp.js'
 
 const TOKEN = 'ops-test-admin-token-0123456789'
@@ -126,7 +128,30 @@ describe('operations: readiness, metrics, queue dashboard, structured logs', () 
     const api = await app.inject({ url: '/admin/queues/api/queues', headers: { authorization: `Basic ${basic}` } })
     expect(api.statusCode).toBe(200)
     const names = (api.json().queues as { name: string }[]).map((q) => q.name).sort()
-    expect(names).toEqual(['classify', 'deliver', 'digest', 'ingest', 'score', 'scrape', 'warn'])
+    expect(names).toEqual(['classify', 'deliver', 'digest', 'ingest', 'reconcile', 'score', 'scrape', 'warn'])
+  })
+
+  it('work that failed for good: a gauge on /metrics and an alert on /ops until retried', async () => {
+    const before = await app.inject('/metrics')
+    expect(before.body).not.toMatch(/tbt_jobs_failed_for_good\{/)
+    await recordJobFailure(env.ctx, { queue: 'ingest', jobId: 'ingest-999', name: 'ingest', data: { rawId: 999 }, error: 'job stalled more than allowable limit', attempts: 21 })
+    try {
+      expect((await app.inject('/metrics')).body).toContain('tbt_jobs_failed_for_good{queue="ingest"} 1')
+      await addUsers(env.ctx)
+      const analyst = new Agent(app)
+      await analyst.login('analyst@example.com', PASSWORDS.analyst)
+      const zh = await analyst.get('/ops')
+      expect(zh.statusCode).toBe(200)
+      expect(zh.body).toContain('失败且不再自动重试的任务（1）')
+      expect(zh.body).toContain('tbt-watch retry-failed')
+      expect(zh.body).toContain('ingest-999')
+      expect(zh.body).toContain('2026-11-28 12:00') // Asia/Shanghai
+      const api = await analyst.get('/api/ops')
+      expect(api.json().failedWork).toMatchObject({ total: 1, latest: [{ queue: 'ingest', jobId: 'ingest-999', attempts: 21 }] })
+    } finally {
+      await env.ctx.db.updateTable('job_failure').set({ retried_at: FIXED_NOW.toISOString() }).execute()
+    }
+    expect((await app.inject('/metrics')).body).not.toMatch(/tbt_jobs_failed_for_good\{/)
   })
 
   it('logs are JSON lines carrying job, stage, source and notice ids', () => {

@@ -61,6 +61,9 @@ const opsRoutes: RoutePlugin = async (app, { ctx }) => {
         .where((eb) => eb.or([eb('classification.id', 'is', null), eb('classification.notice_hash', '!=', eb.ref('notice.content_hash'))])),
     )
     const unlearnt = await n(db.selectFrom('training_example').select((eb) => eb.fn.countAll<number>().as('n')).where('learnt_at', 'is', null))
+    // Work that failed for good (issue 18): an operations alert until `tbt-watch retry-failed`.
+    const failedTotal = await n(db.selectFrom('job_failure').select((eb) => eb.fn.countAll<number>().as('n')).where('retried_at', 'is', null))
+    const failed = await db.selectFrom('job_failure').select(['queue', 'job_id', 'error', 'attempts', 'failed_at']).where('retried_at', 'is', null).orderBy('id', 'desc').limit(20).execute()
     return {
       sources: sources.map((s, i) => ({
         id: s.id,
@@ -75,8 +78,11 @@ const opsRoutes: RoutePlugin = async (app, { ctx }) => {
       warnings: byStatusLevel.map((r) => ({ status: r.status, level: r.level, n: Number(r.n) })),
       backlog: { pendingRaw, unclassified, unlearnt },
       classifier: await modelStatus(ctx),
+      failedWork: { total: failedTotal, latest: failed.map((f) => ({ queue: f.queue, jobId: f.job_id, error: f.error, attempts: f.attempts, at: f.failed_at })) },
     }
   }
+
+  // In the operator's time zone (TBT_TIMEZONE), as "2026-11-28 12:00".
 
   app.get('/api/ops', { preHandler: requireRole(...STAFF) }, async () => health())
 
@@ -94,6 +100,9 @@ ${h.sources.map((s) => html`<tr class="${s.lastRun?.status === 'failed' || s.ale
 <section><h3>${t.depths}</h3><table class="ops"><thead><tr><th>${t.status}</th>${(['high', 'medium', 'low'] as const).map((l) => html`<th>${levelBadge(t, l)}</th>`)}</tr></thead><tbody>
 ${statuses.map((s) => html`<tr><td><a href="/?status=${s}">${statusBadge(t, s)}</a></td>${(['high', 'medium', 'low'] as const).map((l) => html`<td class="num">${count(s, l)}</td>`)}</tr>`)}</tbody></table>
 <ul><li>${t.pendingRaw}: <b>${h.backlog.pendingRaw}</b></li><li>${t.unclassified}: <b>${h.backlog.unclassified}</b></li><li>${t.unlearnt}: <b>${h.backlog.unlearnt}</b></li></ul></section>
+${h.failedWork.total ? html`<section class="failed-work"><h3>${t.failedWork.title}${req.lang === 'zh' ? `（${h.failedWork.total}）` : ` (${h.failedWork.total})`}</h3><div class="alert">${t.failedWork.hint}</div>
+<table class="ops"><thead><tr><th>${t.failedWork.queue}</th><th>${t.failedWork.job}</th><th>${t.failedWork.error}</th><th>${t.failedWork.at}</th></tr></thead><tbody>
+${h.failedWork.latest.map((f) => html`<tr class="bad"><td><code>${f.queue}</code></td><td><code>${f.jobId}</code></td><td class="error">${f.error ?? ''}</td><td>${localTime(f.at, ctx.config.schedule.timezone)}<div class="hint">${t.failedWork.attempts} ${f.attempts}</div></td></tr>`)}</tbody></table></section>` : ''}
 ${h.alerts.some((a) => !a.sourceId) ? html`<section><h3>${t.alerts}</h3>${h.alerts.filter((a) => !a.sourceId).map((a) => html`<div class="alert">${a.kind} · ${a.message}</div>`)}</section>` : ''}
 ${classifierSection(req.lang, h.classifier)}`
     return sendPage(req, reply, { title: t.ops, body })

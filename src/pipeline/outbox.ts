@@ -1,0 +1,55 @@
+import { randomBytes } from 'node:crypto'
+import type { Transaction } from 'kysely'
+import type { Db } from '../db/database.js'
+import type { Database } from '../db/schema.js'
+
+/**
+ * The pipeline's outbox: the steps owed to an entity, in the database (Redis only
+ * schedules them). A row (stage, ref) says "this stage still has to run for this entity";
+ * it is written in the same transaction as the write that makes the step owed (a changed
+ * classification marks its measure for `score`) and consumed in the transaction that marks
+ * the next step owed (`score` → `warn` → the `immediate` alert sweep), after the stage's own
+ * writes are committed. A crash anywhere leaves the row, and the step runs again (every stage
+ * is idempotent). Every (re)write gives the row a new token; a run consumes the row only if
+ * it still holds the token the run read before working, so a change that lands mid-run keeps
+ * the row for one more run.
+ */
+export type OutboxStage = 'score' | 'warn' | 'immediate'
+type Tx = Db | Transaction<Database>
+
+export const newToken = () => randomBytes(6).toString('hex')
+
+/** Marks a step owed (or owed again, with a new token); returns the token. */
+export async function markOwed(tx: Tx, stage: OutboxStage, refId: number, now: string): Promise<string> {
+  const token = newToken()
+  await tx
+    .insertInto('pipeline_outbox')
+    .values({ stage, ref_id: refId, token, created_at: now })
+    .onConflict((oc) => oc.columns(['stage', 'ref_id']).doUpdateSet({ token, created_at: now }))
+    .execute()
+  return token
+}
+
+/** The token of an owed step, or null when nothing is owed. */
+export async function owedToken(db: Tx, stage: OutboxStage, refId: number): Promise<string | null> {
+  const row = await db.selectFrom('pipeline_outbox').select('token').where('stage', '=', stage).where('ref_id', '=', refId).executeTakeFirst()
+  return row?.token ?? null
+}
+
+/**
+ * A step is done as of `token`: its row goes (unless it was rewritten since) and, in the
+ * same transaction, `next` becomes owed. With a null token (work that had no row, e.g. a
+ * job queued before the outbox existed) only `next` is marked. Returns whether the row was
+ * consumed and the next step's token (none when the row had moved on: the newer run marks it).
+ */
+export async function settle(db: Db, stage: OutboxStage, refId: number, token: string | null, now: string, next?: { stage: OutboxStage; refId: number }): Promise<{ consumed: boolean; nextToken: string | null }> {
+  return db.transaction().execute(async (tx) => {
+    let consumed = true
+    if (token !== null) {
+      const r = await tx.deleteFrom('pipeline_outbox').where('stage', '=', stage).where('ref_id', '=', refId).where('token', '=', token).executeTakeFirst()
+      consumed = Number(r.numDeletedRows) === 1
+    }
+    if (!consumed || !next) return { consumed, nextToken: null }
+    return { consumed, nextToken: await markOwed(tx, next.stage, next.refId, now) }
+  })
+}
