@@ -6,6 +6,8 @@ import type { Metrics } from '../src/ops/metrics.js'
 import { classifyNotices } from '../src/services/classify.service.js'
 import { deliverDigest, deliverImmediate, deliverReminder, deliveryKind, dueImmediate, dueReminders, dueSubscribers, localDay, periodKey, reminderKey, sendConfirmation, withDueReports } from '../src/services/digest.service.js'
 import { refreshLifecycle } from '../src/services/lifecycle.service.js'
+import { reclassifyAll } from '../src/services/reclassify.service.js'
+import { trainClassifier } from '../src/services/training.service.js'
 import { ingestRaw } from '../src/services/ingest.service.js'
 import { raiseWarnings, scoreMeasure } from '../src/services/risk.service.js'
 import { scrapeSource, UnknownSourceError } from '../src/services/scrape.service.js'
@@ -26,7 +28,7 @@ const Schemas = {
   // `token`: the pipeline-outbox token the job was queued for (absent in jobs queued before the outbox).
   score: z.object({ measureId: Id, token: z.string().optional(), trigger: z.string().optional() }),
   warn: z.object({ measureId: Id, token: z.string().optional(), trigger: z.string().optional() }),
-  digest: z.object({ period: z.enum(['daily', 'weekly', 'monthly', 'quarterly', 'immediate', 'reminders', 'lifecycle']) }),
+  digest: z.object({ period: z.enum(['daily', 'weekly', 'monthly', 'quarterly', 'immediate', 'reminders', 'lifecycle', 'train']) }),
   deliver: z.union([
     z.object({ subscriberId: Id, period: z.enum(['daily', 'weekly', 'monthly', 'quarterly']), key: z.string().min(1) }),
     z.object({ subscriberId: Id, kind: z.literal('immediate'), warningId: Id }),
@@ -170,6 +172,13 @@ export function processors(ctx: AppContext, queues: Queues, metrics?: Metrics): 
         const r = await refreshLifecycle(c)
         c.fault('digest:done')
         return { changed: r.changed.length }
+      } else if (period === 'train') {
+        // The classifier learns from the stored coded notices when enough are new (or an
+        // analyst corrected one), then classifies again what the new model changes.
+        const t = await trainClassifier(c)
+        if (!t.trained) return { trained: false, reason: t.reason }
+        const r = await reclassifyAll(c)
+        return { trained: true, version: t.version, heldOutChapterTop1: t.metrics?.chapterTop1 ?? null, reclassified: r.notices, changed: r.changed }
       } else if (period === 'reminders') {
         for (const d of await dueReminders(c)) jobs.push(work.deliver({ ...d, kind: 'reminder' }))
       } else {

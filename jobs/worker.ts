@@ -100,6 +100,8 @@ export async function reconcileSchedulers(ctx: AppContext, queues: Queues) {
   await queues.digest.upsertJobScheduler('digest-weekly', { pattern: schedule.digestWeeklyCron, tz: schedule.timezone }, { name: 'digest', data: { period: 'weekly' } })
   // Measures move on with the calendar (a comment deadline passed at midnight, local time).
   await queues.digest.upsertJobScheduler('digest-lifecycle', { pattern: schedule.lifecycleCron, tz: schedule.timezone }, { name: 'digest', data: { period: 'lifecycle' } })
+  if (schedule.trainCron) await queues.digest.upsertJobScheduler('digest-train', { pattern: schedule.trainCron, tz: schedule.timezone }, { name: 'digest', data: { period: 'train' } })
+  else await queues.digest.removeJobScheduler('digest-train')
   // Catches warnings an analyst confirmed since the last pass (high ones go out at once).
   await queues.digest.upsertJobScheduler('digest-immediate', { pattern: schedule.immediateCron, tz: schedule.timezone }, { name: 'digest', data: { period: 'immediate' } })
 }

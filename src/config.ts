@@ -31,6 +31,8 @@ const EnvSchema = z.object({
   TBT_TIMEZONE: z.string().default('Asia/Shanghai'),
   TBT_IMMEDIATE_CRON: z.string().default('*/10 * * * *'),
   TBT_LIFECYCLE_CRON: z.string().default('5 0 * * *'),
+  // The classifier's training job: off with '' or 'off'.
+  TBT_TRAIN_CRON: z.string().default('30 2 * * *'),
   TBT_REMINDER_DAYS: z.coerce.number().int().min(0).max(90).default(7),
   TBT_MAIL_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
   TBT_MAIL_RETRY_MS: z.coerce.number().int().min(0).default(2_000),
@@ -75,7 +77,7 @@ export interface Config {
   portalsDir?: string
   /** A source's first run raises no warnings for notices distributed more than this many days ago. */
   baselineDays: number
-  schedule: { scrapeCron: string; digestDailyCron: string; digestWeeklyCron: string; immediateCron: string; lifecycleCron: string; timezone: string }
+  schedule: { scrapeCron: string; digestDailyCron: string; digestWeeklyCron: string; immediateCron: string; lifecycleCron: string; trainCron: string | null; timezone: string }
   /** Digests and alerts: days before a comment deadline to remind; inline send retries. */
   digest: { reminderDays: number; mailAttempts: number; mailRetryMs: number }
   /** TBT_SOURCE_<ID>_BASE_URL overrides, by source id. */
@@ -155,6 +157,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       digestWeeklyCron: e.TBT_DIGEST_WEEKLY_CRON,
       immediateCron: e.TBT_IMMEDIATE_CRON,
       lifecycleCron: e.TBT_LIFECYCLE_CRON,
+      trainCron: ['', 'off', 'none'].includes(e.TBT_TRAIN_CRON.trim().toLowerCase()) ? null : e.TBT_TRAIN_CRON,
       timezone: e.TBT_TIMEZONE,
     },
     digest: { reminderDays: e.TBT_REMINDER_DAYS, mailAttempts: e.TBT_MAIL_ATTEMPTS, mailRetryMs: e.TBT_MAIL_RETRY_MS },

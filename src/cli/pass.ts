@@ -64,8 +64,13 @@ export async function runCommand(opts: RunOpts, ui: Progress = opts.json ? silen
     try {
       const { runPass } = await import('../pipeline/run-pass.js')
       const report = await runPass(ctx, { sources, since, onProgress: ui.update }).finally(() => ui.stop())
-      if (opts.json) console.log(JSON.stringify(report))
-      else printReport(report)
+      // The classifier learns from the coded notices the pass stored, once enough are new.
+      const learnt = await learnFromPass(ctx)
+      if (opts.json) console.log(JSON.stringify({ ...report, classifier: learnt }))
+      else {
+        printReport(report)
+        console.log(learnt.line)
+      }
       return { report, config }
     } finally {
       await ctx.close()
@@ -76,6 +81,18 @@ export async function runCommand(opts: RunOpts, ui: Progress = opts.json ? silen
 }
 
 const silent: Progress = { say() {}, update() {}, stop() {} }
+
+/** After a pass: train the classifier if enough coded notices are new, and classify again what the model changes. */
+async function learnFromPass(ctx: AppContext): Promise<{ trained: boolean; version: string | null; examples: number; reclassified: number; line: string }> {
+  const { trainClassifier } = await import('../services/training.service.js')
+  const t = await trainClassifier(ctx)
+  if (!t.trained) return { trained: false, version: t.version, examples: t.examples, reclassified: 0, line: `classifier: ${t.reason}` }
+  const { reclassifyAll } = await import('../services/reclassify.service.js')
+  const r = await reclassifyAll(ctx)
+  const m = t.metrics!
+  const held = m.heldOut ? `held out ${m.heldOut}: chapter top-1 ${((m.chapterTop1 ?? 0) * 100).toFixed(1)}% (lexicon alone ${((m.lexiconChapterTop1 ?? 0) * 100).toFixed(1)}%)` : 'too few to hold any out'
+  return { trained: true, version: t.version, examples: t.examples, reclassified: r.notices, line: `classifier: model ${t.version} learnt from ${t.examples} coded notices (${held}); ${r.notices} notices classified again, ${r.changed} changed` }
+}
 
 function printReport(r: PassReport) {
   console.log('source            status  requests  304  new raw  items  item errors  quarantined  new/changed notices')

@@ -20,7 +20,8 @@ export interface WorkerProcess {
 export function spawnWorker(env: Record<string, string>, opts: { schedule?: boolean } = {}): WorkerProcess {
   const child = spawn(process.execPath, [path.join(projectRoot, 'bin', 'tbt-watch.mjs'), 'worker', ...(opts.schedule ? [] : ['--no-schedule'])], {
     cwd: projectRoot,
-    env: { ...process.env, TBT_LOG_LEVEL: 'info', ...env },
+    // No training job: the suites compare a worker's database with an inline pass, which never trains.
+    env: { ...process.env, TBT_LOG_LEVEL: 'info', TBT_TRAIN_CRON: 'off', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   })
   let log = ''
