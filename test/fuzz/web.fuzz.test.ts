@@ -104,7 +104,7 @@ describe.each(DIALECTS)('fuzz: every route, every role, hostile query strings, p
     // (POST /logout would end the fuzzing agents' sessions: it has its own tests.)
     const routes = routesOf(app).filter((r) => r.path !== '/logout')
     expect(routes.length).toBeGreaterThan(40)
-    for (const p of ['/api/warnings', '/warnings/:id', '/subscribe', '/unsubscribe', '/reports/weekly/:week', '/metrics', '/account/password']) expect(routes.map((r) => r.path)).toContain(p)
+    for (const p of ['/api/warnings', '/warnings/:id', '/subscribe', '/unsubscribe', '/reports/:kind/:key', '/metrics', '/account/password']) expect(routes.map((r) => r.path)).toContain(p)
     const before = await env.ctx.db.selectFrom('subscriber').select(['email', 'unsubscribed_at']).orderBy('email').execute()
     const request = fc.constantFrom(...routes).chain((r) =>
       fc.record({

@@ -51,7 +51,7 @@ describe.each(DIALECTS)('BullMQ workers on the real Redis (%s)', (dialect) => {
     pool = await startWorkers(queued.ctx, { redisUrl: REDIS_URL, prefix })
     const schedulers = await pool.queues.scrape.getJobSchedulers()
     expect(schedulers.map((s) => s.key)).toContain('scrape-eping')
-    expect((await pool.queues.digest.getJobSchedulers()).map((s) => s.key).sort()).toEqual(['digest-daily', 'digest-immediate', 'digest-lifecycle', 'digest-weekly'])
+    expect((await pool.queues.digest.getJobSchedulers()).map((s) => s.key).sort()).toEqual(['digest-daily', 'digest-immediate', 'digest-lifecycle', 'digest-train', 'digest-weekly'])
 
     await pool.queues.scrape.add('scrape', { sourceId: 'eping', since: replay.manifest.since }, { jobId: jobId('scrape', 'eping', 'test') })
     await waitForIdle(pool.queues, { timeoutMs: 90_000 })
