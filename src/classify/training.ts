@@ -65,7 +65,7 @@ export function trainModel(core: ProductClassifier, examples: Iterable<WeightedE
   const base = LinearModel.train(train, options)
   // Without a slice to measure on, the regularised fit is taken as it is: its weights are
   // only as large as the data made them.
-  let scale = process.env.TBT_EXP_SCALE ? Number(process.env.TBT_EXP_SCALE) : 1
+  let scale = 1
   let scaleChosenBy: ModelMetrics['scaleChosenBy'] = 'fit'
   let figures = held.length ? evaluate(base, held, scale) : null
   const lexicon = held.length ? evaluate(base, held, 0) : null
