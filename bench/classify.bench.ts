@@ -15,7 +15,7 @@ import { syntheticNotices as notices } from './synthetic-notices.js'
 import { projectRoot } from '../src/util/paths.js'
 
 const N = Number(process.argv[2] ?? 5000)
-const WARMUP = 500
+const WARMUP = 3000
 
 const rss = () => process.memoryUsage().rss / 2 ** 20
 // CPU time of this (single-threaded) process: on a shared, busy machine wall time

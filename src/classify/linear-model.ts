@@ -306,9 +306,11 @@ export class LinearModel {
       z[i] = tau * (prior.get(h) ?? HEADING_PRIOR_FLOOR) + (learnt && j !== undefined ? scale * learnt.z[j] : 0)
     })
     softmaxInPlace(z, list.length)
-    return list
-      .map((h, i) => ({ code: h, p: z[i], features: learnt && layer!.classIndex.has(h) ? learnt.top(layer!.classIndex.get(h)!) : [] }))
-      .sort((a, b) => b.p - a.p)
+    const out = list.map((h, i): Prediction => ({ code: h, p: z[i], features: [] })).sort((a, b) => b.p - a.p)
+    // Only the best heading's features are shown as evidence.
+    const best = out[0]
+    if (learnt && best && layer!.classIndex.has(best.code)) best.features = learnt.top(layer!.classIndex.get(best.code)!)
+    return out
   }
 
   static train(examples: TrainingExample[], options: TrainOptions = {}): LinearModel {
