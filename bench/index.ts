@@ -9,7 +9,7 @@ import { projectRoot } from '../src/util/paths.js'
 
 const quick = process.argv.includes('--quick')
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',')
-const ORDER = ['pipeline', 'scrape', 'classify', 'digest', 'import', 'startup']
+const ORDER = ['pipeline', 'scrape', 'classify', 'train', 'digest', 'import', 'startup']
 const benchDir = path.join(projectRoot, 'bench')
 const found = fs.readdirSync(benchDir).filter((f) => f.endsWith('.bench.ts')).map((f) => f.replace('.bench.ts', ''))
 const names = [...ORDER.filter((n) => found.includes(n)), ...found.filter((n) => !ORDER.includes(n)).sort()].filter((n) => !only || only.includes(n))
@@ -40,7 +40,13 @@ function table(): string {
   const s = read('scrape')
   if (s) lines.push(`| scrape | ${s.pages} local pages, delays off | ours ${s.oursPagesPerSecond} pages/s | crawlee CheerioCrawler ${s.crawleeSerialPagesPerSecond} (concurrency 1) / ${s.crawleeDefaultPagesPerSecond} (default) pages/s | ${s.ratioVsCrawleeSerial} / ${s.ratioVsCrawleeDefault} |`)
   const c = read('classify')
-  if (c) lines.push(`| classify | ${c.notices} synthetic notices | ${c.ours?.noticesPerSecond} notices/s | natural BayesClassifier ${c.naturalBayes?.noticesPerSecond} notices/s | ${c.speedRatio}× |`)
+  if (c) lines.push(`| classify | ${c.notices} synthetic notices, one core, no learnt model | ${c.ours?.noticesPerSecond} notices/s | natural BayesClassifier ${c.naturalBayes?.noticesPerSecond} notices/s | ${c.speedRatio}× |`)
+  const tr = read('train')
+  for (const r of tr?.rows ?? []) {
+    lines.push(`| train | the classifier's model on ${r.notices} synthetic labelled notices (${r.heldOut} held out), one core | ${r.trainSeconds} s (${r.trainCpuSeconds} CPU-s), peak ${r.peakRssMb} MB | — | — |`)
+    lines.push(`| classify with a model | trained on ${r.notices} notices, one core | ${r.classifyPerSecondWithModel} notices/s | the same classifier without a model: ${r.classifyPerSecondWithout} notices/s | ${(r.classifyPerSecondWithout / r.classifyPerSecondWithModel).toFixed(2)}× the time |`)
+  }
+  if (tr?.growth) lines.push(`| train growth | ${tr.rows[0].notices} → ${tr.rows[1].notices} notices (×${tr.growth.noticesRatio}) | time ×${tr.growth.timeRatio}, peak RSS ×${tr.growth.peakRssRatio} | linear: time ×${tr.growth.noticesRatio} | — |`)
   const d = read('digest')
   for (const r of d ? (d.rows ?? [d]) : []) lines.push(`| digest | ${r.subscribers} subscribers, ${r.warnings} warnings: build ${r.digestsBuilt} digests and queue ${r.jobsQueued} jobs | ${(r.ms.buildAndQueue / 1000).toFixed(1)} s, peak ${r.peakRssMb} MB | ${r.jobsQueued} BullMQ no-op adds: ${(r.ms.noopAdds / 1000).toFixed(1)} s | ${r.ratios.buildAndQueueVsNoopAdds}× the time |`)
   for (const g of d?.growth ?? []) lines.push(`| digest growth | ${g.fromSubscribers} → ${g.toSubscribers} subscribers (×${g.subscribersRatio}) | time ×${g.buildAndQueueTimeRatio}, peak RSS ×${g.peakRssRatio} | linear: time ×${g.subscribersRatio} | per digest ×${g.perDigestTimeRatio} |`)

@@ -28,12 +28,12 @@ async function one(n: number) {
   const cpuSeconds = cpu() - cpu0
   // Speed with the model, per CPU-second, on notices it did not train on.
   const probe = syntheticNotices(n + 5000).slice(n).map((d, i) => ({ ...d.input, id: `P/${i}` }))
-  for (const p of probe.slice(0, 500)) c.classify(p)
+  for (const p of probe.slice(0, 3000)) c.classify(p)
   let c0 = cpu()
   for (const p of probe) c.classify(p)
   const withModel = probe.length / (cpu() - c0)
   const bare = await createClassifier()
-  for (const p of probe.slice(0, 500)) bare.classify(p)
+  for (const p of probe.slice(0, 3000)) bare.classify(p)
   c0 = cpu()
   for (const p of probe) bare.classify(p)
   const without = probe.length / (cpu() - c0)
