@@ -131,7 +131,7 @@ export function dropAuthorities(text: string): string {
   return t
 }
 
-// "… specifies requirements, sampling and test methods for dried tomatoes of varieties …",
+// "… specifies requirements and test methods for canned pineapple in syrup …",
 // "… energy conservation standards for consumer furnaces", "This rule applies to bath
 // seats", "… los requisitos que deben cumplir los neumáticos …", "本标准规定了速冻饺子的…",
 // "适用于电动自行车用锂电池": the noun phrase that follows names the product.

@@ -35,7 +35,7 @@ describe('reading regulatory language', () => {
     expect(dropAuthorities('revises Federal Motor Vehicle Safety Standard (FMVSS) No. 999 on tires')).not.toMatch(/Motor Vehicle/)
     expect(dropAuthorities('El Ministerio de Salud Pública establece los requisitos')).not.toMatch(/Salud/)
     expect(dropAuthorities('沙特食品药品管理局发布锂电池要求')).toBe('沙特 发布锂电池要求')
-    expect(dropAuthorities('Fortified Processed Cereal Based Food (FPCBF)')).toContain('Cereal')
+    expect(dropAuthorities('cylinders for Liquefied Petroleum Gas (LPG)')).toContain('Petroleum Gas')
     expect(dropAuthorities('Safety Requirements for Office Furniture and Service Equipment')).toBe('Safety Requirements for Office Furniture and Service Equipment')
   })
 
