@@ -3,31 +3,41 @@ import { z } from 'zod'
 import type { AppContext } from '../src/app-context.js'
 import { MailError } from '../src/mail/mailer.js'
 import type { Metrics } from '../src/ops/metrics.js'
-import { classifyNotices } from '../src/services/classify.service.js'
 import { deliverDigest, deliverImmediate, deliverReminder, deliveryKind, dueImmediate, dueReminders, dueSubscribers, localDay, periodKey, reminderKey, sendConfirmation, withDueReports } from '../src/services/digest.service.js'
 import { refreshLifecycle } from '../src/services/lifecycle.service.js'
 import { reclassifyAll } from '../src/services/reclassify.service.js'
 import { trainClassifier } from '../src/services/training.service.js'
-import { ingestRaw } from '../src/services/ingest.service.js'
-import { raiseWarnings, scoreMeasure } from '../src/services/risk.service.js'
 import { scrapeSource, UnknownSourceError } from '../src/services/scrape.service.js'
 import { purgeStaleSubscriptions } from '../src/services/subscriber.service.js'
 import { withoutFailed } from '../src/services/reconcile.service.js'
 import { owedToken, settle } from '../src/pipeline/outbox.js'
+import { chunks, classifyBatch, ingestPage, isolating, scoreBatch, warnBatch, type MeasureItem, type NoticeItem, type Owed } from '../src/pipeline/batch.js'
 import { IMMEDIATE_SWEEP, work, type WorkItem } from '../src/pipeline/work.js'
 import { enqueue, jobId, type Queues, type Stage } from './queues.js'
 import { PERMANENT_MAIL_FAILURE, runReconcile } from './reconcile.js'
 
 const Id = z.number().int().positive()
+const MAX_BATCH = 10_000
+const MeasureJob = z.union([
+  z.object({ measureId: Id, token: z.string().optional(), trigger: z.string().optional() }),
+  z.object({ measures: z.array(z.object({ id: Id, token: z.string().min(1) })).min(1).max(MAX_BATCH) }),
+])
+const measureItems = (p: z.infer<typeof MeasureJob>): MeasureItem[] => ('measures' in p ? p.measures.map((m) => ({ measureId: m.id, token: m.token })) : [{ measureId: p.measureId, token: p.token }])
+/** The log fields naming what a job works on: its one entity, or its batch's first id and size. */
+const itemIds = <T>(items: T[], key: string, id: (t: T) => number) => (items.length === 1 ? { [key]: id(items[0]) } : { [`${key}s`]: items.length, [`first${key[0].toUpperCase()}${key.slice(1)}`]: id(items[0]) })
 export { IMMEDIATE_SWEEP }
 const Schemas = {
   scrape: z.object({ sourceId: z.string().min(1), since: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).nullable().optional() }),
   ingest: z.object({ rawId: Id }),
   // `version`: the notice's content hash the job was queued for; `trigger`: jobs queued before it.
-  classify: z.object({ noticeId: Id, version: z.string().optional(), trigger: z.string().optional() }),
+  // A batch job (`notices`, `measures`) carries each item's own key (version, token).
+  classify: z.union([
+    z.object({ noticeId: Id, version: z.string().optional(), trigger: z.string().optional() }),
+    z.object({ notices: z.array(z.object({ id: Id, version: z.string().min(1) })).min(1).max(MAX_BATCH) }),
+  ]),
   // `token`: the pipeline-outbox token the job was queued for (absent in jobs queued before the outbox).
-  score: z.object({ measureId: Id, token: z.string().optional(), trigger: z.string().optional() }),
-  warn: z.object({ measureId: Id, token: z.string().optional(), trigger: z.string().optional() }),
+  score: MeasureJob,
+  warn: MeasureJob,
   digest: z.object({ period: z.enum(['daily', 'weekly', 'monthly', 'quarterly', 'immediate', 'reminders', 'lifecycle', 'train']) }),
   deliver: z.union([
     z.object({ subscriberId: Id, period: z.enum(['daily', 'weekly', 'monthly', 'quarterly']), key: z.string().min(1) }),
@@ -49,14 +59,23 @@ function jobContext(ctx: AppContext, stage: Stage, job: Job, ids: Record<string,
   return { ...ctx, log: ctx.log.child({ jobId: job.id, stage, attempt: job.attemptsMade + 1, ...ids }) }
 }
 
-/** The content hashes of these notices, in id order (a classify job's id names the version). */
-async function noticeVersions(ctx: AppContext, ids: number[]): Promise<WorkItem[]> {
-  const out: WorkItem[] = []
+/** Classify jobs for these notices, TBT_BATCH_SIZE a job, each item with its content hash (its version). */
+async function classifyWork(ctx: AppContext, ids: number[]): Promise<WorkItem[]> {
+  const rows: { id: number; contentHash: string }[] = []
   for (let i = 0; i < ids.length; i += 500) {
-    const rows = await ctx.db.selectFrom('notice').select(['id', 'content_hash']).where('id', 'in', ids.slice(i, i + 500)).orderBy('id').execute()
-    for (const r of rows) out.push(work.classify(r.id, r.content_hash))
+    const found = await ctx.db.selectFrom('notice').select(['id', 'content_hash']).where('id', 'in', ids.slice(i, i + 500)).orderBy('id').execute()
+    rows.push(...found.map((r) => ({ id: r.id, contentHash: r.content_hash })))
   }
-  return out
+  return chunks(rows, ctx.config.batchSize).map(work.classifyBatch)
+}
+
+/** Score or warn jobs for these owed steps, TBT_BATCH_SIZE a job. */
+const measureWork = (ctx: AppContext, stage: 'score' | 'warn', owed: Owed[]): WorkItem[] => chunks(owed, ctx.config.batchSize).map((b) => work.measureBatch(stage, b))
+
+/** Items a batch could not do even alone: each queued as its own job (retried, then recorded in job_failure). */
+function isolatedFailures<I>(c: AppContext, failed: { item: I; error: unknown }[], single: (item: I) => WorkItem): WorkItem[] {
+  for (const f of failed) c.log.warn({ item: f.item, err: f.error instanceof Error ? f.error.message : String(f.error) }, 'batch item failed alone: queued as its own job')
+  return failed.map((f) => single(f.item))
 }
 
 /** The delivery row a deliver job works on: its status, or null before the first attempt. */
@@ -108,57 +127,49 @@ export function processors(ctx: AppContext, queues: Queues, metrics?: Metrics): 
     async ingest(job) {
       const { rawId } = payload('ingest', job)
       const c = jobContext(ctx, 'ingest', job, { rawId })
-      const r = await ingestRaw(c, rawId)
+      const r = await ingestPage(c, rawId)
       c.log.debug({ items: r.items, errors: r.errors, changed: r.changedNoticeIds.length }, 'response ingested')
       c.fault('ingest:done')
-      await enqueue(queues, await noticeVersions(c, r.changedNoticeIds))
+      await enqueue(queues, await classifyWork(c, r.changedNoticeIds), { fanOut: true })
       return { items: r.items, errors: r.errors, changed: r.changedNoticeIds.length }
     },
     async classify(job) {
-      const { noticeId } = payload('classify', job)
-      const c = jobContext(ctx, 'classify', job, { noticeId })
-      const [r] = await classifyNotices(c, [noticeId])
-      if (r) {
-        c.log.debug({ measureId: r.measureId, categories: r.categories, changed: r.changed }, 'notice classified')
-        c.fault('classify:done')
-        // A changed classification marked its measure for scoring in its own transaction;
-        // an unchanged one (a rerun after a crash) finds that mark still there.
-        const token = await owedToken(c.db, 'score', r.measureId)
-        if (token) await enqueue(queues, [work.score(r.measureId, token)])
-      }
-      return r
+      const p = payload('classify', job)
+      const items: NoticeItem[] = 'notices' in p ? p.notices.map((n) => ({ noticeId: n.id, version: n.version })) : [{ noticeId: p.noticeId, version: p.version }]
+      const c = jobContext(ctx, 'classify', job, itemIds(items, 'noticeId', (i) => i.noticeId))
+      const { results, failed } = await isolating(items, (b) => classifyBatch(c, b))
+      // A changed classification marked its measure for scoring in its own transaction;
+      // an unchanged one (a rerun after a crash) finds that mark still there.
+      const next = results.flatMap((r) => r.next)
+      await enqueue(queues, [...measureWork(c, 'score', next), ...isolatedFailures(c, failed, (i) => work.classify(i.noticeId, i.version ?? ''))], { fanOut: true })
+      const outcomes = results.flatMap((r) => r.outcomes)
+      if (!('notices' in p)) return outcomes[0]
+      return { notices: outcomes.length, changed: outcomes.filter((o) => o.changed).length, failed: failed.length }
     },
     async score(job) {
-      const { measureId, token } = payload('score', job)
-      const c = jobContext(ctx, 'score', job, { measureId })
-      // The mark as it stands now (a later change may have renewed it since this job was queued).
-      const owed = await owedToken(c.db, 'score', measureId)
-      if (!owed && token) return { measureId, scored: 0, deferred: false, done: 'already' }
-      const r = await scoreMeasure(c, measureId)
-      // Deferred: a document still awaits classification, whose commit marks the measure again.
-      if (r.deferred) return r
-      c.fault('score:done')
-      const next = await settle(c.db, 'score', measureId, owed, c.clock().toISOString(), { stage: 'warn', refId: measureId })
-      if (next.nextToken) await enqueue(queues, [work.warn(measureId, next.nextToken)])
-      return r
+      const items = measureItems(payload('score', job))
+      const c = jobContext(ctx, 'score', job, itemIds(items, 'measureId', (i) => i.measureId))
+      const { results, failed } = await isolating(items, (b) => scoreBatch(c, b))
+      await enqueue(queues, [...measureWork(c, 'warn', results.flatMap((r) => r.next)), ...isolatedFailures(c, failed, (i) => work.score(i.measureId, i.token ?? ''))], { fanOut: true })
+      const outcomes = results.flatMap((r) => r.outcomes)
+      const already = results.reduce((a, r) => a + r.already, 0)
+      if (items.length === 1) return outcomes[0] ?? { measureId: items[0].measureId, scored: 0, deferred: false, done: 'already' }
+      return { measures: items.length, scored: outcomes.filter((o) => !o.deferred).length, deferred: outcomes.filter((o) => o.deferred).length, already, failed: failed.length }
     },
     async warn(job) {
-      const { measureId, token } = payload('warn', job)
-      const c = jobContext(ctx, 'warn', job, { measureId })
-      const owed = await owedToken(c.db, 'warn', measureId)
-      if (!owed && token) return { measureId, raised: 0, updated: 0, closed: 0, done: 'already' }
-      const r = await raiseWarnings(c, measureId)
-      if (r.raised || r.updated || r.closed) c.log.info({ raised: r.raised, updated: r.updated, closed: r.closed }, 'warnings changed')
-      c.fault('warn:done')
+      const items = measureItems(payload('warn', job))
+      const c = jobContext(ctx, 'warn', job, itemIds(items, 'measureId', (i) => i.measureId))
       // A new or rescored high warning may be due to immediate subscribers now: the sweep is
-      // owed (a rerun after a crash raised nothing new, so a high warning of the measure
-      // counts too). One sweep serves a burst: while one waits, more adds are dropped; while
-      // one runs, one more is kept for after it, so a warning raised mid-sweep is still seen.
+      // owed. One sweep serves a burst: while one waits, more adds are dropped; while one
+      // runs, one more is kept for after it, so a warning raised mid-sweep is still seen.
       // (One sweep per warning made a 10,000-notice backfill read the high catalog 10,000 times.)
-      const alert = r.raised > 0 || r.updated > 0 || !!(await c.db.selectFrom('warning').select('id').where('measure_id', '=', measureId).where('level', '=', 'high').executeTakeFirst())
-      const next = await settle(c.db, 'warn', measureId, owed, c.clock().toISOString(), alert ? { stage: 'immediate', refId: 0 } : undefined)
-      if (next.nextToken) await enqueue(queues, [work.immediateSweep()])
-      return r
+      const { results, failed } = await isolating(items, (b) => warnBatch(c, b))
+      const sweep = results.some((r) => r.sweep)
+      await enqueue(queues, [...(sweep ? [work.immediateSweep()] : []), ...isolatedFailures(c, failed, (i) => work.warn(i.measureId, i.token ?? ''))], { fanOut: true })
+      const outcomes = results.flatMap((r) => r.outcomes)
+      if (items.length === 1) return outcomes[0] ?? { measureId: items[0].measureId, raised: 0, updated: 0, closed: 0, done: 'already' }
+      const sum = (k: 'raised' | 'updated' | 'closed') => outcomes.reduce((a, o) => a + o[k], 0)
+      return { measures: items.length, raised: sum('raised'), updated: sum('updated'), closed: sum('closed'), already: results.reduce((a, r) => a + r.already, 0), failed: failed.length }
     },
     async digest(job) {
       const { period } = payload('digest', job)

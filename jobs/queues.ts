@@ -60,16 +60,40 @@ async function notQueued(queues: Queues, q: Queue, items: WorkItem[]): Promise<W
   return items.filter((_, k) => res[k]?.[0] || res[k]?.[1] === 0)
 }
 
+/** An item's own key inside a batch job: a notice and its version, a measure and its token. */
+const itemKey = (d: Record<string, unknown>) => ('noticeId' in d ? `${d.noticeId}:${d.version}` : `${d.measureId}:${d.token}`)
+
+/**
+ * Of these single items (the reconciliation's, `retry-failed`'s), those that no batch job
+ * waiting, delayed or running already carries under the same key: a batch's id is not its
+ * items' ids, so the add itself would not see them.
+ */
+async function notBatched(q: Queue, items: WorkItem[]): Promise<WorkItem[]> {
+  const singles = items.filter((i) => i.name === q.name && i.jobId)
+  if (!singles.length) return items
+  const carried = new Set<string>()
+  for (const job of await q.getJobs(['waiting', 'active', 'delayed', 'prioritized'])) {
+    const d = job?.data as { notices?: { id: number; version: string }[]; measures?: { id: number; token: string }[] } | undefined
+    for (const n of d?.notices ?? []) carried.add(`${n.id}:${n.version}`)
+    for (const m of d?.measures ?? []) carried.add(`${m.id}:${m.token}`)
+  }
+  return carried.size ? items.filter((i) => !(i.name === q.name && i.jobId && carried.has(itemKey(i.data)))) : items
+}
+const BATCHED: Stage[] = ['classify', 'score', 'warn']
+
 /**
  * Queues work items, in bulk per queue. A deterministic id that is already waiting, delayed
- * or running adds nothing; an item marked `replaceCompleted` first removes a finished job of
+ * or running adds nothing, and neither does a single item a queued batch carries (unless
+ * `fanOut`: a stage's own follow-ups); an item marked `replaceCompleted` first removes a finished job of
  * its id (the work is owed again). Deduplicated items (the immediate sweep) are added one by one.
  */
-export async function enqueue(queues: Queues, items: WorkItem[]): Promise<void> {
+export async function enqueue(queues: Queues, items: WorkItem[], opts: { fanOut?: boolean } = {}): Promise<void> {
   const byQueue = new Map<Stage, WorkItem[]>()
   for (const i of items) byQueue.set(i.queue, [...(byQueue.get(i.queue) ?? []), i])
-  for (const [stage, list] of byQueue) {
+  for (let [stage, list] of byQueue) {
     const q = queues[stage]
+    // A stage's own follow-ups (`fanOut`) are batches or their own items: never carried by another batch.
+    if (!opts.fanOut && BATCHED.includes(stage)) list = await notBatched(q, list)
     for (const i of list) {
       if (i.replaceCompleted && i.jobId) {
         const old = await q.getJob(i.jobId)

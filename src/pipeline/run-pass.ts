@@ -2,11 +2,17 @@ import { sourceEnabled, type AppContext } from '../app-context.js'
 import { classifyNotices } from '../services/classify.service.js'
 import { deliverDigest, dueSubscribers, periodKey, runDeliveries, sendImmediateAlerts, sendReminders, withDueReports, type Period, type SendReport } from '../services/digest.service.js'
 import { refreshLifecycle } from '../services/lifecycle.service.js'
-import { ingestRaw } from '../services/ingest.service.js'
-import { raiseWarnings, scoreMeasure } from '../services/risk.service.js'
 import { scrapeSource, type ScrapeResult } from '../services/scrape.service.js'
 import { seed } from '../services/seed.service.js'
 import { owedToken, settle } from './outbox.js'
+import { chunks, classifyBatch, ingestPage, isolating, scoreBatch, warnBatch } from './batch.js'
+
+/** A batch in this process: one bad item is isolated as in a worker, and its error then stops the pass, as before batches. */
+async function inline<I, R>(items: I[], run: (items: I[]) => Promise<R>): Promise<R[]> {
+  const { results, failed } = await isolating(items, run)
+  if (failed.length) throw failed[0].error
+  return results
+}
 
 export interface PassOptions {
   sources?: string[]
@@ -68,7 +74,7 @@ export async function runPass(ctx: AppContext, opts: PassOptions = {}): Promise<
     }
     for (const [j, rawId] of scraped.pendingRawIds.entries()) {
       progress(`ingest ${sourceId}`, j, scraped.pendingRawIds.length)
-      const r = await ingestRaw(ctx, rawId)
+      const r = await ingestPage(ctx, rawId)
       report.items += r.items
       report.itemErrors += r.errors
       if (r.quarantined) report.quarantined++
@@ -88,10 +94,10 @@ export async function runPass(ctx: AppContext, opts: PassOptions = {}): Promise<
   unclassified.forEach((r) => changed.add(r.id))
   const noticeIds = [...changed].sort((a, b) => a - b)
   const measures = new Set<number>()
-  const batch = 50
-  for (let i = 0; i < noticeIds.length; i += batch) {
-    progress('classify', i, noticeIds.length)
-    for (const c of await classifyNotices(ctx, noticeIds.slice(i, i + batch))) measures.add(c.measureId)
+  const size = ctx.config.batchSize
+  for (const [i, batch] of chunks(noticeIds, size).entries()) {
+    progress('classify', i * size, noticeIds.length)
+    for (const c of (await inline(batch.map((noticeId) => ({ noticeId })), (b) => classifyBatch(ctx, b))).flatMap((r) => r.outcomes)) measures.add(c.measureId)
   }
   // So are measures whose scoring or warning the pipeline outbox still owes (a crashed
   // pass, or workers that left them): classification marks its measure there in the same
@@ -100,23 +106,22 @@ export async function runPass(ctx: AppContext, opts: PassOptions = {}): Promise<
   owedSteps.forEach((r) => measures.add(r.ref_id))
   const measureIds = [...measures].sort((a, b) => a - b)
   const stages = { classified: noticeIds.length, measuresScored: 0, warningsRaised: 0, warningsUpdated: 0, warningsClosed: 0, emailsSent: 0 }
+  // Every measure is scored (and warned about) whether or not a mark is owed: the inline
+  // pass has always rescored what it touched. A mark that is owed is settled as it goes.
+  const all = (batch: number[]) => batch.map((measureId) => ({ measureId }))
+  for (const [i, batch] of chunks(measureIds, size).entries()) {
+    progress('score', i * size, measureIds.length)
+    stages.measuresScored += (await inline(all(batch), (b) => scoreBatch(ctx, b))).reduce((a, r) => a + r.outcomes.length, 0)
+  }
+  for (const [i, batch] of chunks(measureIds, size).entries()) {
+    progress('warn', i * size, measureIds.length)
+    for (const w of (await inline(all(batch), (b) => warnBatch(ctx, b))).flatMap((r) => r.outcomes)) {
+      stages.warningsRaised += w.raised
+      stages.warningsUpdated += w.updated
+      stages.warningsClosed += w.closed
+    }
+  }
   const now = () => ctx.clock().toISOString()
-  for (const [i, id] of measureIds.entries()) {
-    progress('score', i, measureIds.length)
-    const owed = await owedToken(ctx.db, 'score', id)
-    const r = await scoreMeasure(ctx, id)
-    if (owed && !r.deferred) await settle(ctx.db, 'score', id, owed, now(), { stage: 'warn', refId: id })
-    stages.measuresScored++
-  }
-  for (const [i, id] of measureIds.entries()) {
-    progress('warn', i, measureIds.length)
-    const owed = await owedToken(ctx.db, 'warn', id)
-    const w = await raiseWarnings(ctx, id)
-    if (owed) await settle(ctx.db, 'warn', id, owed, now())
-    stages.warningsRaised += w.raised
-    stages.warningsUpdated += w.updated
-    stages.warningsClosed += w.closed
-  }
   // Comment deadlines passed, dates come: measures move on before anything is sent.
   await refreshLifecycle(ctx)
   // High warnings go out as immediate alerts first; digests then carry the rest.

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import type { Stage } from './stages.js'
 
 /**
@@ -35,6 +36,9 @@ export type DeliverPayload =
   | { subscriberId: number; kind: 'reminder'; measureId: number; deadline: string }
   | { subscriberId: number; kind: 'confirm'; day: string }
 
+/** A batch job's id: the stage, its first item and size, and a digest of every item's key. */
+const batchId = (stage: Stage, keys: string[]) => jobId(stage, 'batch', keys[0].split(':')[0], keys.length, createHash('sha256').update(keys.join(',')).digest('hex').slice(0, 16))
+
 export const work = {
   ingest: (rawId: number): WorkItem => ({ queue: 'ingest', name: 'ingest', data: { rawId }, jobId: jobId('ingest', rawId) }),
   classify: (noticeId: number, contentHash: string): WorkItem => {
@@ -43,6 +47,22 @@ export const work = {
   },
   score: (measureId: number, token: string): WorkItem => ({ queue: 'score', name: 'score', data: { measureId, token }, jobId: jobId('score', measureId, token) }),
   warn: (measureId: number, token: string): WorkItem => ({ queue: 'warn', name: 'warn', data: { measureId, token }, jobId: jobId('warn', measureId, token) }),
+  /**
+   * A batch of notices to classify, or of measures to score or warn about: one job. Its id
+   * is made of its items' own keys (each notice's version, each measure's outbox token), so
+   * the same batch queued twice (a retried ingest) is one job, and new work is a new one.
+   * A batch of one is the item's own job.
+   */
+  classifyBatch: (notices: { id: number; contentHash: string }[]): WorkItem => {
+    if (notices.length === 1) return work.classify(notices[0].id, notices[0].contentHash)
+    const items = notices.map((n) => ({ id: n.id, version: noticeVersion(n.contentHash) }))
+    return { queue: 'classify', name: 'classify-batch', data: { notices: items }, jobId: batchId('classify', items.map((i) => `${i.id}:${i.version}`)) }
+  },
+  measureBatch: (stage: 'score' | 'warn', measures: { measureId: number; token: string }[]): WorkItem => {
+    if (measures.length === 1) return work[stage](measures[0].measureId, measures[0].token)
+    const items = measures.map((m) => ({ id: m.measureId, token: m.token }))
+    return { queue: stage, name: `${stage}-batch`, data: { measures: items }, jobId: batchId(stage, items.map((i) => `${i.id}:${i.token}`)) }
+  },
   /** One sweep serves a burst: while one waits, more adds are dropped; while one runs, one more is kept for after it. */
   immediateSweep: (): WorkItem => ({ queue: 'digest', name: 'digest', data: { period: 'immediate' }, dedupId: IMMEDIATE_SWEEP }),
   deliver: (p: DeliverPayload): WorkItem => {

@@ -1,5 +1,6 @@
 import type { Transaction } from 'kysely'
 import type { Db } from '../db/database.js'
+import { inTx } from '../db/tx.js'
 import type { Database, NoticeRow } from '../db/schema.js'
 import { deriveMeasure } from '../domain/measure.js'
 import { memberCodesOf } from '../domain/members.js'
@@ -61,7 +62,7 @@ export async function upsertNotice(
   now: string,
   opts: { baseline?: boolean } = {},
 ): Promise<UpsertOutcome> {
-  return db.transaction().execute(async (tx) => {
+  return inTx(db, async (tx) => {
     let existing = await tx
       .selectFrom('notice')
       .selectAll()

@@ -1,4 +1,5 @@
 import type { Db } from '../db/database.js'
+import { inTx } from '../db/tx.js'
 import type { NoticeRow } from '../db/schema.js'
 import { bestLink, type LinkDocument, type LinkScore } from '../domain/cross-source.js'
 import { addDays } from '../domain/dates.js'
@@ -69,7 +70,7 @@ export async function linkAcrossSources(db: Db, noticeId: number, now: string): 
     ;[fr, wto, score] = [best.row, n, best.score]
   }
   if (fr.measure_id === wto.measure_id) return { linked: false }
-  await db.transaction().execute(async (tx) => {
+  await inTx(db, async (tx) => {
     await mergeMeasure(tx, fr.measure_id, wto.measure_id)
     await refreshMeasure(tx, wto.measure_id, now)
   })

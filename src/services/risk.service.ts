@@ -1,4 +1,5 @@
 import type { AppContext } from '../app-context.js'
+import { inTx } from '../db/tx.js'
 import { marketsOfMembers } from '../domain/markets.js'
 import { lifecycleRank, type MeasureStatus } from '../domain/measure.js'
 import { loadMembers, memberCodesOf } from '../domain/members.js'
@@ -149,7 +150,7 @@ export async function raiseWarnings(ctx: AppContext, measureId: number): Promise
   // A measure known only from a source's baseline history raises no new warning.
   const current = await db.selectFrom('notice').select('id').where('measure_id', '=', measureId).where('baseline', '=', 0).executeTakeFirst()
 
-  await db.transaction().execute(async (tx) => {
+  await inTx(db, async (tx) => {
     // Two workers warning the same measure take turns (PostgreSQL row lock; SQLite writes one at a time).
     const existing = await tx
       .selectFrom('warning')
