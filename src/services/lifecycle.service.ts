@@ -10,6 +10,28 @@ export const localToday = (ctx: Pick<AppContext, 'clock' | 'config'>) => localDa
  * Sets a measure's lifecycle status for today from what its documents say and its dates
  * (domain/measure lifecycleStatus). Returns the status and whether it changed.
  */
+/** `applyLifecycle` for many measures: one read for all, an update for each whose status moves. Returns each found measure's status. */
+export async function applyLifecycles(ctx: AppContext, measureIds: number[], today = localToday(ctx)): Promise<Map<number, string>> {
+  const out = new Map<number, string>()
+  if (!measureIds.length) return out
+  const rows = await ctx.db
+    .selectFrom('measure')
+    .select(['id', 'status', 'stated_status', 'comment_deadline', 'adoption_date', 'entry_into_force_date'])
+    .where('id', 'in', measureIds)
+    .orderBy('id')
+    .execute()
+  for (const m of rows) {
+    const status = lifecycleStatus({ stated: m.stated_status, commentDeadline: m.comment_deadline, adoptionDate: m.adoption_date, entryIntoForceDate: m.entry_into_force_date }, today)
+    if (status !== m.status) {
+      // Moved by someone else meanwhile: theirs stands (the same rule as one measure's).
+      const r = await ctx.db.updateTable('measure').set({ status }).where('id', '=', m.id).where('status', '=', m.status).executeTakeFirst()
+      if (Number(r.numUpdatedRows) === 0) continue
+    }
+    out.set(m.id, status)
+  }
+  return out
+}
+
 export async function applyLifecycle(ctx: AppContext, measureId: number, today = localToday(ctx)): Promise<{ status: string; changed: boolean } | null> {
   const m = await ctx.db
     .selectFrom('measure')

@@ -5,7 +5,8 @@ import { lifecycleRank, type MeasureStatus } from '../domain/measure.js'
 import { loadMembers, memberCodesOf } from '../domain/members.js'
 import { exposureOf, loadExposure } from '../risk/exposure.js'
 import { LEVEL_RANK, scoreRisk, type Level } from '../risk/score.js'
-import { applyLifecycle, localToday } from './lifecycle.service.js'
+import { applyLifecycles, localToday } from './lifecycle.service.js'
+import type { NoticeRow } from '../db/schema.js'
 import { latestCorrection } from './warning.service.js'
 
 export interface ScoreOutcome {
@@ -16,16 +17,23 @@ export interface ScoreOutcome {
   deferred: boolean
 }
 
-/** Documents of the measure whose current version has not been classified yet. */
-async function unclassifiedDocuments(ctx: AppContext, measureId: number): Promise<number> {
-  const row = await ctx.db
+/** Of these measures, how many documents each has whose current version is not classified yet. */
+async function unclassifiedDocuments(ctx: AppContext, measureIds: number[]): Promise<Map<number, number>> {
+  const rows = await ctx.db
     .selectFrom('notice')
     .leftJoin('classification', 'classification.notice_id', 'notice.id')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('notice.measure_id', '=', measureId)
+    .select((eb) => ['notice.measure_id', eb.fn.countAll<number>().as('n')])
+    .where('notice.measure_id', 'in', measureIds)
     .where((eb) => eb.or([eb('classification.id', 'is', null), eb('classification.notice_hash', '!=', eb.ref('notice.content_hash'))]))
-    .executeTakeFirstOrThrow()
-  return Number(row.n)
+    .groupBy('notice.measure_id')
+    .execute()
+  return new Map(rows.map((r) => [r.measure_id, Number(r.n)]))
+}
+
+/** Each measure's latest category correction (an analyst's), if any: one query for all. */
+async function latestCorrections(db: AppContext['db'], measureIds: number[]): Promise<Map<number, string[]>> {
+  const rows = await db.selectFrom('category_correction').select(['measure_id', 'categories']).where('measure_id', 'in', measureIds).orderBy('id').execute()
+  return new Map(rows.map((r) => [r.measure_id, JSON.parse(r.categories) as string[]]))
 }
 
 /**
@@ -33,81 +41,115 @@ async function unclassifiedDocuments(ctx: AppContext, measureId: number): Promis
  * and keeps one risk_score row per (measure, category) with its trace.
  */
 export async function scoreMeasure(ctx: AppContext, measureId: number): Promise<ScoreOutcome> {
+  return (await scoreMeasures(ctx, [measureId]))[0]
+}
+
+/**
+ * `scoreMeasure` for many measures at once, set-based: a handful of reads for all of them
+ * and one upsert of the scores that changed (the pipeline's batches; one measure alone is
+ * a batch of one). Returns one outcome per measure, in the order given.
+ */
+export async function scoreMeasures(ctx: AppContext, measureIds: number[]): Promise<ScoreOutcome[]> {
   const { db } = ctx
+  const ids = [...new Set(measureIds)]
+  if (!ids.length) return []
   // The lifecycle first: what the documents say (stored by ingest) and today's date.
   const today = localToday(ctx)
-  await applyLifecycle(ctx, measureId, today)
-  const measure = await db.selectFrom('measure').selectAll().where('id', '=', measureId).executeTakeFirst()
-  if (!measure) return { measureId, scored: 0, deferred: false }
+  const statuses = await applyLifecycles(ctx, ids, today)
+  const measures = new Map((await db.selectFrom('measure').selectAll().where('id', 'in', ids).execute()).map((m) => [m.id, { ...m, status: statuses.get(m.id) ?? m.status }]))
   // Scoring on part of a measure's documents would raise and then rescore warnings in
   // an order that depends on which worker ran first; wait for the whole measure.
-  if ((await unclassifiedDocuments(ctx, measureId)) > 0) return { measureId, scored: 0, deferred: true }
-  const notices = await db.selectFrom('notice').selectAll().where('measure_id', '=', measureId).orderBy('id').execute()
-  const ids = notices.map((n) => n.id)
-  const best = await bestCategoryScores(ctx, ids)
-  // An analyst's correction replaces the classifier's categories for this measure.
-  const correction = await latestCorrection(db, measureId)
-  const corrected = correction ? (JSON.parse(correction.categories) as string[]) : null
-  if (corrected) {
-    best.clear()
-    for (const c of corrected) best.set(c, 1)
+  const waiting = await unclassifiedDocuments(ctx, ids)
+  const ready = ids.filter((id) => measures.has(id) && !waiting.get(id))
+  const noticesOf = new Map<number, NoticeRow[]>()
+  const best = new Map<number, Map<string, number>>()
+  const corrections = ready.length ? await latestCorrections(db, ready) : new Map<number, string[]>()
+  const existing = new Map<string, { id: number; score: number; level: string; trace: string; rules_version: string }>()
+  if (ready.length) {
+    for (const n of await db.selectFrom('notice').selectAll().where('measure_id', 'in', ready).orderBy('id').execute()) noticesOf.set(n.measure_id, [...(noticesOf.get(n.measure_id) ?? []), n])
+    const measureOf = new Map([...noticesOf.values()].flat().map((n) => [n.id, n.measure_id]))
+    for (const [noticeId, scores] of await bestCategoryScoresOf(ctx, [...measureOf.keys()])) {
+      const m = measureOf.get(noticeId)!
+      const b = best.get(m) ?? new Map<string, number>()
+      for (const [c, v] of scores) b.set(c, Math.max(b.get(c) ?? 0, v))
+      best.set(m, b)
+    }
+    for (const r of await db.selectFrom('risk_score').select(['id', 'measure_id', 'category_id', 'score', 'level', 'trace', 'rules_version']).where('measure_id', 'in', ready).execute()) existing.set(`${r.measure_id}|${r.category_id}`, r)
   }
-  const followUpText = notices
-    .filter((n) => n.doc_type !== 'regular')
-    .map((n) => `${n.title} ${n.description ?? ''}`)
-    .join(' ')
   const exposureTable = loadExposure()
-  // A joint notification's measure counts for its members' most traded watched market;
-  // a member outside the watch list is weighted as such (rules: unwatchedMarketWeight).
   const members = loadMembers()
-  const codes = [...new Set(notices.flatMap((n) => memberCodesOf({ symbols: JSON.parse(n.symbols) as string[], memberCode: n.member_code, member: n.member }, members)))]
-  const market = marketsOfMembers(ctx.markets, codes)
-    .filter((m) => m.watched)
-    .sort((a, b) => b.tradeShare - a.tradeShare)[0]
-  const member = members.byCode(codes[0]) ?? members.find(measure.member)
-  const text = notices
-    .map((n) => [n.title, n.description ?? '', n.products ?? '', ...(JSON.parse(n.objectives) as string[])].join(' '))
-    .join(' ')
   const now = ctx.clock().toISOString()
-  const keep: string[] = []
-  for (const [categoryId, confidence] of [...best].sort((a, b) => a[0].localeCompare(b[0]))) {
-    const category = ctx.categoryIndex.byId(categoryId)
-    if (!category) continue
-    const r = scoreRisk(ctx.rules, {
-      today,
-      category,
-      market: market ? { code: market.code, zh: market.zh, en: market.en, tradeShare: market.tradeShare } : null,
-      exposure: market ? exposureOf(exposureTable, categoryId, market.code) : null,
-      member: measure.member,
-      memberZh: member?.zh ?? null,
-      memberEn: member?.en ?? null,
-      status: measure.status as MeasureStatus,
-      commentDeadline: measure.comment_deadline,
-      entryIntoForceDate: measure.entry_into_force_date,
-      text,
-      followUpText,
-      confidence,
-      confirmedByAnalyst: !!corrected,
-    })
-    keep.push(categoryId)
-    const row = { score: r.score, level: r.level, trace: JSON.stringify(r.trace), rules_version: ctx.rules.version }
-    const existing = await db
-      .selectFrom('risk_score')
-      .select(['score', 'level', 'trace', 'rules_version'])
-      .where('measure_id', '=', measureId)
-      .where('category_id', '=', categoryId)
-      .executeTakeFirst()
-    if (existing && existing.score === row.score && existing.level === row.level && existing.trace === row.trace && existing.rules_version === row.rules_version) continue
+  const upserts: { measure_id: number; category_id: string; score: number; level: string; trace: string; rules_version: string; scored_at: string }[] = []
+  const kept = new Set<string>()
+  const out = new Map<number, ScoreOutcome>()
+  for (const measureId of ready) {
+    const measure = measures.get(measureId)!
+    const notices = noticesOf.get(measureId) ?? []
+    // An analyst's correction replaces the classifier's categories for this measure.
+    const corrected = corrections.get(measureId) ?? null
+    const bestOf = corrected ? new Map(corrected.map((c) => [c, 1])) : (best.get(measureId) ?? new Map<string, number>())
+    const followUpText = notices
+      .filter((n) => n.doc_type !== 'regular')
+      .map((n) => `${n.title} ${n.description ?? ''}`)
+      .join(' ')
+    // A joint notification's measure counts for its members' most traded watched market;
+    // a member outside the watch list is weighted as such (rules: unwatchedMarketWeight).
+    const codes = [...new Set(notices.flatMap((n) => memberCodesOf({ symbols: JSON.parse(n.symbols) as string[], memberCode: n.member_code, member: n.member }, members)))]
+    const market = marketsOfMembers(ctx.markets, codes)
+      .filter((m) => m.watched)
+      .sort((a, b) => b.tradeShare - a.tradeShare)[0]
+    const member = members.byCode(codes[0]) ?? members.find(measure.member)
+    const text = notices
+      .map((n) => [n.title, n.description ?? '', n.products ?? '', ...(JSON.parse(n.objectives) as string[])].join(' '))
+      .join(' ')
+    let scored = 0
+    for (const [categoryId, confidence] of [...bestOf].sort((a, b) => a[0].localeCompare(b[0]))) {
+      const category = ctx.categoryIndex.byId(categoryId)
+      if (!category) continue
+      const r = scoreRisk(ctx.rules, {
+        today,
+        category,
+        market: market ? { code: market.code, zh: market.zh, en: market.en, tradeShare: market.tradeShare } : null,
+        exposure: market ? exposureOf(exposureTable, categoryId, market.code) : null,
+        member: measure.member,
+        memberZh: member?.zh ?? null,
+        memberEn: member?.en ?? null,
+        status: measure.status as MeasureStatus,
+        commentDeadline: measure.comment_deadline,
+        entryIntoForceDate: measure.entry_into_force_date,
+        text,
+        followUpText,
+        confidence,
+        confirmedByAnalyst: !!corrected,
+      })
+      scored++
+      const key = `${measureId}|${categoryId}`
+      kept.add(key)
+      const row = { score: r.score, level: r.level, trace: JSON.stringify(r.trace), rules_version: ctx.rules.version }
+      const e = existing.get(key)
+      if (e && e.score === row.score && e.level === row.level && e.trace === row.trace && e.rules_version === row.rules_version) continue
+      upserts.push({ measure_id: measureId, category_id: categoryId, ...row, scored_at: now })
+    }
+    out.set(measureId, { measureId, scored, deferred: false })
+  }
+  for (let i = 0; i < upserts.length; i += 500) {
     await db
       .insertInto('risk_score')
-      .values({ measure_id: measureId, category_id: categoryId, ...row, scored_at: now })
-      .onConflict((oc) => oc.columns(['measure_id', 'category_id']).doUpdateSet({ ...row, scored_at: now }))
+      .values(upserts.slice(i, i + 500))
+      .onConflict((oc) =>
+        oc.columns(['measure_id', 'category_id']).doUpdateSet((eb) => ({
+          score: eb.ref('excluded.score'),
+          level: eb.ref('excluded.level'),
+          trace: eb.ref('excluded.trace'),
+          rules_version: eb.ref('excluded.rules_version'),
+          scored_at: eb.ref('excluded.scored_at'),
+        })),
+      )
       .execute()
   }
-  let stale = db.deleteFrom('risk_score').where('measure_id', '=', measureId)
-  if (keep.length) stale = stale.where('category_id', 'not in', keep)
-  await stale.execute()
-  return { measureId, scored: keep.length, deferred: false }
+  const stale = [...existing].filter(([key]) => !kept.has(key)).map(([, r]) => r.id)
+  for (let i = 0; i < stale.length; i += 500) await db.deleteFrom('risk_score').where('id', 'in', stale.slice(i, i + 500)).execute()
+  return ids.map((id) => out.get(id) ?? { measureId: id, scored: 0, deferred: measures.has(id) })
 }
 
 export interface WarnOutcome {
@@ -272,4 +314,14 @@ async function bestCategoryScores(ctx: AppContext, noticeIds: number[]): Promise
   const best = new Map<string, number>()
   for (const r of rows) best.set(r.category_id, Math.max(best.get(r.category_id) ?? 0, r.score))
   return best
+}
+
+/** Each notice's category scores (an index lookup by notice id, 500 ids a query). */
+async function bestCategoryScoresOf(ctx: AppContext, noticeIds: number[]): Promise<Map<number, Map<string, number>>> {
+  const out = new Map<number, Map<string, number>>()
+  for (let i = 0; i < noticeIds.length; i += 500) {
+    const rows = await ctx.db.selectFrom('classification_category').select(['notice_id', 'category_id', 'score']).where('notice_id', 'in', noticeIds.slice(i, i + 500)).execute()
+    for (const r of rows) out.set(r.notice_id, (out.get(r.notice_id) ?? new Map<string, number>()).set(r.category_id, r.score))
+  }
+  return out
 }
