@@ -2,7 +2,7 @@ import type { AppContext } from '../app-context.js'
 import { inTx } from '../db/tx.js'
 import { classifyNotices, type ClassifyOutcome } from '../services/classify.service.js'
 import { ingestRaw, type IngestResult } from '../services/ingest.service.js'
-import { raiseWarnings, scoreMeasure, type ScoreOutcome, type WarnOutcome } from '../services/risk.service.js'
+import { raiseWarningsMany, scoreMeasures, type ScoreOutcome, type WarnOutcome } from '../services/risk.service.js'
 import { owedTokens, settleMany } from './outbox.js'
 
 /**
@@ -69,12 +69,7 @@ export async function scoreBatch(ctx: AppContext, items: MeasureItem[]): Promise
   // The marks as they stand now, before working (a change that lands mid-run renews its token).
   const owed = await owedTokens(ctx.db, 'score', list.map((i) => i.measureId))
   const todo = list.filter((i) => owed.has(i.measureId) || !i.token)
-  const outcomes = await inTx(ctx.db, async (tx) => {
-    const c = { ...ctx, db: tx }
-    const out: ScoreOutcome[] = []
-    for (const i of todo) out.push(await scoreMeasure(c, i.measureId))
-    return out
-  })
+  const outcomes: ScoreOutcome[] = todo.length ? await inTx(ctx.db, (tx) => scoreMeasures({ ...ctx, db: tx }, todo.map((i) => i.measureId))) : []
   const done = outcomes.filter((o) => !o.deferred)
   for (const _ of done) ctx.fault('score:done')
   const settled = await settleMany(ctx.db, 'score', done.map((o) => ({ refId: o.measureId, token: owed.get(o.measureId) ?? null })), ctx.clock().toISOString(), { stage: 'warn', refIdOf: (id) => id })
@@ -90,12 +85,7 @@ export async function warnBatch(ctx: AppContext, items: MeasureItem[]): Promise<
   const list = byId(items, (i) => i.measureId)
   const owed = await owedTokens(ctx.db, 'warn', list.map((i) => i.measureId))
   const todo = list.filter((i) => owed.has(i.measureId) || !i.token)
-  const outcomes = await inTx(ctx.db, async (tx) => {
-    const c = { ...ctx, db: tx }
-    const out: WarnOutcome[] = []
-    for (const i of todo) out.push(await raiseWarnings(c, i.measureId))
-    return out
-  })
+  const outcomes: WarnOutcome[] = todo.length ? await inTx(ctx.db, (tx) => raiseWarningsMany({ ...ctx, db: tx }, todo.map((i) => i.measureId))) : []
   for (const r of outcomes) {
     if (r.raised || r.updated || r.closed) ctx.log.info({ measureId: r.measureId, raised: r.raised, updated: r.updated, closed: r.closed }, 'warnings changed')
     ctx.fault('warn:done')

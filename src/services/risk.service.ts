@@ -7,7 +7,6 @@ import { exposureOf, loadExposure } from '../risk/exposure.js'
 import { LEVEL_RANK, scoreRisk, type Level } from '../risk/score.js'
 import { applyLifecycles, localToday } from './lifecycle.service.js'
 import type { NoticeRow } from '../db/schema.js'
-import { latestCorrection } from './warning.service.js'
 
 export interface ScoreOutcome {
   measureId: number
@@ -174,117 +173,151 @@ const topOf = <T extends { category_id: string; score: number }>(xs: T[]): T => 
  * keyed on the measure: a second call, or a second worker, changes nothing more.
  */
 export async function raiseWarnings(ctx: AppContext, measureId: number): Promise<WarnOutcome> {
+  return (await raiseWarningsMany(ctx, [measureId]))[0]
+}
+
+/**
+ * `raiseWarnings` for many measures in one transaction (the caller's when it holds one):
+ * what they need is read for all at once, new warnings (with their categories and events)
+ * are inserted together; an existing warning is kept current one by one, as it changes.
+ */
+export async function raiseWarningsMany(ctx: AppContext, measureIds: number[]): Promise<WarnOutcome[]> {
   const { db } = ctx
-  const out: WarnOutcome = { measureId, raised: 0, updated: 0, closed: 0 }
-  const measure = await db.selectFrom('measure').select(['id', 'status']).where('id', '=', measureId).executeTakeFirst()
-  if (!measure) return out
+  const ids = [...new Set(measureIds)].sort((a, b) => a - b)
+  const outs = new Map(ids.map((id) => [id, { measureId: id, raised: 0, updated: 0, closed: 0 } as WarnOutcome]))
+  if (!ids.length) return []
+  const measures = new Map((await db.selectFrom('measure').select(['id', 'status']).where('id', 'in', ids).execute()).map((m) => [m.id, m]))
+  const found = ids.filter((id) => measures.has(id))
+  if (!found.length) return ids.map((id) => outs.get(id)!)
   const now = ctx.clock().toISOString()
-  const scores = await db.selectFrom('risk_score').select(['category_id', 'score', 'level']).where('measure_id', '=', measureId).orderBy('category_id').execute()
-  const correction = await latestCorrection(db, measureId)
-  const corrected = correction ? (JSON.parse(correction.categories) as string[]) : null
-  const confidence = corrected ? new Map(corrected.map((c) => [c, 1])) : await categoryConfidence(ctx, measureId)
-  // A category the analyst chose counts whatever its score: they said it applies.
-  const eligible = (s: { category_id: string; score: number }) =>
-    corrected ? corrected.includes(s.category_id) : s.score >= ctx.rules.warning.minScore && (confidence.get(s.category_id) ?? 0) >= ctx.rules.warning.minConfidence
-  const rank = lifecycleRank(measure.status)
+  const scoresOf = new Map<number, { category_id: string; score: number; level: string }[]>()
+  for (const r of await db.selectFrom('risk_score').select(['measure_id', 'category_id', 'score', 'level']).where('measure_id', 'in', found).orderBy('measure_id').orderBy('category_id').execute()) {
+    scoresOf.set(r.measure_id, [...(scoresOf.get(r.measure_id) ?? []), { category_id: r.category_id, score: r.score, level: r.level }])
+  }
+  const corrections = await latestCorrections(db, found)
+  const confidences = await categoryConfidences(ctx, found.filter((id) => !corrections.has(id)))
   const event = (warningId: number, action: string, from: string | null, to: string | null, details: object) =>
     ({ warning_id: warningId, at: now, actor: 'system', action, from_status: from, to_status: to, details: JSON.stringify(details) })
   // A measure known only from a source's baseline history raises no new warning.
-  const current = await db.selectFrom('notice').select('id').where('measure_id', '=', measureId).where('baseline', '=', 0).executeTakeFirst()
+  const current = new Set((await db.selectFrom('notice').select('measure_id').distinct().where('measure_id', 'in', found).where('baseline', '=', 0).execute()).map((r) => r.measure_id))
 
   await inTx(db, async (tx) => {
-    // Two workers warning the same measure take turns (PostgreSQL row lock; SQLite writes one at a time).
-    const existing = await tx
-      .selectFrom('warning')
-      .selectAll()
-      .where('measure_id', '=', measureId)
-      .$if(ctx.dialect === 'postgres', (q) => q.forUpdate())
-      .executeTakeFirst()
-    if (!existing) {
-      if (measure.status === 'withdrawn' || (!current && !corrected)) return
-      const cats = scores.filter(eligible)
-      if (!cats.length) return
-      const top = topOf(cats)
-      const level = maxLevel(cats.map((c) => c.level))
-      const inserted = await tx
+    // Two workers warning the same measure take turns (PostgreSQL row locks, taken in id
+    // order; SQLite writes one at a time).
+    const existingOf = new Map(
+      (await tx.selectFrom('warning').selectAll().where('measure_id', 'in', found).orderBy('measure_id').$if(ctx.dialect === 'postgres', (q) => q.forUpdate()).execute()).map((w) => [w.measure_id, w]),
+    )
+    const fresh: { measureId: number; cats: { category_id: string; score: number; level: string }[]; level: Level; status: string }[] = []
+    for (const measureId of found) {
+      const measure = measures.get(measureId)!
+      const out = outs.get(measureId)!
+      const scores = scoresOf.get(measureId) ?? []
+      const corrected = corrections.get(measureId) ?? null
+      const confidence = corrected ? new Map(corrected.map((c) => [c, 1])) : (confidences.get(measureId) ?? new Map<string, number>())
+      // A category the analyst chose counts whatever its score: they said it applies.
+      const eligible = (s: { category_id: string; score: number }) =>
+        corrected ? corrected.includes(s.category_id) : s.score >= ctx.rules.warning.minScore && (confidence.get(s.category_id) ?? 0) >= ctx.rules.warning.minConfidence
+      const rank = lifecycleRank(measure.status)
+      const existing = existingOf.get(measureId)
+      if (!existing) {
+        if (measure.status === 'withdrawn' || (!current.has(measureId) && !corrected)) continue
+        const cats = scores.filter(eligible)
+        if (cats.length) fresh.push({ measureId, cats, level: maxLevel(cats.map((c) => c.level)), status: measure.status })
+        continue
+      }
+      const keepCurrent = async () => {
+        if (existing.lifecycle_rank !== rank) await tx.updateTable('warning').set({ lifecycle_rank: rank }).where('id', '=', existing.id).execute()
+        if (measure.status === 'withdrawn') {
+          if (OPEN_STATUSES.includes(existing.status)) {
+            await tx.updateTable('warning').set({ status: 'dismissed', updated_at: now }).where('id', '=', existing.id).execute()
+            await tx.insertInto('warning_event').values(event(existing.id, 'closed', existing.status, 'dismissed', { reason: 'measure withdrawn', measureStatus: measure.status })).execute()
+            out.closed++
+          }
+          return
+        }
+        // Reopen what the system closed and the lifecycle no longer justifies closing, and what
+        // an analyst dismissed as a draft once the measure is adopted or in force.
+        let status = existing.status
+        if (status === 'dismissed') {
+          const last = await tx.selectFrom('warning_event').select(['actor', 'details']).where('warning_id', '=', existing.id).where('to_status', '=', 'dismissed').orderBy('id', 'desc').limit(1).executeTakeFirst()
+          const lastReason = last?.actor === 'system' ? (JSON.parse(last.details ?? '{}') as { reason?: string }).reason : undefined
+          const reopenAfterAdoption = last?.actor !== 'system' && ctx.rules.warning.reopenDismissedOn.includes(measure.status as never) && (await lastMeasureStatus(tx, existing.id)) !== measure.status
+          if (lastReason === 'measure withdrawn' || reopenAfterAdoption) {
+            const reason = reopenAfterAdoption ? `measure ${measure.status}` : 'measure no longer withdrawn'
+            await tx.updateTable('warning').set({ status: 'new', updated_at: now }).where('id', '=', existing.id).execute()
+            await tx.insertInto('warning_event').values(event(existing.id, 'reopened', 'dismissed', 'new', { reason, measureStatus: measure.status })).execute()
+            status = 'new'
+            out.updated++
+          }
+        }
+        if (status !== 'dismissed' && (await lastMeasureStatus(tx, existing.id)) !== measure.status) {
+          await tx.insertInto('warning_event').values(event(existing.id, 'lifecycle', status, status, { measureStatus: measure.status })).execute()
+        }
+
+        // The categories: the analyst's when corrected; else those it had that are still scored, and any that now pass the bar.
+        const had = await tx.selectFrom('warning_category').selectAll().where('warning_id', '=', existing.id).orderBy('category_id').execute()
+        const hadIds = new Set(had.map((c) => c.category_id))
+        const next = scores.filter((s) => (corrected ? corrected.includes(s.category_id) : hadIds.has(s.category_id) || eligible(s)))
+        const cats = next.length ? next : had
+        const changedCats = next.length > 0 && (next.length !== had.length || next.some((n) => !had.find((h) => h.category_id === n.category_id && h.score === n.score && h.level === n.level)))
+        if (changedCats) {
+          const keep = next.map((c) => c.category_id)
+          await tx.deleteFrom('warning_category').where('warning_id', '=', existing.id).where('category_id', 'not in', keep).execute()
+          for (const c of next) {
+            await tx
+              .insertInto('warning_category')
+              .values({ warning_id: existing.id, category_id: c.category_id, score: c.score, level: c.level })
+              .onConflict((oc) => oc.columns(['warning_id', 'category_id']).doUpdateSet({ score: c.score, level: c.level }))
+              .execute()
+          }
+          const from = had.map((c) => c.category_id)
+          if (!corrected && (from.join() !== keep.join())) {
+            await tx.insertInto('warning_event').values(event(existing.id, 'categories', status, status, { from, to: keep })).execute()
+          }
+        }
+        const top = topOf(cats)
+        const level = (existing.level_override ?? maxLevel(cats.map((c) => c.level))) as Level
+        if (existing.score !== top.score || existing.level !== level || existing.category_id !== top.category_id) {
+          await tx.updateTable('warning').set({ score: top.score, level, category_id: top.category_id, updated_at: now }).where('id', '=', existing.id).execute()
+          if (existing.score !== top.score || existing.level !== level) {
+            await tx
+              .insertInto('warning_event')
+              .values(event(existing.id, 'rescored', status, status, { from: { score: existing.score, level: existing.level }, to: { score: top.score, level } }))
+              .execute()
+          }
+          out.updated++
+        }
+      }
+      await keepCurrent()
+    }
+    if (!fresh.length) return
+    const inserted = new Map<number, number>()
+    for (let i = 0; i < fresh.length; i += 500) {
+      const rows = await tx
         .insertInto('warning')
-        .values({ measure_id: measureId, category_id: top.category_id, level, score: top.score, status: 'new', assignee: null, note: null, lifecycle_rank: rank, created_at: now, updated_at: now })
+        .values(
+          fresh.slice(i, i + 500).map((f) => {
+            const top = topOf(f.cats)
+            return { measure_id: f.measureId, category_id: top.category_id, level: f.level, score: top.score, status: 'new', assignee: null, note: null, lifecycle_rank: lifecycleRank(f.status), created_at: now, updated_at: now }
+          }),
+        )
         .onConflict((oc) => oc.column('measure_id').doNothing())
-        .returning('id')
-        .executeTakeFirst()
-      if (!inserted) return
-      await tx.insertInto('warning_category').values(cats.map((c) => ({ warning_id: inserted.id, category_id: c.category_id, score: c.score, level: c.level }))).execute()
-      await tx
-        .insertInto('warning_event')
-        .values(event(inserted.id, 'raised', null, 'new', { score: top.score, level, categories: cats.map((c) => c.category_id), measureStatus: measure.status }))
+        .returning(['id', 'measure_id'])
         .execute()
-      out.raised++
-      return
+      for (const r of rows) inserted.set(r.measure_id, r.id)
     }
-
-    if (existing.lifecycle_rank !== rank) await tx.updateTable('warning').set({ lifecycle_rank: rank }).where('id', '=', existing.id).execute()
-    if (measure.status === 'withdrawn') {
-      if (OPEN_STATUSES.includes(existing.status)) {
-        await tx.updateTable('warning').set({ status: 'dismissed', updated_at: now }).where('id', '=', existing.id).execute()
-        await tx.insertInto('warning_event').values(event(existing.id, 'closed', existing.status, 'dismissed', { reason: 'measure withdrawn', measureStatus: measure.status })).execute()
-        out.closed++
-      }
-      return
-    }
-    // Reopen what the system closed and the lifecycle no longer justifies closing, and what
-    // an analyst dismissed as a draft once the measure is adopted or in force.
-    let status = existing.status
-    if (status === 'dismissed') {
-      const last = await tx.selectFrom('warning_event').select(['actor', 'details']).where('warning_id', '=', existing.id).where('to_status', '=', 'dismissed').orderBy('id', 'desc').limit(1).executeTakeFirst()
-      const lastReason = last?.actor === 'system' ? (JSON.parse(last.details ?? '{}') as { reason?: string }).reason : undefined
-      const reopenAfterAdoption = last?.actor !== 'system' && ctx.rules.warning.reopenDismissedOn.includes(measure.status as never) && (await lastMeasureStatus(tx, existing.id)) !== measure.status
-      if (lastReason === 'measure withdrawn' || reopenAfterAdoption) {
-        const reason = reopenAfterAdoption ? `measure ${measure.status}` : 'measure no longer withdrawn'
-        await tx.updateTable('warning').set({ status: 'new', updated_at: now }).where('id', '=', existing.id).execute()
-        await tx.insertInto('warning_event').values(event(existing.id, 'reopened', 'dismissed', 'new', { reason, measureStatus: measure.status })).execute()
-        status = 'new'
-        out.updated++
-      }
-    }
-    if (status !== 'dismissed' && (await lastMeasureStatus(tx, existing.id)) !== measure.status) {
-      await tx.insertInto('warning_event').values(event(existing.id, 'lifecycle', status, status, { measureStatus: measure.status })).execute()
-    }
-
-    // The categories: the analyst's when corrected; else those it had that are still scored, and any that now pass the bar.
-    const had = await tx.selectFrom('warning_category').selectAll().where('warning_id', '=', existing.id).orderBy('category_id').execute()
-    const hadIds = new Set(had.map((c) => c.category_id))
-    const next = scores.filter((s) => (corrected ? corrected.includes(s.category_id) : hadIds.has(s.category_id) || eligible(s)))
-    const cats = next.length ? next : had
-    const changedCats = next.length > 0 && (next.length !== had.length || next.some((n) => !had.find((h) => h.category_id === n.category_id && h.score === n.score && h.level === n.level)))
-    if (changedCats) {
-      const keep = next.map((c) => c.category_id)
-      await tx.deleteFrom('warning_category').where('warning_id', '=', existing.id).where('category_id', 'not in', keep).execute()
-      for (const c of next) {
-        await tx
-          .insertInto('warning_category')
-          .values({ warning_id: existing.id, category_id: c.category_id, score: c.score, level: c.level })
-          .onConflict((oc) => oc.columns(['warning_id', 'category_id']).doUpdateSet({ score: c.score, level: c.level }))
-          .execute()
-      }
-      const from = had.map((c) => c.category_id)
-      if (!corrected && (from.join() !== keep.join())) {
-        await tx.insertInto('warning_event').values(event(existing.id, 'categories', status, status, { from, to: keep })).execute()
-      }
-    }
-    const top = topOf(cats)
-    const level = (existing.level_override ?? maxLevel(cats.map((c) => c.level))) as Level
-    if (existing.score !== top.score || existing.level !== level || existing.category_id !== top.category_id) {
-      await tx.updateTable('warning').set({ score: top.score, level, category_id: top.category_id, updated_at: now }).where('id', '=', existing.id).execute()
-      if (existing.score !== top.score || existing.level !== level) {
-        await tx
-          .insertInto('warning_event')
-          .values(event(existing.id, 'rescored', status, status, { from: { score: existing.score, level: existing.level }, to: { score: top.score, level } }))
-          .execute()
-      }
-      out.updated++
-    }
+    // A measure another worker raised meanwhile returns no row: it is theirs.
+    const raised = fresh.filter((f) => inserted.has(f.measureId))
+    const cats = raised.flatMap((f) => f.cats.map((c) => ({ warning_id: inserted.get(f.measureId)!, category_id: c.category_id, score: c.score, level: c.level })))
+    for (let i = 0; i < cats.length; i += 500) await tx.insertInto('warning_category').values(cats.slice(i, i + 500)).execute()
+    const events = raised.map((f) => {
+      const top = topOf(f.cats)
+      return event(inserted.get(f.measureId)!, 'raised', null, 'new', { score: top.score, level: f.level, categories: f.cats.map((c) => c.category_id), measureStatus: f.status })
+    })
+    for (let i = 0; i < events.length; i += 500) await tx.insertInto('warning_event').values(events.slice(i, i + 500)).execute()
+    for (const f of raised) outs.get(f.measureId)!.raised++
   })
-  return out
+  return ids.map((id) => outs.get(id)!)
 }
 
 export { LEVEL_ORDER }
@@ -299,21 +332,21 @@ async function lastMeasureStatus(tx: Pick<AppContext['db'], 'selectFrom'>, warni
   return 'open'
 }
 
-async function categoryConfidence(ctx: AppContext, measureId: number): Promise<Map<string, number>> {
+async function categoryConfidences(ctx: AppContext, measureIds: number[]): Promise<Map<number, Map<string, number>>> {
   // Two index lookups, not a join: with statistics a few thousand rows behind (a backfill
   // grows the tables faster than autovacuum analyses them), PostgreSQL hash-joined this by
   // scanning all of classification_category for every measure, and a 100,000-notice pass
   // slowed down as it went.
-  const ids = (await ctx.db.selectFrom('notice').select('id').where('measure_id', '=', measureId).execute()).map((n) => n.id)
-  return bestCategoryScores(ctx, ids)
-}
-
-/** Each category's best classifier score over these notices (an index lookup by notice id). */
-async function bestCategoryScores(ctx: AppContext, noticeIds: number[]): Promise<Map<string, number>> {
-  const rows = noticeIds.length ? await ctx.db.selectFrom('classification_category').select(['category_id', 'score']).where('notice_id', 'in', noticeIds).execute() : []
-  const best = new Map<string, number>()
-  for (const r of rows) best.set(r.category_id, Math.max(best.get(r.category_id) ?? 0, r.score))
-  return best
+  const out = new Map<number, Map<string, number>>()
+  if (!measureIds.length) return out
+  const measureOf = new Map((await ctx.db.selectFrom('notice').select(['id', 'measure_id']).where('measure_id', 'in', measureIds).execute()).map((n) => [n.id, n.measure_id]))
+  for (const [noticeId, scores] of await bestCategoryScoresOf(ctx, [...measureOf.keys()])) {
+    const m = measureOf.get(noticeId)!
+    const best = out.get(m) ?? new Map<string, number>()
+    for (const [c, v] of scores) best.set(c, Math.max(best.get(c) ?? 0, v))
+    out.set(m, best)
+  }
+  return out
 }
 
 /** Each notice's category scores (an index lookup by notice id, 500 ids a query). */
