@@ -1,7 +1,7 @@
 import type { Transaction } from 'kysely'
 import type { Db } from '../db/database.js'
 import { inTx } from '../db/tx.js'
-import type { Database, NoticeRow } from '../db/schema.js'
+import type { Database, MeasureRow, NoticeRow } from '../db/schema.js'
 import { deriveMeasure } from '../domain/measure.js'
 import { memberCodesOf } from '../domain/members.js'
 import type { ScrapedNotice } from '../domain/notice.js'
@@ -60,7 +60,7 @@ export async function upsertNotice(
   n: ScrapedNotice,
   rawId: number | null,
   now: string,
-  opts: { baseline?: boolean } = {},
+  opts: { baseline?: boolean; refreshLater?: Set<number> } = {},
 ): Promise<UpsertOutcome> {
   return inTx(db, async (tx) => {
     let existing = await tx
@@ -147,8 +147,10 @@ export async function upsertNotice(
     }
     if (n.hsCodes.length) await tx.insertInto('notice_hs').values(n.hsCodes.map((code) => ({ notice_id: noticeId, code }))).execute()
     if (n.icsCodes.length) await tx.insertInto('notice_ics').values(n.icsCodes.map((code) => ({ notice_id: noticeId, code }))).execute()
-    if (existing && existing.measure_id !== measureId) await refreshMeasure(tx, existing.measure_id, now)
-    await refreshMeasure(tx, measureId, now)
+    // Refreshed now, or by the caller once for a whole page (`refreshLater`).
+    const touched = existing && existing.measure_id !== measureId ? [existing.measure_id, measureId] : [measureId]
+    if (opts.refreshLater) touched.forEach((m) => opts.refreshLater!.add(m))
+    else await refreshMeasures(tx, touched, now)
     return { noticeId, measureId, outcome: existing ? ('changed' as const) : ('new' as const) }
   })
 }
@@ -278,65 +280,96 @@ export async function mergeWarningInto(tx: Tx, keep: number, others: number[], n
 
 /** Recomputes a measure from all its documents; its key is the smallest base symbol. */
 export async function refreshMeasure(tx: Tx, measureId: number, now: string) {
-  const notices = await tx.selectFrom('notice').selectAll().where('measure_id', '=', measureId).execute()
-  if (!notices.length) {
-    await tx.deleteFrom('risk_score').where('measure_id', '=', measureId).execute()
-    await tx.deleteFrom('measure_member').where('measure_id', '=', measureId).execute()
-    const hasWarnings = await tx.selectFrom('warning').select('id').where('measure_id', '=', measureId).executeTakeFirst()
-    if (!hasWarnings) await tx.deleteFrom('measure').where('id', '=', measureId).execute()
-    return
-  }
-  const bases = await tx
-    .selectFrom('notice_symbol')
-    .select('base_symbol')
-    .where('notice_id', 'in', notices.map((n) => n.id))
-    .execute()
-  // A WTO symbol names the measure when there is one; a source's own key (FR:…) otherwise.
-  const sorted = bases.map((b) => b.base_symbol).sort()
-  const key = sorted.find((b) => parseSymbol(b)) ?? sorted[0] ?? notices[0].symbol
-  const s = deriveMeasure(
-    notices.map((n) => ({
-      docType: n.doc_type as StoredNotice['type'],
-      title: n.title,
-      description: n.description,
-      member: n.member,
-      distributionDate: n.distribution_date,
-      commentDeadline: n.comment_deadline,
-      adoptionDate: n.adoption_date,
-      entryIntoForceDate: n.entry_into_force_date,
-      language: n.language,
-    })),
-  )
-  const current = await tx.selectFrom('measure').selectAll().where('id', '=', measureId).executeTakeFirstOrThrow()
-  // The lifecycle status (open, closed...) depends on the local day as well: the score
-  // stage and the daily lifecycle job set measure.status from this (lifecycle.service).
-  const next = {
-    key,
-    // The agreement of the measure's WTO symbol; a national document's own otherwise.
-    area: parseSymbol(key)?.agreement ?? (notices.some((n) => n.area === 'SPS') ? 'SPS' : 'TBT'),
-    member: s.member,
-    title: s.title,
-    stated_status: s.status,
-    comment_deadline: s.commentDeadline,
-    adoption_date: s.adoptionDate,
-    entry_into_force_date: s.entryIntoForceDate,
-    first_distribution_date: s.firstDistributionDate,
-  }
-  const changed = (Object.keys(next) as (keyof typeof next)[]).some((k) => current[k] !== next[k])
-  if (changed) await tx.updateTable('measure').set({ ...next, updated_at: now }).where('id', '=', measureId).execute()
-  await refreshMeasureMembers(tx, measureId, notices)
+  await refreshMeasures(tx, [measureId], now)
 }
 
-/** The members that notified a measure (every symbol's member, then the sources' codes), in order. */
-async function refreshMeasureMembers(tx: Tx, measureId: number, notices: NoticeRow[]) {
-  const codes: string[] = []
-  for (const n of [...notices].sort((a, b) => a.id - b.id)) {
-    for (const c of memberCodesOf({ symbols: JSON.parse(n.symbols) as string[], memberCode: n.member_code })) if (!codes.includes(c)) codes.push(c)
+/**
+ * `refreshMeasure` for many measures, set-based: their documents, symbols, rows and members
+ * read at once, each measure that changed updated (a page's ingest refreshes its measures
+ * once, at its end, instead of once per document).
+ */
+export async function refreshMeasures(tx: Tx, measureIds: number[], now: string) {
+  const ids = [...new Set(measureIds)].sort((a, b) => a - b)
+  const noticesOf = new Map<number, NoticeRow[]>()
+  const basesOf = new Map<number, string[]>()
+  for (let i = 0; i < ids.length; i += 500) {
+    const notices = await tx.selectFrom('notice').selectAll().where('measure_id', 'in', ids.slice(i, i + 500)).orderBy('id').execute()
+    for (const n of notices) noticesOf.set(n.measure_id, [...(noticesOf.get(n.measure_id) ?? []), n])
+    const measureOf = new Map(notices.map((n) => [n.id, n.measure_id]))
+    for (let k = 0; k < notices.length; k += 500) {
+      const bases = await tx.selectFrom('notice_symbol').select(['notice_id', 'base_symbol']).where('notice_id', 'in', notices.slice(k, k + 500).map((n) => n.id)).execute()
+      for (const r of bases) {
+        const m = measureOf.get(r.notice_id)!
+        basesOf.set(m, [...(basesOf.get(m) ?? []), r.base_symbol])
+      }
+    }
   }
-  const stored = await tx.selectFrom('measure_member').select(['member_code', 'position']).where('measure_id', '=', measureId).orderBy('position').execute()
-  if (stored.map((r) => r.member_code).join() === codes.join()) return
-  await tx.deleteFrom('measure_member').where('measure_id', '=', measureId).execute()
-  if (codes.length) await tx.insertInto('measure_member').values(codes.map((member_code, position) => ({ measure_id: measureId, member_code, position }))).execute()
+  // A measure left without documents (merged away, or its last document moved) goes.
+  for (const id of ids.filter((m) => !noticesOf.has(m))) {
+    await tx.deleteFrom('risk_score').where('measure_id', '=', id).execute()
+    await tx.deleteFrom('measure_member').where('measure_id', '=', id).execute()
+    const hasWarnings = await tx.selectFrom('warning').select('id').where('measure_id', '=', id).executeTakeFirst()
+    if (!hasWarnings) await tx.deleteFrom('measure').where('id', '=', id).execute()
+  }
+  const live = ids.filter((m) => noticesOf.has(m))
+  if (!live.length) return
+  const currents = new Map<number, MeasureRow>()
+  const storedMembers = new Map<number, string[]>()
+  for (let i = 0; i < live.length; i += 500) {
+    for (const m of await tx.selectFrom('measure').selectAll().where('id', 'in', live.slice(i, i + 500)).execute()) currents.set(m.id, m)
+    for (const r of await tx.selectFrom('measure_member').select(['measure_id', 'member_code']).where('measure_id', 'in', live.slice(i, i + 500)).orderBy('measure_id').orderBy('position').execute()) {
+      storedMembers.set(r.measure_id, [...(storedMembers.get(r.measure_id) ?? []), r.member_code])
+    }
+  }
+  const members: { measure_id: number; member_code: string; position: number }[] = []
+  const membersChanged: number[] = []
+  for (const measureId of live) {
+    const notices = noticesOf.get(measureId)!
+    // A WTO symbol names the measure when there is one; a source's own key (FR:…) otherwise.
+    const sorted = (basesOf.get(measureId) ?? []).sort()
+    const key = sorted.find((b) => parseSymbol(b)) ?? sorted[0] ?? notices[0].symbol
+    const s = deriveMeasure(
+      notices.map((n) => ({
+        docType: n.doc_type as StoredNotice['type'],
+        title: n.title,
+        description: n.description,
+        member: n.member,
+        distributionDate: n.distribution_date,
+        commentDeadline: n.comment_deadline,
+        adoptionDate: n.adoption_date,
+        entryIntoForceDate: n.entry_into_force_date,
+        language: n.language,
+      })),
+    )
+    const current = currents.get(measureId)
+    if (!current) throw new Error(`measure ${measureId} not found`)
+    // The lifecycle status (open, closed...) depends on the local day as well: the score
+    // stage and the daily lifecycle job set measure.status from this (lifecycle.service).
+    const next = {
+      key,
+      // The agreement of the measure's WTO symbol; a national document's own otherwise.
+      area: parseSymbol(key)?.agreement ?? (notices.some((n) => n.area === 'SPS') ? 'SPS' : 'TBT'),
+      member: s.member,
+      title: s.title,
+      stated_status: s.status,
+      comment_deadline: s.commentDeadline,
+      adoption_date: s.adoptionDate,
+      entry_into_force_date: s.entryIntoForceDate,
+      first_distribution_date: s.firstDistributionDate,
+    }
+    const changed = (Object.keys(next) as (keyof typeof next)[]).some((k) => current[k] !== next[k])
+    if (changed) await tx.updateTable('measure').set({ ...next, updated_at: now }).where('id', '=', measureId).execute()
+    // The members that notified the measure (every symbol's member, then the sources' codes), in order.
+    const codes: string[] = []
+    for (const n of notices) {
+      for (const c of memberCodesOf({ symbols: JSON.parse(n.symbols) as string[], memberCode: n.member_code })) if (!codes.includes(c)) codes.push(c)
+    }
+    if ((storedMembers.get(measureId) ?? []).join() === codes.join()) continue
+    membersChanged.push(measureId)
+    members.push(...codes.map((member_code, position) => ({ measure_id: measureId, member_code, position })))
+  }
+  for (let i = 0; i < membersChanged.length; i += 500) await tx.deleteFrom('measure_member').where('measure_id', 'in', membersChanged.slice(i, i + 500)).execute()
+  for (let i = 0; i < members.length; i += 500) await tx.insertInto('measure_member').values(members.slice(i, i + 500)).execute()
 }
 
 function diffNotice(before: NoticeRow, after: Record<string, unknown>): Record<string, [unknown, unknown]> {

@@ -23,6 +23,23 @@ export interface LinkOutcome {
   score?: LinkScore
 }
 
+/** Of these notices, those `linkAcrossSources` may link (a Federal Register document, a US WTO notification): one query for a page. */
+export async function linkable(db: Db, noticeIds: number[]): Promise<number[]> {
+  const out: number[] = []
+  for (let i = 0; i < noticeIds.length; i += 500) {
+    const rows = await db
+      .selectFrom('notice')
+      .select('id')
+      .where('id', 'in', noticeIds.slice(i, i + 500))
+      .where('distribution_date', 'is not', null)
+      .where((eb) => eb.or([eb('source_id', '=', FEDREG_SOURCE), eb.and([eb('doc_type', '=', 'regular'), eb('symbol', 'like', 'G/TBT/N/USA/%')])]))
+      .orderBy('id')
+      .execute()
+    out.push(...rows.map((r) => r.id))
+  }
+  return out
+}
+
 /**
  * Links a Federal Register proposed rule and the G/TBT/N/USA notification of the same
  * draft into one measure (keyed by the WTO symbol), whichever of the two arrives first.

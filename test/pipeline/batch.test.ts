@@ -44,13 +44,13 @@ describe.each(DIALECTS)('batched stages (%s)', (dialect) => {
     const scraped = await scrapeSource(env.ctx, 'eping', { since: '2026-11-01', mode: 'inline' })
     noticeIds = []
     for (const rawId of scraped.pendingRawIds) noticeIds.push(...(await ingestPage(env.ctx, rawId)).changedNoticeIds)
-  })
+  }, 120_000)
   afterAll(async () => {
     await env?.cleanup()
     await source?.close()
   })
 
-  it('one notice that fails a batch is isolated: the others are classified, it alone is handed back', async () => {
+  it('one notice that fails a batch is isolated: the others are classified, it alone is handed back', { timeout: 120_000 }, async () => {
     expect(noticeIds.length).toBe(60)
     const bad = noticeIds[7]
     const batch = noticeIds.slice(0, 25).map((noticeId) => ({ noticeId }))
@@ -118,7 +118,7 @@ describe('a batch job with a bad item (postgres, Redis)', () => {
     await source?.close()
   })
 
-  it('completes for the others and queues the bad notice as its own job, under its own id', async () => {
+  it('completes for the others and queues the bad notice as its own job, under its own id', { timeout: 120_000 }, async () => {
     await seed(env.ctx, { subscribers: false })
     const scraped = await scrapeSource(env.ctx, 'eping', { since: '2026-11-01', mode: 'inline' })
     const ids: number[] = []
