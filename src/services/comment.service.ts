@@ -556,27 +556,31 @@ export async function listComments(ctx: AppContext, opts: { measureId?: number }
     .sort((a, b) => (a.commentDeadline ?? '9999').localeCompare(b.commentDeadline ?? '9999') || a.measureKey.localeCompare(b.measureKey))
 }
 
-export interface CommentReportSection {
-  submitted: { measureKey: string; submittedOn: string; submittedTo: string | null; enterprises: number }[]
-  drafting: { measureKey: string; commentDeadline: string | null; enterprises: number }[]
-  /** Measures with enterprise feedback whose WTO deadline passed in the period without a submitted comment. */
-  missed: { measureKey: string; commentDeadline: string; enterprises: number }[]
-  /** Yearly export value concerned by the feedback on these measures (yuan). */
-  exportValue: number
-}
-
-/** The weekly report's 评议 section for the local days [from, to]. */
-export async function commentReportSection(ctx: AppContext, from: string, to: string): Promise<CommentReportSection> {
+/**
+ * The weekly report's 评议 figures for the local days [from, to]: comments submitted in
+ * the period, comments in drafting, warned measures (a warning not dismissed) whose WTO
+ * deadline passed in the period without a submitted comment, and the yearly export value
+ * the enterprises' feedback on those measures reports (yuan).
+ */
+export async function commentFigures(ctx: AppContext, from: string, to: string): Promise<{ submitted: number; drafting: number; missedDeadline: number; exportValue: number }> {
   const all = await listComments(ctx)
   const submitted = all.filter((c) => c.submittedOn && c.submittedOn >= from && c.submittedOn <= to)
   const drafting = all.filter((c) => c.status === 'drafting')
-  const missed = all.filter((c) => (c.status === 'none' || c.status === 'drafting') && c.commentDeadline && c.commentDeadline >= from && c.commentDeadline <= to && c.enterprises > 0)
-  const concerned = new Set([...submitted, ...drafting, ...missed].map((c) => c.measureId))
+  const missed = await ctx.db
+    .selectFrom('measure')
+    .leftJoin('measure_comment', 'measure_comment.measure_id', 'measure.id')
+    .select('measure.id')
+    .where('measure.comment_deadline', '>=', from)
+    .where('measure.comment_deadline', '<=', to)
+    .where('measure_comment.submitted_on', 'is', null)
+    .where(({ exists, selectFrom }) => exists(selectFrom('warning').select('warning.id').whereRef('warning.measure_id', '=', 'measure.id').where('warning.status', '!=', 'dismissed')))
+    .execute()
+  const concerned = new Set([...submitted, ...drafting].map((c) => c.measureId).concat(missed.map((m) => m.id)))
   return {
-    submitted: submitted.map((c) => ({ measureKey: c.measureKey, submittedOn: c.submittedOn!, submittedTo: c.submittedTo, enterprises: c.enterprises })),
-    drafting: drafting.map((c) => ({ measureKey: c.measureKey, commentDeadline: c.commentDeadline, enterprises: c.enterprises })),
-    missed: missed.map((c) => ({ measureKey: c.measureKey, commentDeadline: c.commentDeadline!, enterprises: c.enterprises })),
-    exportValue: all.filter((c) => concerned.has(c.measureId)).reduce((s, c) => s + c.exportValue, 0),
+    submitted: submitted.length,
+    drafting: drafting.length,
+    missedDeadline: missed.length,
+    exportValue: all.filter((c) => concerned.has(c.measureId)).reduce((sum, c) => sum + c.exportValue, 0),
   }
 }
 
