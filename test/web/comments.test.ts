@@ -5,15 +5,14 @@ import { runPass } from '../../src/pipeline/run-pass.js'
 import { DEFAULT_REPLAY_DIR, startReplayServer, type ReplayServer } from '../../src/replay/replay-server.js'
 import { commentFigures, draftFromTemplate, feedbackForMeasure, measureFacts, validateFeedback, workingDaysBefore, FeedbackInputError } from '../../src/services/comment.service.js'
 import { deliverDigest } from '../../src/services/digest.service.js'
-import { addSubscriber, subscriberLinks, validatePreferences, warningLinkUrl } from '../../src/services/subscriber.service.js'
-import { createUser } from '../../src/services/user.service.js'
+import { subscriberLinks, warningLinkUrl } from '../../src/services/subscriber.service.js'
 import { buildApp } from '../../src/web/app.js'
 import { createTestEnv, DIALECTS, logProblems, type TestEnv } from '../helpers/db.js'
 import { startSmtp, type TestSmtp } from '../helpers/smtp.js'
 import { addUsers, Agent, PASSWORDS } from '../helpers/web.js'
+import { MOBILE, prepareCommentFixtures } from '../helpers/comments.js'
 
 const DAY = new Date('2026-11-28T04:00:00Z')
-const MOBILE = 'G/TBT/N/AUS/219'
 const XSS = `<script>window.__pwned=1</script>"'><img src=x onerror=alert(1)>`
 const CTRL = 'a\u0001b\u0007c\u001b[31md\u007f'
 const nonceOf = (body: string) => /name="nonce" value="([^"]+)"/.exec(body)?.[1] ?? ''
@@ -64,27 +63,7 @@ describe.each(DIALECTS)('评议 and the enterprise pages (%s)', (dialect) => {
     env = await createTestEnv(dialect, { TBT_SOURCE_EPING_BASE_URL: replay.url, SMTP_URL: smtp.url, TBT_MAIL_RETRY_MS: '10' }, { clock: () => now, captureLog: true })
     await runPass(env.ctx, { sources: ['eping'], since: replay.manifest.since })
     await addUsers(env.ctx)
-    await createUser(env.ctx.db, { email: 'rival@example.com', role: 'enterprise', password: PASSWORDS.enterprise }, DAY.toISOString())
-    const { db } = env.ctx
-    const m = await db.selectFrom('warning').innerJoin('measure', 'measure.id', 'warning.measure_id').select(['warning.id', 'measure.id as measure_id']).where('measure.key', '=', MOBILE).executeTakeFirstOrThrow()
-    mobile = { warningId: m.id, measureId: m.measure_id }
-    // Published (confirmed), open for comments with a deadline well ahead (internal deadline 2027-01-08).
-    await db.updateTable('warning').set({ status: 'confirmed' }).where('id', '=', m.id).execute()
-    await db.updateTable('measure').set({ status: 'open', comment_deadline: '2027-01-15' }).where('id', '=', m.measure_id).execute()
-    // Another warning on mobile phones' HS lines left unpublished, and a published one for other products.
-    const others = await db.selectFrom('warning').select(['id']).where('id', '!=', m.id).orderBy('id').execute()
-    unpublishedId = others[0].id
-    otherId = others[1].id
-    await db.updateTable('warning').set({ status: 'new', level: 'medium' }).where('id', '=', unpublishedId).execute()
-    await db.updateTable('warning').set({ status: 'confirmed' }).where('id', '=', otherId).execute()
-    const u = await db.selectFrom('notice').select('id').where('measure_id', '=', (await db.selectFrom('warning').select('measure_id').where('id', '=', unpublishedId).executeTakeFirstOrThrow()).measure_id).executeTakeFirstOrThrow()
-    await db.insertInto('notice_hs').values({ notice_id: u.id, code: '851713' }).onConflict((oc) => oc.doNothing()).execute()
-    const otherMeasure = (await db.selectFrom('warning').select('measure_id').where('id', '=', otherId).executeTakeFirstOrThrow()).measure_id
-    const otherNotices = (await db.selectFrom('notice').select('id').where('measure_id', '=', otherMeasure).execute()).map((n) => n.id)
-    await db.deleteFrom('notice_hs').where('notice_id', 'in', otherNotices).where('code', 'like', '8517%').execute()
-    await db.deleteFrom('classification').where('notice_id', 'in', otherNotices).execute()
-    // The enterprise user's subscription (same address: the same enterprise) covers HS 8517.
-    await addSubscriber(env.ctx, 'enterprise@example.com', validatePreferences(env.ctx, { name: '北京某某通信', hs: ['8517'], frequency: 'daily' }), { confirmed: true })
+    ;({ mobile, unpublishedId, otherId } = await prepareCommentFixtures(env.ctx, DAY))
     app = await buildApp(env.ctx, { loginAttemptsPerMinute: 1000, publicForms: { perClientPerHour: 1000, floorMs: 0 } })
   }, 180_000)
   afterAll(async () => {
