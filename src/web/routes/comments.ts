@@ -59,9 +59,13 @@ ${rows.map((r) => html`<tr><td><a href="/comments/${r.measureId}" class="key">${
     const csrf = html`<input type="hidden" name="_csrf" value="${reply.generateCsrf()}">`
     const warning = await ctx.db.selectFrom('warning').select('id').where('measure_id', '=', measureId).orderBy('id').executeTakeFirst()
     const list = (xs: string[]) => xs.join(lang === 'zh' ? '、' : ', ')
+    const marketName = (code: string) => {
+      const mk = ctx.markets.find((x) => x.code === code)
+      return mk ? (lang === 'zh' ? mk.zh : mk.en) : code
+    }
     const feedbackTable = fs.length
       ? html`<table class="feedback-all"><thead><tr><th>${c.company}</th><th>${c.products}</th><th class="num">${c.exportValue}</th><th class="num">${c.complianceCost}</th><th>${c.concerns}</th><th>${c.requests}</th><th>${c.contact}</th></tr></thead><tbody>
-${fs.map((f) => html`<tr class="fb"><td>${f.company}<div class="hint">${f.email}</div></td><td><div class="pre">${f.products}</div>${f.hs.length ? html`<div class="hint">HS ${f.hs.join(', ')}</div>` : ''}${f.markets.length ? html`<div class="hint">${list(f.markets)}</div>` : ''}</td>
+${fs.map((f) => html`<tr class="fb"><td>${f.company}<div class="hint">${f.email}</div></td><td><div class="pre">${f.products}</div>${f.hs.length ? html`<div class="hint">HS ${f.hs.join(', ')}</div>` : ''}${f.markets.length ? html`<div class="hint">${list(f.markets.map(marketName))}</div>` : ''}</td>
 <td class="num">${money(f.exportValue, lang)}</td><td class="num">${money(f.complianceCost, lang)}</td>
 <td><ol>${f.concerns.map((x) => html`<li><b>${x.requirement}</b><div class="pre">${x.why}</div></li>`)}</ol></td>
 <td>${list(f.requests.map((r) => REQUEST_LABEL[lang][r]))}${f.requestOther ? html`<div class="pre">${f.requestOther}</div>` : ''}</td><td>${f.contact}</td></tr>`)}</tbody></table>`

@@ -54,7 +54,7 @@ ${matches.map(({ warning: w }) => {
   const hs = prefs!.hs.length ? w.hsCodes.filter((h) => prefs!.hs.some((p) => h.startsWith(p) || p.startsWith(h))) : []
   const days = w.commentDeadline ? daysBetween(today, w.commentDeadline) : null
   return html`<tr data-warning="${w.id}"><td>${levelBadge(t, w.level)}</td><td>${w.markets.map(name).join(lang === 'zh' ? '、' : ', ') || '—'}</td>
-<td><a href="/me/warnings/${w.id}" class="key">${w.symbols[0] ?? w.measureKey}</a><div class="title">${w.title}</div></td>
+<td class="m"><a href="/me/warnings/${w.id}" class="key">${w.symbols[0] ?? w.measureKey}</a><div class="title">${w.title}</div></td>
 <td>${(cats.length ? cats : w.categories.slice(0, 1)).map((x) => html`<span class="chip">${name(x)}</span>`)}${hs.length ? html`<div class="hint">HS ${hs.slice(0, 6).join(', ')}</div>` : ''}</td>
 <td class="nowrap">${w.commentDeadline ?? '—'}</td><td class="nowrap">${days === null ? '—' : t.daysLeft(days)}</td></tr>`
 })}</tbody></table>`
@@ -155,7 +155,8 @@ ${preferencesForm(ctx, lang, '/me/settings', p, { _csrf: reply.generateCsrf() },
       { action, hidden: { nonce: forms.nonce(req, reply, 'feedback', scope) }, window: win, values: extra.values ?? (own ? feedbackValues(own) : null), saved: !!extra.saved, message: extra.message, markets },
       own,
     )
-    const body = html`${v.link ? '' : html`<p><a href="/me">${W[lang].home}</a></p>`}${enterpriseWarning(ctx, lang, w, v.categories, win.internalDeadline)}${section}`
+    const jump = win.open ? html`<a href="#feedback" id="to-feedback">${W[lang].open}</a>` : ''
+    const body = html`<p>${v.link ? '' : html`<a href="/me">${W[lang].home}</a> · `}${jump}</p>${enterpriseWarning(ctx, lang, w, v.categories, win.internalDeadline)}${section}`
     req.lang = lang
     return sendPage(req, reply, { title: w.measureKey, status: extra.status, body })
   }
