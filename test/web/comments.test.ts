@@ -1,6 +1,6 @@
 import type { ParsedMail } from 'mailparser'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { sendCommentMails } from '../../src/comments/notify.js'
+import { sendCommentMails, sendFeedbackReminders } from '../../src/comments/notify.js'
 import { runPass } from '../../src/pipeline/run-pass.js'
 import { DEFAULT_REPLAY_DIR, startReplayServer, type ReplayServer } from '../../src/replay/replay-server.js'
 import { commentFigures, draftFromTemplate, feedbackForMeasure, measureFacts, validateFeedback, workingDaysBefore, FeedbackInputError } from '../../src/services/comment.service.js'
@@ -201,6 +201,32 @@ describe.each(DIALECTS)('评议 and the enterprise pages (%s)', (dialect) => {
     }
     const official = await agent('official')
     expect((await official.post(`/comments/${mobile.measureId}/draft`, { op: 'start' })).statusCode).toBe(403)
+  })
+
+  it('reminds the enterprise before the internal deadline, once, and closes the form after it', async () => {
+    now = new Date('2027-01-06T02:00:00Z') // Wednesday; feedback closes Friday 2027-01-08
+    try {
+      const before = of('enterprise@example.com').length
+      expect((await sendFeedbackReminders(env.ctx)).sent).toBe(1)
+      const [m] = of('enterprise@example.com').slice(before)
+      expect(m.subject).toBe(`【评议】${MOBILE} 的企业意见将于2027-01-08截止`)
+      expect(m.text).toContain('截止前您仍可补充或修改')
+      expect((await sendFeedbackReminders(env.ctx)).sent).toBe(0)
+      // The form opened at 23:00 on the last day (Beijing time), sent at 01:00 the day after.
+      now = new Date('2027-01-08T15:00:00Z')
+      const e = await agent('enterprise')
+      const open = await e.get(`/me/warnings/${mobile.warningId}`)
+      expect(open.body).toContain('id="feedback-submit"')
+      now = new Date('2027-01-08T17:00:00Z')
+      const late = await e.request({ method: 'POST', url: `/me/warnings/${mobile.warningId}/feedback`, form: { nonce: nonceOf(open.body), ...form() } })
+      expect(late.statusCode).toBe(409)
+      expect(late.body).toContain('企业意见已于2027-01-08截止，不能再修改')
+      const closed = await e.get(`/me/warnings/${mobile.warningId}`)
+      expect(closed.body).not.toContain('id="feedback-submit"')
+      expect(closed.body).toContain('第5条 卫星连接要求') // its feedback, read-only
+    } finally {
+      now = DAY
+    }
   })
 
   it('lets an analyst draft from the template, submit and record the reply; the enterprise is told once each time', async () => {
