@@ -1,5 +1,6 @@
 import type { ParsedMail } from 'mailparser'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { commentHtml, loadCommentDocument } from '../../src/comments/export.js'
 import { sendCommentMails, sendFeedbackReminders } from '../../src/comments/notify.js'
 import { runPass } from '../../src/pipeline/run-pass.js'
 import { DEFAULT_REPLAY_DIR, startReplayServer, type ReplayServer } from '../../src/replay/replay-server.js'
@@ -276,6 +277,10 @@ describe.each(DIALECTS)('评议 and the enterprise pages (%s)', (dialect) => {
     const d = draftFromTemplate(m, await feedbackForMeasure(env.ctx, mobile.measureId))
     expect(d.zh).toContain('涉及年出口额约12,000,000元')
     expect(d.en).toContain('CNY 12,000,000')
+    const html = commentHtml((await loadCommentDocument(env.ctx, mobile.measureId))!, 'zh')
+    expect(html).toContain('经邮件链接修改')
+    expect(html).not.toContain('<script>window.__pwned')
+    expect(html).toContain('&lt;script&gt;window.__pwned=1&lt;/script&gt;')
     expect(workingDaysBefore('2027-01-15', 5)).toBe('2027-01-08')
     expect(workingDaysBefore('2026-12-07', 1)).toBe('2026-12-04') // Monday → Friday
     expect(() => validateFeedback(env.ctx, { company: 'x', products: 'y', contact: 'z', concerns: [{ requirement: 'r', why: '' }], exportValue: '10000000000000' })).toThrow(FeedbackInputError)

@@ -56,7 +56,7 @@ ${matches.map(({ warning: w }) => {
   return html`<tr data-warning="${w.id}"><td>${levelBadge(t, w.level)}</td><td>${w.markets.map(name).join(lang === 'zh' ? '、' : ', ') || '—'}</td>
 <td class="m"><a href="/me/warnings/${w.id}" class="key">${w.symbols[0] ?? w.measureKey}</a><div class="title">${w.title}</div></td>
 <td>${(cats.length ? cats : w.categories.slice(0, 1)).map((x) => html`<span class="chip">${name(x)}</span>`)}${hs.length ? html`<div class="hint">HS ${hs.slice(0, 6).join(', ')}</div>` : ''}</td>
-<td class="nowrap">${w.commentDeadline ?? '—'}</td><td class="nowrap">${days === null ? '—' : t.daysLeft(days)}</td></tr>`
+<td class="nowrap"><span class="m-label">${c.deadline}${t.colon}</span>${w.commentDeadline ?? '—'}</td><td class="nowrap">${days === null ? '—' : t.daysLeft(days)}</td></tr>`
 })}</tbody></table>`
       : html`<p class="hint" id="feed-empty">${prefs ? c.feedEmpty : c.noSubscription}</p>`
     const mine = await feedbackByEnterprise(ctx, email)
