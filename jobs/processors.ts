@@ -192,6 +192,9 @@ export function processors(ctx: AppContext, queues: Queues, metrics?: Metrics): 
         return { trained: true, version: t.version, heldOutChapterTop1: t.metrics?.chapterTop1 ?? null, reclassified: r.notices, changed: r.changed }
       } else if (period === 'reminders') {
         for (const d of await dueReminders(c)) jobs.push(work.deliver({ ...d, kind: 'reminder' }))
+        // 评议: feedback-deadline reminders, and submitted/reply e-mails a crash left unsent (exactly once through email_delivery).
+        const { sendDueCommentMails } = await import('../src/comments/notify.js')
+        c.log.info(await sendDueCommentMails(c), 'comment e-mails sent')
       } else {
         // Statuses first (a deadline that passed since the lifecycle job), so the e-mails agree with them.
         await refreshLifecycle(c)

@@ -34,6 +34,8 @@ const EnvSchema = z.object({
   // The classifier's training job: off with '' or 'off'.
   TBT_TRAIN_CRON: z.string().default('30 2 * * *'),
   TBT_REMINDER_DAYS: z.coerce.number().int().min(0).max(90).default(7),
+  // 评议: enterprises' feedback closes this many working days before the WTO comment deadline.
+  TBT_COMMENT_LEAD_DAYS: z.coerce.number().int().min(0).max(60).default(5),
   TBT_MAIL_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
   TBT_MAIL_RETRY_MS: z.coerce.number().int().min(0).default(2_000),
   TBT_DB_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a PostgreSQL schema name (lower case, digits, _)').optional(),
@@ -83,6 +85,8 @@ export interface Config {
   schedule: { scrapeCron: string; digestDailyCron: string; digestWeeklyCron: string; immediateCron: string; lifecycleCron: string; trainCron: string | null; timezone: string }
   /** Digests and alerts: days before a comment deadline to remind; inline send retries. */
   digest: { reminderDays: number; mailAttempts: number; mailRetryMs: number }
+  /** 评议: working days between the internal feedback deadline and the WTO comment deadline (TBT_COMMENT_LEAD_DAYS). */
+  comments: { leadDays: number }
   /** TBT_SOURCE_<ID>_BASE_URL overrides, by source id. */
   sourceBaseUrls: Record<string, string>
   /** PostgreSQL schema (search_path) to work in; one per test or per tenant. */
@@ -165,6 +169,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       timezone: e.TBT_TIMEZONE,
     },
     digest: { reminderDays: e.TBT_REMINDER_DAYS, mailAttempts: e.TBT_MAIL_ATTEMPTS, mailRetryMs: e.TBT_MAIL_RETRY_MS },
+    comments: { leadDays: e.TBT_COMMENT_LEAD_DAYS },
     sourceBaseUrls,
     databaseSchema: e.TBT_DB_SCHEMA,
     queue: {

@@ -12,6 +12,7 @@ import { commanderLine, describeError, EXIT, exitCodeFor, UsageError } from './e
 // and the error helpers only); each action imports what it uses, so `--help` and
 // `stats` do not load the web server, the queues, the browser or the classifier.
 import { registerRetryFailedCommand } from './commands/retry-failed.command.js'
+import { registerCommentsCommand } from './commands/comments.command.js'
 
 // Commands print their own report on stdout; the log (stderr) stays quiet unless asked,
 // except for the long-running worker and web server.
@@ -235,6 +236,7 @@ registerSourcesCommand(program)
 registerReviewCommands(program)
 registerImportCommand(program)
 registerRetryFailedCommand(program)
+registerCommentsCommand(program)
 
 try {
   await program.parseAsync(process.argv)

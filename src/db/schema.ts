@@ -352,6 +352,8 @@ export interface Database {
   login_failure: LoginFailureTable
   pipeline_outbox: PipelineOutboxTable
   job_failure: JobFailureTable
+  enterprise_feedback: EnterpriseFeedbackTable
+  measure_comment: MeasureCommentTable
 }
 
 export type NoticeRow = Selectable<NoticeTable>
@@ -438,4 +440,42 @@ export interface JobFailureTable {
   failed_at: string
   retried_at: string | null
   retries: Generated<number>
+}
+
+// 评议: enterprises' feedback on a measure and China's comment drafted from it (migration 700).
+export interface EnterpriseFeedbackTable {
+  id: Generated<number>
+  measure_id: number
+  /** The enterprise: a user and a subscriber with this address are the same one (lower case). */
+  email: string
+  subscriber_id: number | null
+  user_id: number | null
+  company: string
+  products: string
+  hs_codes: string // JSON string[]
+  /** Yearly export value concerned, whole yuan. */
+  export_value: number | string | null
+  markets: string // JSON string[]
+  /** Estimated compliance cost, whole yuan. */
+  compliance_cost: number | string | null
+  concerns: string // JSON { requirement, why }[]
+  requests: string // JSON string[]
+  request_other: string
+  contact: string
+  created_at: string
+  updated_at: string
+}
+
+export interface MeasureCommentTable {
+  measure_id: number
+  status: string // drafting | submitted | replied | closed
+  draft_zh: string
+  draft_en: string
+  submitted_on: string | null
+  submitted_to: string | null
+  reply_on: string | null
+  reply_text: string | null
+  updated_by: string
+  created_at: string
+  updated_at: string
 }

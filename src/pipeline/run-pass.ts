@@ -1,5 +1,6 @@
 import { sourceEnabled, type AppContext } from '../app-context.js'
 import { classifyNotices } from '../services/classify.service.js'
+import { sendDueCommentMails } from '../comments/notify.js'
 import { deliverDigest, dueSubscribers, periodKey, runDeliveries, sendImmediateAlerts, sendReminders, withDueReports, type Period, type SendReport } from '../services/digest.service.js'
 import { refreshLifecycle } from '../services/lifecycle.service.js'
 import { scrapeSource, type ScrapeResult } from '../services/scrape.service.js'
@@ -130,6 +131,7 @@ export async function runPass(ctx: AppContext, opts: PassOptions = {}): Promise<
   if (sweep) await settle(ctx.db, 'immediate', 0, sweep, now())
   stages.emailsSent += await sendDueDigests(ctx, withDueReports(ctx, ['daily', 'weekly']), progress)
   stages.emailsSent += (await sendReminders(ctx)).sent
+  stages.emailsSent += (await sendDueCommentMails(ctx)).sent
   return { sources: reports, stages }
 }
 

@@ -11,14 +11,14 @@ import { matchWarnings, type CatalogCategory, type CatalogWarning, type Match, t
 import { renderConfirmation, renderDigest, renderImmediate, renderReminder, type Lang, type MailLinks } from '../digest/render.js'
 import { renderReport } from '../digest/report.js'
 import { LEVEL_RANK, type Level, type TraceItem } from '../risk/score.js'
-import { confirmationUrl, subscriberLinks } from './subscriber.service.js'
+import { confirmationUrl, subscriberLinks, warningLinkUrl } from './subscriber.service.js'
 import { redactEmails } from '../logger.js'
 import { createMailer, MailError, type Mailer, type OutgoingMail } from '../mail/mailer.js'
 import type { SubscriberRow } from '../db/schema.js'
 import { chartAttachments, ensureReport } from './report.service.js'
 
 export type Period = 'daily' | PeriodKind
-export type DeliveryKind = 'digest-daily' | 'digest-weekly' | 'report-weekly' | 'report-monthly' | 'report-quarterly' | 'immediate' | 'reminder' | 'confirm'
+export type DeliveryKind = 'digest-daily' | 'digest-weekly' | 'report-weekly' | 'report-monthly' | 'report-quarterly' | 'immediate' | 'reminder' | 'confirm' | 'comment-submitted' | 'comment-replied' | 'comment-reminder'
 export const PERIODS: Period[] = ['daily', 'weekly', 'monthly', 'quarterly']
 
 export { localDay, zonedMidnightIso }
@@ -55,6 +55,12 @@ export const deliveryKind = (period: Period, role: string = 'enterprise'): Deliv
 export function mailLinks(ctx: AppContext, sub: { id: number; token_version?: number | null }): MailLinks {
   return { baseUrl: ctx.config.publicBaseUrl, ...subscriberLinks(ctx, sub) }
 }
+
+/** An enterprise's copy of a warning: its detail link opens without a login (signed for this subscriber and warning). */
+export function withWarningLink(ctx: AppContext, sub: SubscriberRow, w: CatalogWarning): CatalogWarning {
+  return sub.role === 'official' ? w : { ...w, detailUrl: warningLinkUrl(ctx, sub, w.id) }
+}
+const linked = (ctx: AppContext, sub: SubscriberRow, ms: Match[]): Match[] => ms.map((m) => ({ ...m, warning: withWarningLink(ctx, sub, m.warning) }))
 
 // ---------------------------------------------------------------------------------------
 // The catalog: publishable warnings with what matching and rendering need, in a few
@@ -281,7 +287,7 @@ const UNHELD = ['failed', 'failed-permanent']
 
 export type DeliveryOutcome = 'sent' | 'empty' | 'already-sent' | 'uncertain' | 'skipped' | 'failed-permanent'
 
-interface Prepared {
+export interface Prepared {
   /** The warnings this e-mail carries (claimed in delivery_warning); empty for reminders and confirmations. */
   warningIds: number[]
   compose(owned: Set<number>): Promise<OutgoingMail> | OutgoingMail
@@ -299,7 +305,7 @@ interface Prepared {
  * same moment never both carry it. Retryable SMTP failures leave `failed` (the next
  * attempt claims again); permanent ones `failed-permanent` with an operations alert.
  */
-async function deliverOnce(ctx: AppContext, sub: SubscriberRow, kind: DeliveryKind, key: string, prepare: (deliveryId: number) => Promise<Prepared | null>): Promise<DeliveryOutcome> {
+export async function deliverOnce(ctx: AppContext, sub: SubscriberRow, kind: DeliveryKind, key: string, prepare: (deliveryId: number) => Promise<Prepared | null>): Promise<DeliveryOutcome> {
   const { db } = ctx
   await db
     .insertInto('email_delivery')
@@ -396,7 +402,7 @@ const activeSubscriber = async (ctx: AppContext, id: number) => {
   return sub && sub.confirmed_at && !sub.unsubscribed_at ? sub : null
 }
 
-function envelope(ctx: AppContext, sub: SubscriberRow, kind: DeliveryKind, key: string, rendered: { subject: string; html: string; text: string }, links: MailLinks | null): OutgoingMail {
+export function envelope(ctx: AppContext, sub: SubscriberRow, kind: DeliveryKind, key: string, rendered: { subject: string; html: string; text: string }, links: MailLinks | null): OutgoingMail {
   return {
     to: sub.email,
     subject: rendered.subject,
@@ -440,7 +446,7 @@ export async function composeDigest(ctx: AppContext, sub: SubscriberRow, period:
   // Categories alone narrow the catalog in SQL; HS prefixes need the documents' codes (matched in memory).
   const categoryIds = prefs.categories.length && !prefs.hs.length ? prefs.categories : undefined
   const catalog = opts.catalog ?? (await loadCatalog(ctx, { audience: 'enterprise', minLevel: prefs.minLevel, categoryIds, notDeliveredTo: sub.id, reclaiming: opts.reclaiming }))
-  const matches = matchWarnings(catalog, prefs)
+  const matches = linked(ctx, sub, matchWarnings(catalog, prefs))
   if (!matches.length) return null
   return {
     warningIds: matches.map((m) => m.warning.id),
@@ -548,7 +554,7 @@ export async function deliverImmediate(ctx: AppContext, subscriberId: number, wa
   return deliverOnce(ctx, sub, 'immediate', key, async (deliveryId) => {
     const [w] = await loadCatalog(ctx, { audience: 'enterprise', ids: [warningId], levels: ['high'], notDeliveredTo: sub.id, reclaiming: deliveryId })
     const prefs = (await loadPreferences(ctx, [sub])).get(sub.id)!
-    const [match] = w ? matchWarnings([w], prefs) : []
+    const [match] = w ? linked(ctx, sub, matchWarnings([w], prefs)) : []
     if (!match) return null
     const links = mailLinks(ctx, sub)
     return { warningIds: [w.id], compose: () => envelope(ctx, sub, 'immediate', key, renderImmediate({ lang: langOf(sub), recipientName: sub.name, match, links }), links) }
@@ -624,7 +630,7 @@ export async function deliverReminder(ctx: AppContext, subscriberId: number, mea
         .execute()
     ).map((r) => r.id)
     const audience = sub.role === 'official' ? 'official' : 'enterprise'
-    const warnings = (await loadCatalog(ctx, { audience, ids: sentIds })).sort((a, b) => b.score - a.score)
+    const warnings = (await loadCatalog(ctx, { audience, ids: sentIds })).sort((a, b) => b.score - a.score).map((w) => withWarningLink(ctx, sub, w))
     if (!warnings.length) return null
     const links = mailLinks(ctx, sub)
     return { warningIds: [], compose: () => envelope(ctx, sub, 'reminder', key, renderReminder({ lang: langOf(sub), recipientName: sub.name, warnings, links }), links) }

@@ -7,6 +7,7 @@ import type { Lang } from '../digest/render.js'
 import type { Logger } from '../logger.js'
 import type { Level } from '../risk/score.js'
 import { loadCatalog } from './digest.service.js'
+import { commentFigures } from './comment.service.js'
 import { lifecycleFresh } from './lifecycle.service.js'
 
 export const WEEK_RE = /^(\d{4})-W(\d{2})$/
@@ -45,11 +46,16 @@ export const latestReportKey = (ctx: Pick<AppContext, 'clock' | 'config'>, kind:
 
 /**
  * 评议 figures for a period (comments submitted, in drafting, deadlines passed without a
- * comment, export value concerned). The hook the enterprise comment feed (issue 13) fills:
- * until it does, there are none, and reports show no comments section.
+ * comment, export value concerned) from the comment service (issue 13).
  */
-export async function loadCommentFigures(_ctx: AppContext, _period: ReportPeriod): Promise<CommentFigures | null> {
-  return null
+export async function loadCommentFigures(ctx: AppContext, period: ReportPeriod): Promise<CommentFigures | null> {
+  const f = await commentFigures(ctx, period.from, period.to)
+  return {
+    submitted: f.submitted,
+    drafting: f.drafting,
+    missedDeadline: f.missedDeadline,
+    exportValue: f.exportValue > 0 ? { amount: f.exportValue, currency: 'CNY', basis: '企业评议意见填报 / as reported in enterprise feedback' } : null,
+  }
 }
 
 /**

@@ -148,7 +148,7 @@ export async function unsubscribeSubscriber(ctx: AppContext, id: number): Promis
 // subscriber and their token version (raising the version voids every earlier link);
 // a confirmation link names one sign-up request. See src/util/tokens.ts.
 
-export const LINK_TTL_MS = { unsubscribe: 365 * DAY_MS, manage: 90 * DAY_MS, confirm: 7 * DAY_MS } as const
+export const LINK_TTL_MS = { unsubscribe: 365 * DAY_MS, manage: 90 * DAY_MS, confirm: 7 * DAY_MS, warning: 90 * DAY_MS } as const
 /** Unconfirmed sign-ups (and their requests) are deleted after this many days. */
 export const PENDING_DAYS = 7
 /** Sign-up requests one address may make in 24 hours (each may send a confirmation e-mail). */
@@ -165,6 +165,28 @@ export function subscriberLinks(ctx: AppContext, sub: { id: number; token_versio
     unsubscribeUrl: `${base}/unsubscribe?token=${t.sign('unsubscribe', subjectOf(sub), LINK_TTL_MS.unsubscribe)}`,
     manageUrl: `${base}/subscriptions?token=${t.sign('manage', subjectOf(sub), LINK_TTL_MS.manage)}`,
   }
+}
+
+/**
+ * A warning's link in an enterprise's e-mail: it opens the warning read-only, with the
+ * feedback form, without a login (`/me/warnings/<id>?token=`). Signed for the subscriber,
+ * its token version and the warning (`s<id>.v<version>.w<warningId>`, purpose `warning-link`).
+ */
+export function warningLinkUrl(ctx: AppContext, sub: { id: number; token_version?: number | null }, warningId: number): string {
+  return `${ctx.config.publicBaseUrl}/me/warnings/${warningId}?token=${tokens(ctx).sign('warning-link', `${subjectOf(sub)}.w${warningId}`, LINK_TTL_MS.warning)}`
+}
+
+/**
+ * The subscriber and warning a warning link names, or null: forged or expired, another
+ * token version, another warning than `warningId`, or a subscriber no longer active.
+ */
+export async function warningLinkTarget(ctx: AppContext, token: unknown, warningId: number): Promise<SubscriberRow | null> {
+  const v = tokens(ctx).verify('warning-link', token)
+  const m = v ? /^s(\d{1,15})\.v(\d{1,9})\.w(\d{1,15})$/.exec(v.subject) : null
+  if (!m || Number(m[3]) !== warningId) return null
+  const sub = await ctx.db.selectFrom('subscriber').selectAll().where('id', '=', Number(m[1])).executeTakeFirst()
+  if (!sub || Number(sub.token_version ?? 0) !== Number(m[2]) || !sub.confirmed_at || sub.unsubscribed_at) return null
+  return sub
 }
 
 /** The double opt-in link: for a sign-up request (its choices apply on confirmation), or for the subscriber as it is (CLI). */

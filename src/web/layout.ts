@@ -9,6 +9,8 @@ export const T = {
   zh: {
     title: 'TBT 技术性贸易措施预警',
     queue: '审核队列',
+    comments: '评议',
+    myHome: '我的预警',
     warnings: '预警列表',
     reports: '风险报告',
     latestReport: '最新周报',
@@ -140,6 +142,8 @@ export const T = {
   en: {
     title: 'TBT trade-measure early warning',
     queue: 'Review queue',
+    comments: 'Comments',
+    myHome: 'My warnings',
     warnings: 'Warnings',
     reports: 'Risk reports',
     latestReport: 'Latest weekly report',
@@ -301,10 +305,14 @@ function menu(req: FastifyRequest): Raw {
   if (u.role === 'official') {
     items.push(item('/reports/latest', t.reports, path.startsWith('/reports')))
     items.push(item('/queue', t.warnings, path === '/queue' || path.startsWith('/warnings')))
+    items.push(item('/comments', t.comments, path.startsWith('/comments')))
   } else if (staff) {
     items.push(item('/', t.queue, path === '/' || path === '/queue' || path.startsWith('/warnings')))
+    items.push(item('/comments', t.comments, path.startsWith('/comments')))
     items.push(item('/reports', t.reports, path.startsWith('/reports')))
     items.push(item('/ops', t.ops, path.startsWith('/ops')))
+  } else if (u.role === 'enterprise') {
+    items.push(item('/me', t.myHome, path === '/me' || path.startsWith('/me/') || path.startsWith('/warnings')))
   }
   return html`${items}`
 }
@@ -313,7 +321,7 @@ function menu(req: FastifyRequest): Raw {
 export function appHeader(req: FastifyRequest, reply: FastifyReply, className = ''): Raw {
   const t = T[req.lang]
   const u = req.user
-  const home = u?.role === 'official' ? '/reports/latest' : '/'
+  const home = u?.role === 'official' ? '/reports/latest' : u?.role === 'enterprise' ? '/me' : '/'
   return html`<header${raw(className ? ` class="${className}"` : '')}><a href="${home}" class="brand">${t.title}</a><nav>${menu(req)}</nav>
 <div class="who">${u ? html`<span>${u.email} · ${t.roles[u.role] ?? u.role}</span><form method="post" action="/logout" class="inline"><input type="hidden" name="_csrf" value="${reply.generateCsrf()}"><button type="submit" class="link">${t.logout}</button></form>` : ''}
 <a href="${withParam(req.url, 'lang', req.lang === 'zh' ? 'en' : 'zh')}" id="lang-switch">${t.switch}</a></div></header>`

@@ -253,7 +253,8 @@ describe('web UI', () => {
   it('keeps enterprises out of the queue and shows them only published warnings', async () => {
     const e = new Agent(app)
     expect((await e.login('enterprise@example.com', PASSWORDS.enterprise)).statusCode).toBe(303)
-    const q = await e.get('/')
+    expect((await e.get('/')).headers.location).toBe('/me') // its home (issue 13)
+    const q = await e.get('/queue')
     expect(q.statusCode).toBe(403)
     expect(q.body).not.toMatch(/G\/TBT\/N\//)
     expect((await e.get('/api/warnings')).statusCode).toBe(403)

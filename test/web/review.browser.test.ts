@@ -147,7 +147,10 @@ describe('review queue in Chromium', () => {
   it('keeps an enterprise user out of the queue', async () => {
     const page = await newPage()
     await login(page, 'enterprise')
-    const res = await page.goto(`${base}/`)
+    // Its home is its own page (issue 13); the queue stays closed to it.
+    await page.goto(`${base}/`)
+    expect(new URL(page.url()).pathname).toBe('/me')
+    const res = await page.goto(`${base}/queue`)
     expect(res?.status()).toBe(403)
     expect(await page.locator('main').innerText()).toContain('无权访问')
     expect(await page.locator('tr[data-href]').count()).toBe(0)

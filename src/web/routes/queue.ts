@@ -137,7 +137,11 @@ ${staff ? html`<td><input type="checkbox" name="ids" value="${r.id}" form="bulk"
   }
 
   // An official's home is the latest complete weekly report; the warnings list is /queue.
-  app.get('/', { preHandler: requireRole(...READERS) }, async (req, reply) => {
+  // An enterprise's home is its own page (routes/enterprise.ts).
+  const enterpriseHome = async (req: FastifyRequest, reply: FastifyReply) => {
+    if (req.user?.role === 'enterprise' && !req.user.mustChangePassword) return reply.redirect('/me')
+  }
+  app.get('/', { preHandler: [enterpriseHome, requireRole(...READERS)] }, async (req, reply) => {
     if (req.user!.role === 'official') return reply.redirect('/reports/latest')
     return queuePage(req, reply, '/')
   })

@@ -9,6 +9,7 @@ import { evidenceKindLabel, evidenceText, localTime, sourceName, timeZoneLabel }
 import { loadMembers, memberCodesOf } from '../../domain/members.js'
 import { parseSymbol } from '../../domain/symbols.js'
 import type { Level } from '../../risk/score.js'
+import { W } from '../../comments/words.js'
 
 const pts = (p: number) => `${p > 0 ? '+' : ''}${Math.round(p * 10) / 10}`
 
@@ -122,7 +123,7 @@ ${w.correctedCategories ? html` → <strong>${list(w.correctedCategories.map(cat
 ${w.events.map((e) => html`<tr><td class="nowrap">${localTime(e.at, tz)}</td><td>${e.actor === 'system' ? t.system : e.actor}</td><td>${(e.action === 'categories' && e.actor === 'system' ? t.events['categories-auto'] : t.events[e.action]) ?? e.action}</td><td>${e.fromStatus && e.fromStatus !== e.toStatus ? html`${t.statuses[e.fromStatus] ?? e.fromStatus} → ` : ''}${e.toStatus ? t.statuses[e.toStatus] ?? e.toStatus : ''}</td>
 <td>${e.details ? describeDetails(t, e.details, catName) : ''}</td></tr>`)}</tbody></table></section>`
     const cats = w.categories.length ? w.categories : [{ id: w.categoryId, zh: w.categoryZh, en: w.categoryEn }]
-    const head = html`<p><a href="${staff ? '/' : '/queue'}" data-key="q">${t.back}</a></p>
+    const head = html`<p><a href="${staff ? '/' : enterprise ? '/me' : '/queue'}" data-key="q">${enterprise ? W[lang].home : t.back}</a>${enterprise ? html` · <a href="/me/warnings/${w.id}#feedback" id="give-feedback">${W[lang].open}</a>` : html` · <a href="/comments/${w.measureId}" id="measure-comments">${W[lang].measureComments}</a>`}</p>
 <h2><span class="key">${list(w.symbols.length ? w.symbols : [w.measureKey])}</span> · <span id="warning-title">${w.title ?? ''}</span></h2>
 <p class="meta">${levelBadge(t, w.level)} ${t.score} <b id="score">${w.score}</b> · ${t.members}${t.colon}<span id="members">${list(w.members.map(name)) || members.name(w.member, lang)}</span> · ${statusBadge(t, w.status)}
 ${enterprise ? '' : html` · ${t.assignee}${t.colon}${w.assignee ?? t.unassigned}`}<br>
