@@ -3,7 +3,10 @@
 (function () {
   'use strict'
   var rows = Array.prototype.slice.call(document.querySelectorAll('tr[data-href]'))
+  // The row the analyst came back from (返回队列 / q keeps ?sel=) starts selected.
   var current = -1
+  rows.forEach(function (row, i) { if (current < 0 && row.classList.contains('sel')) current = i })
+  if (current >= 0) rows[current].scrollIntoView({ block: 'center' })
   function select(i) {
     if (!rows.length) return
     if (current >= 0) rows[current].classList.remove('sel')
