@@ -54,7 +54,7 @@ describe.each(DIALECTS)('subscriptions and digests over a real SMTP server (%s)'
     expect(html).toMatch(/风险说明：北京.+出口/)
     expect(m.text).toMatch(/评议截止 \d{4}-\d{2}-\d{2}（剩余\d+天）|评议已截止|未公布评议截止日期/)
     expect(m.text).toMatch(/查看详情: http:\/\/localhost:8080\/warnings\/\d+/)
-    expect(m.text).toMatch(/原文: https?:\/\//)
+    expect(m.text).toMatch(/(WTO 通报原文|ePing 通报页面|来源页面)( \d)?: https?:\/\//)
     expect(header(m, 'list-unsubscribe')).toMatch(/^List-Unsubscribe: <http:\/\/localhost:8080\/unsubscribe\?token=[\w-]+\.[0-9a-z]+\.[\w-]+>$/)
     expect(header(m, 'list-unsubscribe-post')).toBe('List-Unsubscribe-Post: List-Unsubscribe=One-Click')
     expect(m.messageId).toMatch(/^<digest-daily\.2026-11-28\.\d+@tbt-watch>$/)

@@ -197,7 +197,7 @@ ${staff ? html`<aside>${actionsPanel(t, w, reply.generateCsrf(), req.user!.email
       const st = (s?: string) => (s ? t.statuses[s] ?? s : '')
       if (!r.ok) return back(req, reply, { kind: 'error', text: t.flash.cannot(t.actions[action], st(r.from)) })
       if (r.unchanged) return back(req, reply, { kind: 'ok', text: t.flash.unchanged(st(r.to)) })
-      const text = `${t.flash.one(t.flash.done[action], await keyOf(r.id))}${action === 'dismiss' ? ` ${t.flash.reason(reason)}` : ''}`
+      const text = `${t.flash.one(t.flash.done[action], await keyOf(r.id))}${action === 'dismiss' ? `${req.lang === 'zh' ? '' : ' '}${t.flash.reason(reason)}` : ''}`
       const undo = action === 'dismiss' ? { ids: [r.id], next: `/warnings/${r.id}${stateOf(req)}`, label: t.flash.undo } : undefined
       return back(req, reply, { kind: 'ok', text, undo })
     } catch (err) {
