@@ -203,6 +203,7 @@ describe('review queue in Chromium', () => {
         const res = await page.goto(`${base}${url}`)
         expect(res?.status(), url).toBe(200)
         await page.screenshot({ path: path.join(ARTIFACTS, `${name}-${width}.png`), fullPage: true })
+        await page.screenshot({ path: path.join(ARTIFACTS, `${name}-${width}-top.png`) })
         const { scrollWidth, innerWidth } = await page.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth }))
         if (name !== 'report') expect(scrollWidth, `${url} at ${width}px`).toBeLessThanOrEqual(innerWidth)
       }
