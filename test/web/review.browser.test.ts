@@ -204,7 +204,10 @@ describe('review queue in Chromium', () => {
         expect(res?.status(), url).toBe(200)
         await page.screenshot({ path: path.join(ARTIFACTS, `${name}-${width}.png`), fullPage: true })
         await page.screenshot({ path: path.join(ARTIFACTS, `${name}-${width}-top.png`) })
-        const { scrollWidth, innerWidth } = await page.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth }))
+        const { scrollWidth, innerWidth } = await page.evaluate(() => {
+          const g = globalThis as unknown as { document: { documentElement: { scrollWidth: number } }; innerWidth: number }
+          return { scrollWidth: g.document.documentElement.scrollWidth, innerWidth: g.innerWidth }
+        })
         if (name !== 'report') expect(scrollWidth, `${url} at ${width}px`).toBeLessThanOrEqual(innerWidth)
       }
       if (width === 390) {
