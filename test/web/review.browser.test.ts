@@ -175,6 +175,7 @@ describe('review queue in Chromium', () => {
     }
     expect(await page.locator('.meta .st').innerText()).toBe('已确认')
     expect(await page.locator('#act-confirm').count()).toBe(0)
+    await page.screenshot({ path: path.join(ARTIFACTS, 'detail-confirmed.png') })
     // back with q: the same filter, the warning selected
     await Promise.all([page.waitForNavigation(), page.keyboard.press('q')])
     const url = new URL(page.url())
@@ -184,6 +185,7 @@ describe('review queue in Chromium', () => {
     expect(await page.locator('nav.tabs a.on').getAttribute('data-status')).toBe('all')
     expect(await page.locator('tr.sel').getAttribute('data-id')).toBe(String(order[1]))
     expect(await page.locator('tr.sel .st').innerText()).toBe('已确认')
+    await page.screenshot({ path: path.join(ARTIFACTS, 'queue-back.png') })
     // the keyboard goes on from the selected row
     await page.keyboard.press('j')
     expect(await page.locator('tr.sel').getAttribute('data-id')).toBe(String(order[2]))
