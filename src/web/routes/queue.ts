@@ -96,7 +96,9 @@ const queueRoutes: RoutePlugin = async (app, { ctx }) => {
     const tabs = html`<nav class="tabs" aria-label="${t.status}">${tab(undefined, t.openWork, (page.counts.new ?? 0) + (page.counts.in_review ?? 0), choice === '', 'open')}
 ${STATUSES.map((st) => tab(st, t.statuses[st], page.counts[st] ?? 0, choice === st, st))}
 ${tab('all', t.all, total, choice === 'all', 'all')}</nav>`
-    const filters = html`<form method="get" action="${path}" class="filters" id="filters">
+    // Collapsible (app.js folds it on a phone, where it would push the warnings a screen down).
+    const active = [f.level, f.category, f.market, f.lifecycle, f.source, f.language].filter((x) => x?.length).length + (f.assignee ? 1 : 0) + (f.deadlineDays !== undefined ? 1 : 0) + (f.q ? 1 : 0) + (f.sort ? 1 : 0)
+    const filters = html`<details class="filterbox" id="filterbox" open><summary>${t.filterSummary(active)}</summary><form method="get" action="${path}" class="filters" id="filters">
 <label class="grow">${t.search}<input type="search" name="q" value="${f.q ?? ''}" placeholder="${t.searchHint}" data-key="/"></label>
 <label>${t.status}<select name="status"><option value="">${t.openWork}</option>${STATUSES.map((st) => html`<option value="${st}"${raw(choice === st ? ' selected' : '')}>${t.statuses[st]}</option>`)}<option value="all"${raw(choice === 'all' ? ' selected' : '')}>${t.statusAll}</option></select></label>
 ${sel('level', (['high', 'medium', 'low'] as const).map((l) => [l, t.levels[l]]), f.level, t.level)}
@@ -112,7 +114,7 @@ ${sel('assignee', [['-', t.unassigned], ...assignees.map((a): [string, string] =
 <label>${t.deadlineWithin}<input type="number" name="deadline" min="0" max="3650" value="${f.deadlineDays ?? ''}" class="num"></label>
 ${sel('sort', Object.entries(t.sorts), f.sort, t.sort)}
 ${sel('dir', [['desc', t.desc], ['asc', t.asc]], f.dir, lang === 'zh' ? '顺序' : 'Order')}
-<button type="submit">${t.filter}</button><a href="${path}" class="button">${t.reset}</a></form>`
+<button type="submit">${t.filter}</button><a href="${path}" class="button">${t.reset}</a></form></details>`
     const rows = page.rows.map(
       (r) => html`<tr data-href="${detail(r.id)}" data-id="${r.id}" class="ms-row-${r.measureStatus}${r.id === selId ? ' sel' : ''}"${raw(r.id === selId ? ' aria-current="true"' : '')}>
 ${staff ? html`<td class="pick"><input type="checkbox" name="ids" value="${r.id}" form="bulk" aria-label="#${r.id}"></td>` : ''}

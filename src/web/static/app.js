@@ -14,6 +14,9 @@
     rows[current].classList.add('sel')
     rows[current].scrollIntoView({ block: 'nearest' })
   }
+  // On a phone the filters start folded (their summary says how many are set).
+  var filterBox = document.getElementById('filterbox')
+  if (filterBox && window.matchMedia && window.matchMedia('(max-width: 700px)').matches) filterBox.open = false
   var all = document.getElementById('select-all')
   if (all) {
     all.addEventListener('change', function () {
