@@ -219,6 +219,8 @@ describe('review queue in Chromium', () => {
           for (const box of await page.locator(sel).evaluateAll((els) => els.map((e) => e.getBoundingClientRect().height))) expect(box, sel).toBeLessThan(40)
         }
         expect(await page.locator('tr[data-href]').count()).toBeGreaterThan(0)
+        // the filters start folded on a phone, the warnings right under the tabs
+        expect(await page.locator('#filterbox').evaluate((e) => (e as unknown as { open: boolean }).open)).toBe(false)
       }
       await page.context().close()
     }
