@@ -6,6 +6,7 @@ import { ACTIONS, allWarnings, applyAction, assign, listWarnings, STATUSES, Warn
 import { setFlash } from '../flash.js'
 import { html, raw } from '../../util/html.js'
 import { READERS, requireRole, safeNext, STAFF } from '../auth.js'
+import { formIds } from '../errors.js'
 import { filterFromQuery, pageFilterFromQuery, pageQueryOf, queryOf, statusChoice } from '../filters.js'
 import { deadlineCell, levelBadge, lifecycleBadge, sendPage, statusBadge, T, type Lang } from '../layout.js'
 import { localDay } from '../../domain/dates.js'
@@ -164,7 +165,7 @@ ${staff ? html`<td class="pick"><input type="checkbox" name="ids" value="${r.id}
   app.post('/warnings/bulk', { preHandler: requireRole(...STAFF) }, async (req, reply) => {
     const t = T[req.lang]
     const b = (req.body ?? {}) as { ids?: string | string[]; action?: string; reason?: string; next?: string }
-    const ids = (Array.isArray(b.ids) ? b.ids : b.ids ? [b.ids] : []).map(Number).filter(Number.isSafeInteger)
+    const ids = formIds(b.ids).slice(0, 1000)
     const next = safeNext(b.next)
     const back = (flash: Parameters<typeof setFlash>[1]) => setFlash(reply, flash).redirect(next, 303)
     const action = b.action ?? ''

@@ -6,6 +6,7 @@ import { pageFilterFromQuery, pageQueryOf } from '../filters.js'
 import { setFlash, type Flash } from '../flash.js'
 import { html, raw, type Raw } from '../../util/html.js'
 import { requireRole, safeNext, STAFF } from '../auth.js'
+import { formIds } from '../errors.js'
 import { CHIP_MIN_SHARE, deadlineCell, levelBadge, lifecycleBadge, safeUrl, sendPage, significantChips, statusBadge, T, type Words } from '../layout.js'
 import { evidenceKindLabel, evidenceText, localTime, sourceName, timeZoneLabel } from '../../domain/i18n.js'
 import { loadMembers, memberCodesOf } from '../../domain/members.js'
@@ -208,7 +209,7 @@ ${staff ? html`<aside>${actionsPanel(t, w, reply.generateCsrf(), req.user!.email
   app.post('/warnings/undo', { preHandler: requireRole(...STAFF) }, async (req, reply) => {
     const t = T[req.lang]
     const b = body(req)
-    const ids = (Array.isArray(b.ids) ? b.ids : b.ids ? [b.ids] : []).map(Number).filter(Number.isSafeInteger).slice(0, 200)
+    const ids = formIds(b.ids).slice(0, 100)
     const results = []
     for (const id of ids) results.push(await undoDismiss(ctx, id, req.user!.email))
     const done = results.filter((r) => r.ok).length
