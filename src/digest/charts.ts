@@ -49,21 +49,33 @@ export function niceMax(v: number): number {
   return 10 * p
 }
 
+/** What an empty chart says instead of a lone 0 (the PNG renderer without CJK fonts gets 'codes': English). */
+export const noDataLabel = (lang: 'zh' | 'en' | 'codes') => (lang === 'zh' ? '暂无数据' : 'No data')
+
+/**
+ * The gridline values of a count axis from 0 to `max`: whole numbers only (a count of 12.5
+ * means nothing), 4 or 5 steps when they divide evenly, else every whole step up to 5.
+ */
+export function countTicks(max: number): number[] {
+  const m = Math.max(1, Math.ceil(max))
+  const steps = [5, 4].find((n) => m % n === 0) ?? (m <= 5 ? m : [3, 2].find((n) => m % n === 0) ?? 1)
+  return Array.from({ length: steps + 1 }, (_, i) => (m / steps) * i)
+}
+
 /** Weekly warnings as stacked columns (oldest left), with the 4- and 12-week means as dashed lines. */
-export function trendChart(weeks: StackRow[], means: { avg4: number; avg12: number }, avgLabel: (weeks: number) => string = (n) => `${n}w avg`, width = 640, height = 240): string {
+export function trendChart(weeks: StackRow[], means: { avg4: number; avg12: number }, avgLabel: (weeks: number) => string = (n) => `${n}w avg`, width = 640, height = 240, empty = noDataLabel('en')): string {
   const pad = { l: 36, r: 12, t: 12, b: 36 }
   const w = width - pad.l - pad.r
   const h = height - pad.t - pad.b
   // Counts: whole-number gridlines (0-5 in steps of 1 at least; 5 steps for 5, 10, 50...; else 4).
   const max = niceMax(Math.max(4, ...weeks.map(total), means.avg4, means.avg12))
-  const steps = max % 5 === 0 ? 5 : 4
   const bw = w / Math.max(1, weeks.length)
   const y = (v: number) => pad.t + h - (v / max) * h
   const parts: string[] = []
-  for (let i = 0; i <= steps; i++) {
-    const v = (max / steps) * i
+  const nothing = weeks.every((r) => total(r) === 0)
+  for (const v of countTicks(max)) {
     parts.push(`<line x1="${pad.l}" x2="${pad.l + w}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#e5e5e5"/>`)
-    parts.push(`<text x="${pad.l - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end" font-size="11" fill="#666" ${FONT}>${Number.isInteger(v) ? v : v.toFixed(1)}</text>`)
+    parts.push(`<text x="${pad.l - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end" font-size="11" fill="#666" ${FONT}>${v}</text>`)
   }
   weeks.forEach((r, i) => {
     let base = 0
@@ -77,6 +89,11 @@ export function trendChart(weeks: StackRow[], means: { avg4: number; avg12: numb
       parts.push(`<text x="${(x + bw * 0.35).toFixed(1)}" y="${pad.t + h + 16}" text-anchor="middle" font-size="10" fill="#444" ${FONT}>${esc(r.label)}</text>`)
     if (total(r) > 0) parts.push(`<text x="${(x + bw * 0.35).toFixed(1)}" y="${(y(total(r)) - 3).toFixed(1)}" text-anchor="middle" font-size="10" fill="#222" ${FONT}>${total(r)}</text>`)
   })
+  if (nothing) {
+    parts.push(`<text x="${(pad.l + w / 2).toFixed(1)}" y="${(pad.t + h / 2).toFixed(1)}" text-anchor="middle" font-size="14" fill="#888" ${FONT}>${esc(empty)}</text>`)
+    parts.push(`<line x1="${pad.l}" x2="${pad.l + w}" y1="${pad.t + h}" y2="${pad.t + h}" stroke="#999"/>`)
+    return svg(width, height, parts)
+  }
   // The two labels sit at opposite ends so they never overlap when the means are close.
   for (const [v, dash, label, x, anchor] of [
     [means.avg4, '6 3', 4, pad.l + 4, 'start'],
@@ -90,7 +107,7 @@ export function trendChart(weeks: StackRow[], means: { avg4: number; avg12: numb
 }
 
 /** Horizontal stacked bars, one row per label (markets, categories), largest first. */
-export function barChart(rows: StackRow[], width = 640, rowHeight = 22): string {
+export function barChart(rows: StackRow[], width = 640, rowHeight = 22, empty = noDataLabel('en')): string {
   // Largest first; ties keep the caller's order (the tables under the charts list them the same way).
   const sorted = [...rows].sort((a, b) => total(b) - total(a))
   const labelW = Math.ceil(Math.min(190, 12 + Math.max(28, ...sorted.map((r) => textWidth(r.label, 11)))))
@@ -110,7 +127,10 @@ export function barChart(rows: StackRow[], width = 640, rowHeight = 22): string 
     }
     parts.push(`<text x="${(x + 4).toFixed(1)}" y="${yy + rowHeight * 0.68}" font-size="11" fill="#222" ${FONT}>${total(r)}</text>`)
   })
-  if (!sorted.length) parts.push(`<text x="${pad.l}" y="${pad.t + 15}" font-size="11" fill="#888" ${FONT}>0</text>`)
+  if (!sorted.length || sorted.every((r) => total(r) === 0)) {
+    parts.length = 0
+    parts.push(`<text x="${(width / 2).toFixed(1)}" y="${pad.t + rowHeight * 0.68}" text-anchor="middle" font-size="12" fill="#888" ${FONT}>${esc(empty)}</text>`)
+  }
   return svg(width, height, parts)
 }
 

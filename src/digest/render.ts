@@ -116,6 +116,41 @@ const reason = (lang: Lang, w: CatalogWarning) => (lang === 'zh' ? w.reasonZh : 
 /** Only http(s) links from scraped data reach an e-mail. */
 export const safeUrl = (u: string) => (/^https?:\/\//i.test(u) ? u : '#')
 
+/**
+ * Names for a warning's source links that tell adjacent links apart (two links both called
+ * 原文 said nothing): the WTO document, the ePing page, the source's page, further documents;
+ * a name used twice is numbered.
+ */
+export function sourceLinkLabels(urls: string[], lang: 'zh' | 'en'): string[] {
+  const host = (u: string) => {
+    try {
+      return new URL(u).hostname.toLowerCase()
+    } catch {
+      return ''
+    }
+  }
+  const words = lang === 'zh' ? { wto: 'WTO 通报原文', eping: 'ePing 通报页面', page: '来源页面', doc: '相关文件' } : { wto: 'WTO document', eping: 'ePing page', page: 'Source page', doc: 'Related document' }
+  let pageSeen = false
+  const base = urls.map((u) => {
+    const h = host(u)
+    if (h === 'docs.wto.org' || h.endsWith('.docs.wto.org')) return words.wto
+    if (h === 'epingalert.org' || h.endsWith('.epingalert.org')) return words.eping
+    if (!pageSeen) {
+      pageSeen = true
+      return words.page
+    }
+    return words.doc
+  })
+  const seen = new Map<string, number>()
+  return base.map((label) => {
+    const n = base.filter((x) => x === label).length
+    if (n === 1) return label
+    const i = (seen.get(label) ?? 0) + 1
+    seen.set(label, i)
+    return `${label} ${i}`
+  })
+}
+
 /** The frame every e-mail shares: greeting, body, footer with manage and unsubscribe links. */
 export function mailFrame(lang: Lang, subject: string, body: Raw, links: MailLinks | null, wide = false): string {
   const t = T[lang]
@@ -148,7 +183,7 @@ ${badge(lang, w)} <strong>${symbols(w)}</strong> ${w.title}${w.status === 'confi
 <span style="color:#444">${t.members}${colon}${members(lang, w)} · ${t.categories}${colon}${cats(lang, w)}</span><br>
 <span style="color:#444">${t.why}${colon}${reason(lang, w) || '—'}</span><br>
 <span style="color:#444">${t.deadline(w.commentDeadline, w.daysLeft)}${w.measureStatus && w.measureStatus !== 'open' && w.measureStatus !== 'closed' ? ` · ${t.status}${colon}${MEASURE_STATUS_LABEL[lang][w.measureStatus] ?? w.measureStatus}` : ''}</span>${matchedBy.length ? html`<br><span style="color:#888;font-size:12px">${t.matched}${colon}${matchedBy.map((x) => `${t.matchKinds[x.kind]} ${matchValue(lang, w, x.kind, x.value)}`).join(t.sep)}</span>` : ''}<br>
-<a href="${w.detailUrl}">${t.detail}</a>${w.sourceUrls.map((u, i) => html` · <a href="${safeUrl(u)}">${t.source}${w.sourceUrls.length > 1 ? ` ${i + 1}` : ''}</a>`)}
+<a href="${w.detailUrl}">${t.detail}</a>${sourceLinkLabels(w.sourceUrls, lang).map((label, i) => html` · <a href="${safeUrl(w.sourceUrls[i])}">${label}</a>`)}
 </li>`
 }
 
@@ -161,7 +196,7 @@ function itemText(lang: Lang, m: Match | CatalogWarning): string {
     `  ${t.why}: ${reason(lang, w) || '—'}`,
     `  ${t.deadline(w.commentDeadline, w.daysLeft)}`,
     `  ${t.detail}: ${w.detailUrl}`,
-    ...w.sourceUrls.map((u) => `  ${t.source}: ${safeUrl(u)}`),
+    ...sourceLinkLabels(w.sourceUrls, lang).map((label, i) => `  ${label}: ${safeUrl(w.sourceUrls[i])}`),
   ].join('\n')
 }
 

@@ -2,9 +2,9 @@ import type { Level } from '../risk/score.js'
 import { html, raw, type Raw } from '../util/html.js'
 import { MEASURE_STATUS_LABEL, localTimeLabelled } from '../domain/i18n.js'
 import type { PeriodKind } from '../domain/periods.js'
-import { barChart, svgSize, trendChart, type StackRow } from './charts.js'
+import { barChart, noDataLabel, svgSize, trendChart, type StackRow } from './charts.js'
 import type { CatalogWarning, NamedRef } from './match.js'
-import { LEVEL_COLORS, LEVEL_ORDER, mailFrame, safeUrl, T as MAIL_T, type Lang, type MailLinks, type RenderedMail } from './render.js'
+import { LEVEL_COLORS, LEVEL_ORDER, mailFrame, safeUrl, sourceLinkLabels, T as MAIL_T, type Lang, type MailLinks, type RenderedMail } from './render.js'
 
 /**
  * The officials' report for one period (an ISO week, a month, a quarter): built once from
@@ -312,9 +312,9 @@ export function reportCharts(r: ReportSnapshot, labels: ChartLabels): ReportChar
   const series = r.history.map((h) => ({ label: historyLabel(r.kind, h.key), high: h.high, medium: h.medium, low: h.low }))
   const avg = labels === 'codes' ? (n: number) => `${n}p avg` : R[labels].avgLabel(r.kind)
   return {
-    trend: trendChart(series, { avg4: r.trend.avg4, avg12: r.trend.avg12 }, avg),
-    markets: barChart(named(r.byMarket)),
-    categories: barChart(named(r.byCategory)),
+    trend: trendChart(series, { avg4: r.trend.avg4, avg12: r.trend.avg12 }, avg, undefined, undefined, noDataLabel(labels)),
+    markets: barChart(named(r.byMarket), undefined, undefined, noDataLabel(labels)),
+    categories: barChart(named(r.byCategory), undefined, undefined, noDataLabel(labels)),
   }
 }
 
@@ -395,7 +395,7 @@ ${countTable(r.byCategory, t.category)}
 ${r.top.length
   ? html`<ol style="padding-left:20px" class="top">${r.top.map((x) => html`<li style="margin-bottom:12px">${levelCell(x.level)} <strong>${Math.round(x.score)}</strong> <a href="${url(x.path)}">${x.symbols.join(', ')}</a> · ${names(x.members) || '—'} · ${status(x.measureStatus)}<br>${x.title}<br>
 <span style="color:#555">${t.category}${t.colon}${names(x.categories)}${t.semi}${lang === 'zh' ? x.reasonZh : x.reasonEn}</span><br>
-<span style="color:#555">${lt.deadline(x.commentDeadline, x.commentDeadline ? days(r.asOf, x.commentDeadline) : null)}</span>${x.sourceUrls.slice(0, 2).map((u, i, all) => html` · <a href="${safeUrl(u)}">${lt.source}${all.length > 1 ? ` ${i + 1}` : ''}</a>`)}</li>`)}</ol>`
+<span style="color:#555">${lt.deadline(x.commentDeadline, x.commentDeadline ? days(r.asOf, x.commentDeadline) : null)}</span>${sourceLinkLabels(x.sourceUrls.slice(0, 2), lang).map((label, i) => html` · <a href="${safeUrl(x.sourceUrls[i])}">${label}</a>`)}</li>`)}</ol>`
   : html`<p>${t.none}</p>`}
 <h2 ${raw(H2)}>${t.deadlines}</h2>
 ${upcoming(r.deadlines)}

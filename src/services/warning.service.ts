@@ -1,4 +1,4 @@
-import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely'
+import { sql, type Expression, type ExpressionBuilder, type SelectQueryBuilder, type SqlBool } from 'kysely'
 import type { AppContext } from '../app-context.js'
 import type { Db } from '../db/database.js'
 import type { Database } from '../db/schema.js'
@@ -226,6 +226,29 @@ export async function measureFacts(ctx: AppContext, rows: { id: number; measure_
   }
 }
 
+/** The queue's order (the page, the exports and the detail page's previous/next share it). */
+function queueOrder<Q extends SelectQueryBuilder<Database & { w: Database['warning']; m: Database['measure']; c: Database['category'] }, 'w' | 'm' | 'c', object>>(q: Q, f: QueueFilter): Q {
+  const dir = f.dir ?? (f.sort === 'deadline' ? 'asc' : 'desc')
+  let o = q as SelectQueryBuilder<Database & { w: Database['warning']; m: Database['measure']; c: Database['category'] }, 'w' | 'm' | 'c', object>
+  switch (f.sort ?? 'score') {
+    case 'deadline':
+      o = o.orderBy(sql`coalesce(m.comment_deadline, '9999-12-31')`, dir)
+      break
+    case 'created':
+      o = o.orderBy('w.created_at', dir)
+      break
+    case 'updated':
+      o = o.orderBy('w.updated_at', dir)
+      break
+    case 'id':
+      break
+    default:
+      // Measures still open for comments first, closed ones below (warning.lifecycle_rank), then the score.
+      o = o.orderBy('w.lifecycle_rank', 'asc').orderBy('w.score', dir)
+  }
+  return o.orderBy('w.id', f.sort === 'id' ? dir : 'asc') as Q
+}
+
 export async function listWarnings(ctx: AppContext, f: QueueFilter = {}): Promise<QueuePage> {
   await lifecycleFresh(ctx)
   const pageSize = Math.min(MAX_PAGE_SIZE, Math.max(1, f.pageSize ?? 50))
@@ -239,32 +262,14 @@ export async function listWarnings(ctx: AppContext, f: QueueFilter = {}): Promis
   const counts: Record<string, number> = Object.fromEntries(STATUSES.map((s) => [s, 0]))
   for (const r of countRows) counts[r.status] = Number(r.n)
   const total = f.status?.length ? f.status.reduce((s, st) => s + (counts[st] ?? 0), 0) : Object.values(counts).reduce((a, b) => a + b, 0)
-  const dir = f.dir ?? (f.sort === 'deadline' ? 'asc' : 'desc')
-  let q = base(ctx.db)
+  const q = base(ctx.db)
     .where(where(true) as never)
     .select([
       'w.id', 'w.level', 'w.score', 'w.status', 'w.assignee', 'w.note', 'w.category_id', 'w.created_at', 'w.updated_at', 'w.measure_id',
       'c.name_zh', 'c.name_en', 'm.key', 'm.area', 'm.title', 'm.member', 'm.comment_deadline', 'm.status as measure_status',
       'm.stated_status', 'm.adoption_date', 'm.entry_into_force_date',
     ])
-  switch (f.sort ?? 'score') {
-    case 'deadline':
-      q = q.orderBy(sql`coalesce(m.comment_deadline, '9999-12-31')`, dir)
-      break
-    case 'created':
-      q = q.orderBy('w.created_at', dir)
-      break
-    case 'updated':
-      q = q.orderBy('w.updated_at', dir)
-      break
-    case 'id':
-      break
-    default:
-      // Measures still open for comments first, closed ones below (warning.lifecycle_rank), then the score.
-      q = q.orderBy('w.lifecycle_rank', 'asc').orderBy('w.score', dir)
-  }
-  const rows = await q
-    .orderBy('w.id', f.sort === 'id' ? dir : 'asc')
+  const rows = await queueOrder(q, f)
     .limit(pageSize)
     .offset((page - 1) * pageSize)
     .execute()
@@ -609,4 +614,74 @@ export async function setLevel(ctx: AppContext, id: number, level: Level | null,
   const computed = cats.length ? (cats.map((c) => c.level as Level).sort((a, b) => LEVEL_RANK[b] - LEVEL_RANK[a])[0] ?? null) : null
   const effective = level ?? computed ?? w.level
   await change(ctx, id, actor, 'level', { level: effective, level_override: level }, { level, computed })
+}
+
+// ---------------------------------------------------------------------------------
+// The review flow: where a warning stands in the queue, which actions apply, undo.
+
+/** How many warnings of a filtered queue the detail page's previous/next look through (ids only). */
+export const NEIGHBOUR_SCAN = 20_000
+
+export interface QueueNeighbours {
+  /** the warning's position in the filtered queue (0-based), or null when it no longer matches the filter */
+  index: number | null
+  total: number
+  prev: { id: number; page: number } | null
+  next: { id: number; page: number } | null
+}
+
+/**
+ * The warnings before and after `id` in the queue's order under filter `f` (the detail
+ * page's previous/next). A warning that left the filter (confirmed while the tab shows
+ * open work) keeps its place in the order: its neighbours are those it would sit between.
+ */
+export async function queueNeighbours(ctx: AppContext, f: QueueFilter, id: number): Promise<QueueNeighbours> {
+  await lifecycleFresh(ctx)
+  const pageSize = Math.min(MAX_PAGE_SIZE, Math.max(1, f.pageSize ?? 50))
+  const ids = async (withSelf: boolean) => {
+    const q = base(ctx.db)
+      .where(((eb: Eb) => (withSelf ? eb.or([eb.and(conditions(ctx, f, eb, true)), eb('w.id', '=', id)]) : eb.and(conditions(ctx, f, eb, true)))) as never)
+      .select('w.id')
+    return (await queueOrder(q, f).limit(NEIGHBOUR_SCAN).execute()).map((r) => r.id)
+  }
+  const matching = await ids(false)
+  let at = matching.indexOf(id)
+  const inQueue = at >= 0
+  const order = inQueue ? matching : await ids(true)
+  if (!inQueue) at = order.indexOf(id)
+  const total = matching.length
+  if (at < 0) return { index: null, total, prev: null, next: null }
+  // Positions in the filtered queue: a warning outside it takes no place.
+  const prevAt = at - 1
+  const nextAt = inQueue ? at + 1 : at
+  const pageOf = (i: number) => Math.floor(i / pageSize) + 1
+  return {
+    index: inQueue ? at : null,
+    total,
+    prev: prevAt >= 0 ? { id: order[at - 1], page: pageOf(prevAt) } : null,
+    next: at + 1 < order.length ? { id: order[at + 1], page: pageOf(nextAt) } : null,
+  }
+}
+
+/** Whether an action may be taken on a warning in this status (the detail page offers only these). */
+export function actionApplies(action: WarningAction, status: string): boolean {
+  return (TRANSITIONS[action].from as string[]).includes(status)
+}
+
+/**
+ * Undo a dismissal: the warning goes back to the status its last dismissal took it from.
+ * Only when that dismissal is still the warning's latest event (nothing happened since).
+ */
+export async function undoDismiss(ctx: AppContext, id: number, actor: string): Promise<ActionResult> {
+  return ctx.db.transaction().execute(async (tx) => {
+    const w = await tx.selectFrom('warning').select(['id', 'status']).where('id', '=', id).executeTakeFirst()
+    if (!w) return { id, ok: false, error: 'not found' }
+    const last = await tx.selectFrom('warning_event').select(['action', 'from_status']).where('warning_id', '=', id).orderBy('id', 'desc').limit(1).executeTakeFirst()
+    const to = last?.from_status as WarningStatus | null | undefined
+    if (w.status !== 'dismissed' || last?.action !== 'dismiss' || !to || to === 'dismissed') return { id, ok: false, from: w.status as WarningStatus, error: 'nothing to undo' }
+    const now = ctx.clock().toISOString()
+    await tx.updateTable('warning').set({ status: to, updated_at: now }).where('id', '=', id).where('status', '=', 'dismissed').execute()
+    await tx.insertInto('warning_event').values({ warning_id: id, at: now, actor, action: 'undo', from_status: 'dismissed', to_status: to, details: JSON.stringify({ undone: 'dismiss' }) }).execute()
+    return { id, ok: true, from: 'dismissed', to }
+  })
 }

@@ -30,6 +30,8 @@ export class NotFoundError extends Error {
 
 /** The largest id a table holds (PostgreSQL integer): a larger one names nothing, and the database would refuse it. */
 const MAX_ID = 2_147_483_647
+/** Ids a form may send (bulk actions, undo): whole numbers every table can hold. */
+export const formIds = (v: unknown): number[] => (Array.isArray(v) ? v : v === undefined || v === null || v === '' ? [] : [v]).map(Number).filter((n) => Number.isSafeInteger(n) && n > 0 && n <= MAX_ID)
 
 /** A query parameter whose value is not one the page accepts. */
 export const badParam = (param: string, zh: string, en: string) => new BadRequestError({ zh: `参数 ${param} 无效：${zh}`, en: `query parameter ${param}: ${en}` }, param)

@@ -95,3 +95,27 @@ export function queryOf(f: QueueFilter, over: Partial<Record<string, string | st
   const s = p.toString()
   return s ? `?${s}` : ''
 }
+
+/** The queue page's default tab, 待处理: the open work (new and in review). */
+export const OPEN_WORK = ['new', 'in_review']
+const isOpenWork = (s: string[] | undefined) => !!s && s.length === OPEN_WORK.length && OPEN_WORK.every((x) => s.includes(x))
+
+/**
+ * The queue page's state from its query string: the filter, with the page's default tab.
+ * No `status` is the open work (待处理); `status=all` is every status (全部). The same
+ * state travels to the detail page and back, so filters, sort and page survive the round trip.
+ */
+export function pageFilterFromQuery(q: Query): QueueFilter {
+  const all = values(q.status).includes('all')
+  const f = filterFromQuery(all ? { ...q, status: undefined } : q)
+  return all || f.status ? f : { ...f, status: [...OPEN_WORK] }
+}
+
+/** The query string of a queue page state (`pageFilterFromQuery` reads it back), with some keys changed. */
+export function pageQueryOf(f: QueueFilter, over: Partial<Record<string, string | string[] | number | undefined>> = {}): string {
+  const status = !f.status?.length ? 'all' : isOpenWork(f.status) ? undefined : f.status
+  return queryOf({ ...f, status: undefined }, { status, ...over })
+}
+
+/** The one status value a queue state shows in the status menu: '' for open work, 'all', or a status. */
+export const statusChoice = (f: QueueFilter): string => (!f.status?.length ? 'all' : isOpenWork(f.status) ? '' : f.status.join(','))

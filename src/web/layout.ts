@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { DOC_TYPE_LABEL, LANG_NAMES, MEASURE_STATUS_LABEL, ROLE_LABEL } from '../domain/i18n.js'
 import { html, raw, type Raw } from '../util/html.js'
+import { flashBox, takeFlash } from './flash.js'
 
 export type Lang = 'zh' | 'en'
 
@@ -131,10 +132,53 @@ export const T = {
     unclassified: '待归类的通报',
     unlearnt: '待学习的训练样本',
     failedWork: { title: '失败且不再自动重试的任务', hint: '排除原因后，运行 tbt-watch retry-failed 将这些任务按原编号重新排队。', queue: '队列', job: '任务编号', error: '失败原因', at: '失败时间', attempts: '尝试次数' },
-    shortcuts: '快捷键：j/k 上下移动，x 选择，o 打开，/ 搜索；详情页 c 确认，e 上报，d 排除，n 备注，a 指派给我，q 返回',
+    shortcuts: '快捷键：j/k 上下移动，x 选择，o 打开，/ 搜索；详情页 j/k 下一条/上一条，c 确认，e 上报，d 排除，n 备注，a 指派给我，u 撤销排除，q 返回队列',
     measureStatus: MEASURE_STATUS_LABEL.zh,
-    events: { raised: '系统生成预警', rescored: '重新评分', closed: '系统关闭', reopened: '系统重新打开', lifecycle: '措施状态变化', merged: '合并为一条措施预警', note: '修改备注', assign: '指派', level: '更正等级', categories: '更正类别', 'categories-auto': '产品类别变化', review: '开始审核', confirm: '确认', dismiss: '排除', escalate: '上报', reopen: '重新打开' } as Record<string, string>,
+    events: { raised: '系统生成预警', rescored: '重新评分', closed: '系统关闭', reopened: '系统重新打开', lifecycle: '措施状态变化', merged: '合并为一条措施预警', note: '修改备注', assign: '指派', level: '更正等级', categories: '更正类别', 'categories-auto': '产品类别变化', review: '开始审核', confirm: '确认', dismiss: '排除', escalate: '上报', reopen: '重新打开', undo: '撤销排除' } as Record<string, string>,
     reasons: { 'measure withdrawn': '措施已撤回', 'measure no longer withdrawn': '措施不再处于撤回状态', 'measure adopted': '措施已通过', 'measure in_force': '措施已生效', 'category corrected': '产品类别已更正', 'category restored by a correction': '更正恢复了该类别' } as Record<string, string>,
+    openWork: '待处理',
+    filterSummary: (n: number) => (n ? `筛选与排序（已设 ${n} 项）` : '筛选与排序'),
+    prevWarning: '上一条',
+    nextWarning: '下一条',
+    position: (i: number, n: number) => `当前筛选第 ${i}/${n} 条`,
+    notInFilter: '此预警已不在当前筛选结果中',
+    leftFilter: (key: string) => `刚处理的预警 ${key} 不在本页（可能已不符合当前筛选条件）。`,
+    allSourcesFailed: (n: number) => `上一轮抓取中全部 ${n} 个数据来源均失败，队列可能不是最新的。`,
+    allSourcesFailedHint: '查看运行状况',
+    allSourcesFailedDemo: '如在无网络的环境下试用，可运行 npm run demo 载入演示数据。',
+    chipsHidden: (n: number, pct: number) => `另有 ${n} 项低于 ${pct}%，未列出`,
+    statusAll: '全部状态',
+    flash: {
+      done: { review: '已开始审核', confirm: '已确认', dismiss: '已排除', escalate: '已上报', reopen: '已重新打开' } as Record<string, string>,
+      one: (done: string, key: string) => `${done}预警 ${key}。`,
+      reason: (r: string) => `理由：${r}`,
+      unchanged: (st: string) => `该预警已是「${st}」，未作更改。`,
+      cannot: (action: string, st: string) => `不能对「${st}」的预警执行「${action}」。`,
+      reasonNeeded: '排除预警需要填写排除理由，请在“排除理由”中填写后再执行。',
+      undo: '撤销',
+      undone: (n: number) => (n === 1 ? '已撤销排除，预警恢复为排除前的状态。' : `已撤销排除，${n} 条预警恢复为排除前的状态。`),
+      cannotUndo: '无法撤销：预警在排除后已有新的处理。',
+      bulkNone: '请先勾选要处理的预警，再执行批量操作。',
+      bulkDone: (done: string, n: number) => `${done} ${n} 条预警。`,
+      bulkAssigned: (n: number) => `已将 ${n} 条预警指派给您。`,
+      bulkUnchanged: (n: number) => `${n} 条原本已是该状态`,
+      bulkFailed: (n: number) => `${n} 条的当前状态不允许此操作`,
+      bulkNothing: '所选预警均未改变。',
+      unknownAction: '未知的操作，请从列表中选择。',
+      noteSaved: '备注已保存。',
+      noteCleared: '备注已清除。',
+      assigned: (who: string) => `已指派给 ${who}。`,
+      unassigned: '已取消指派。',
+      level: (l: string) => `风险等级已更正为「${l}」。`,
+      levelAuto: (l: string) => `风险等级恢复为按评分自动，当前为「${l}」。`,
+      categories: (to: string, from: string) => `产品类别已更正为：${to}（原为：${from || '无'}）。`,
+      rescored: (level: string, score: number) => `已按新类别重新评分：风险等级「${level}」，分数 ${score}。`,
+      learnt: (n: number) => `本措施的 ${n} 份文件已作为训练样本，分类器将在下次训练时学习。`,
+      moved: (id: number) => `该措施现由另一条预警 #${id} 跟踪，本预警已关闭。`,
+      openMoved: (id: number) => `打开预警 #${id}`,
+      categoriesNone: '请至少选择一个产品类别；如均不适用，请排除该预警。',
+      invalid: '输入无效，请检查后重试。',
+    },
     system: '系统',
     readOnly: '只读',
     langNames: LANG_NAMES.zh,
@@ -264,10 +308,53 @@ export const T = {
     unclassified: 'Notices waiting for classification',
     unlearnt: 'Training examples not yet learnt',
     failedWork: { title: 'Work that failed for good', hint: 'Once the cause is fixed, run tbt-watch retry-failed to queue these jobs again under their own ids.', queue: 'Queue', job: 'Job id', error: 'Reason', at: 'Failed at', attempts: 'Attempts' },
-    shortcuts: 'Keys: j/k move, x select, o open, / search; on a warning c confirm, e escalate, d dismiss, n note, a assign to me, q back',
+    shortcuts: 'Keys: j/k move, x select, o open, / search; on a warning j/k next/previous, c confirm, e escalate, d dismiss, n note, a assign to me, u undo a dismissal, q back to the queue',
     measureStatus: MEASURE_STATUS_LABEL.en,
-    events: { raised: 'raised by the system', rescored: 'rescored', closed: 'closed by the system', reopened: 'reopened by the system', lifecycle: 'measure status changed', merged: 'merged into one warning per measure', note: 'note edited', assign: 'assigned', level: 'level corrected', categories: 'categories corrected', 'categories-auto': 'categories changed', review: 'review started', confirm: 'confirmed', dismiss: 'dismissed', escalate: 'escalated', reopen: 'reopened' } as Record<string, string>,
+    events: { raised: 'raised by the system', rescored: 'rescored', closed: 'closed by the system', reopened: 'reopened by the system', lifecycle: 'measure status changed', merged: 'merged into one warning per measure', note: 'note edited', assign: 'assigned', level: 'level corrected', categories: 'categories corrected', 'categories-auto': 'categories changed', review: 'review started', confirm: 'confirmed', dismiss: 'dismissed', escalate: 'escalated', reopen: 'reopened', undo: 'dismissal undone' } as Record<string, string>,
     reasons: {} as Record<string, string>,
+    openWork: 'Open work',
+    filterSummary: (n: number) => (n ? `Filters and sort (${n} set)` : 'Filters and sort'),
+    prevWarning: 'Previous',
+    nextWarning: 'Next',
+    position: (i: number, n: number) => `${i} of ${n} under the current filter`,
+    notInFilter: 'This warning no longer matches the current filter',
+    leftFilter: (key: string) => `The warning just handled (${key}) is not on this page (it may no longer match the filter).`,
+    allSourcesFailed: (n: number) => `Every source (${n}) failed in the last pass: the queue may be out of date.`,
+    allSourcesFailedHint: 'See operations',
+    allSourcesFailedDemo: 'Trying it without a network? Run npm run demo to load the demo data.',
+    chipsHidden: (n: number, pct: number) => `${n} more below ${pct}% not shown`,
+    statusAll: 'All statuses',
+    flash: {
+      done: { review: 'Review started on', confirm: 'Confirmed', dismiss: 'Dismissed', escalate: 'Escalated', reopen: 'Reopened' } as Record<string, string>,
+      one: (done: string, key: string) => `${done} warning ${key}.`,
+      reason: (r: string) => `Reason: ${r}`,
+      unchanged: (st: string) => `This warning already is ${st}: nothing changed.`,
+      cannot: (action: string, st: string) => `A warning that is ${st} cannot be given “${action}”.`,
+      reasonNeeded: 'Dismissing needs a reason: fill in “Reason for dismissing” and apply again.',
+      undo: 'Undo',
+      undone: (n: number) => (n === 1 ? 'Dismissal undone: the warning is back where it was.' : `Dismissal undone: ${n} warnings are back where they were.`),
+      cannotUndo: 'Cannot undo: the warning changed again after it was dismissed.',
+      bulkNone: 'Select the warnings first, then apply the bulk action.',
+      bulkDone: (done: string, n: number) => `${done} ${n} warning${n === 1 ? '' : 's'}.`,
+      bulkAssigned: (n: number) => `${n} warning${n === 1 ? '' : 's'} assigned to you.`,
+      bulkUnchanged: (n: number) => `${n} already were so`,
+      bulkFailed: (n: number) => `${n} could not be changed from their status`,
+      bulkNothing: 'None of the selected warnings changed.',
+      unknownAction: 'Unknown action: choose one from the list.',
+      noteSaved: 'Note saved.',
+      noteCleared: 'Note cleared.',
+      assigned: (who: string) => `Assigned to ${who}.`,
+      unassigned: 'No longer assigned.',
+      level: (l: string) => `Level corrected to ${l}.`,
+      levelAuto: (l: string) => `Level back to automatic: now ${l}.`,
+      categories: (to: string, from: string) => `Categories corrected to ${to} (were ${from || 'none'}).`,
+      rescored: (level: string, score: number) => `Rescored under the new categories: ${level}, score ${score}.`,
+      learnt: (n: number) => `The measure's ${n} document${n === 1 ? '' : 's'} became training examples, learnt at the next training.`,
+      moved: (id: number) => `The measure is now followed by warning #${id}; this one is closed.`,
+      openMoved: (id: number) => `Open warning #${id}`,
+      categoriesNone: 'Choose at least one category; if none applies, dismiss the warning.',
+      invalid: 'Invalid input: please check and try again.',
+    },
     system: 'system',
     readOnly: 'read-only',
     langNames: LANG_NAMES.en,
@@ -334,7 +421,7 @@ export function sendPage(req: FastifyRequest, reply: FastifyReply, opts: PageOpt
   const doc = html`<!doctype html><html lang="${lang === 'zh' ? 'zh-CN' : 'en'}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>${opts.title} · ${t.title}</title>
 <link rel="stylesheet" href="/static/app.css"><script src="/static/app.js" defer></script></head>
-<body>${appHeader(req, reply)}<main>${opts.body}</main></body></html>`
+<body>${appHeader(req, reply)}<main>${flashBox(takeFlash(req, reply), () => reply.generateCsrf())}${opts.body}</main></body></html>`
   return reply.code(opts.status ?? 200).type('text/html; charset=utf-8').send(doc.html)
 }
 
@@ -345,3 +432,14 @@ export const lifecycleBadge = (t: Words, status: string) => html`<span class="ms
 /** A comment deadline with where it stands: passed, due within 7 days, later. */
 export const deadlineCell = (t: Words, deadline: string | null, state: string | null) =>
   deadline ? html`<span class="dl dl-${state ?? 'later'}">${deadline}</span>${state && t.deadlineStates[state] ? html` <small class="dl-note dl-${state}">${t.deadlineStates[state]}</small>` : ''}` : html`—`
+
+/**
+ * Evidence chips (a notice's candidate categories and HS codes with their share) below
+ * this share only add noise ("6203 1%"): they are hidden, the top one is always kept.
+ */
+export const CHIP_MIN_SHARE = 0.05
+export function significantChips<X extends { score: number }>(xs: X[], min = CHIP_MIN_SHARE): { shown: X[]; hidden: number } {
+  const top = xs.reduce<X | undefined>((best, x) => (!best || x.score > best.score ? x : best), undefined)
+  const shown = xs.filter((x) => x === top || x.score >= min)
+  return { shown, hidden: xs.length - shown.length }
+}

@@ -55,7 +55,7 @@ describe.each(DIALECTS)('subscriptions and digests over a real SMTP server (%s)'
     expect(m.text).toMatch(/评议截止 \d{4}-\d{2}-\d{2}（剩余\d+天）|评议已截止|未公布评议截止日期/)
     // Each warning link opens without a login: signed for this subscriber and warning.
     expect(m.text).toMatch(/查看详情: http:\/\/localhost:8080\/me\/warnings\/\d+\?token=[\w-]+\.[0-9a-z]+\.[\w-]+/)
-    expect(m.text).toMatch(/原文: https?:\/\//)
+    expect(m.text).toMatch(/(WTO 通报原文|ePing 通报页面|来源页面)( \d)?: https?:\/\//)
     expect(header(m, 'list-unsubscribe')).toMatch(/^List-Unsubscribe: <http:\/\/localhost:8080\/unsubscribe\?token=[\w-]+\.[0-9a-z]+\.[\w-]+>$/)
     expect(header(m, 'list-unsubscribe-post')).toBe('List-Unsubscribe-Post: List-Unsubscribe=One-Click')
     expect(m.messageId).toMatch(/^<digest-daily\.2026-11-28\.\d+@tbt-watch>$/)

@@ -52,8 +52,8 @@ describe('review queue in Chromium', () => {
     await replay?.close()
   })
 
-  const newPage = async () => {
-    const context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, locale: 'zh-CN' })
+  const newPage = async (width = 1400) => {
+    const context = await browser.newContext({ viewport: { width, height: width < 500 ? 844 : 1000 }, locale: 'zh-CN' })
     const page = await context.newPage()
     page.on('console', (m) => {
       if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text())
@@ -95,8 +95,9 @@ describe('review queue in Chromium', () => {
     await page.keyboard.press('j')
     await expect(page.locator('tr.sel').count()).resolves.toBe(1)
     await Promise.all([page.waitForNavigation(), page.keyboard.press('o')])
-    expect(page.url()).toMatch(/\/warnings\/\d+$/)
-    const warningId = Number(page.url().split('/').pop())
+    // the detail page carries the queue's state
+    expect(page.url()).toMatch(/\/warnings\/\d+\?.*level=high.*q=lithium|\/warnings\/\d+\?.*q=lithium.*level=high/)
+    const warningId = Number(new URL(page.url()).pathname.split('/').pop())
 
     // evidence and trace, in words
     const trace = await page.locator('table.trace').innerText()
@@ -115,6 +116,8 @@ describe('review queue in Chromium', () => {
     await page.check('form.categories input[value="lithium-batteries"]')
     await Promise.all([page.waitForNavigation(), page.click('#save-categories')])
     const correctedId = Number(new URL(page.url()).pathname.split('/').pop())
+    expect(correctedId).toBe(warningId)
+    expect(await page.locator('#flash').innerText()).toMatch(/^产品类别已更正为：锂离子电池（原为：.+）。已按新类别重新评分/)
     expect(await page.locator('#category').innerText()).toBe('锂离子电池')
     expect(await page.locator('table.trace').innerText()).toContain('产品类别已由分析员确认')
     expect(await page.locator('table.history').innerText()).toContain('更正类别')
@@ -123,6 +126,8 @@ describe('review queue in Chromium', () => {
     await page.locator('h2').first().click()
     await Promise.all([page.waitForNavigation(), page.keyboard.press('c')])
     expect(await page.locator('.meta .st').innerText()).toBe('已确认')
+    expect(await page.locator('#flash').innerText()).toMatch(/^已确认预警 /)
+    expect(await page.locator('#act-confirm').count()).toBe(0)
     const history = await page.locator('table.history').innerText()
     expect(history).toContain('analyst@example.com')
     expect(history).toContain('确认')
@@ -142,6 +147,83 @@ describe('review queue in Chromium', () => {
       expect(old.status).toBe('dismissed')
     }
     await page.context().close()
+  })
+
+  it('walks an analyst through filter → open → next → confirm → back, keeping the filter and the selection', async () => {
+    const page = await newPage(1280)
+    await login(page, 'analyst')
+    // every status (the default tab is the open work), high level only
+    await Promise.all([page.waitForNavigation(), page.click('nav.tabs a[data-status="all"]')])
+    await page.selectOption('select[name=level]', 'high')
+    await Promise.all([page.waitForNavigation(), page.click('#filters button[type=submit]')])
+    expect(page.url()).toMatch(/status=all.*level=high|level=high.*status=all/)
+    const order = await page.locator('tr[data-href]').evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-id'))))
+    expect(order.length).toBeGreaterThan(2)
+    // open the first, then j for the next
+    await Promise.all([page.waitForNavigation(), page.locator('tr[data-href] a.key').first().click()])
+    expect(new URL(page.url()).pathname).toBe(`/warnings/${order[0]}`)
+    expect(await page.locator('.walk .pos').innerText()).toBe(`当前筛选第 1/${order.length} 条`)
+    await Promise.all([page.waitForNavigation(), page.keyboard.press('j')])
+    expect(new URL(page.url()).pathname).toBe(`/warnings/${order[1]}`)
+    expect(new URL(page.url()).searchParams.get('level')).toBe('high')
+    await expect(page.locator('#prev-warning').getAttribute('href')).resolves.toContain(`/warnings/${order[0]}?`)
+    // confirm: a message says so, and confirm is no longer offered
+    const status = await page.locator('.meta .st').innerText()
+    if (status !== '已确认') {
+      await Promise.all([page.waitForNavigation(), page.click('#act-confirm')])
+      expect(await page.locator('#flash').innerText()).toMatch(/^已确认预警 \S+。/)
+    }
+    expect(await page.locator('.meta .st').innerText()).toBe('已确认')
+    expect(await page.locator('#act-confirm').count()).toBe(0)
+    await page.screenshot({ path: path.join(ARTIFACTS, 'detail-confirmed.png') })
+    // back with q: the same filter, the warning selected
+    await Promise.all([page.waitForNavigation(), page.keyboard.press('q')])
+    const url = new URL(page.url())
+    expect(url.searchParams.get('level')).toBe('high')
+    expect(url.searchParams.get('status')).toBe('all')
+    expect(await page.locator('select[name=level]').inputValue()).toBe('high')
+    expect(await page.locator('nav.tabs a.on').getAttribute('data-status')).toBe('all')
+    expect(await page.locator('tr.sel').getAttribute('data-id')).toBe(String(order[1]))
+    expect(await page.locator('tr.sel .st').innerText()).toBe('已确认')
+    await page.screenshot({ path: path.join(ARTIFACTS, 'queue-back.png') })
+    // the keyboard goes on from the selected row
+    await page.keyboard.press('j')
+    expect(await page.locator('tr.sel').getAttribute('data-id')).toBe(String(order[2]))
+    await page.context().close()
+  })
+
+  it('fits a 390 px phone: no horizontal scroll, header and tabs on whole words; screenshots at 1280 and 390 px', async () => {
+    // A failing source with a very long URL (the /ops table must wrap it).
+    const run = await env.ctx.db.selectFrom('source_run').select('id').orderBy('id', 'desc').executeTakeFirstOrThrow()
+    await env.ctx.db.updateTable('source_run').set({ status: 'failed', errors: 1, error: `fetch failed: https://example.org/notices?${'page=1&x='.repeat(100)}end` }).where('id', '=', run.id).execute()
+    const first = await env.ctx.db.selectFrom('warning').select('id').orderBy('score', 'desc').executeTakeFirstOrThrow()
+    for (const width of [1280, 390]) {
+      const page = await newPage(width)
+      await login(page, 'analyst')
+      const shots: [string, string][] = [['queue', '/'], ['detail', `/warnings/${first.id}`], ['ops', '/ops'], ['report', '/reports/latest']]
+      for (const [name, url] of shots) {
+        const res = await page.goto(`${base}${url}`)
+        expect(res?.status(), url).toBe(200)
+        await page.screenshot({ path: path.join(ARTIFACTS, `${name}-${width}.png`), fullPage: true })
+        await page.screenshot({ path: path.join(ARTIFACTS, `${name}-${width}-top.png`) })
+        const { scrollWidth, innerWidth } = await page.evaluate(() => {
+          const g = globalThis as unknown as { document: { documentElement: { scrollWidth: number } }; innerWidth: number }
+          return { scrollWidth: g.document.documentElement.scrollWidth, innerWidth: g.innerWidth }
+        })
+        if (name !== 'report') expect(scrollWidth, `${url} at ${width}px`).toBeLessThanOrEqual(innerWidth)
+      }
+      if (width === 390) {
+        await page.goto(`${base}/`)
+        // no tab, menu item or brand broken into a character per line
+        for (const sel of ['nav.tabs a', 'header nav a', 'header .brand']) {
+          for (const box of await page.locator(sel).evaluateAll((els) => els.map((e) => e.getBoundingClientRect().height))) expect(box, sel).toBeLessThan(40)
+        }
+        expect(await page.locator('tr[data-href]').count()).toBeGreaterThan(0)
+        // the filters start folded on a phone, the warnings right under the tabs
+        expect(await page.locator('#filterbox').evaluate((e) => (e as unknown as { open: boolean }).open)).toBe(false)
+      }
+      await page.context().close()
+    }
   })
 
   it('keeps an enterprise user out of the queue', async () => {

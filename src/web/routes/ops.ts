@@ -41,6 +41,10 @@ ${chapters.map((c) => html`<tr><td>${c.chapter}</td><td class="num">${c.support}
     : ''}</section>`
 }
 
+/** A source run's status in words (ok, failed, running). */
+const RUN_STATUS = { zh: { ok: '成功', failed: '失败', running: '运行中' }, en: { ok: 'ok', failed: 'failed', running: 'running' } } as Record<string, Record<string, string>>
+const runStatus = (lang: 'zh' | 'en', st: string | null | undefined) => (st ? RUN_STATUS[lang][st] ?? st : '—')
+
 /** The operations page: each source's health, open alerts, and how much work is waiting. */
 const opsRoutes: RoutePlugin = async (app, { ctx }) => {
   const health = async () => {
@@ -92,10 +96,10 @@ const opsRoutes: RoutePlugin = async (app, { ctx }) => {
     const statuses = ['new', 'in_review', 'escalated', 'confirmed', 'dismissed']
     const count = (s: string, l: string) => h.warnings.find((w) => w.status === s && w.level === l)?.n ?? 0
     const body = html`<h2>${t.ops}</h2>
-<section><h3>${t.sources}</h3><p class="hint">${t.times(timeZoneLabel(req.lang, ctx.config.schedule.timezone))}</p><table class="ops"><thead><tr><th>${t.source}</th><th>${t.lastRun}</th><th>${t.lastStatus}</th><th>${t.items}</th><th>${t.errors}</th><th>${t.alerts}</th></tr></thead><tbody>
+<section><h3>${t.sources}</h3><p class="hint">${t.times(timeZoneLabel(req.lang, ctx.config.schedule.timezone))}</p><table class="ops sources"><thead><tr><th>${t.source}</th><th>${t.lastRun}</th><th>${t.lastStatus}</th><th>${t.items}</th><th>${t.errors}</th><th>${t.alerts}</th></tr></thead><tbody>
 ${h.sources.map((s) => html`<tr class="${s.lastRun?.status === 'failed' || s.alerts.length ? 'bad' : ''}"><td>${sourceName(req.lang, s.id, s.name)} <code>${s.id}</code>${s.enabled ? '' : ` (${req.lang === 'zh' ? '已停用' : 'disabled'})`}</td>
-<td class="nowrap">${s.lastRun?.startedAt ? localTime(s.lastRun.startedAt, ctx.config.schedule.timezone) : '—'}</td><td>${s.lastRun?.status ?? s.lastStatus ?? '—'}</td><td class="num">${s.lastRun?.items ?? ''}</td>
-<td>${s.lastRun ? html`<span class="num">${s.lastRun.errors}</span>${s.lastRun.error ? html`<div class="error">${s.lastRun.error}</div>` : ''}` : ''}</td>
+<td class="nowrap">${s.lastRun?.startedAt ? localTime(s.lastRun.startedAt, ctx.config.schedule.timezone) : '—'}</td><td class="nowrap">${runStatus(req.lang, s.lastRun?.status ?? s.lastStatus)}</td><td class="num">${s.lastRun?.items ?? ''}</td>
+<td class="errs">${s.lastRun ? html`<span class="num">${s.lastRun.errors}</span>${s.lastRun.error ? html`<div class="error">${s.lastRun.error}</div>` : ''}` : ''}</td>
 <td>${s.alerts.map((a) => html`<div class="alert">${a.kind} · ${a.message}</div>`)}</td></tr>`)}</tbody></table></section>
 <section><h3>${t.depths}</h3><table class="ops"><thead><tr><th>${t.status}</th>${(['high', 'medium', 'low'] as const).map((l) => html`<th>${levelBadge(t, l)}</th>`)}</tr></thead><tbody>
 ${statuses.map((s) => html`<tr><td><a href="/?status=${s}">${statusBadge(t, s)}</a></td>${(['high', 'medium', 'low'] as const).map((l) => html`<td class="num">${count(s, l)}</td>`)}</tr>`)}</tbody></table>

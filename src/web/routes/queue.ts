@@ -3,9 +3,11 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { RoutePlugin } from '../app.js'
 import { csvField, plainCell } from '../../services/export.service.js'
 import { ACTIONS, allWarnings, applyAction, assign, listWarnings, STATUSES, WarningError, type QueueFilter, type QueueRow, type WarningAction } from '../../services/warning.service.js'
+import { setFlash } from '../flash.js'
 import { html, raw } from '../../util/html.js'
 import { READERS, requireRole, safeNext, STAFF } from '../auth.js'
-import { filterFromQuery, queryOf } from '../filters.js'
+import { formIds } from '../errors.js'
+import { filterFromQuery, pageFilterFromQuery, pageQueryOf, queryOf, statusChoice } from '../filters.js'
 import { deadlineCell, levelBadge, lifecycleBadge, sendPage, statusBadge, T, type Lang } from '../layout.js'
 import { localDay } from '../../domain/dates.js'
 import { localTimeLabelled, sourceName } from '../../domain/i18n.js'
@@ -70,12 +72,16 @@ const queueRoutes: RoutePlugin = async (app, { ctx }) => {
   const queuePage = async (req: FastifyRequest, reply: FastifyReply, path: '/' | '/queue') => {
     const t = T[req.lang]
     const lang = req.lang
-    const f = filterFromQuery(req.query as Record<string, unknown>)
+    const query = req.query as Record<string, unknown>
+    const f = pageFilterFromQuery(query)
     const page = await listWarnings(ctx, f)
+    // The warning the analyst comes back from (返回队列 / q): highlighted and selected.
+    const selId = /^\d{1,12}$/.test(String(query.sel ?? '')) ? Number(query.sel) : null
     const [languages, assignees] = await Promise.all([distinct('language'), distinct('assignee')])
     const alerts = await ctx.db.selectFrom('ops_alert').selectAll().where('resolved_at', 'is', null).orderBy('id', 'desc').limit(5).execute()
     const staff = STAFF.includes(req.user!.role)
-    const here = `${path}${queryOf(f)}`
+    const here = `${path}${pageQueryOf(f)}`
+    const detail = (id: number) => `/warnings/${id}${pageQueryOf(f)}`
     const name = (x: { zh: string; en: string }) => (lang === 'zh' ? x.zh : x.en)
     const sel = (nm: string, options: [string, string][], current: string[] | string | undefined, label: string, groups?: { label: string; options: [string, string][] }[]) => {
       const cur = Array.isArray(current) ? current : current ? [current] : []
@@ -85,11 +91,17 @@ const queueRoutes: RoutePlugin = async (app, { ctx }) => {
     const watched = ctx.markets.filter((m) => m.watched)
     const others = ctx.markets.filter((m) => !m.watched).sort((a, b) => (lang === 'zh' ? a.zh.localeCompare(b.zh, 'zh-Hans-CN') : a.en.localeCompare(b.en)))
     const total = Object.values(page.counts).reduce((a, b) => a + b, 0)
-    const tabs = html`<nav class="tabs" aria-label="${t.status}"><a href="${path}${queryOf(f, { status: undefined, page: undefined })}"${raw(!f.status ? ' class="on"' : '')}>${t.all} <b>${total}</b></a>
-${STATUSES.map((st) => html`<a href="${path}${queryOf(f, { status: st, page: undefined })}" data-status="${st}"${raw(f.status?.length === 1 && f.status[0] === st ? ' class="on"' : '')}>${t.statuses[st]} <b class="count">${page.counts[st] ?? 0}</b></a>`)}</nav>`
-    const filters = html`<form method="get" action="${path}" class="filters" id="filters">
+    const choice = statusChoice(f)
+    const tab = (value: string | undefined, label: string, n: number, on: boolean, status?: string) =>
+      html`<a href="${path}${pageQueryOf(f, { status: value, page: undefined })}"${raw(status ? ` data-status="${status}"` : '')}${raw(on ? ' class="on" aria-current="true"' : '')}>${label} <b class="count">${n}</b></a>`
+    const tabs = html`<nav class="tabs" aria-label="${t.status}">${tab(undefined, t.openWork, (page.counts.new ?? 0) + (page.counts.in_review ?? 0), choice === '', 'open')}
+${STATUSES.map((st) => tab(st, t.statuses[st], page.counts[st] ?? 0, choice === st, st))}
+${tab('all', t.all, total, choice === 'all', 'all')}</nav>`
+    // Collapsible (app.js folds it on a phone, where it would push the warnings a screen down).
+    const active = [f.level, f.category, f.market, f.lifecycle, f.source, f.language].filter((x) => x?.length).length + (f.assignee ? 1 : 0) + (f.deadlineDays !== undefined ? 1 : 0) + (f.q ? 1 : 0) + (f.sort ? 1 : 0)
+    const filters = html`<details class="filterbox" id="filterbox" open><summary>${t.filterSummary(active)}</summary><form method="get" action="${path}" class="filters" id="filters">
 <label class="grow">${t.search}<input type="search" name="q" value="${f.q ?? ''}" placeholder="${t.searchHint}" data-key="/"></label>
-${sel('status', STATUSES.map((st) => [st, t.statuses[st]]), f.status, t.status)}
+<label>${t.status}<select name="status"><option value="">${t.openWork}</option>${STATUSES.map((st) => html`<option value="${st}"${raw(choice === st ? ' selected' : '')}>${t.statuses[st]}</option>`)}<option value="all"${raw(choice === 'all' ? ' selected' : '')}>${t.statusAll}</option></select></label>
 ${sel('level', (['high', 'medium', 'low'] as const).map((l) => [l, t.levels[l]]), f.level, t.level)}
 ${sel('category', ctx.categories.map((c) => [c.id, name(c)]), f.category, t.category)}
 ${sel('market', [], f.market, t.market, [
@@ -103,12 +115,12 @@ ${sel('assignee', [['-', t.unassigned], ...assignees.map((a): [string, string] =
 <label>${t.deadlineWithin}<input type="number" name="deadline" min="0" max="3650" value="${f.deadlineDays ?? ''}" class="num"></label>
 ${sel('sort', Object.entries(t.sorts), f.sort, t.sort)}
 ${sel('dir', [['desc', t.desc], ['asc', t.asc]], f.dir, lang === 'zh' ? '顺序' : 'Order')}
-<button type="submit">${t.filter}</button><a href="${path}" class="button">${t.reset}</a></form>`
+<button type="submit">${t.filter}</button><a href="${path}" class="button">${t.reset}</a></form></details>`
     const rows = page.rows.map(
-      (r) => html`<tr data-href="/warnings/${r.id}" data-id="${r.id}" class="ms-row-${r.measureStatus}">
-${staff ? html`<td><input type="checkbox" name="ids" value="${r.id}" form="bulk" aria-label="#${r.id}"></td>` : ''}
+      (r) => html`<tr data-href="${detail(r.id)}" data-id="${r.id}" class="ms-row-${r.measureStatus}${r.id === selId ? ' sel' : ''}"${raw(r.id === selId ? ' aria-current="true"' : '')}>
+${staff ? html`<td class="pick"><input type="checkbox" name="ids" value="${r.id}" form="bulk" aria-label="#${r.id}"></td>` : ''}
 <td>${levelBadge(t, r.level)}</td><td class="num opt">${r.score}</td>
-<td class="m"><a href="/warnings/${r.id}" class="key">${r.symbols.length > 1 ? r.symbols.join(', ') : r.measureKey}</a><div class="title">${r.title ?? ''}</div></td>
+<td class="m"><a href="${detail(r.id)}" class="key">${r.symbols.length > 1 ? r.symbols.join(', ') : r.measureKey}</a><div class="title">${r.title ?? ''}</div></td>
 <td class="mem">${r.members.length ? r.members.map(name).join(lang === 'zh' ? '、' : ', ') : (r.member ?? '')}</td>
 <td class="cats">${(r.categories.length ? r.categories : [{ id: r.categoryId, zh: r.categoryZh, en: r.categoryEn }]).map((c) => html`<span class="chip">${name(c)}</span>`)}</td>
 <td>${deadlineCell(t, r.commentDeadline, r.deadlineState)}<div>${lifecycleBadge(t, r.measureStatus)}</div></td><td>${statusBadge(t, r.status)}</td><td class="opt">${r.assignee ?? ''}</td></tr>`,
@@ -122,17 +134,24 @@ ${staff ? html`<td><input type="checkbox" name="ids" value="${r.id}" form="bulk"
 <strong>${t.bulk}</strong> ${t.selected}: <select name="action" aria-label="${t.action}">${ACTIONS.map((a) => html`<option value="${a}">${t.actions[a]}</option>`)}<option value="assign-me">${t.assignMe}</option></select>
 <input type="text" name="reason" placeholder="${t.reason}" maxlength="2000"><button type="submit">${t.apply}</button></form>`
       : ''
-    const pager = html`<nav class="pager">${page.page > 1 ? html`<a href="${path}${queryOf(f, { page: page.page - 1 })}" rel="prev">${t.prev}</a>` : ''}
-<span>${t.page(page.page, page.pages, page.total)}</span>${page.page < page.pages ? html`<a href="${path}${queryOf(f, { page: page.page + 1 })}" rel="next">${t.next}</a>` : ''}
+    const pager = html`<nav class="pager">${page.page > 1 ? html`<a href="${path}${pageQueryOf(f, { page: page.page - 1 })}" rel="prev">${t.prev}</a>` : ''}
+<span>${t.page(page.page, page.pages, page.total)}</span>${page.page < page.pages ? html`<a href="${path}${pageQueryOf(f, { page: page.page + 1 })}" rel="next">${t.next}</a>` : ''}
 <span class="exports">${t.export}: <a href="/queue.csv${queryOf(f, { page: undefined })}">CSV</a> · <a href="/queue.xlsx${queryOf(f, { page: undefined })}">XLSX</a></span></nav>`
     const alertsBox =
       alerts.length && staff
         ? html`<section class="alerts"><h3>${t.alerts}</h3>${alerts.map((a) => html`<div class="alert">${a.source_id ?? ''} · ${a.kind} · ${a.message}</div>`)}</section>`
         : ''
+    // Every enabled source failed in its last run: the queue may be stale (say so, and what to do).
+    const sources = staff ? await ctx.db.selectFrom('source').select(['id', 'last_status']).where('enabled', '=', 1).execute() : []
+    const allFailed = sources.length > 0 && sources.every((x) => x.last_status === 'failed')
+    const failedBanner = allFailed
+      ? html`<div class="banner" id="sources-failed" role="alert">${t.allSourcesFailed(sources.length)} <a href="/ops">${t.allSourcesFailedHint}</a><br><small>${t.allSourcesFailedDemo}</small></div>`
+      : ''
+    const selNote = selId !== null && !page.rows.some((r) => r.id === selId) ? html`<p class="hint" id="sel-note">${t.leftFilter(`#${selId}`)}</p>` : ''
     const officialHint = req.user!.role === 'official' ? html`<p class="hint"><a href="/reports/latest">${t.latestReport}</a> · <a href="/reports">${t.reports}</a></p>` : ''
     return sendPage(req, reply, {
       title: staff ? t.queue : t.warnings,
-      body: html`${alertsBox}<h2>${staff ? t.queue : t.warnings}</h2>${officialHint}${tabs}${filters}${bulk}${table}${pager}<p class="hint">${staff ? t.shortcuts : ''}</p>`,
+      body: html`${failedBanner}${alertsBox}<h2>${staff ? t.queue : t.warnings}</h2>${officialHint}${tabs}${filters}${bulk}${selNote}${table}${pager}<p class="hint">${staff ? t.shortcuts : ''}</p>`,
     })
   }
 
@@ -148,22 +167,36 @@ ${staff ? html`<td><input type="checkbox" name="ids" value="${r.id}" form="bulk"
   app.get('/queue', { preHandler: requireRole(...READERS) }, async (req, reply) => queuePage(req, reply, '/queue'))
 
   app.post('/warnings/bulk', { preHandler: requireRole(...STAFF) }, async (req, reply) => {
+    const t = T[req.lang]
     const b = (req.body ?? {}) as { ids?: string | string[]; action?: string; reason?: string; next?: string }
-    const ids = (Array.isArray(b.ids) ? b.ids : b.ids ? [b.ids] : []).map(Number).filter(Number.isInteger)
+    const ids = formIds(b.ids).slice(0, 1000)
     const next = safeNext(b.next)
-    if (!ids.length) return reply.redirect(next, 303)
+    const back = (flash: Parameters<typeof setFlash>[1]) => setFlash(reply, flash).redirect(next, 303)
+    const action = b.action ?? ''
+    if (action !== 'assign-me' && !(ACTIONS as readonly string[]).includes(action)) return back({ kind: 'error', text: t.flash.unknownAction })
+    if (!ids.length) return back({ kind: 'error', text: t.flash.bulkNone })
     const actor = req.user!.email
-    if (b.action === 'assign-me') {
-      for (const id of ids) await assign(ctx, id, actor, actor)
-    } else if ((ACTIONS as readonly string[]).includes(b.action ?? '')) {
-      try {
-        await applyAction(ctx, ids, b.action as WarningAction, actor, { reason: b.reason, note: null })
-      } catch (err) {
-        if (err instanceof WarningError) return reply.code(400).send(err.message)
-        throw err
-      }
-    } else return reply.code(400).send('unknown action')
-    return reply.redirect(next, 303)
+    if (action === 'assign-me') {
+      for (const id of ids) await assign(ctx, id, actor, actor).catch((err) => (err instanceof WarningError ? undefined : Promise.reject(err)))
+      return back({ kind: 'ok', text: t.flash.bulkAssigned(ids.length) })
+    }
+    let results
+    try {
+      results = await applyAction(ctx, ids, action as WarningAction, actor, { reason: b.reason, note: null })
+    } catch (err) {
+      if (err instanceof WarningError) return back({ kind: 'error', text: err.code === 'REASON_REQUIRED' ? t.flash.reasonNeeded : t.flash.invalid })
+      throw err
+    }
+    const changed = results.filter((r) => r.ok && !r.unchanged)
+    const unchanged = results.filter((r) => r.ok && r.unchanged).length
+    const failed = results.filter((r) => !r.ok).length
+    const more = [unchanged ? t.flash.bulkUnchanged(unchanged) : '', failed ? t.flash.bulkFailed(failed) : ''].filter(Boolean).join(req.lang === 'zh' ? '，' : ', ')
+    const text = `${changed.length ? t.flash.bulkDone(t.flash.done[action], changed.length) : t.flash.bulkNothing}${more ? (req.lang === 'zh' ? `（${more}）` : ` (${more})`) : ''}`
+    return back({
+      kind: changed.length ? 'ok' : 'error',
+      text,
+      undo: action === 'dismiss' && changed.length ? { ids: changed.map((r) => r.id), next, label: t.flash.undo } : undefined,
+    })
   })
 
   const exportRows = async function* (req: FastifyRequest, f: QueueFilter) {

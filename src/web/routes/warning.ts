@@ -1,15 +1,27 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { RoutePlugin } from '../app.js'
 import { correctCategories } from '../../services/correction.service.js'
-import { ACTIONS, applyAction, assign, getWarning, isPublished, mergedInto, setLevel, setNote, WarningError, type WarningAction, type WarningDetail } from '../../services/warning.service.js'
+import { actionApplies, ACTIONS, applyAction, assign, getWarning, isPublished, mergedInto, queueNeighbours, setLevel, setNote, undoDismiss, WarningError, type QueueFilter, type WarningAction, type WarningDetail } from '../../services/warning.service.js'
+import { pageFilterFromQuery, pageQueryOf } from '../filters.js'
+import { setFlash, type Flash } from '../flash.js'
 import { html, raw, type Raw } from '../../util/html.js'
-import { requireRole, STAFF } from '../auth.js'
-import { deadlineCell, levelBadge, lifecycleBadge, safeUrl, sendPage, statusBadge, T, type Words } from '../layout.js'
+import { requireRole, safeNext, STAFF } from '../auth.js'
+import { formIds } from '../errors.js'
+import { CHIP_MIN_SHARE, deadlineCell, levelBadge, lifecycleBadge, safeUrl, sendPage, significantChips, statusBadge, T, type Words } from '../layout.js'
 import { evidenceKindLabel, evidenceText, localTime, sourceName, timeZoneLabel } from '../../domain/i18n.js'
 import { loadMembers, memberCodesOf } from '../../domain/members.js'
 import { parseSymbol } from '../../domain/symbols.js'
 import type { Level } from '../../risk/score.js'
 import { W } from '../../comments/words.js'
+
+/** The queue state (filters, sort, page) a detail page carries, as its query string; '' when there is none. */
+const stateOf = (req: FastifyRequest) => {
+  try {
+    return pageQueryOf(pageFilterFromQuery(req.query as Record<string, unknown>))
+  } catch {
+    return ''
+  }
+}
 
 const pts = (p: number) => `${p > 0 ? '+' : ''}${Math.round(p * 10) / 10}`
 
@@ -21,7 +33,7 @@ async function load(req: FastifyRequest, reply: FastifyReply, ctx: Parameters<Ro
     // A warning merged into its measure's one warning: links in e-mails already sent still work.
     const into = await mergedInto(ctx.db, id)
     if (into) {
-      reply.redirect(`/warnings/${into}`, 301)
+      reply.redirect(`/warnings/${into}${stateOf(req)}`, 301)
       return undefined
     }
   }
@@ -32,21 +44,27 @@ async function load(req: FastifyRequest, reply: FastifyReply, ctx: Parameters<Ro
   return w
 }
 
-function actionsPanel(t: Words, w: WarningDetail, csrf: string, me: string, ctxCategories: { id: string; zh: string; en: string }[], lang: 'zh' | 'en'): Raw {
+function actionsPanel(t: Words, w: WarningDetail, csrf: string, me: string, ctxCategories: { id: string; zh: string; en: string }[], lang: 'zh' | 'en', state: string): Raw {
   const hidden = html`<input type="hidden" name="_csrf" value="${csrf}">`
+  const to = (what: string) => `/warnings/${w.id}/${what}${state}`
+  // Only the actions that apply to the warning's status (no 确认 on a confirmed warning).
   const btn = (a: WarningAction, key: string) =>
-    html`<form method="post" action="/warnings/${w.id}/action" class="inline" data-key="${key}"><input type="hidden" name="_csrf" value="${csrf}"><input type="hidden" name="action" value="${a}"><button type="submit" id="act-${a}">${t.actions[a]} <kbd>${key}</kbd></button></form>`
+    actionApplies(a, w.status)
+      ? html`<form method="post" action="${to('action')}" class="inline" data-key="${key}"><input type="hidden" name="_csrf" value="${csrf}"><input type="hidden" name="action" value="${a}"><button type="submit" id="act-${a}">${t.actions[a]} <kbd>${key}</kbd></button></form>`
+      : ''
   const current = w.correctedCategories ?? w.measureCategories
   return html`<section class="actions" aria-label="actions">
-<div class="row">${w.status === 'new' ? btn('review', 'r') : ''}${btn('confirm', 'c')}${btn('escalate', 'e')}${['confirmed', 'dismissed', 'escalated'].includes(w.status) ? btn('reopen', 'o') : ''}</div>
-<form method="post" action="/warnings/${w.id}/action" class="row">${hidden}<input type="hidden" name="action" value="dismiss">
-<input type="text" name="reason" id="dismiss-reason" placeholder="${t.reason}" required maxlength="2000" data-key="d"><button type="submit" id="act-dismiss">${t.actions.dismiss}</button></form>
-<form method="post" action="/warnings/${w.id}/note" class="stack">${hidden}<label>${t.note}<textarea name="note" id="note" rows="3" maxlength="10000" data-key="n">${w.note ?? ''}</textarea></label><button type="submit">${t.saveNote}</button></form>
-<form method="post" action="/warnings/${w.id}/assign" class="row">${hidden}<label>${t.assignee}<input type="text" name="assignee" value="${w.assignee ?? ''}" maxlength="320"></label><button type="submit">${t.assign}</button></form>
-<form method="post" action="/warnings/${w.id}/assign" class="inline" data-key="a">${hidden}<input type="hidden" name="assignee" value="${me}"><button type="submit">${t.assignMe} <kbd>a</kbd></button></form>
-<form method="post" action="/warnings/${w.id}/level" class="row">${hidden}<label>${t.levelOverride}<select name="level" id="level"><option value="">${t.levelAuto}</option>
+<div class="row">${btn('review', 'r')}${btn('confirm', 'c')}${btn('escalate', 'e')}${btn('reopen', 'o')}</div>
+${actionApplies('dismiss', w.status)
+  ? html`<form method="post" action="${to('action')}" class="row">${hidden}<input type="hidden" name="action" value="dismiss">
+<input type="text" name="reason" id="dismiss-reason" placeholder="${t.reason}" aria-label="${t.reason}" required maxlength="2000" data-key="d"><button type="submit" id="act-dismiss">${t.actions.dismiss}</button></form>`
+  : ''}
+<form method="post" action="${to('note')}" class="stack">${hidden}<label>${t.note}<textarea name="note" id="note" rows="3" maxlength="10000" data-key="n">${w.note ?? ''}</textarea></label><button type="submit">${t.saveNote}</button></form>
+<form method="post" action="${to('assign')}" class="row">${hidden}<label>${t.assignee}<input type="text" name="assignee" value="${w.assignee ?? ''}" maxlength="320"></label><button type="submit">${t.assign}</button></form>
+${w.assignee === me ? '' : html`<form method="post" action="${to('assign')}" class="inline" data-key="a">${hidden}<input type="hidden" name="assignee" value="${me}"><button type="submit">${t.assignMe} <kbd>a</kbd></button></form>`}
+<form method="post" action="${to('level')}" class="row">${hidden}<label>${t.levelOverride}<select name="level" id="level"><option value="">${t.levelAuto}</option>
 ${(['high', 'medium', 'low'] as const).map((l) => html`<option value="${l}"${raw(w.levelOverride === l ? ' selected' : '')}>${t.levels[l]}</option>`)}</select></label><button type="submit">${t.save}</button></form>
-<details${raw(w.correctedCategories ? ' open' : '')}><summary>${t.correctCategories}</summary><form method="post" action="/warnings/${w.id}/categories" class="categories">${hidden}
+<details${raw(w.correctedCategories ? ' open' : '')}><summary>${t.correctCategories}</summary><form method="post" action="${to('categories')}" class="categories">${hidden}
 <p class="hint">${t.correctHint}</p><div class="checks">${ctxCategories.map((c) => html`<label><input type="checkbox" name="categories" value="${c.id}"${raw(current.includes(c.id) ? ' checked' : '')}> ${lang === 'zh' ? c.zh : c.en}</label>`)}</div>
 <button type="submit" id="save-categories">${t.save}</button></form></details></section>`
 }
@@ -67,6 +85,19 @@ const warningRoutes: RoutePlugin = async (app, { ctx }) => {
       return c ? name(c) : id
     }
     const members = loadMembers()
+    // The queue state this page came with: back, previous and next keep it (staff and officials read the queue).
+    const readsQueue = !enterprise
+    const f = readsQueue ? pageFilterFromQuery(req.query as Record<string, unknown>) : ({} as QueueFilter)
+    const state = readsQueue ? pageQueryOf(f) : ''
+    const around = readsQueue ? await queueNeighbours(ctx, f, w.id) : null
+    const queuePath = staff ? '/' : '/queue'
+    const backHref = `${queuePath}${pageQueryOf(f, { sel: w.id })}`
+    const go = (n: { id: number; page: number }) => `/warnings/${n.id}${pageQueryOf(f, { page: n.page > 1 ? n.page : undefined })}`
+    const nav = around
+      ? html`<nav class="walk" aria-label="${t.queue}">${around.prev ? html`<a href="${go(around.prev)}" rel="prev" id="prev-warning" data-key="k">← ${t.prevWarning} <kbd>k</kbd></a>` : html`<span class="off">← ${t.prevWarning}</span>`}
+<span class="pos">${around.index !== null ? t.position(around.index + 1, around.total) : t.notInFilter}</span>
+${around.next ? html`<a href="${go(around.next)}" rel="next" id="next-warning" data-key="j">${t.nextWarning} → <kbd>j</kbd></a>` : html`<span class="off">${t.nextWarning} →</span>`}</nav>`
+      : ''
     const traceTable = (trace: WarningDetail['trace'], cls = 'trace') => {
       const total = trace.reduce((s2, x) => s2 + x.points, 0)
       return html`<table class="${cls}"><tbody>
@@ -86,6 +117,11 @@ ${w.rulesVersion ? html`<p class="hint">${lang === 'zh' ? '规则版本' : 'rule
     )}</ol>
 <p>${t.lifecycle}${t.colon}${lifecycleBadge(t, w.measureStatus)}</p></section>`
     // The first document of a symbol is the original; others with the same symbol are translations.
+    // Chips under CHIP_MIN_SHARE are noise: hidden, the top one kept, the rest counted.
+    const chips = (xs: { label: string; score: number }[]) => {
+      const { shown, hidden } = significantChips(xs)
+      return html`${shown.map((c) => html`<span class="chip">${c.label} ${Math.round(c.score * 100)}%</span>`)}${hidden ? html` <small class="hint chips-hidden">${t.chipsHidden(hidden, Math.round(CHIP_MIN_SHARE * 100))}</small>` : ''}`
+    }
     const seen = new Set<string>()
     const notices = w.notices.map((n) => {
       const isTranslation = seen.has(n.symbol)
@@ -110,9 +146,9 @@ ${n.adoptionText ? html`<dt>${t.timelineKinds.adoption}</dt><dd>${n.adoptionText
 ${n.entryIntoForceText ? html`<dt>${t.timelineKinds['entry-into-force']}</dt><dd>${n.entryIntoForceText}</dd>` : ''}
 ${links.length ? html`<dt>${t.links}</dt><dd><ul>${links.map((u) => html`<li><a href="${u}" rel="noopener noreferrer nofollow" target="_blank">${u}</a></li>`)}</ul></dd>` : ''}</dl>
 ${cls ? html`<div class="classification"><h5>${t.classification}</h5>
-<p>${t.categories}: ${cls.categories.map((c) => html`<span class="chip">${catName(c.id)} ${Math.round(c.score * 100)}%</span>`)}
+<p>${t.categories}: ${chips(cls.categories.map((c) => ({ label: catName(c.id), score: c.score })))}
 ${w.correctedCategories ? html` → <strong>${list(w.correctedCategories.map(catName))}</strong> (${t.corrected})` : ''}</p>
-<p>${t.hs}: ${cls.hs.slice(0, 8).map((h) => html`<span class="chip">${h.code} ${Math.round(h.score * 100)}%</span>`)}</p>
+<p>${t.hs}: ${chips(cls.hs.slice(0, 8).map((h) => ({ label: h.code, score: h.score })))}</p>
 <ul class="evidence">${cls.evidence.slice(0, 20).map((e) => html`<li><b>${evidenceKindLabel(lang, String(e.kind ?? ''))}</b> ${evidenceText(lang, e)}</li>`)}</ul></div>` : ''}
 </article>`
     })
@@ -123,7 +159,9 @@ ${w.correctedCategories ? html` → <strong>${list(w.correctedCategories.map(cat
 ${w.events.map((e) => html`<tr><td class="nowrap">${localTime(e.at, tz)}</td><td>${e.actor === 'system' ? t.system : e.actor}</td><td>${(e.action === 'categories' && e.actor === 'system' ? t.events['categories-auto'] : t.events[e.action]) ?? e.action}</td><td>${e.fromStatus && e.fromStatus !== e.toStatus ? html`${t.statuses[e.fromStatus] ?? e.fromStatus} → ` : ''}${e.toStatus ? t.statuses[e.toStatus] ?? e.toStatus : ''}</td>
 <td>${e.details ? describeDetails(t, e.details, catName) : ''}</td></tr>`)}</tbody></table></section>`
     const cats = w.categories.length ? w.categories : [{ id: w.categoryId, zh: w.categoryZh, en: w.categoryEn }]
-    const head = html`<p><a href="${staff ? '/' : enterprise ? '/me' : '/queue'}" data-key="q">${enterprise ? W[lang].home : t.back}</a>${enterprise ? html` · <a href="/me/warnings/${w.id}#feedback" id="give-feedback">${W[lang].open}</a>` : html` · <a href="/comments/${w.measureId}" id="measure-comments">${W[lang].measureComments}</a>`}</p>
+    const head = html`<div class="walkbar">${enterprise
+      ? html`<a href="/me" data-key="q" id="back">← ${W[lang].home}</a><a href="/me/warnings/${w.id}#feedback" id="give-feedback">${W[lang].open}</a>`
+      : html`<a href="${backHref}" data-key="q" id="back">← ${t.back} <kbd>q</kbd></a>`}${nav}${enterprise ? '' : html`<a href="/comments/${w.measureId}" id="measure-comments">${W[lang].measureComments}</a>`}</div>
 <h2><span class="key">${list(w.symbols.length ? w.symbols : [w.measureKey])}</span> · <span id="warning-title">${w.title ?? ''}</span></h2>
 <p class="meta">${levelBadge(t, w.level)} ${t.score} <b id="score">${w.score}</b> · ${t.members}${t.colon}<span id="members">${list(w.members.map(name)) || members.name(w.member, lang)}</span> · ${statusBadge(t, w.status)}
 ${enterprise ? '' : html` · ${t.assignee}${t.colon}${w.assignee ?? t.unassigned}`}<br>
@@ -133,63 +171,102 @@ ${!enterprise && w.note ? html`<p class="note"><b>${t.note}:</b> ${w.note}</p>` 
     return sendPage(req, reply, {
       title: w.measureKey,
       body: html`${head}<div class="cols"><div class="main">${traceBox}${timeline}<section><h3>${t.notices}</h3>${translationNote}${notices}</section>${history}</div>
-${staff ? html`<aside>${actionsPanel(t, w, reply.generateCsrf(), req.user!.email, ctx.categories, lang)}<p class="hint">${t.shortcuts}</p></aside>` : ''}</div>`,
+${staff ? html`<aside>${actionsPanel(t, w, reply.generateCsrf(), req.user!.email, ctx.categories, lang, state)}<p class="hint">${t.shortcuts}</p></aside>` : ''}</div>`,
     })
   })
 
-  const back = (reply: FastifyReply, id: number, to?: number) => reply.redirect(`/warnings/${to ?? id}`, 303)
   const idOf = (req: FastifyRequest) => Number((req.params as { id: string }).id)
   const body = (req: FastifyRequest) => (req.body ?? {}) as Record<string, string | string[] | undefined>
-  const fail = (reply: FastifyReply, err: unknown) => {
-    if (err instanceof WarningError) return reply.code(err.code === 'WARNING_NOT_FOUND' ? 404 : 400).send({ error: err.message, code: err.code })
+  /** Back to the warning's page, with the queue state it was opened with and a message saying what happened. */
+  const back = (req: FastifyRequest, reply: FastifyReply, flash: Flash, id = idOf(req)) => setFlash(reply, flash).redirect(`/warnings/${id}${stateOf(req)}`, 303)
+  const keyOf = async (id: number) => (await ctx.db.selectFrom('warning').innerJoin('measure', 'measure.id', 'warning.measure_id').select('measure.key').where('warning.id', '=', id).executeTakeFirst())?.key ?? `#${id}`
+  const fail = (req: FastifyRequest, reply: FastifyReply, err: unknown) => {
+    const t = T[req.lang]
+    if (err instanceof WarningError) {
+      if (err.code === 'WARNING_NOT_FOUND') return reply.callNotFound()
+      return back(req, reply, { kind: 'error', text: err.code === 'REASON_REQUIRED' ? t.flash.reasonNeeded : t.flash.invalid })
+    }
     throw err
   }
 
   app.post('/warnings/:id/action', { preHandler: requireRole(...STAFF) }, async (req, reply) => {
+    const t = T[req.lang]
     const b = body(req)
     const action = String(b.action ?? '')
-    if (!(ACTIONS as readonly string[]).includes(action)) return reply.code(400).send({ error: 'unknown action' })
+    if (!(ACTIONS as readonly string[]).includes(action)) return back(req, reply, { kind: 'error', text: t.flash.unknownAction })
+    const reason = typeof b.reason === 'string' ? b.reason.trim() : ''
     try {
-      const [r] = await applyAction(ctx, [idOf(req)], action as WarningAction, req.user!.email, { reason: b.reason as string, note: b.note as string })
-      if (!r.ok) return reply.code(r.error === 'not found' ? 404 : 409).send({ error: r.error })
+      const [r] = await applyAction(ctx, [idOf(req)], action as WarningAction, req.user!.email, { reason, note: b.note as string })
+      if (!r.ok && r.error === 'not found') return reply.callNotFound()
+      const st = (s?: string) => (s ? t.statuses[s] ?? s : '')
+      if (!r.ok) return back(req, reply, { kind: 'error', text: t.flash.cannot(t.actions[action], st(r.from)) })
+      if (r.unchanged) return back(req, reply, { kind: 'ok', text: t.flash.unchanged(st(r.to)) })
+      const text = `${t.flash.one(t.flash.done[action], await keyOf(r.id))}${action === 'dismiss' ? `${req.lang === 'zh' ? '' : ' '}${t.flash.reason(reason)}` : ''}`
+      const undo = action === 'dismiss' ? { ids: [r.id], next: `/warnings/${r.id}${stateOf(req)}`, label: t.flash.undo } : undefined
+      return back(req, reply, { kind: 'ok', text, undo })
     } catch (err) {
-      return fail(reply, err)
+      return fail(req, reply, err)
     }
-    return back(reply, idOf(req))
+  })
+  // Undo a dismissal (the flash's button): each warning back to the status it was dismissed from.
+  app.post('/warnings/undo', { preHandler: requireRole(...STAFF) }, async (req, reply) => {
+    const t = T[req.lang]
+    const b = body(req)
+    const ids = formIds(b.ids).slice(0, 100)
+    const results = []
+    for (const id of ids) results.push(await undoDismiss(ctx, id, req.user!.email))
+    const done = results.filter((r) => r.ok).length
+    return setFlash(reply, done ? { kind: 'ok', text: t.flash.undone(done) } : { kind: 'error', text: t.flash.cannotUndo }).redirect(safeNext(b.next as string | undefined), 303)
   })
   app.post('/warnings/:id/note', { preHandler: requireRole(...STAFF) }, async (req, reply) => {
+    const t = T[req.lang]
+    const note = String(body(req).note ?? '').slice(0, 10000)
     try {
-      await setNote(ctx, idOf(req), String(body(req).note ?? '').slice(0, 10000), req.user!.email)
+      await setNote(ctx, idOf(req), note, req.user!.email)
     } catch (err) {
-      return fail(reply, err)
+      return fail(req, reply, err)
     }
-    return back(reply, idOf(req))
+    return back(req, reply, { kind: 'ok', text: note.trim() ? t.flash.noteSaved : t.flash.noteCleared })
   })
   app.post('/warnings/:id/assign', { preHandler: requireRole(...STAFF) }, async (req, reply) => {
+    const t = T[req.lang]
+    const who = String(body(req).assignee ?? '').slice(0, 320).trim()
     try {
-      await assign(ctx, idOf(req), String(body(req).assignee ?? '').slice(0, 320), req.user!.email)
+      await assign(ctx, idOf(req), who, req.user!.email)
     } catch (err) {
-      return fail(reply, err)
+      return fail(req, reply, err)
     }
-    return back(reply, idOf(req))
+    return back(req, reply, { kind: 'ok', text: who ? t.flash.assigned(who) : t.flash.unassigned })
   })
   app.post('/warnings/:id/level', { preHandler: requireRole(...STAFF) }, async (req, reply) => {
+    const t = T[req.lang]
     const level = String(body(req).level ?? '')
     try {
       await setLevel(ctx, idOf(req), level ? (level as Level) : null, req.user!.email)
     } catch (err) {
-      return fail(reply, err)
+      return fail(req, reply, err)
     }
-    return back(reply, idOf(req))
+    const now = await ctx.db.selectFrom('warning').select('level').where('id', '=', idOf(req)).executeTakeFirst()
+    return back(req, reply, { kind: 'ok', text: level ? t.flash.level(t.levels[level] ?? level) : t.flash.levelAuto(t.levels[now?.level ?? ''] ?? now?.level ?? '') })
   })
   app.post('/warnings/:id/categories', { preHandler: requireRole(...STAFF) }, async (req, reply) => {
+    const t = T[req.lang]
     const raw = body(req).categories
     const cats = (Array.isArray(raw) ? raw : raw ? [raw] : []).map(String)
+    if (!cats.length) return back(req, reply, { kind: 'error', text: t.flash.categoriesNone })
     try {
       const r = await correctCategories(ctx, idOf(req), cats, req.user!.email)
-      return back(reply, r.warningId)
+      // Say where the correction lands: the new categories, the new score, and another warning if the measure moved.
+      const names = (ids: string[]) => ids.map((id) => { const c = ctx.categoryIndex.byId(id); return c ? (req.lang === 'zh' ? c.zh : c.en) : id }).join(req.lang === 'zh' ? '、' : ', ')
+      const now = await ctx.db.selectFrom('warning').select(['level', 'score']).where('id', '=', r.warningId).executeTakeFirst()
+      const parts = [t.flash.categories(names(r.categories), names(r.previous))]
+      if (now) parts.push(t.flash.rescored(t.levels[now.level] ?? now.level, now.score))
+      if (r.examples) parts.push(t.flash.learnt(r.examples))
+      const moved = r.warningId !== idOf(req)
+      if (moved) parts.push(t.flash.moved(r.warningId))
+      return back(req, reply, { kind: 'ok', text: parts.join(req.lang === 'zh' ? '' : ' '), link: moved ? { href: `/warnings/${r.warningId}${stateOf(req)}`, label: t.flash.openMoved(r.warningId) } : undefined })
     } catch (err) {
-      return fail(reply, err)
+      return fail(req, reply, err)
     }
   })
 }

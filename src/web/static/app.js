@@ -3,7 +3,10 @@
 (function () {
   'use strict'
   var rows = Array.prototype.slice.call(document.querySelectorAll('tr[data-href]'))
+  // The row the analyst came back from (返回队列 / q keeps ?sel=) starts selected.
   var current = -1
+  rows.forEach(function (row, i) { if (current < 0 && row.classList.contains('sel')) current = i })
+  if (current >= 0) rows[current].scrollIntoView({ block: 'center' })
   function select(i) {
     if (!rows.length) return
     if (current >= 0) rows[current].classList.remove('sel')
@@ -11,6 +14,9 @@
     rows[current].classList.add('sel')
     rows[current].scrollIntoView({ block: 'nearest' })
   }
+  // On a phone the filters start folded (their summary says how many are set).
+  var filterBox = document.getElementById('filterbox')
+  if (filterBox && window.matchMedia && window.matchMedia('(max-width: 700px)').matches) filterBox.open = false
   var all = document.getElementById('select-all')
   if (all) {
     all.addEventListener('change', function () {
