@@ -211,14 +211,17 @@ export async function measureFacts(ctx: AppContext, rows: { id: number; measure_
 const needsMeasure = (f: QueueFilter) => !!(f.lifecycle?.length || f.area?.length || (f.deadlineDays !== undefined && Number.isFinite(f.deadlineDays)))
 
 /** Warnings per status under every filter but the status filter: one grouped query. */
-export async function statusCounts(ctx: AppContext, f: QueueFilter): Promise<Record<string, number>> {
+function countsQuery(ctx: AppContext, f: QueueFilter) {
   let q = ctx.db.selectFrom('warning as w')
   if (needsMeasure(f)) q = q.innerJoin('measure as m', 'm.id', 'w.measure_id') as typeof q
-  const countRows = await q
+  return q
     .where(((eb: Eb) => eb.and(conditions(ctx, f, eb, false))) as never)
     .select(['w.status', (eb) => eb.fn.countAll<number>().as('n')])
     .groupBy('w.status')
-    .execute()
+}
+
+export async function statusCounts(ctx: AppContext, f: QueueFilter): Promise<Record<string, number>> {
+  const countRows = await countsQuery(ctx, f).execute()
   const counts: Record<string, number> = Object.fromEntries(STATUSES.map((s) => [s, 0]))
   for (const r of countRows) counts[r.status] = Number(r.n)
   return counts
@@ -276,6 +279,11 @@ async function toQueueRows(ctx: AppContext, rows: PageRow[]): Promise<QueueRow[]
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   }))
+}
+
+/** The SQL of a queue page and of its tab counts (tests EXPLAIN them). */
+export function queueSql(ctx: AppContext, f: QueueFilter = {}) {
+  return { page: queueQuery(ctx, f, {}, (f.pageSize ?? 50) + 1).q.compile(), counts: countsQuery(ctx, f).compile() }
 }
 
 /**
