@@ -76,19 +76,21 @@ export function orderOf(cols: SortColumn[], backwards: boolean): { expr: RawBuil
 }
 
 /**
- * Rows strictly after `values` in the order of `cols` (before them when `backwards`):
- * c1 ≥ v1 AND (c1 > v1 OR (c1 = v1 AND (c2 > v2 OR …))), with > and < per direction. The
- * leading bound lets an index on the first column start at the cursor.
+ * Rows strictly after `values` in the order of `cols` (before them when `backwards`), as
+ * ranges to read one after the other: (c1 = v1 AND c2 = v2 AND c3 > v3), then (c1 = v1 AND
+ * c2 > v2), then (c1 > v1), with > or < per column's direction. Each is one contiguous
+ * range of an index on (c1, c2, c3) even when the directions are mixed (the default
+ * order is rank ascending, score descending), so a page deep in the queue reads only its
+ * rows; a single OR of the three would make the engine scan from the first row.
  */
-export function keysetCondition(cols: SortColumn[], values: unknown[], backwards: boolean): RawBuilder<SqlBool> {
-  const op = (c: SortColumn, strict: boolean) => sql.raw(`${(c.dir === 'asc') !== backwards ? '>' : '<'}${strict ? '' : '='}`)
-  const rest = (i: number): RawBuilder<SqlBool> => {
-    const c = cols[i]
-    if (i === cols.length - 1) return sql<SqlBool>`${c.expr} ${op(c, true)} ${values[i]}`
-    return sql<SqlBool>`(${c.expr} ${op(c, true)} ${values[i]} or (${c.expr} = ${values[i]} and ${rest(i + 1)}))`
+export function keysetRanges(cols: SortColumn[], values: unknown[], backwards: boolean): RawBuilder<SqlBool>[] {
+  const op = (c: SortColumn) => sql.raw((c.dir === 'asc') !== backwards ? '>' : '<')
+  const out: RawBuilder<SqlBool>[] = []
+  for (let i = cols.length - 1; i >= 0; i--) {
+    const eq = cols.slice(0, i).map((c, j) => sql`${c.expr} = ${values[j]}`)
+    out.push(sql<SqlBool>`(${sql.join([...eq, sql`${cols[i].expr} ${op(cols[i])} ${values[i]}`], sql` and `)})`)
   }
-  if (cols.length === 1) return rest(0)
-  return sql<SqlBool>`(${cols[0].expr} ${op(cols[0], false)} ${values[0]} and ${rest(0)})`
+  return out
 }
 
 /** A cursor: the sort, its direction and the sort values of a row, as URL-safe text. */

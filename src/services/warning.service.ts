@@ -1,4 +1,4 @@
-import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely'
+import { sql, type Expression, type ExpressionBuilder, type RawBuilder, type SqlBool } from 'kysely'
 import type { AppContext } from '../app-context.js'
 import type { Db } from '../db/database.js'
 import type { Database } from '../db/schema.js'
@@ -8,7 +8,7 @@ import { loadMembers } from '../domain/members.js'
 import { parseSymbol } from '../domain/symbols.js'
 import { lifecycleFresh } from './lifecycle.service.js'
 import { LEVEL_RANK, type Level, type TraceItem } from '../risk/score.js'
-import { decodeCursor, encodeCursor, keysetCondition, orderOf, searchCondition, sortColumns } from '../repositories/warning-query.js'
+import { decodeCursor, encodeCursor, keysetRanges, orderOf, searchCondition, sortColumns } from '../repositories/warning-query.js'
 
 export const STATUSES = ['new', 'in_review', 'confirmed', 'dismissed', 'escalated'] as const
 export type WarningStatus = (typeof STATUSES)[number]
@@ -211,8 +211,22 @@ export async function measureFacts(ctx: AppContext, rows: { id: number; measure_
 const needsMeasure = (f: QueueFilter) => !!(f.lifecycle?.length || f.area?.length || (f.deadlineDays !== undefined && Number.isFinite(f.deadlineDays)))
 
 /** Warnings per status under every filter but the status filter: one grouped query. */
-function countsQuery(ctx: AppContext, f: QueueFilter) {
-  let q = ctx.db.selectFrom('warning as w')
+/**
+ * Runs `fn` on a connection planned for the filter. PostgreSQL's planner underestimates
+ * what the search expression costs per row and prices the trigram GIN index too high, so
+ * below about 50,000 notices it would scan the table (100+ ms) rather than use the index
+ * (a few ms): a search reads with sequential scans off, in a transaction of its own.
+ */
+async function planned<T>(ctx: AppContext, f: QueueFilter, fn: (db: Db) => Promise<T>): Promise<T> {
+  if (ctx.dialect !== 'postgres' || !f.q?.trim()) return fn(ctx.db)
+  return ctx.db.transaction().execute(async (tx) => {
+    await sql`set local enable_seqscan = off`.execute(tx)
+    return fn(tx)
+  })
+}
+
+function countsQuery(ctx: AppContext, f: QueueFilter, db: Db = ctx.db) {
+  let q = db.selectFrom('warning as w')
   if (needsMeasure(f)) q = q.innerJoin('measure as m', 'm.id', 'w.measure_id') as typeof q
   return q
     .where(((eb: Eb) => eb.and(conditions(ctx, f, eb, false))) as never)
@@ -220,8 +234,8 @@ function countsQuery(ctx: AppContext, f: QueueFilter) {
     .groupBy('w.status')
 }
 
-export async function statusCounts(ctx: AppContext, f: QueueFilter): Promise<Record<string, number>> {
-  const countRows = await countsQuery(ctx, f).execute()
+export async function statusCounts(ctx: AppContext, f: QueueFilter, db: Db = ctx.db): Promise<Record<string, number>> {
+  const countRows = await countsQuery(ctx, f, db).execute()
   const counts: Record<string, number> = Object.fromEntries(STATUSES.map((s) => [s, 0]))
   for (const r of countRows) counts[r.status] = Number(r.n)
   return counts
@@ -234,16 +248,16 @@ function orderFor(f: QueueFilter) {
   return { sort, dir, cols: sortColumns(sort, dir) }
 }
 
-function queueQuery(ctx: AppContext, f: QueueFilter, at: { offset?: number; cursor?: unknown[]; backwards?: boolean }, limit: number) {
+function queueQuery(ctx: AppContext, f: QueueFilter, at: { offset?: number; range?: RawBuilder<SqlBool>; backwards?: boolean }, limit: number, db: Db = ctx.db) {
   const { sort, dir, cols } = orderFor(f)
-  let q = base(ctx.db)
+  let q = base(db)
     .where(((eb: Eb) => eb.and(conditions(ctx, f, eb, true))) as never)
     .select([
       'w.id', 'w.level', 'w.score', 'w.status', 'w.assignee', 'w.note', 'w.category_id', 'w.created_at', 'w.updated_at', 'w.measure_id', 'w.lifecycle_rank',
       'c.name_zh', 'c.name_en', 'm.key', 'm.area', 'm.title', 'm.member', 'm.comment_deadline', 'm.status as measure_status',
       'm.stated_status', 'm.adoption_date', 'm.entry_into_force_date', sql<string>`coalesce(m.comment_deadline, '9999-12-31')`.as('sort_deadline'),
     ])
-  if (at.cursor) q = q.where(keysetCondition(cols, at.cursor, !!at.backwards))
+  if (at.range) q = q.where(at.range)
   for (const o of orderOf(cols, !!at.backwards)) q = q.orderBy(o.expr, o.dir)
   q = q.limit(limit)
   if (at.offset) q = q.offset(at.offset)
@@ -251,6 +265,16 @@ function queueQuery(ctx: AppContext, f: QueueFilter, at: { offset?: number; curs
 }
 
 type PageRow = Awaited<ReturnType<ReturnType<typeof queueQuery>['q']['execute']>>[number]
+
+/** Up to `limit` rows after (or before) a cursor: the keyset's ranges read in turn, each through the index. */
+async function readFrom(ctx: AppContext, f: QueueFilter, cursor: unknown[], backwards: boolean, limit: number, db: Db = ctx.db): Promise<PageRow[]> {
+  const rows: PageRow[] = []
+  for (const range of keysetRanges(orderFor(f).cols, cursor, backwards)) {
+    rows.push(...(await queueQuery(ctx, f, { range, backwards }, limit - rows.length, db).q.execute()))
+    if (rows.length >= limit) break
+  }
+  return rows
+}
 
 async function toQueueRows(ctx: AppContext, rows: PageRow[]): Promise<QueueRow[]> {
   const facts = await measureFacts(ctx, rows)
@@ -300,8 +324,13 @@ export async function listWarnings(ctx: AppContext, f: QueueFilter = {}): Promis
   // A cursor of another sort (a stale link) is ignored: the page is read from its offset.
   const cursor = cursorText ? decodeCursor(cursorText, order.sort, order.dir, order.cols) : undefined
   const backwards = !!cursor && !f.after
-  const { q, sort, dir, cols } = queueQuery(ctx, f, cursor ? { cursor, backwards } : { offset: (page - 1) * pageSize }, pageSize + 1)
-  const [counts, fetched] = await Promise.all([statusCounts(ctx, f), q.execute()])
+  const { sort, dir, cols } = order
+  const [counts, fetched] = await planned(ctx, f, (db) =>
+    Promise.all([
+      statusCounts(ctx, f, db),
+      cursor ? readFrom(ctx, f, cursor, backwards, pageSize + 1, db) : queueQuery(ctx, f, { offset: (page - 1) * pageSize }, pageSize + 1, db).q.execute(),
+    ]),
+  )
   const more = fetched.length > pageSize
   const rows = backwards ? fetched.slice(0, pageSize).reverse() : fetched.slice(0, pageSize)
   const total = f.status?.length ? f.status.reduce((s, st) => s + (counts[st] ?? 0), 0) : Object.values(counts).reduce((a, b) => a + b, 0)
@@ -326,10 +355,11 @@ export async function listWarnings(ctx: AppContext, f: QueueFilter = {}): Promis
  */
 export async function* allWarnings(ctx: AppContext, f: QueueFilter, batch = MAX_PAGE_SIZE): AsyncGenerator<QueueRow> {
   await lifecycleFresh(ctx)
+  const { cols } = orderFor(f)
   let cursor: unknown[] | undefined
   for (;;) {
-    const { q, cols } = queueQuery(ctx, { ...f, page: 1 }, cursor ? { cursor } : {}, batch)
-    const rows = await q.execute()
+    const at = cursor
+    const rows = await planned(ctx, f, (db) => (at ? readFrom(ctx, f, at, false, batch, db) : queueQuery(ctx, f, {}, batch, db).q.execute()))
     yield* await toQueueRows(ctx, rows)
     if (rows.length < batch) return
     const last = rows[rows.length - 1] as Record<string, unknown>
