@@ -18,6 +18,11 @@ const MEMBERS: [string, string][] = [
 ]
 const STATUSES = ['new', 'new', 'new', 'new', 'in_review', 'confirmed', 'dismissed', 'escalated']
 const LANGS: Record<string, string> = { eng: 'eng', spa: 'spa', fra: 'fra', cmn: 'cmn' }
+// Batteries are a frequent subject of notifications: about 3% of notices are about them.
+const BATTERIES = {
+  eng: ['Safety requirements for lithium-ion batteries', 'Labelling of portable batteries and battery chargers', 'Draft regulation on lead-acid batteries for vehicles'],
+  cmn: ['锂电池安全要求', '电动自行车用蓄电池技术法规草案', '便携式电池及充电器标签要求'],
+}
 
 export interface SeedExtra {
   /** notices to add with a given title/description (tests: known words to search for) */
@@ -50,6 +55,7 @@ export async function seedQueue(ctx: AppContext, n: number, opts: { today: strin
   const serial = new Map<string, number>()
   const all = [...texts.map((t) => ({ title: t.input.title ?? "", description: t.input.description ?? null, products: t.input.products ?? null, lang: /[\u4e00-\u9fff]/.test(t.input.title ?? "") ? 'cmn' : pick(['eng', 'spa', 'fra']), note: null as string | null })), ...(opts.extra ?? []).map((e) => ({ title: e.title, description: e.description ?? null, products: null, lang: /[\u4e00-\u9fff]/.test(e.title) ? 'cmn' : 'eng', note: e.note ?? null }))]
   for (const [i, t] of all.entries()) {
+    if (i < texts.length && rand() < 0.03) t.title = t.lang === 'cmn' ? pick(BATTERIES.cmn) : pick(BATTERIES.eng)
     const followUp = measureOf.length > 10 && rand() < 0.15 && i < texts.length
     let m: (typeof measureOf)[number]
     let symbol: string

@@ -8,7 +8,7 @@ import { loadMembers } from '../domain/members.js'
 import { parseSymbol } from '../domain/symbols.js'
 import { lifecycleFresh } from './lifecycle.service.js'
 import { LEVEL_RANK, type Level, type TraceItem } from '../risk/score.js'
-import { decodeCursor, encodeCursor, keysetRanges, orderOf, searchCondition, sortColumns } from '../repositories/warning-query.js'
+import { decodeCursor, encodeCursor, keysetRanges, orderOf, searchCondition, sortColumns, TRIGRAM_MIN } from '../repositories/warning-query.js'
 
 export const STATUSES = ['new', 'in_review', 'confirmed', 'dismissed', 'escalated'] as const
 export type WarningStatus = (typeof STATUSES)[number]
@@ -218,7 +218,8 @@ const needsMeasure = (f: QueueFilter) => !!(f.lifecycle?.length || f.area?.lengt
  * (a few ms): a search reads with sequential scans off, in a transaction of its own.
  */
 async function planned<T>(ctx: AppContext, f: QueueFilter, fn: (db: Db) => Promise<T>): Promise<T> {
-  if (ctx.dialect !== 'postgres' || !f.q?.trim()) return fn(ctx.db)
+  // (Under three characters there is no trigram to look up: the scan is the plan.)
+  if (ctx.dialect !== 'postgres' || [...(f.q?.trim() ?? '')].length < TRIGRAM_MIN) return fn(ctx.db)
   return ctx.db.transaction().execute(async (tx) => {
     await sql`set local enable_seqscan = off`.execute(tx)
     return fn(tx)
