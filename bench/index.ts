@@ -9,7 +9,7 @@ import { projectRoot } from '../src/util/paths.js'
 
 const quick = process.argv.includes('--quick')
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',')
-const ORDER = ['pipeline', 'scrape', 'classify', 'train', 'digest', 'import', 'startup']
+const ORDER = ['pipeline', 'scrape', 'classify', 'train', 'digest', 'import', 'queue', 'startup']
 const benchDir = path.join(projectRoot, 'bench')
 const found = fs.readdirSync(benchDir).filter((f) => f.endsWith('.bench.ts')).map((f) => f.replace('.bench.ts', ''))
 const names = [...ORDER.filter((n) => found.includes(n)), ...found.filter((n) => !ORDER.includes(n)).sort()].filter((n) => !only || only.includes(n))
@@ -58,6 +58,14 @@ function table(): string {
   }
   for (const g of im?.growth ?? []) lines.push(`| import growth | ${g.fromRows} → ${g.toRows} rows (×${g.rowsRatio}) | time ×${g.timeRatio}, peak RSS ×${g.peakRssRatio} | linear: time ×${g.rowsRatio} | per row ×${g.perRowTimeRatio} |`)
   if (im?.train) lines.push(`| import --train-only | ${im.train.rows} rows, ${im.train.examples} coded notices learnt | ${im.train.seconds} s, peak ${im.train.peakRssMb} MB | exceljs streaming read of the file, once: ${im.train.readSeconds} s | ${(im.train.seconds / im.train.readSeconds).toFixed(1)}× the time |`)
+  const qu = read('queue')
+  const NAMES: Record<string, string> = { queue: 'queue page `/`', filtered: 'filtered queue', searchBattery: 'search `/?q=battery`', searchZh2: 'search `/?q=电池` (2 characters)', searchZh3: 'search `/?q=锂电池`', api: '`/api/warnings`', detail: 'warning detail' }
+  for (const r of qu?.rows ?? []) {
+    const cases = Object.keys(NAMES).filter((k) => r.p95Ms[k] !== undefined)
+    lines.push(`| queue${qu.quick ? ' (quick)' : ''} | ${r.dialect}, ${r.notices} notices (${r.warnings} warnings), HTTP logged in, p95 of ${r.requests} requests (load average ${r.loadAverage?.[0]}) | ${cases.map((k) => `${NAMES[k]} ${r.p95Ms[k]} ms`).join(', ')} | GET /healthz p95 ${r.p95Ms.healthz} ms | ${cases.map((k) => `×${r.ratioToHealthz[k]}`).join(', ')} |`)
+    lines.push(`| queue CSV | ${r.dialect}, whole queue \`/queue.csv\`, ${r.csv.rows} rows (${r.csv.mb} MB) | ${r.csv.seconds} s, RSS ${r.csv.rssBeforeMb} → peak ${r.csv.peakRssMb} MB | — | — |`)
+  }
+  for (const g of qu?.growth ?? []) lines.push(`| queue growth | ${g.dialect}, ${g.fromNotices} → ${g.toNotices} notices (×${g.noticesRatio}) | p95 ${Object.entries(g.p95Ratio).filter(([k]) => NAMES[k]).map(([k, v]) => `${NAMES[k]} ×${v}`).join(', ')}; CSV time ×${g.csvTimeRatio}, peak RSS ×${g.csvPeakRssRatio} | flat: ×1 (target ≤ 1.5×) | CSV per row ×${g.csvPerRowTimeRatio} |`)
   const st = read('startup')
   for (const r of st?.rows ?? []) lines.push(`| startup | ${r.case}, median of ${st.runs} runs (load average ${st.loadAverage}) | ${r.medianMs} ms (p90 ${r.p90Ms} ms) | node -e 0: ${st.baselineMedianMs} ms | ${r.ratio}× |`)
   return lines.join('\n')

@@ -29,6 +29,7 @@ const TEMPLATES: Record<string, { title: string[]; filler: string[] }> = {
 }
 
 export function syntheticNotices(n: number): { input: ClassifyInput; chapter: string; code: string }[] {
+  seed = 42 // the same notices on every call
   const lex = loadLexicon()
   const byLang: Record<string, { term: string; code: string }[]> = { eng: [], spa: [], fra: [], cmn: [] }
   for (const [lang, index] of lex.latin) {

@@ -17,6 +17,7 @@ import * as m320 from './migrations/2026-11-30-320-reports.js'
 import * as m500 from './migrations/2026-11-30-500-area.js'
 import * as m600 from './migrations/2026-11-30-600-classifier-model.js'
 import * as m700 from './migrations/2026-11-30-700-comments.js'
+import * as m710 from './migrations/2026-11-30-710-search-index.js'
 
 export type Dialect = 'sqlite' | 'postgres'
 export type Db = Kysely<Database>
@@ -44,6 +45,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-30-500-area': m500,
   '2026-11-30-600-classifier-model': m600,
   '2026-11-30-700-comments': m700,
+  '2026-11-30-710-search-index': m710,
 }
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -1,6 +1,7 @@
 import { LEVELS, STATUSES, type QueueFilter } from '../services/warning.service.js'
 import { badParam } from './errors.js'
 import { MEASURE_STATUSES } from '../domain/measure.js'
+import { CURSOR_PATTERN } from '../repositories/warning-query.js'
 
 type Query = Record<string, unknown>
 
@@ -65,10 +66,24 @@ export function filterFromQuery(q: Query): QueueFilter {
     page: int(q, 'page', 1, MAX_PAGE) ?? 1,
     // A larger page than the queue serves is served at its largest (200).
     pageSize: Math.min(200, size ?? 50),
+    after: cursor(q, 'after'),
+    before: cursor(q, 'before'),
   }
 }
 
-/** The query string of a filter (links that keep the filters), with some keys changed. */
+/** A page cursor (QueuePage.next / prev): opaque URL-safe text; 400 when it is anything else. */
+function cursor(q: Query, key: string): string | undefined {
+  const s = str(q[key])
+  if (s === undefined) return undefined
+  if (!CURSOR_PATTERN.test(s)) throw badParam(key, '不是有效的翻页位置，请从第一页重新翻页', 'is not a valid page position; start again from the first page')
+  return s
+}
+
+/**
+ * The query string of a filter (links that keep the filters), with some keys changed. A
+ * page cursor (after, before) is kept only when `over` names it: a link to another tab,
+ * sort or filter starts again at its first page.
+ */
 export function queryOf(f: QueueFilter, over: Partial<Record<string, string | string[] | number | undefined>> = {}): string {
   const p = new URLSearchParams()
   const put = (k: string, v: unknown) => {

@@ -1,3 +1,5 @@
+import { once } from 'node:events'
+import { PassThrough, Readable } from 'node:stream'
 import ExcelJS from 'exceljs'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { RoutePlugin } from '../app.js'
@@ -13,6 +15,7 @@ import { localDay } from '../../domain/dates.js'
 import { localTimeLabelled, sourceName } from '../../domain/i18n.js'
 import { marketOfMember } from '../../domain/markets.js'
 import { MEASURE_STATUSES } from '../../domain/measure.js'
+import { distinctValues } from '../../repositories/warning-query.js'
 
 
 /** Export columns: the key (English, also the header with ?lang=en) and the Chinese header. */
@@ -64,10 +67,8 @@ function exportRecord(ctx: Parameters<RoutePlugin>[1]['ctx'], r: QueueRow, lang:
 }
 
 const queueRoutes: RoutePlugin = async (app, { ctx }) => {
-  const distinct = async (col: 'language' | 'assignee') =>
-    col === 'language'
-      ? (await ctx.db.selectFrom('notice').select('language').distinct().orderBy('language').execute()).map((r) => r.language)
-      : (await ctx.db.selectFrom('warning').select('assignee').distinct().where('assignee', 'is not', null).orderBy('assignee').execute()).map((r) => r.assignee!)
+  // One index seek per distinct value, not a scan of notice or warning.
+  const distinct = (col: 'language' | 'assignee') => distinctValues(ctx.db, col === 'language' ? 'notice' : 'warning', col)
 
   const queuePage = async (req: FastifyRequest, reply: FastifyReply, path: '/' | '/queue') => {
     const t = T[req.lang]
@@ -134,8 +135,10 @@ ${staff ? html`<td class="pick"><input type="checkbox" name="ids" value="${r.id}
 <strong>${t.bulk}</strong> ${t.selected}: <select name="action" aria-label="${t.action}">${ACTIONS.map((a) => html`<option value="${a}">${t.actions[a]}</option>`)}<option value="assign-me">${t.assignMe}</option></select>
 <input type="text" name="reason" placeholder="${t.reason}" maxlength="2000"><button type="submit">${t.apply}</button></form>`
       : ''
-    const pager = html`<nav class="pager">${page.page > 1 ? html`<a href="${path}${pageQueryOf(f, { page: page.page - 1 })}" rel="prev">${t.prev}</a>` : ''}
-<span>${t.page(page.page, page.pages, page.total)}</span>${page.page < page.pages ? html`<a href="${path}${pageQueryOf(f, { page: page.page + 1 })}" rel="next">${t.next}</a>` : ''}
+    // Page links carry a cursor (keyset pagination): the page number is what the pager shows.
+    const prevLink = page.page <= 2 || !page.prev ? pageQueryOf(f, { page: undefined }) : pageQueryOf(f, { page: page.page - 1, before: page.prev })
+    const pager = html`<nav class="pager">${page.page > 1 ? html`<a href="${path}${prevLink}" rel="prev">${t.prev}</a>` : ''}
+<span>${t.page(page.page, page.pages, page.total)}</span>${page.page < page.pages && page.next ? html`<a href="${path}${pageQueryOf(f, { page: page.page + 1, after: page.next })}" rel="next">${t.next}</a>` : ''}
 <span class="exports">${t.export}: <a href="/queue.csv${queryOf(f, { page: undefined })}">CSV</a> · <a href="/queue.xlsx${queryOf(f, { page: undefined })}">XLSX</a></span></nav>`
     const alertsBox =
       alerts.length && staff
@@ -205,31 +208,58 @@ ${staff ? html`<td class="pick"><input type="checkbox" name="ids" value="${r.id}
   const stamp = () => localDay(ctx.clock(), ctx.config.schedule.timezone)
 
   // Headers in the reader's language (Chinese by default; ?lang=en gives the English keys).
+  // Both exports stream: rows leave as they are read, in keyset batches (constant memory).
   app.get('/queue.csv', { preHandler: requireRole(...READERS) }, async (req, reply: FastifyReply) => {
     const f = filterFromQuery(req.query as Record<string, unknown>)
-    let out = '\ufeff' // Excel reads UTF-8 CSV as Chinese only with a BOM
-    out += `${exportHeaders(req.lang).map(csvField).join(',')}\r\n`
-    for await (const rec of exportRows(req, f)) out += `${rec.map((v) => csvField(v)).join(',')}\r\n`
+    const lines = async function* () {
+      // Excel reads UTF-8 CSV as Chinese only with a BOM
+      let chunk = `\ufeff${exportHeaders(req.lang).map(csvField).join(',')}\r\n`
+      for await (const rec of exportRows(req, f)) {
+        chunk += `${rec.map((v) => csvField(v)).join(',')}\r\n`
+        if (chunk.length >= 64 * 1024) {
+          yield chunk
+          chunk = ''
+        }
+      }
+      yield chunk
+    }
     return reply
       .type('text/csv; charset=utf-8')
       .header('content-disposition', `attachment; filename="tbt-warnings-${stamp()}.csv"`)
-      .send(out)
+      .send(Readable.from(lines(), { objectMode: false }))
   })
 
   app.get('/queue.xlsx', { preHandler: requireRole(...READERS) }, async (req, reply) => {
     const f = filterFromQuery(req.query as Record<string, unknown>)
-    const wb = new ExcelJS.Workbook()
+    const out = new PassThrough()
+    // exceljs' streaming writer: each row is committed (written to the zip) as it comes;
+    // no shared-strings table, which would hold every text in memory.
+    const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: true, useSharedStrings: false })
     wb.creator = 'tbt-watch'
-    const ws = wb.addWorksheet(T[req.lang].warnings)
+    const ws = wb.addWorksheet(T[req.lang].warnings, { views: [{ state: 'frozen', ySplit: 1 }] })
     ws.columns = exportHeaders(req.lang).map((header, i) => ({ header, key: COLUMNS[i][0], width: ['title', 'note'].includes(COLUMNS[i][0]) ? 60 : ['symbols', 'members', 'categories', 'updated_at', 'url'].includes(COLUMNS[i][0]) ? 28 : 14 }))
     ws.getRow(1).font = { bold: true }
-    ws.views = [{ state: 'frozen', ySplit: 1 }]
-    for await (const rec of exportRows(req, f)) ws.addRow(rec.map(plainCell))
-    const buf = await wb.xlsx.writeBuffer()
+    const write = async () => {
+      let n = 0
+      for await (const rec of exportRows(req, f)) {
+        ws.addRow(rec.map(plainCell)).commit()
+        // Let the zip reach the reply, and wait while the reader is slower than we are.
+        if (++n % 500 === 0) {
+          await new Promise((r) => setImmediate(r))
+          if (out.writableNeedDrain) await once(out, 'drain')
+        }
+      }
+      ws.commit()
+      await wb.commit()
+    }
+    write().catch((err: Error) => {
+      req.log.error({ err: err.message }, 'xlsx export failed')
+      out.destroy(err)
+    })
     return reply
       .type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
       .header('content-disposition', `attachment; filename="tbt-warnings-${stamp()}.xlsx"`)
-      .send(Buffer.from(buf as ArrayBuffer))
+      .send(out)
   })
 }
 

@@ -1,0 +1,133 @@
+import { sql, type RawBuilder, type SqlBool } from 'kysely'
+import type { Db, Dialect } from '../db/database.js'
+import { searchText } from '../db/migrations/2026-11-30-710-search-index.js'
+
+// The queue's queries that depend on the engine or on the size of the data: the full-text
+// search (FTS5 trigram on SQLite, pg_trgm on PostgreSQL; migration 710), keyset
+// pagination (a cursor in the URL instead of an ever larger offset), and the filter
+// options read without scanning the tables.
+
+/** A LIKE pattern matching `s` anywhere, lower case, with % _ \ escaped (escape '\'). */
+export const likePattern = (s: string) => `%${s.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+
+/** Trigram indexes answer queries of three characters or more; shorter ones scan the indexed text. */
+export const TRIGRAM_MIN = 3
+
+/**
+ * Warnings (alias `w`) whose measure, notices, note or categories contain `q` (case
+ * folded, as a substring): the same rows on both engines.
+ */
+export function searchCondition(dialect: Dialect, q: string): RawBuilder<SqlBool> {
+  const p = likePattern(q)
+  const like = (expr: RawBuilder<unknown>) => sql`${expr} like ${p} escape '\\'`
+  const categories = sql`w.id in (select wq.warning_id from warning_category wq where wq.category_id in (select cq.id from category cq where ${like(sql`lower(cq.name_zh)`)} or ${like(sql`lower(cq.name_en)`)}))`
+  if (dialect === 'postgres') {
+    const text = (table: 'notice' | 'measure' | 'warning', alias: string) => like(sql`lower(${sql.raw(searchText(table, alias))})`)
+    return sql<SqlBool>`(w.measure_id in (select sn.measure_id from notice sn where ${text('notice', 'sn')} union select sm.id from measure sm where ${text('measure', 'sm')})
+      or w.id in (select sw.id from warning sw where ${text('warning', 'sw')})
+      or ${categories})`
+  }
+  // FTS5: a phrase of trigrams is a substring match; under three characters there is no
+  // trigram to look up, and LIKE scans the FTS table's text (FTS5 answers it itself).
+  const short = [...q].length < TRIGRAM_MIN
+  const phrase = `"${q.replace(/"/g, '""')}"`
+  const hit = (fts: string) => (short ? sql`select rowid from ${sql.raw(fts)} where ${like(sql`body`)}` : sql`select rowid from ${sql.raw(fts)} where ${sql.raw(fts)} match ${phrase}`)
+  return sql<SqlBool>`(w.measure_id in (select sn.measure_id from notice sn where sn.id in (${hit('notice_fts')}) union ${hit('measure_fts')})
+    or w.id in (${hit('warning_note_fts')})
+    or ${categories})`
+}
+
+// ---------------------------------------------------------------------------------
+// Keyset pagination
+
+export type SortName = 'score' | 'deadline' | 'created' | 'updated' | 'id'
+export type Dir = 'asc' | 'desc'
+
+/** A sort column: its SQL, its direction, and where its value sits in a selected row. */
+interface SortColumn {
+  expr: RawBuilder<unknown>
+  dir: Dir
+  field: string
+}
+
+/** The queue's order for a sort and direction; the warning id always ends it (a total order). */
+export function sortColumns(sort: SortName, dir: Dir): SortColumn[] {
+  const id: SortColumn = { expr: sql`w.id`, dir: sort === 'id' ? dir : 'asc', field: 'id' }
+  switch (sort) {
+    case 'deadline':
+      return [{ expr: sql`coalesce(m.comment_deadline, '9999-12-31')`, dir, field: 'sort_deadline' }, id]
+    case 'created':
+      return [{ expr: sql`w.created_at`, dir, field: 'created_at' }, id]
+    case 'updated':
+      return [{ expr: sql`w.updated_at`, dir, field: 'updated_at' }, id]
+    case 'id':
+      return [id]
+    default:
+      // Measures still open for comments first, closed ones below, then the score.
+      return [{ expr: sql`w.lifecycle_rank`, dir: 'asc', field: 'lifecycle_rank' }, { expr: sql`w.score`, dir, field: 'score' }, id]
+  }
+}
+
+const flip = (d: Dir): Dir => (d === 'asc' ? 'desc' : 'asc')
+
+/** The columns in the order a query reads them: reversed for the page before a cursor. */
+export function orderOf(cols: SortColumn[], backwards: boolean): { expr: RawBuilder<unknown>; dir: Dir }[] {
+  return cols.map((c) => ({ expr: c.expr, dir: backwards ? flip(c.dir) : c.dir }))
+}
+
+/**
+ * Rows strictly after `values` in the order of `cols` (before them when `backwards`), as
+ * ranges to read one after the other: (c1 = v1 AND c2 = v2 AND c3 > v3), then (c1 = v1 AND
+ * c2 > v2), then (c1 > v1), with > or < per column's direction. Each is one contiguous
+ * range of an index on (c1, c2, c3) even when the directions are mixed (the default
+ * order is rank ascending, score descending), so a page deep in the queue reads only its
+ * rows; a single OR of the three would make the engine scan from the first row.
+ */
+export function keysetRanges(cols: SortColumn[], values: unknown[], backwards: boolean): RawBuilder<SqlBool>[] {
+  const op = (c: SortColumn) => sql.raw((c.dir === 'asc') !== backwards ? '>' : '<')
+  const out: RawBuilder<SqlBool>[] = []
+  for (let i = cols.length - 1; i >= 0; i--) {
+    const eq = cols.slice(0, i).map((c, j) => sql`${c.expr} = ${values[j]}`)
+    out.push(sql<SqlBool>`(${sql.join([...eq, sql`${cols[i].expr} ${op(cols[i])} ${values[i]}`], sql` and `)})`)
+  }
+  return out
+}
+
+/** A cursor: the sort, its direction and the sort values of a row, as URL-safe text. */
+export function encodeCursor(sort: SortName, dir: Dir, cols: SortColumn[], row: Record<string, unknown>): string {
+  return Buffer.from(JSON.stringify([sort, dir, ...cols.map((c) => row[c.field])])).toString('base64url')
+}
+
+/** The sort values of a cursor made for this sort and direction; undefined for any other (a stale link). */
+export function decodeCursor(cursor: string, sort: SortName, dir: Dir, cols: SortColumn[]): unknown[] | undefined {
+  let v: unknown
+  try {
+    v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
+  } catch {
+    return undefined
+  }
+  if (!Array.isArray(v) || v.length !== cols.length + 2 || v[0] !== sort || v[1] !== dir) return undefined
+  const values = v.slice(2)
+  return values.every((x) => typeof x === 'number' ? Number.isFinite(x) : typeof x === 'string' && x.length <= 100) ? values : undefined
+}
+
+/** A cursor's shape (the query-string check): base64url, bounded. */
+export const CURSOR_PATTERN = /^[A-Za-z0-9_-]{1,400}$/
+
+// ---------------------------------------------------------------------------------
+// Filter options
+
+/**
+ * The distinct values of an indexed column, in order, by a loose index scan: one index
+ * seek per value (a recursive query, the same on both engines), not a scan of the table.
+ */
+export async function distinctValues(db: Db, table: 'notice' | 'warning', column: 'language' | 'assignee'): Promise<string[]> {
+  const t = sql.table(table)
+  const c = sql.ref(column)
+  const r = await sql<{ v: string | null }>`with recursive d(v) as (
+      select min(${c}) from ${t}
+      union all
+      select (select min(${c}) from ${t} where ${c} > d.v) from d where d.v is not null
+    ) select v from d where v is not null`.execute(db)
+  return r.rows.map((x) => x.v!)
+}

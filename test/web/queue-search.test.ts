@@ -1,0 +1,162 @@
+import { CompiledQuery, sql } from 'kysely'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { seedQueue } from '../../bench/queue-data.js'
+import * as m710 from '../../src/db/migrations/2026-11-30-710-search-index.js'
+import { distinctValues } from '../../src/repositories/warning-query.js'
+import { allWarnings, listWarnings, queueSql, type QueueFilter } from '../../src/services/warning.service.js'
+import { createTestEnv, DIALECTS, type TestEnv } from '../helpers/db.js'
+
+// The queue at more than a handful of rows: the full-text search (FTS5 trigram on SQLite,
+// pg_trgm on PostgreSQL) against a plain substring search in JS over the same rows, the
+// index kept in step by triggers and filled by the migration, keyset pages against offset
+// pages, and the query plans of the default queue (no full scan of warning or notice).
+
+const TODAY = '2026-11-28'
+const NOW = new Date(`${TODAY}T04:00:00Z`)
+const EXTRA = [
+  { title: '锂电池组安全要求', description: '含电池的儿童玩具应符合本法规。' },
+  { title: 'Battery chargers: 100% of units tested', description: 'Applies to under_score models and chargers.' },
+  { title: 'Energy labelling of lamps', note: 'Check the BATTERY annex with the lab' },
+  { title: '电动自行车用蓄电池', description: 'Les batteries au plomb.' },
+]
+const QUERIES = ['battery', 'BATTERY', 'Battery chargers', '电池', '锂电池', '池', '蓄电池', 'G/TBT/N/KEN/10', '100%', 'under_score', 'x_y', 'annex', 'e', 'ch', '本法规', 'zzzz-none', '"quoted"']
+/** Results per dialect, compared at the end. */
+const found = new Map<string, Map<string, string[]>>()
+
+describe.each(DIALECTS)('queue search and pages at scale (%s)', (dialect) => {
+  let env: TestEnv
+  beforeAll(async () => {
+    env = await createTestEnv(dialect, {}, { clock: () => NOW })
+    await seedQueue(env.ctx, 600, { today: TODAY, extra: EXTRA })
+  })
+  afterAll(async () => env?.cleanup())
+
+  const keysOf = async (f: QueueFilter) => {
+    const keys: string[] = []
+    for await (const r of allWarnings(env.ctx, f, 97)) keys.push(r.measureKey)
+    return keys.sort()
+  }
+
+  /** The same search in JS: a case-folded substring of any searched text of the warning. */
+  const expected = async (q: string) => {
+    const db = env.ctx.db
+    const needle = q.toLowerCase()
+    const has = (...xs: (string | null)[]) => xs.some((x) => (x ?? '').toLowerCase().includes(needle))
+    const notices = await db.selectFrom('notice').select(['measure_id', 'title', 'description', 'products', 'symbols', 'keywords', 'member']).execute()
+    const measures = await db.selectFrom('measure').select(['id', 'key', 'title']).execute()
+    const cats = await db.selectFrom('warning_category as wc').innerJoin('category as c', 'c.id', 'wc.category_id').select(['wc.warning_id', 'c.name_zh', 'c.name_en']).execute()
+    const warnings = await db.selectFrom('warning as w').innerJoin('measure as m', 'm.id', 'w.measure_id').select(['w.id', 'w.measure_id', 'w.note', 'm.key']).execute()
+    const hitMeasures = new Set([...notices.filter((n) => has(n.title, n.description, n.products, n.symbols, n.keywords, n.member)).map((n) => n.measure_id), ...measures.filter((m) => has(m.key, m.title)).map((m) => m.id)])
+    const hitWarnings = new Set(cats.filter((c) => has(c.name_zh, c.name_en)).map((c) => c.warning_id))
+    return warnings.filter((w) => hitMeasures.has(w.measure_id) || hitWarnings.has(w.id) || has(w.note)).map((w) => w.key).sort()
+  }
+
+  it('finds what a substring search finds, for long, short, Chinese and odd queries', async () => {
+    const mine = new Map<string, string[]>()
+    for (const q of QUERIES) {
+      const keys = await keysOf({ q })
+      expect(keys, q).toEqual(await expected(q))
+      expect((await listWarnings(env.ctx, { q })).total, q).toBe(keys.length)
+      mine.set(q, keys)
+    }
+    // the corpus has hits for the realistic ones
+    expect(mine.get('battery')!.length).toBeGreaterThan(1)
+    expect(mine.get('电池')!.length).toBeGreaterThan(1)
+    expect(mine.get('zzzz-none')).toEqual([])
+    found.set(dialect, mine)
+  })
+
+  it('keeps the index in step with inserts, updates and deletes (triggers), and the migration fills it', async () => {
+    const db = env.ctx.db
+    const n = await db.selectFrom('notice').innerJoin('warning', 'warning.measure_id', 'notice.measure_id').select(['notice.id', 'notice.measure_id', 'warning.id as wid']).orderBy('notice.id').executeTakeFirstOrThrow()
+    const key = (await db.selectFrom('measure').select('key').where('id', '=', n.measure_id).executeTakeFirstOrThrow()).key
+    await db.updateTable('notice').set({ description: 'Now about qwzx gadgets' }).where('id', '=', n.id).execute()
+    expect(await keysOf({ q: 'QWZX gadget' })).toEqual([key])
+    await db.updateTable('warning').set({ note: '复核：见附件丙' }).where('id', '=', n.wid).execute()
+    expect(await keysOf({ q: '附件丙' })).toEqual([key])
+    expect(await keysOf({ q: '丙' })).toEqual([key])
+    await db.updateTable('measure').set({ title: 'Vwxq measure' }).where('id', '=', n.measure_id).execute()
+    expect(await keysOf({ q: 'vwxq' })).toEqual([key])
+    // a notice added (as ingest does) is found at once
+    const other = await db.selectFrom('notice').selectAll().where('measure_id', '=', n.measure_id).executeTakeFirstOrThrow()
+    const { id: _id, ...copy } = other
+    const added = await db.insertInto('notice').values({ ...copy, source_item_id: 'added-1', title: 'Kjhq addendum' }).returning('id').executeTakeFirstOrThrow()
+    expect(await keysOf({ q: 'kjhq' })).toEqual([key])
+    await db.deleteFrom('notice').where('id', '=', added.id).execute()
+    expect(await keysOf({ q: 'kjhq' })).toEqual([])
+    // rows written while the index did not exist are indexed by the migration
+    await m710.down(db)
+    await db.updateTable('notice').set({ title: 'Plmq before the index' }).where('id', '=', n.id).execute()
+    await m710.up(db)
+    expect(await keysOf({ q: 'plmq' })).toEqual([key])
+    expect(await keysOf({ q: 'QWZX' })).toEqual([key])
+  })
+
+  it('pages through cursors exactly as through page numbers, in every sort, and back', async () => {
+    const sorts: QueueFilter[] = [{}, { dir: 'asc' }, { sort: 'deadline' }, { sort: 'created' }, { sort: 'updated', dir: 'asc' }, { sort: 'id', dir: 'desc' }, { level: ['high'] }, { status: ['new'], q: 'e' }]
+    for (const f of sorts) {
+      const size = 75
+      const byOffset: number[] = []
+      const first = await listWarnings(env.ctx, { ...f, pageSize: size })
+      for (let page = 1; page <= first.pages; page++) byOffset.push(...(await listWarnings(env.ctx, { ...f, page, pageSize: size })).rows.map((r) => r.id))
+      expect(byOffset.length, JSON.stringify(f)).toBe(first.total)
+      const byCursor: number[] = []
+      const pages = []
+      let p = first
+      for (;;) {
+        pages.push(p)
+        byCursor.push(...p.rows.map((r) => r.id))
+        if (!p.next) break
+        p = await listWarnings(env.ctx, { ...f, pageSize: size, after: p.next, page: p.page + 1 })
+      }
+      expect(byCursor, JSON.stringify(f)).toEqual(byOffset)
+      expect(new Set(byCursor).size).toBe(byCursor.length)
+      if (pages.length >= 3) {
+        const back = await listWarnings(env.ctx, { ...f, pageSize: size, before: pages[2].prev!, page: 2 })
+        expect(back.rows.map((r) => r.id)).toEqual(pages[1].rows.map((r) => r.id))
+        expect(back.prev).not.toBeNull()
+      }
+      expect((await allWarnings(env.ctx, f, 50).next()).value?.id).toBe(byOffset[0])
+    }
+    // a cursor of another sort (a stale link) reads the page from its number
+    const stale = await listWarnings(env.ctx, { pageSize: 10 })
+    expect((await listWarnings(env.ctx, { sort: 'id', pageSize: 10, after: stale.next!, page: 1 })).rows[0].id).toBe((await listWarnings(env.ctx, { sort: 'id', pageSize: 10 })).rows[0].id)
+  })
+
+  it('reads the default queue through indexes: no full scan of warning or notice', async () => {
+    const db = env.ctx.db
+    const { page, counts } = queueSql(env.ctx, {})
+    const status = queueSql(env.ctx, { status: ['new'] })
+    const plans: string[][] = []
+    if (dialect === 'sqlite') {
+      for (const q of [page, counts, status.page]) plans.push((await db.executeQuery<{ detail: string }>(CompiledQuery.raw(`explain query plan ${q.sql}`, [...q.parameters]))).rows.map((r) => r.detail))
+      const lang = await sql<{ detail: string }>`explain query plan select min(language) from notice where language > 'a'`.execute(db)
+      plans.push(lang.rows.map((r) => r.detail))
+      for (const plan of plans) {
+        const text = plan.join('\n')
+        // a table scan names the table without an index; a covering-index scan (the counts) reads the index only
+        expect(text, text).not.toMatch(/\bSCAN (w|warning|n|notice|m|measure)\b(?! USING (COVERING )?INDEX)/)
+        expect(text, text).not.toMatch(/SCAN (w|warning|n|notice)\b(?! USING)/)
+      }
+      // the page is read in the index's order, stopping at the page: no sort of the whole queue
+      expect(plans[0].join('\n')).toMatch(/SCAN w USING INDEX warning_queue_order_idx/)
+      expect(plans[0].join('\n')).not.toMatch(/TEMP B-TREE FOR ORDER BY/)
+    } else {
+      await db.transaction().execute(async (tx) => {
+        await sql`set local enable_seqscan = off`.execute(tx)
+        for (const q of [page, counts, status.page]) plans.push((await tx.executeQuery<{ 'QUERY PLAN': string }>(CompiledQuery.raw(`explain ${q.sql}`, [...q.parameters]))).rows.map((r) => r['QUERY PLAN']))
+      })
+      for (const plan of plans) expect(plan.join('\n'), plan.join('\n')).not.toMatch(/Seq Scan on (warning|notice|measure)\b/)
+      expect(plans[0].join('\n')).toMatch(/Index Scan using warning_queue_order_idx/)
+      expect(plans[0].join('\n')).not.toMatch(/\bSort\b/)
+    }
+    expect(await distinctValues(db, 'notice', 'language')).toEqual((await db.selectFrom('notice').select('language').distinct().execute()).map((r) => r.language).sort())
+  })
+})
+
+describe('queue search on both engines', () => {
+  it('gives the same results on SQLite and PostgreSQL', () => {
+    expect(found.size).toBe(2)
+    for (const q of QUERIES) expect(found.get('postgres')!.get(q), q).toEqual(found.get('sqlite')!.get(q))
+  })
+})
