@@ -147,7 +147,8 @@ ${preferencesForm(ctx, lang, '/me/settings', p, { _csrf: reply.generateCsrf() },
     const win = await windowOf(ctx, w.measureId)
     const own = await feedbackOf(ctx, w.measureId, v.who.email)
     const scope = v.link ? `s${v.link.sub.id}.w${w.id}` : `u${v.who.userId}.w${w.id}`
-    const action = `/me/warnings/${w.id}/feedback${v.link ? `?token=${encodeURIComponent(v.link.token)}${lang === 'en' ? '&lang=en' : ''}` : ''}`
+    // The answer opens at the form (its message), not at the top of a long page.
+    const action = `/me/warnings/${w.id}/feedback${v.link ? `?token=${encodeURIComponent(v.link.token)}${lang === 'en' ? '&lang=en' : ''}` : ''}#feedback`
     const offered = [...ctx.markets.filter((m) => m.watched), ...w.members.map((m) => ctx.markets.find((x) => x.members.includes(m.code))).filter((m): m is (typeof ctx.markets)[number] => !!m)]
     const markets = offered.filter((m, i) => offered.findIndex((x) => x.code === m.code) === i)
     const section = feedbackSection(
