@@ -104,6 +104,11 @@ describe.each(DIALECTS)('评议 and the enterprise pages (%s)', (dialect) => {
     const sub = await env.ctx.db.selectFrom('subscriber').selectAll().where('email', '=', 'enterprise@example.com').executeTakeFirstOrThrow()
     expect(sub.frequency).toBe('weekly')
     await a.post('/me/settings', { hs: '8517', frequency: 'daily', minLevel: 'low', lang: 'zh', name: '北京某某通信' })
+    const en = await a.get(`/me/warnings/${mobile.warningId}?lang=en`)
+    expect(en.statusCode).toBe(200)
+    expect(en.body).toContain('Enterprise feedback')
+    expect(en.body).toContain('Feedback closes on 2027-01-08')
+    expect((await a.get('/me?lang=en')).body).toContain('Warnings for my subscription')
   })
 
   it('takes feedback from a logged-in enterprise: CSRF nonce, bounded, escaped, control characters dropped', async () => {

@@ -40,7 +40,6 @@ const enterpriseRoutes: RoutePlugin = async (app, { ctx, web }) => {
     const sub = await subscriberByEmail(ctx, email)
     const loaded = sub ? await loadSubscriberPreferences(ctx, sub.id) : null
     const prefs = loaded?.prefs
-    const hasSubscription = !!sub && !!sub.confirmed_at && !sub.unsubscribed_at
     // The feed follows the saved preferences (also while e-mails are paused); none saved: nothing matches yet.
     const catalog = prefs ? await loadCatalog(ctx, { audience: 'enterprise', minLevel: prefs.minLevel }) : []
     const matches = prefs ? matchWarnings(catalog, prefs).sort((a, b) => b.warning.createdAt.localeCompare(a.warning.createdAt) || b.warning.id - a.warning.id).slice(0, FEED_MAX) : []
@@ -67,7 +66,6 @@ ${matches.map(({ warning: w }) => {
     const note = !sub || !prefs ? html`<p class="hint">${c.noSubscription}</p>` : sub.unsubscribed_at ? html`<p class="hint">${c.unsubscribedNote}</p>` : ''
     const settings = html`<details id="settings"${message ? html` open` : ''}><summary>${c.settings}</summary><p id="managed-address">${c.settingsIntro(email)}</p>${note}
 ${preferencesForm(ctx, lang, '/me/settings', p, { _csrf: reply.generateCsrf() }, { submit: t.save, message })}</details>`
-    void hasSubscription
     return html`<h2>${c.home}</h2><section><h3>${c.feed}</h3>${feed}</section><section><h3>${c.myComments}</h3>${commented}</section><section>${settings}</section>`
   }
 
@@ -147,7 +145,8 @@ ${preferencesForm(ctx, lang, '/me/settings', p, { _csrf: reply.generateCsrf() },
     const win = await windowOf(ctx, w.measureId)
     const own = await feedbackOf(ctx, w.measureId, v.who.email)
     const scope = v.link ? `s${v.link.sub.id}.w${w.id}` : `u${v.who.userId}.w${w.id}`
-    const action = `/me/warnings/${w.id}/feedback${v.link ? `?token=${encodeURIComponent(v.link.token)}${lang === 'en' ? '&lang=en' : ''}` : ''}`
+    // The answer opens at the form (its message), not at the top of a long page.
+    const action = `/me/warnings/${w.id}/feedback${v.link ? `?token=${encodeURIComponent(v.link.token)}${lang === 'en' ? '&lang=en' : ''}` : ''}#feedback`
     const offered = [...ctx.markets.filter((m) => m.watched), ...w.members.map((m) => ctx.markets.find((x) => x.members.includes(m.code))).filter((m): m is (typeof ctx.markets)[number] => !!m)]
     const markets = offered.filter((m, i) => offered.findIndex((x) => x.code === m.code) === i)
     const section = feedbackSection(
