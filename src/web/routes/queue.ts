@@ -191,7 +191,7 @@ ${staff ? html`<td class="pick"><input type="checkbox" name="ids" value="${r.id}
     return back({
       kind: changed.length ? 'ok' : 'error',
       text,
-      undo: action === 'dismiss' && changed.length ? { ids: changed.map((r) => r.id), next, label: t.flash.undo } : undefined,
+      undo: action === 'dismiss' && changed.length && changed.length <= 200 ? { ids: changed.map((r) => r.id), next, label: t.flash.undo } : undefined,
     })
   })
 

@@ -209,7 +209,7 @@ ${staff ? html`<aside>${actionsPanel(t, w, reply.generateCsrf(), req.user!.email
   app.post('/warnings/undo', { preHandler: requireRole(...STAFF) }, async (req, reply) => {
     const t = T[req.lang]
     const b = body(req)
-    const ids = formIds(b.ids).slice(0, 100)
+    const ids = formIds(b.ids).slice(0, 200)
     const results = []
     for (const id of ids) results.push(await undoDismiss(ctx, id, req.user!.email))
     const done = results.filter((r) => r.ok).length
