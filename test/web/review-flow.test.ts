@@ -138,6 +138,9 @@ describe('the review flow over HTTP: state, flash, undo, messages', () => {
       expect(flashOf((await analyst.get(r.headers.location as string)).body)).toBe(text)
     }
     await analyst.post(`/warnings/${w.id}/level`, { level: '' })
+    // a warning that does not exist is a 404 page, not a message about nothing
+    expect((await analyst.post('/warnings/999999/action', { action: 'confirm' })).statusCode).toBe(404)
+    expect((await analyst.post('/warnings/999999/note', { note: 'x' })).statusCode).toBe(404)
   })
 
   it('explains where a category correction lands', async () => {
