@@ -187,6 +187,8 @@ describe('the review flow over HTTP: state, flash, undo, messages', () => {
     expect(back.map((x) => x.status)).toEqual(['new', 'new', 'dismissed'])
     const unknown = await analyst.post('/warnings/bulk', { ids: String(rows[0].id), action: 'delete', next: '/' })
     expect(flashOf((await analyst.get(unknown.headers.location as string)).body)).toBe('error:未知的操作，请从列表中选择。')
+    const mine = await analyst.post('/warnings/bulk', { ids: [String(rows[0].id), '999999'], action: 'assign-me', next: '/' })
+    expect(flashOf((await analyst.get(mine.headers.location as string)).body)).toBe('ok:已将 1 条预警指派给您。')
   })
 
   it('shows a banner on the queue when every source failed in the last pass', async () => {
