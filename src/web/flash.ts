@@ -16,14 +16,14 @@ export interface Flash {
 
 export const FLASH_COOKIE = 'tbt_flash'
 const MAX_AGE = 60 // seconds
-// A cookie holds about 4 KB, and a Chinese character takes 9 bytes once encoded: 300 characters and 100 ids fit.
-const MAX_TEXT = 300
+// A cookie holds about 4 KB, and a Chinese character takes 9 bytes once encoded: 250 characters and 200 ids fit.
+const MAX_TEXT = 250
 
 const localPath = (s: unknown): s is string => typeof s === 'string' && s.startsWith('/') && !s.startsWith('//') && !s.includes('\\')
 
 export function setFlash(reply: FastifyReply, flash: Flash): FastifyReply {
   const value: Flash = { ...flash, text: flash.text.slice(0, MAX_TEXT) }
-  if (value.undo) value.undo = { ...value.undo, ids: value.undo.ids.slice(0, 100) }
+  if (value.undo) value.undo = { ...value.undo, ids: value.undo.ids.slice(0, 200) }
   return reply.setCookie(FLASH_COOKIE, JSON.stringify(value), { path: '/', httpOnly: true, sameSite: 'lax', signed: true, maxAge: MAX_AGE, secure: reply.request.protocol === 'https' || undefined })
 }
 

@@ -138,6 +138,9 @@ describe('the review flow over HTTP: state, flash, undo, messages', () => {
       expect(flashOf((await analyst.get(r.headers.location as string)).body)).toBe(text)
     }
     await analyst.post(`/warnings/${w.id}/level`, { level: '' })
+    // a warning that does not exist is a 404 page, not a message about nothing
+    expect((await analyst.post('/warnings/999999/action', { action: 'confirm' })).statusCode).toBe(404)
+    expect((await analyst.post('/warnings/999999/note', { note: 'x' })).statusCode).toBe(404)
   })
 
   it('explains where a category correction lands', async () => {
@@ -184,6 +187,8 @@ describe('the review flow over HTTP: state, flash, undo, messages', () => {
     expect(back.map((x) => x.status)).toEqual(['new', 'new', 'dismissed'])
     const unknown = await analyst.post('/warnings/bulk', { ids: String(rows[0].id), action: 'delete', next: '/' })
     expect(flashOf((await analyst.get(unknown.headers.location as string)).body)).toBe('error:未知的操作，请从列表中选择。')
+    const mine = await analyst.post('/warnings/bulk', { ids: [String(rows[0].id), '999999'], action: 'assign-me', next: '/' })
+    expect(flashOf((await analyst.get(mine.headers.location as string)).body)).toBe('ok:已将 1 条预警指派给您。')
   })
 
   it('shows a banner on the queue when every source failed in the last pass', async () => {

@@ -210,7 +210,7 @@ describe('review queue in Chromium', () => {
           const g = globalThis as unknown as { document: { documentElement: { scrollWidth: number } }; innerWidth: number }
           return { scrollWidth: g.document.documentElement.scrollWidth, innerWidth: g.innerWidth }
         })
-        if (name !== 'report') expect(scrollWidth, `${url} at ${width}px`).toBeLessThanOrEqual(innerWidth)
+        expect(scrollWidth, `${url} at ${width}px`).toBeLessThanOrEqual(innerWidth)
       }
       if (width === 390) {
         await page.goto(`${base}/`)

@@ -180,8 +180,9 @@ ${staff ? html`<td class="pick"><input type="checkbox" name="ids" value="${r.id}
     if (!ids.length) return back({ kind: 'error', text: t.flash.bulkNone })
     const actor = req.user!.email
     if (action === 'assign-me') {
-      for (const id of ids) await assign(ctx, id, actor, actor).catch((err) => (err instanceof WarningError ? undefined : Promise.reject(err)))
-      return back({ kind: 'ok', text: t.flash.bulkAssigned(ids.length) })
+      let n = 0
+      for (const id of ids) n += await assign(ctx, id, actor, actor).then(() => 1, (err) => (err instanceof WarningError ? 0 : Promise.reject(err)))
+      return back(n ? { kind: 'ok', text: t.flash.bulkAssigned(n) } : { kind: 'error', text: t.flash.bulkNothing })
     }
     let results
     try {
@@ -198,7 +199,7 @@ ${staff ? html`<td class="pick"><input type="checkbox" name="ids" value="${r.id}
     return back({
       kind: changed.length ? 'ok' : 'error',
       text,
-      undo: action === 'dismiss' && changed.length ? { ids: changed.map((r) => r.id), next, label: t.flash.undo } : undefined,
+      undo: action === 'dismiss' && changed.length && changed.length <= 200 ? { ids: changed.map((r) => r.id), next, label: t.flash.undo } : undefined,
     })
   })
 

@@ -180,10 +180,14 @@ ${staff ? html`<aside>${actionsPanel(t, w, reply.generateCsrf(), req.user!.email
   /** Back to the warning's page, with the queue state it was opened with and a message saying what happened. */
   const back = (req: FastifyRequest, reply: FastifyReply, flash: Flash, id = idOf(req)) => setFlash(reply, flash).redirect(`/warnings/${id}${stateOf(req)}`, 303)
   const keyOf = async (id: number) => (await ctx.db.selectFrom('warning').innerJoin('measure', 'measure.id', 'warning.measure_id').select('measure.key').where('warning.id', '=', id).executeTakeFirst())?.key ?? `#${id}`
+  const notFound = (reply: FastifyReply) => {
+    reply.callNotFound()
+    return reply
+  }
   const fail = (req: FastifyRequest, reply: FastifyReply, err: unknown) => {
     const t = T[req.lang]
     if (err instanceof WarningError) {
-      if (err.code === 'WARNING_NOT_FOUND') return reply.callNotFound()
+      if (err.code === 'WARNING_NOT_FOUND') return notFound(reply)
       return back(req, reply, { kind: 'error', text: err.code === 'REASON_REQUIRED' ? t.flash.reasonNeeded : t.flash.invalid })
     }
     throw err
@@ -197,7 +201,7 @@ ${staff ? html`<aside>${actionsPanel(t, w, reply.generateCsrf(), req.user!.email
     const reason = typeof b.reason === 'string' ? b.reason.trim() : ''
     try {
       const [r] = await applyAction(ctx, [idOf(req)], action as WarningAction, req.user!.email, { reason, note: b.note as string })
-      if (!r.ok && r.error === 'not found') return reply.callNotFound()
+      if (!r.ok && r.error === 'not found') return notFound(reply)
       const st = (s?: string) => (s ? t.statuses[s] ?? s : '')
       if (!r.ok) return back(req, reply, { kind: 'error', text: t.flash.cannot(t.actions[action], st(r.from)) })
       if (r.unchanged) return back(req, reply, { kind: 'ok', text: t.flash.unchanged(st(r.to)) })
@@ -212,7 +216,7 @@ ${staff ? html`<aside>${actionsPanel(t, w, reply.generateCsrf(), req.user!.email
   app.post('/warnings/undo', { preHandler: requireRole(...STAFF) }, async (req, reply) => {
     const t = T[req.lang]
     const b = body(req)
-    const ids = formIds(b.ids).slice(0, 100)
+    const ids = formIds(b.ids).slice(0, 200)
     const results = []
     for (const id of ids) results.push(await undoDismiss(ctx, id, req.user!.email))
     const done = results.filter((r) => r.ok).length
