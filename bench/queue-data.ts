@@ -33,8 +33,15 @@ export interface SeedExtra {
 
 /** Writes `n` notices (plus `extra`) and their measures and warnings; returns the counts. */
 export async function seedQueue(ctx: AppContext, n: number, opts: { today: string; extra?: SeedExtra[]; seed?: number } = { today: '2026-11-28' }) {
+  // mulberry32: successive draws independent enough that one test on a draw does not decide the next
   let s = opts.seed ?? 7
-  const rand = () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32)
+  const rand = () => {
+    s = (s + 0x6d2b79f5) >>> 0
+    let t = s
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32
+  }
   const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)]
   await seedReference(ctx, { subscribers: false }) // sources, categories, markets (what `tbt-watch` seeds)
   const texts = syntheticNotices(n)
@@ -55,7 +62,7 @@ export async function seedQueue(ctx: AppContext, n: number, opts: { today: strin
   const serial = new Map<string, number>()
   const all = [...texts.map((t) => ({ title: t.input.title ?? "", description: t.input.description ?? null, products: t.input.products ?? null, lang: /[\u4e00-\u9fff]/.test(t.input.title ?? "") ? 'cmn' : pick(['eng', 'spa', 'fra']), note: null as string | null })), ...(opts.extra ?? []).map((e) => ({ title: e.title, description: e.description ?? null, products: null, lang: /[\u4e00-\u9fff]/.test(e.title) ? 'cmn' : 'eng', note: e.note ?? null }))]
   for (const [i, t] of all.entries()) {
-    if (i < texts.length && rand() < 0.03) t.title = t.lang === 'cmn' ? pick(BATTERIES.cmn) : pick(BATTERIES.eng)
+    if (i < texts.length && rand() < 0.03) t.title = (t.lang === 'cmn' ? BATTERIES.cmn : BATTERIES.eng)[i % 3]
     const followUp = measureOf.length > 10 && rand() < 0.15 && i < texts.length
     let m: (typeof measureOf)[number]
     let symbol: string

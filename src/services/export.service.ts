@@ -75,8 +75,11 @@ export async function* exportNotices(db: Db, opts: ExportOptions | number = {}):
       .execute()
     const cls = await db.selectFrom('classification').select(['notice_id', 'language']).where('notice_id', 'in', ids).execute()
     const cats = await db.selectFrom('classification_category').select(['notice_id', 'category_id', 'score']).where('notice_id', 'in', ids).execute()
+    const measureOf = new Map(measures.map((x) => [x.id, x]))
+    const languageOf = new Map(cls.map((c) => [c.notice_id, c.language]))
+    const catsOf = groupBy(cats, (c) => c.notice_id)
     for (const n of notices) {
-      const m = measures.find((x) => x.id === n.measureId)
+      const m = measureOf.get(n.measureId)
       yield {
         source: n.sourceId,
         sourceId: n.sourceItemId,
@@ -95,9 +98,8 @@ export async function* exportNotices(db: Db, opts: ExportOptions | number = {}):
         commentDeadline: n.commentDeadline,
         measureCommentDeadline: m?.comment_deadline ?? null,
         measureStatus: m ? (today ? statusOn(m, today) : m.status) : 'open',
-        language: cls.find((c) => c.notice_id === n.id)?.language ?? n.language,
-        categories: cats
-          .filter((c) => c.notice_id === n.id)
+        language: languageOf.get(n.id) ?? n.language,
+        categories: (catsOf.get(n.id) ?? [])
           .sort((a, b) => b.score - a.score)
           .map((c) => c.category_id),
         links: n.links,
@@ -152,9 +154,13 @@ export async function* exportWarnings(db: Db, opts: ExportOptions | number = {})
       .distinct()
       .where('notice.measure_id', 'in', mids)
       .execute()
+    // Grouped once per batch: a lookup per row, not a pass over the batch (linear in the rows).
+    const catsOf = groupBy(cats, (c) => c.warning_id)
+    const membersOf = groupBy(members, (m) => m.measure_id)
+    const basesOf = groupBy(symbols.filter((x) => parseSymbol(x.base_symbol)), (x) => x.measure_id)
     for (const r of rows) {
-      const own = cats.filter((c) => c.warning_id === r.id).sort((a, b) => b.score - a.score || a.category_id.localeCompare(b.category_id))
-      const bases = symbols.filter((x) => x.measure_id === r.measure_id && parseSymbol(x.base_symbol)).map((x) => x.base_symbol)
+      const own = (catsOf.get(r.id) ?? []).sort((a, b) => b.score - a.score || a.category_id.localeCompare(b.category_id))
+      const bases = (basesOf.get(r.measure_id) ?? []).map((x) => x.base_symbol)
       yield {
         id: r.id,
         measureId: r.key,
@@ -162,7 +168,7 @@ export async function* exportWarnings(db: Db, opts: ExportOptions | number = {})
         category: r.category_id,
         categories: own.length ? own.map((c) => c.category_id) : [r.category_id],
         symbols: [r.key, ...bases.filter((b) => b !== r.key).sort()],
-        members: members.filter((m) => m.measure_id === r.measure_id).map((m) => m.member_code),
+        members: (membersOf.get(r.measure_id) ?? []).map((m) => m.member_code),
         measureStatus: today ? statusOn({ ...r, status: r.measure_status }, today) : r.measure_status,
         level: r.level,
         score: r.score,
@@ -177,6 +183,17 @@ export async function* exportWarnings(db: Db, opts: ExportOptions | number = {})
       }
     }
   }
+}
+
+function groupBy<T, K>(xs: T[], key: (x: T) => K): Map<K, T[]> {
+  const out = new Map<K, T[]>()
+  for (const x of xs) {
+    const k = key(x)
+    const list = out.get(k)
+    if (list) list.push(x)
+    else out.set(k, [x])
+  }
+  return out
 }
 
 /**
