@@ -19,6 +19,7 @@ import { createContext } from '../src/app-context.js'
 import { loadConfig } from '../src/config.js'
 import { createLogger } from '../src/logger.js'
 import { seed } from '../src/services/seed.service.js'
+import { runPass } from '../src/pipeline/run-pass.js'
 import { STAGES } from '../src/pipeline/stages.js'
 import { waitForIdle, type Queues } from '../jobs/queues.js'
 import { projectRoot } from '../src/util/paths.js'
@@ -207,6 +208,33 @@ async function run(kind: 'pipeline' | 'noop', n: number, workers: number, redisU
   }
 }
 
+/**
+ * The other baseline: the inline pass (`tbt-watch run`'s runPass) over the same N notices
+ * on the embedded SQLite, in this process, timed from the pass's start to its end. It does
+ * a little more than the workers (the due digests and alerts of the demo subscribers).
+ */
+async function inlinePass(n: number, sourceUrl: string) {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tbt-bench-inline-'))
+  try {
+    const maxPages = String(Math.ceil(n / EPING_PAGE_SIZE) + 1)
+    const env = { DATABASE_URL: `sqlite:${path.join(dataDir, 'bench.db')}`, TBT_DATA_DIR: dataDir, TBT_SOURCE_EPING_BASE_URL: sourceUrl, TBT_HTTP_MIN_DELAY_MS: '0', TBT_MAX_PAGES_PER_RUN: maxPages, TBT_NOW: '2026-11-28T04:00:00Z' }
+    const ctx = await createContext(loadConfig(env), { log: createLogger('silent') })
+    try {
+      const cpu0 = process.cpuUsage()
+      const t0 = performance.now()
+      await runPass(ctx, { sources: ['eping'], since: '2026-11-01' })
+      const seconds = (performance.now() - t0) / 1000
+      const cpu = process.cpuUsage(cpu0)
+      const notices = Number((await ctx.db.selectFrom('notice').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n)
+      return { seconds: Math.round(seconds * 100) / 100, notices, cpuSeconds: Math.round(((cpu.user + cpu.system) / 1e6) * 10) / 10 }
+    } finally {
+      await ctx.close()
+    }
+  } finally {
+    fs.rmSync(dataDir, { recursive: true, force: true })
+  }
+}
+
 /** The code a row measured (a kept row from another commit says so). */
 const COMMIT = (() => {
   try {
@@ -283,6 +311,9 @@ await dropOrphanSchemas()
 for (const n of NS) {
   const source = await startSyntheticEping(n)
   try {
+    // Once per N: the inline pass on SQLite that the workers on PostgreSQL must at least match.
+    const inline = process.argv.includes('--no-inline') ? null : await inlinePass(n, source.url)
+    if (inline) console.log(JSON.stringify({ inlineSqlite: { n, ...inline } }))
     for (const w of WORKERS) {
       const base = await measured('noop', n, w, source.url)
       const real = await measured('pipeline', n, w, source.url)
@@ -297,6 +328,10 @@ for (const n of NS) {
         msPerNotice: Math.round((real.seconds * 1000 * 100) / n) / 100,
         noopSeconds: base.seconds,
         overheadRatio: Math.round((real.seconds / base.seconds) * 10) / 10,
+        // The inline pass on SQLite, same N, same run: > 1 means the workers are faster.
+        ...(inline ? { inlineSqliteSeconds: inline.seconds, inlineSqliteNoticesPerSecond: Math.round(n / inline.seconds), speedupVsInline: Math.round((inline.seconds / real.seconds) * 100) / 100 } : {}),
+        batchSize: Number(process.env.TBT_BATCH_SIZE ?? 100),
+        loadAverageAtEnd: Math.round(os.loadavg()[0] * 10) / 10,
         peakRssMbPerWorker: real.peakRssMbMax,
         peakRssMbAllWorkers: real.peakRssMbSum,
         redisPeakMb: real.redisPeakMb,
@@ -318,5 +353,5 @@ for (const n of NS) {
 
 const growth = save()
 console.log('pipeline: overhead = pipeline time / BullMQ no-op time, same jobs, same workers')
-for (const r of rows) console.log(`  N=${r.notices} workers=${r.workers}: ${r.seconds} s (${r.noticesPerSecond}/s), no-op ${r.noopSeconds} s, ratio ${r.overheadRatio}, peak RSS ${r.peakRssMbPerWorker} MB/worker, Redis peak ${r.redisPeakMb} MB, machine CPU ${r.machineCpuBusyPct}% busy, workers used ${r.workerCpuSeconds} CPU s`)
+for (const r of rows) console.log(`  N=${r.notices} workers=${r.workers}: ${r.seconds} s (${r.noticesPerSecond}/s), no-op ${r.noopSeconds} s, ratio ${r.overheadRatio}${r.inlineSqliteSeconds ? `, inline pass on SQLite ${r.inlineSqliteSeconds} s (${r.inlineSqliteNoticesPerSecond}/s): workers ${r.speedupVsInline}× as fast` : ''}, peak RSS ${r.peakRssMbPerWorker} MB/worker, Redis peak ${r.redisPeakMb} MB, machine CPU ${r.machineCpuBusyPct}% busy, workers used ${r.workerCpuSeconds} CPU s`)
 for (const g of growth) console.log(`  growth, ${g.workers} worker(s), N ${g.fromNotices} → ${g.toNotices} (×${g.noticesRatio}): time ×${g.timeRatio} (per notice ×${g.perNoticeTimeRatio}), peak RSS ×${g.peakRssRatio}, Redis peak ×${g.redisPeakRatio}`)

@@ -1,5 +1,4 @@
 import { sourceEnabled, type AppContext } from '../app-context.js'
-import { classifyNotices } from '../services/classify.service.js'
 import { sendDueCommentMails } from '../comments/notify.js'
 import { deliverDigest, dueSubscribers, periodKey, runDeliveries, sendImmediateAlerts, sendReminders, withDueReports, type Period, type SendReport } from '../services/digest.service.js'
 import { refreshLifecycle } from '../services/lifecycle.service.js'
