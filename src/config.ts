@@ -43,7 +43,7 @@ const EnvSchema = z.object({
   TBT_LOCK_DURATION_MS: z.coerce.number().int().positive().default(30_000),
   TBT_MAX_STALLED_COUNT: z.coerce.number().int().min(1).max(1_000).default(20),
   TBT_JOB_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(10),
-  TBT_RECONCILE_EVERY_MS: z.coerce.number().int().min(1_000).default(60_000),
+  TBT_RECONCILE_EVERY_MS: z.coerce.number().int().min(1_000).default(20_000),
   TBT_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(100),
   TBT_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   TBT_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
