@@ -9,6 +9,7 @@ import { ModelFiles, type StoredModel } from './model-store.js'
 import { NomenclatureIndex } from './nomenclature.js'
 import { trainModel, type TrainResult, type WeightedExample } from './training.js'
 import type { Classifier, ClassifyInput, LabelledExample } from './types.js'
+import type { LabelledRecord } from './evaluate.js'
 
 export type { CategoryGuess, Classifier, ClassifyInput, ClassifyResult, Evidence, HsGuess, LabelledExample, ModelInfo } from './types.js'
 export type { ModelMetrics, WeightedExample } from './training.js'
@@ -123,20 +124,8 @@ export async function createClassifier(opts: ClassifierOptions = {}): Promise<Cl
   }
 }
 
-interface LabelledRow {
-  symbol?: string
-  id?: string
-  member?: string
-  type?: string
-  title?: string | null
-  products?: string | null
-  description?: string | null
-  description_head?: string | null
-  objectives?: string[] | null
-  hs_codes?: string[] | null
-  ics_codes?: string[] | null
-  language?: string | null
-}
+/** A labelled notice line: the evaluation's record shape (`../shared/data` format). */
+type LabelledRow = LabelledRecord
 
 /** One JSONL row (labelled or input format) as classifier input. */
 export function inputFromRow(row: LabelledRow, line?: number): ClassifyInput {

@@ -1,4 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from 'commander'
+import type { AppContext } from '../../app-context.js'
 
 const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean)
 
@@ -24,6 +25,20 @@ const asArgError = (err: unknown, given: Record<string, unknown> = {}) => {
   const value = given[m[1]]
   const shown = Array.isArray(value) ? (m[2] !== undefined ? value[Number(m[2])] : value.join(',')) : value
   return new InvalidArgumentError(`${OPTION[m[1]]}${shown !== undefined ? ` ${String(shown)}` : ''}: ${m[3]}`)
+}
+
+/** The subscriber an `--email` names; a bad or unknown address is a usage error (exit 2). */
+async function subscriberNamed(ctx: AppContext, o: { email: string }) {
+  const { parseEmail } = await import('../../services/subscriber.service.js')
+  let email: string
+  try {
+    email = parseEmail(o.email)
+  } catch (err) {
+    throw asArgError(err, o)
+  }
+  const sub = await ctx.db.selectFrom('subscriber').select(['id', 'unsubscribed_at']).where('email', '=', email).executeTakeFirst()
+  if (!sub) throw new InvalidArgumentError(`no subscriber ${email}`)
+  return { email, sub }
 }
 
 interface AddOpts {
@@ -120,16 +135,9 @@ export function registerSubscriberCommand(program: Command): void {
     .description('unsubscribe an address (nothing is deleted; idempotent)')
     .requiredOption('--email <address>', 'e-mail address')
     .action(async (o: { email: string }) => {
-      const { parseEmail, unsubscribeSubscriber, withContext } = await services()
+      const { unsubscribeSubscriber, withContext } = await services()
       await withContext(async (ctx) => {
-        let email: string
-        try {
-          email = parseEmail(o.email)
-        } catch (err) {
-          throw asArgError(err, o)
-        }
-        const sub = await ctx.db.selectFrom('subscriber').select(['id', 'unsubscribed_at']).where('email', '=', email).executeTakeFirst()
-        if (!sub) throw new InvalidArgumentError(`no subscriber ${email}`)
+        const { email, sub } = await subscriberNamed(ctx, o)
         await unsubscribeSubscriber(ctx, sub.id)
         console.log(`subscriber ${sub.id} ${sub.unsubscribed_at ? 'was already unsubscribed' : 'unsubscribed'}: ${email}`)
       })
@@ -140,16 +148,9 @@ export function registerSubscriberCommand(program: Command): void {
     .description("void every manage and unsubscribe link sent to an address so far (a forwarded or leaked e-mail); the next e-mail carries new ones")
     .requiredOption('--email <address>', 'e-mail address')
     .action(async (o: { email: string }) => {
-      const { parseEmail, rotateSubscriberTokens, withContext } = await services()
+      const { rotateSubscriberTokens, withContext } = await services()
       await withContext(async (ctx) => {
-        let email: string
-        try {
-          email = parseEmail(o.email)
-        } catch (err) {
-          throw asArgError(err, o)
-        }
-        const sub = await ctx.db.selectFrom('subscriber').select(['id']).where('email', '=', email).executeTakeFirst()
-        if (!sub) throw new InvalidArgumentError(`no subscriber ${email}`)
+        const { sub } = await subscriberNamed(ctx, o)
         await rotateSubscriberTokens(ctx, sub.id)
         console.log(`subscriber ${sub.id}: every earlier manage and unsubscribe link now fails`)
       })
