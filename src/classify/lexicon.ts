@@ -239,6 +239,8 @@ export interface TermMatch extends LexiconTerm {
   end: number
   /** 1 when the words agree on their light stems too, less when only the Porter stems do */
   quality?: number
+  /** the term qualifies another noun of its phrase ("fruit" in "fruit infusions"); its weight is lowered */
+  attributive?: boolean
 }
 
 /**
@@ -248,6 +250,14 @@ export interface TermMatch extends LexiconTerm {
  */
 const LOOSE_ONE_WORD = 0
 const LOOSE_PHRASE = 0.75
+
+/**
+ * How much a term counts that qualifies another noun of its phrase instead of naming the
+ * product ("fruit" in "fruit infusions", "battery" in "battery chargers"): the phrase's
+ * head, or a longer term, names the product.
+ */
+export const ATTRIBUTIVE = 0.4
+const HEAD_FIRST_LANGS = new Set<string>(['spa', 'fra', 'por'])
 
 /**
  * Matches of lexicon terms in a word sequence; a match inside a longer one is dropped.
@@ -273,10 +283,29 @@ export function matchLatin(lex: CompiledLexicon, lang: StemLanguage, words: Word
       if (!ok) continue
       const quality = exact ? 1 : n === 1 ? LOOSE_ONE_WORD : LOOSE_PHRASE
       if (quality === 0) continue
-      found.push({ code: c.code, term: c.term, lang: c.lang, weight: c.weight * quality, start: i, end: i + n, quality })
+      const attributive = HEAD_FIRST_LANGS.has(lang) ? words[i].attributive : words[i + n - 1].attributive
+      found.push({ code: c.code, term: c.term, lang: c.lang, weight: c.weight * quality, start: i, end: i + n, quality, ...(attributive ? { attributive } : {}) })
     }
   }
-  return dropContained(found)
+  return settleAttributive(dropContained(found), HEAD_FIRST_LANGS.has(lang), 2)
+}
+
+/**
+ * A qualifying word counts less only where its phrase's head names a product of its own
+ * (within `reach` positions after it, or before it where heads come first): "battery" in
+ * "battery chargers" gives way to chargers, but "钢" in "钢扁轧产品" stays, since nothing
+ * else names those steel products.
+ */
+function settleAttributive(found: TermMatch[], headFirst: boolean, reach: number): TermMatch[] {
+  return found.map((m) => {
+    if (!m.attributive) return m
+    const head = found.some((o) => o !== m && o.code !== m.code && !o.attributive && (headFirst ? o.end <= m.start && o.end >= m.start - reach : o.start >= m.end && o.start <= m.end + reach))
+    if (!head) {
+      const { attributive: _, ...plain } = m
+      return plain
+    }
+    return { ...m, weight: m.weight * ATTRIBUTIVE }
+  })
 }
 
 /** Matches of Chinese terms as substrings of a text's Han runs. */
@@ -289,7 +318,10 @@ export function matchHan(lex: CompiledLexicon, runs: string[]): TermMatch[] {
       for (let len = 1; len <= max; len++) {
         const piece = run.slice(i, i + len)
         const hits = lex.han.get(piece)
-        if (hits) for (const h of hits) found.push({ ...h, start: base + i, end: base + i + len })
+        if (hits) {
+          const attributive = qualifiesNext(run.slice(i + len))
+          for (const h of hits) found.push({ ...h, start: base + i, end: base + i + len, ...(attributive ? { attributive } : {}) })
+        }
         // Stop as soon as no term starts with what we have: most positions end at length 1 or 2.
         if (!lex.hanPrefixes.has(piece)) break
       }
@@ -297,7 +329,23 @@ export function matchHan(lex: CompiledLexicon, runs: string[]): TermMatch[] {
     // Runs are separate; keep their offsets apart so no span crosses two runs.
     base += run.length + 1
   }
-  return dropContained(found)
+  return settleAttributive(dropContained(found), false, 3)
+}
+
+/**
+ * What may follow a Chinese product word and leave it the head of its phrase: the end of
+ * the phrase, a particle (的, 和, 等), or a word about the product rather than another
+ * product (安全, 标签, 回收, 要求...). Anything else makes it a qualifier of what follows:
+ * 水果 in 水果茶, 燃料 in 颗粒燃料取暖炉, 汽车 in 汽车轮胎, and "X用Y" (Y used for X).
+ */
+const HAN_PARTICLES = new Set('的和与及或等在对于为是其了以上下本该此各类种中按其、'.split(''))
+const HAN_PHRASE_ENDS = ['产品', '用品', '制品', '安全', '技术', '要求', '规范', '标准', '法规', '条例', '规定', '规程', '规则', '标签', '标识', '标志', '说明', '质量', '卫生', '行业', '企业', '厂商', '生产', '制造', '加工', '检测', '检验', '测试', '试验', '测定', '分析', '能效', '能耗', '效率', '限值', '限量', '含量', '管理', '通用', '进口', '出口', '贸易', '销售', '使用', '回收', '处理', '处置', '运输', '储存', '贮存', '认证', '注册', '审批', '评估', '评定', '合格', '性能', '排放', '召回', '领域', '市场', '目录', '清单', '名录', '分类', '命名', '术语', '定义', '方法', '指南', '草案', '修订', '修正', '法', '部分', '系列', '相关']
+
+function qualifiesNext(rest: string): boolean {
+  if (!rest) return false
+  if (rest[0] === '用') return rest.length > 1 && !HAN_PHRASE_ENDS.some((w) => rest.startsWith(w))
+  if (HAN_PARTICLES.has(rest[0])) return false
+  return !HAN_PHRASE_ENDS.some((w) => rest.startsWith(w))
 }
 
 /**

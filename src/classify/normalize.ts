@@ -111,6 +111,11 @@ export interface LatinToken {
   index: number
   /** the part of a hyphenated compound that is not its head: "short" in "short-circuit" */
   modifier?: boolean
+  /**
+   * a word that qualifies another noun of the same phrase rather than naming the product:
+   * "fruit" in "fruit infusions", "frutas" in "infusiones de frutas"
+   */
+  attributive?: boolean
 }
 
 /** Second halves of English compound adjectives, after the noun that carries the meaning. */
@@ -132,6 +137,8 @@ export function latinTokens(text: string, lang?: string): LatinToken[] {
 interface RawToken extends LatinToken {
   /** tokens of one hyphenated compound share a group number; -1 outside compounds */
   group: number
+  /** only spaces lie between this token and the next one (no punctuation, no line break) */
+  spaced?: boolean
 }
 
 const tokenCache = new Map<string, RawToken[]>()
@@ -162,6 +169,7 @@ function tokenize(text: string): RawToken[] {
       offset += p.length + 1
     }
   }
+  for (let k = 0; k + 1 < out.length; k++) out[k].spaced = /^[ \t\u00a0]+$/.test(lower.slice(out[k].index + out[k].raw.length, out[k + 1].index))
   if (tokenCache.size > 2000) tokenCache.clear()
   tokenCache.set(text, out)
   return out
@@ -189,7 +197,58 @@ function markModifiers(tokens: RawToken[], lang?: string): LatinToken[] {
     }
     i = j
   }
+  if (lang !== undefined && lang !== 'vie') markAttributive(tokens, out, lang as StemLanguage, headFirst)
   return out
+}
+
+/**
+ * Words that follow a product noun without changing what the product is ("toy safety",
+ * "battery recycling", "requisitos de calidad"), as light stems: the noun before them
+ * stays the head of its phrase. Beside these, stop words and the notice vocabulary
+ * (standard, requirements, products...) end a phrase too.
+ */
+const PHRASE_END_WORDS: Record<Exclude<StemLanguage, 'vie'>, string[]> = {
+    eng: ['safety', 'labelling', 'labeling', 'label', 'labels', 'marking', 'quality', 'industry', 'industries', 'sector', 'manufacturers', 'manufacturer', 'manufacturing', 'manufacture', 'production', 'producers', 'importers', 'testing', 'tests', 'performance', 'efficiency', 'consumption', 'emissions', 'emission', 'limits', 'limit', 'content', 'recycling', 'disposal', 'collection', 'management', 'handling', 'transport', 'transportation', 'storage', 'import', 'imports', 'importation', 'export', 'exports', 'trade', 'market', 'marketing', 'sale', 'sales', 'use', 'users', 'certification', 'registration', 'inspection', 'approval', 'conformity', 'assessment', 'control', 'program', 'programme', 'procedure', 'procedures', 'guidelines', 'regime', 'system', 'systems', 'sector', 'classification', 'identification', 'packaging', 'information', 'declaration', 'certificate', 'specification', 'grading', 'grades', 'sampling', 'analysis', 'measurement', 'conservation', 'processing', 'containing', 'including', 'using', 'concerning', 'regarding', 'covering', 'intended', 'sold', 'made'],
+    spa: ['requisitos', 'requerimientos', 'especificaciones', 'especificacion', 'etiquetado', 'rotulado', 'marcado', 'seguridad', 'calidad', 'metodos', 'metodo', 'ensayo', 'ensayos', 'analisis', 'control', 'limites', 'limite', 'contenido', 'uso', 'produccion', 'fabricacion', 'importacion', 'exportacion', 'comercializacion', 'venta', 'registro', 'certificacion', 'evaluacion', 'conformidad', 'eficiencia', 'consumo', 'emisiones', 'sector', 'industria', 'fabricantes', 'importadores', 'reglamento', 'norma', 'normas', 'clasificacion', 'muestreo', 'envasado', 'embalaje', 'informacion', 'inspeccion', 'vigilancia', 'gestion', 'manejo', 'transporte', 'almacenamiento'],
+    fra: ['exigences', 'specifications', 'specification', 'etiquetage', 'marquage', 'securite', 'qualite', 'methodes', 'methode', 'essai', 'essais', 'analyse', 'controle', 'limites', 'limite', 'teneur', 'utilisation', 'production', 'fabrication', 'importation', 'exportation', 'commercialisation', 'vente', 'enregistrement', 'certification', 'evaluation', 'conformite', 'efficacite', 'consommation', 'emissions', 'secteur', 'industrie', 'fabricants', 'importateurs', 'reglement', 'norme', 'normes', 'classification', 'echantillonnage', 'emballage', 'information', 'inspection', 'gestion', 'transport', 'stockage'],
+    por: ['requisitos', 'especificacoes', 'rotulagem', 'etiquetagem', 'seguranca', 'qualidade', 'metodos', 'ensaio', 'ensaios', 'analise', 'controle', 'limites', 'teor', 'uso', 'producao', 'fabricacao', 'importacao', 'exportacao', 'comercializacao', 'venda', 'registro', 'certificacao', 'avaliacao', 'conformidade', 'eficiencia', 'consumo', 'emissoes', 'setor', 'industria', 'fabricantes', 'regulamento', 'norma', 'classificacao', 'amostragem', 'embalagem', 'inspecao', 'transporte', 'armazenamento'],
+}
+let phraseEnds: Record<Exclude<StemLanguage, 'vie'>, Set<string>> | undefined
+function phraseEndsOf(lang: Exclude<StemLanguage, 'vie'>): Set<string> {
+  phraseEnds ??= Object.fromEntries(Object.entries(PHRASE_END_WORDS).map(([l, words]) => [l, new Set(words.map((w) => lightStem(w, l as StemLanguage)))])) as Record<Exclude<StemLanguage, 'vie'>, Set<string>>
+  return phraseEnds[lang]
+}
+
+/** Linking words that make the noun after them qualify the noun before (Romance languages). */
+const LINKS: Record<string, Set<string>> = {
+  spa: new Set(['de', 'del', 'para', 'con', 'a', 'al']),
+  fra: new Set(['de', 'du', 'des', 'd', 'pour', 'a', 'à', 'au', 'aux', 'avec']),
+  por: new Set(['de', 'do', 'da', 'dos', 'das', 'para', 'com']),
+}
+
+/** A word that can be the head of a noun phrase: not a stop word, not a phrase end, not a number. */
+function isContent(t: LatinToken, lang: Exclude<StemLanguage, 'vie'>): boolean {
+  // An English participle after a noun starts a clause ("lobsters packed with salt"), not a compound.
+  if (lang === 'eng' && /^[a-z]{3,}ed$/.test(t.raw) && !/(?:bed|seed|reed|feed|sled|shed)$/.test(t.raw)) return false
+  return stemToken(t.raw, lang) !== null && !phraseEndsOf(lang).has(lightStem(t.raw, lang))
+}
+
+/**
+ * English noun phrases end in their head ("herbal and fruit *infusions*"): a word
+ * followed, across a space only, by another content word qualifies it. Romance noun
+ * phrases start with it ("*infusiones* de frutas"): a word after a linking word
+ * (de, pour, para) that follows a content word qualifies that word.
+ */
+function markAttributive(raw: RawToken[], out: LatinToken[], lang: StemLanguage, headFirst: boolean): void {
+  if (lang === 'vie') return
+  for (let k = 0; k < out.length; k++) {
+    if (out[k].modifier) continue
+    if (!headFirst) {
+      if (raw[k].spaced && k + 1 < out.length && isContent(out[k + 1], lang) && isContent(out[k], lang)) out[k].attributive = true
+    } else if (k >= 2 && raw[k - 1].spaced && raw[k - 2].spaced && LINKS[lang]?.has(out[k - 1].raw) && isContent(out[k - 2], lang)) {
+      out[k].attributive = true
+    }
+  }
 }
 
 /**
@@ -243,14 +302,14 @@ function computeLightStem(token: string, lang: StemLanguage): string {
 }
 
 /** A word as matching sees it: its Porter stem, its light stem, and whether it only modifies a compound's head. */
-export interface Word { stem: string; light: string; modifier: boolean }
+export interface Word { stem: string; light: string; modifier: boolean; attributive: boolean }
 
 /** The words of a text in one language, stop words dropped, order kept. */
 export function latinWords(text: string, lang: StemLanguage): Word[] {
   const out: Word[] = []
   for (const t of latinTokens(text, lang)) {
     const s = stemToken(t.raw, lang)
-    if (s) out.push({ stem: s, light: lightStem(t.raw, lang), modifier: t.modifier === true })
+    if (s) out.push({ stem: s, light: lightStem(t.raw, lang), modifier: t.modifier === true, attributive: t.attributive === true })
   }
   return out
 }

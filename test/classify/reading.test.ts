@@ -13,6 +13,16 @@ describe('reading regulatory language', () => {
     expect(latinTokens('lave-linge', 'fra').map((t) => [t.raw, !!t.modifier])).toEqual([['lave', false], ['linge', true]])
   })
 
+  it('marks words that qualify another noun of their phrase: before it in English, after "de" in Spanish and French', () => {
+    const attributive = (text: string, lang: string) => latinTokens(text, lang).filter((t) => t.attributive).map((t) => t.raw)
+    expect(attributive('Herbal and fruit infusions', 'eng')).toEqual(['fruit'])
+    expect(attributive('lobsters packed with salt', 'eng')).toEqual([])
+    expect(attributive('battery chargers; toy safety; battery recycling', 'eng')).toEqual(['battery'])
+    expect(attributive('fruit, infusions', 'eng')).toEqual([])
+    expect(attributive('infusiones de frutas; requisitos de juguetes', 'spa')).toEqual(['frutas'])
+    expect(attributive('machines à café', 'fra')).toEqual(['café'])
+  })
+
   it('compares words on light stems as well as Porter stems', () => {
     expect(lightStem('batteries', 'eng')).toBe(lightStem('battery', 'eng'))
     expect(lightStem('periodicals', 'eng')).not.toBe(lightStem('period', 'eng'))
@@ -58,6 +68,28 @@ describe('reading regulatory language', () => {
 })
 
 describe('what the reading changes in classification', () => {
+  it('lets the head of a product phrase decide, not the word that qualifies it', async () => {
+    const c = await createClassifier()
+    // Tyres for motor vehicles are tyres; batteries for mobile phones are batteries.
+    expect(codes(c.classify({ id: '1', title: 'Motor vehicle tyres' }))[0]).toBe('40')
+    expect(codes(c.classify({ id: '2', title: 'Neumáticos para vehículos de motor' }))[0]).toBe('40')
+    expect(c.classify({ id: '2b', title: '手机电池' }).hs[0].code).toBe('8507')
+    // 颗粒燃料取暖炉: a stove for pellet fuel is a stove.
+    const stove = c.classify({ id: '3', title: '木颗粒燃料取暖炉排放标准' })
+    expect(codes(stove)[0]).toBe('73')
+    const fuel = stove.evidence.find((e) => e.kind === 'term' && e.term === '燃料')
+    expect(fuel?.attributive).toBe(true)
+    expect(fuel?.detail).toMatch(/qualifies the next word/)
+    // A word about the product (safety, recycling) leaves the product word whole, and so
+    // does a head that names no product of its own (钢 in 钢扁轧产品).
+    const toys = c.classify({ id: '4', title: 'Toy safety' })
+    expect(toys.evidence.find((e) => e.kind === 'term' && e.code === '9503')?.attributive).toBeUndefined()
+    expect(codes(c.classify({ id: '5', title: '汽车轮胎' }))[0]).toBe('40')
+    const steel = c.classify({ id: '6', title: '非合金钢扁轧产品' })
+    expect(codes(steel)[0]).toBe('72')
+    expect(steel.evidence.some((e) => e.kind === 'term' && e.attributive)).toBe(false)
+  })
+
   it('reads no shorts into a short-circuit, no periodicals into a comment period', async () => {
     const c = await createClassifier()
     const battery = c.classify({ id: '1', title: 'Safety requirements for lithium-ion batteries', description: 'Batteries shall withstand a short-circuit test. The comment period ends on 1 March.' })
