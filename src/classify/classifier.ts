@@ -53,8 +53,6 @@ const SCORE = {
   nomenclatureWeight: 2.5,
   /** a heading is named (rather than only its chapter) when it holds this share of the chapter's heading votes */
   headingShare: 0.3,
-  /** a heading decides the category (rather than its chapter) from this share */
-  categoryHeadingShare: 0.5,
   categoryThreshold: 0.35,
   categoryRelative: 0.6,
 } as const
@@ -307,8 +305,9 @@ export class ProductClassifier {
    * Categories follow from the codes through seeds/categories.yaml. A category is given
    * when its score (the sum of its guessed codes' scores) passes a threshold and is near the best one: usually one category, two
    * when a notice clearly spans them. With codes on the notice, every category they
-   * imply is given, scored by its share of the codes. A heading the words name only
-   * weakly decides no category of its own: its chapter's does.
+   * imply is given, scored by its share of the codes. The category follows the code that
+   * is shown, also a chapter's usual heading (motor vehicles → 8703 → automobiles), so
+   * that what a reader sees and what subscriptions match agree.
    */
   private categoriesOf(hs: Guess[], hasExplicit: boolean): CategoryGuess[] {
     const scores = new Map<string, number>()
@@ -321,7 +320,7 @@ export class ProductClassifier {
       return [...scores.entries()].map(([id, share]) => ({ id, score: round(0.6 + 0.39 * share) })).sort((a, b) => b.score - a.score)
     }
     for (const h of hs) {
-      const code = h.share >= SCORE.categoryHeadingShare ? h.code : h.code.slice(0, 2)
+      const code = h.code
       const c: Category | undefined = this.k.categories.categoryOf(code)
       // Chapters are alternatives, so a category's probability is the sum of its codes'.
       if (c) scores.set(c.id, Math.min(0.99, (scores.get(c.id) ?? 0) + h.score))
