@@ -28,12 +28,15 @@ export interface ModelMetrics {
   byLanguage: Record<string, { n: number; chapterTop1: number }>
   byChapter: ChapterFigures[]
   scale: number
-  scaleChosenBy: 'held-out' | 'fit'
+  scaleChosenBy: 'held-out' | 'folds' | 'fit'
   seconds: number
 }
 
 const SCALES = [0, 0.25, 0.5, 0.75, 1, 1.25, 1.5]
 const MIN_HELD_OUT = 30
+/** below this, folds are too small to say anything either */
+const MIN_FOLDED = 40
+const FOLDS = 5
 const MAX_HELD_OUT = 2000
 
 export function isHeldOut(id: string): boolean {
@@ -57,16 +60,23 @@ export function trainModel(core: ProductClassifier, examples: Iterable<WeightedE
     if (weight <= 1 && held.length < MAX_HELD_OUT && isHeldOut(ex.id)) held.push(ex)
     else train.push(ex)
   }
-  // Too small a slice measures nothing: train on everything and trust by size instead.
+  // Too small a slice measures nothing: train on everything, and let folds of the
+  // examples themselves say how far to trust the model.
   if (held.length < MIN_HELD_OUT) {
     train.push(...held)
     held.length = 0
   }
   const base = LinearModel.train(train, options)
-  // Without a slice to measure on, the regularised fit is taken as it is: its weights are
-  // only as large as the data made them.
+  // Without a slice to measure on: with enough examples for folds, each fold is predicted
+  // by a model that never saw it and the scale that does best over all folds is taken
+  // (a few hundred notices rarely beat the lexicon by much, and can do worse); with fewer,
+  // the regularised fit is taken as it is, its weights only as large as the data made them.
   let scale = 1
   let scaleChosenBy: ModelMetrics['scaleChosenBy'] = 'fit'
+  if (!held.length && train.length >= MIN_FOLDED) {
+    scale = scaleByFolds(train, options)
+    scaleChosenBy = 'folds'
+  }
   let figures = held.length ? evaluate(base, held, scale) : null
   const lexicon = held.length ? evaluate(base, held, 0) : null
   if (held.length) {
@@ -99,6 +109,23 @@ export function trainModel(core: ProductClassifier, examples: Iterable<WeightedE
       seconds: Math.round((performance.now() - t0) / 10) / 100,
     },
   }
+}
+
+/** The scale that predicts the examples best when each fifth is predicted by a model trained on the rest. */
+export function scaleByFolds(examples: TrainingExample[], options: TrainOptions): number {
+  const correct = new Map<number, number>(SCALES.map((s) => [s, 0]))
+  const foldOf = (id: string) => crypto.createHash('sha1').update(`fold:${id}`).digest()[0] % FOLDS
+  for (let k = 0; k < FOLDS; k++) {
+    const rest = examples.filter((e) => foldOf(e.id) !== k)
+    const fold = examples.filter((e) => foldOf(e.id) === k)
+    if (!fold.length || !rest.length) continue
+    const model = LinearModel.train(rest, options)
+    for (const s of SCALES) correct.set(s, correct.get(s)! + evaluate(model, fold, s).chapterTop1 * fold.length)
+  }
+  // Ties go to the smaller scale: the lexicon is the prior, the model has to earn its say.
+  let best = { scale: 0, n: -1 }
+  for (const s of SCALES) if (correct.get(s)! > best.n + 1e-9) best = { scale: s, n: correct.get(s)! }
+  return best.scale
 }
 
 interface Figures { chapterTop1: number; headingTop1: number; byLanguage: ModelMetrics['byLanguage']; byChapter: ChapterFigures[] }

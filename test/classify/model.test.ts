@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { createClassifier, type LabelledExample } from '../../src/classify/index.js'
 import { LinearModel, type TrainingExample } from '../../src/classify/linear-model.js'
 import { MODEL_FILE, EXAMPLES_FILE } from '../../src/classify/model-store.js'
+import { scaleByFolds } from '../../src/classify/training.js'
 
 // Made-up words that no lexicon term knows, so only the model can place them.
 const examples: LabelledExample[] = [
@@ -72,7 +73,19 @@ describe('learnt model', () => {
     const prior = new Map<string, number>([['49', Math.log(0.6)], ['85', Math.log(0.2)], ['*', Math.log(0.002)]])
     expect(m.withScale(0).predictChapters(ex('q', ['s:period', 's:charger'], []).x, prior)[0].code).toBe('49')
     expect(m.predictChapters(ex('q', ['s:period', 's:charger'], []).x, prior)[0].code).toBe('85')
+    // Too few examples to hold a slice out: folds of the examples choose the trust, and
+    // a model that corrects the lexicon consistently earns it.
+    expect(scaleByFolds(train, { epochs: 10 })).toBeGreaterThan(0)
     const restored = LinearModel.fromJSON(JSON.parse(JSON.stringify(m.toJSON())))
     expect(restored.predictChapters(ex('q', ['s:period', 's:charger'], []).x, prior)[0].p).toBeCloseTo(m.predictChapters(ex('q', ['s:period', 's:charger'], []).x, prior)[0].p, 5)
+  })
+
+  it('gives a model no say when its folds do worse than the lexicon', () => {
+    // Every example's label is its own, told by a word no other example has: nothing
+    // learnt from the others carries over, and the lexicon (right half the time) is kept.
+    const prior: [string, number][] = [['84', Math.log(0.6)], ['85', Math.log(0.3)], ['*', Math.log(0.002)]]
+    const chapters = ['84', '85', '90', '39', '61', '94', '95', '73']
+    const train = Array.from({ length: 60 }, (_, i) => ex(`n${i}`, [`s:only${i}`, 's:machine'], [i % 2 ? '84' : chapters[(i * 7) % chapters.length]], prior))
+    expect(scaleByFolds(train, { epochs: 10 })).toBe(0)
   })
 })
