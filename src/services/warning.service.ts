@@ -8,7 +8,7 @@ import { loadMembers } from '../domain/members.js'
 import { parseSymbol } from '../domain/symbols.js'
 import { lifecycleFresh } from './lifecycle.service.js'
 import { LEVEL_RANK, type Level, type TraceItem } from '../risk/score.js'
-import { decodeCursor, encodeCursor, keysetRanges, orderOf, searchCondition, sortColumns, TRIGRAM_MIN } from '../repositories/warning-query.js'
+import { decodeCursor, encodeCursor, keysetRanges, orderOf, searchCondition, searchIndex, sortColumns } from '../repositories/warning-query.js'
 
 export const STATUSES = ['new', 'in_review', 'confirmed', 'dismissed', 'escalated'] as const
 export type WarningStatus = (typeof STATUSES)[number]
@@ -158,7 +158,8 @@ function conditions(ctx: AppContext, f: QueueFilter, eb: Eb, withStatus: boolean
     out.push(eb.and([eb('m.comment_deadline', '>=', today), eb('m.comment_deadline', '<=', addDays(today, f.deadlineDays))]))
   }
   const q = f.q?.trim()
-  // Through the full-text index (FTS5 trigram on SQLite, pg_trgm on PostgreSQL): the same rows on both.
+  // Through the full-text index (FTS5 trigram on SQLite, pg_trgm on PostgreSQL; grams under
+  // three characters): the same rows on both.
   if (q) out.push(searchCondition(ctx.dialect, q))
   return out
 }
@@ -218,8 +219,9 @@ const needsMeasure = (f: QueueFilter) => !!(f.lifecycle?.length || f.area?.lengt
  * (a few ms): a search reads with sequential scans off, in a transaction of its own.
  */
 async function planned<T>(ctx: AppContext, f: QueueFilter, fn: (db: Db) => Promise<T>): Promise<T> {
-  // (Under three characters there is no trigram to look up: the scan is the plan.)
-  if (ctx.dialect !== 'postgres' || [...(f.q?.trim() ?? '')].length < TRIGRAM_MIN) return fn(ctx.db)
+  // (Without an index for the query, the scan is the plan.)
+  const q = f.q?.trim()
+  if (ctx.dialect !== 'postgres' || !q || searchIndex(q) === 'scan') return fn(ctx.db)
   return ctx.db.transaction().execute(async (tx) => {
     await sql`set local enable_seqscan = off`.execute(tx)
     return fn(tx)
