@@ -1,4 +1,4 @@
-import { sql, type Expression, type ExpressionBuilder, type RawBuilder, type SelectQueryBuilder, type SqlBool } from 'kysely'
+import { sql, type Expression, type ExpressionBuilder, type RawBuilder, type SqlBool } from 'kysely'
 import type { AppContext } from '../app-context.js'
 import type { Db } from '../db/database.js'
 import type { Database } from '../db/schema.js'
@@ -244,6 +244,10 @@ export async function statusCounts(ctx: AppContext, f: QueueFilter, db: Db = ctx
   return counts
 }
 
+/** The filtered queue's size from its tab counts: the chosen statuses, or all. */
+const totalOf = (f: QueueFilter, counts: Record<string, number>) =>
+  f.status?.length ? f.status.reduce((s, st) => s + (counts[st] ?? 0), 0) : Object.values(counts).reduce((a, b) => a + b, 0)
+
 /** The page query of the queue: rows in the queue's order, from an offset or after/before a cursor. */
 function orderFor(f: QueueFilter) {
   const sort = f.sort ?? 'score'
@@ -308,13 +312,6 @@ async function toQueueRows(ctx: AppContext, rows: PageRow[]): Promise<QueueRow[]
   }))
 }
 
-/** The queue's order applied to any query over the queue's tables (the detail page's previous/next use it). */
-function queueOrder<Q extends SelectQueryBuilder<Database & { w: Database['warning']; m: Database['measure']; c: Database['category'] }, 'w' | 'm' | 'c', object>>(q: Q, f: QueueFilter): Q {
-  let o = q
-  for (const c of orderOf(orderFor(f).cols, false)) o = o.orderBy(c.expr, c.dir) as Q
-  return o
-}
-
 /** The SQL of a queue page and of its tab counts (tests EXPLAIN them). */
 export function queueSql(ctx: AppContext, f: QueueFilter = {}) {
   return { page: queueQuery(ctx, f, {}, (f.pageSize ?? 50) + 1).q.compile(), counts: countsQuery(ctx, f).compile() }
@@ -343,7 +340,7 @@ export async function listWarnings(ctx: AppContext, f: QueueFilter = {}): Promis
   )
   const more = fetched.length > pageSize
   const rows = backwards ? fetched.slice(0, pageSize).reverse() : fetched.slice(0, pageSize)
-  const total = f.status?.length ? f.status.reduce((s, st) => s + (counts[st] ?? 0), 0) : Object.values(counts).reduce((a, b) => a + b, 0)
+  const total = totalOf(f, counts)
   const hasNext = backwards ? true : more
   const hasPrev = backwards ? more : page > 1 || !!cursor
   return {
@@ -679,9 +676,6 @@ export async function setLevel(ctx: AppContext, id: number, level: Level | null,
 // ---------------------------------------------------------------------------------
 // The review flow: where a warning stands in the queue, which actions apply, undo.
 
-/** How many warnings of a filtered queue the detail page's previous/next look through (ids only). */
-export const NEIGHBOUR_SCAN = 20_000
-
 export interface QueueNeighbours {
   /** the warning's position in the filtered queue (0-based), or null when it no longer matches the filter */
   index: number | null
@@ -698,29 +692,53 @@ export interface QueueNeighbours {
 export async function queueNeighbours(ctx: AppContext, f: QueueFilter, id: number): Promise<QueueNeighbours> {
   await lifecycleFresh(ctx)
   const pageSize = Math.min(MAX_PAGE_SIZE, Math.max(1, f.pageSize ?? 50))
-  const ids = async (withSelf: boolean) => {
-    const q = base(ctx.db)
-      .where(((eb: Eb) => (withSelf ? eb.or([eb.and(conditions(ctx, f, eb, true)), eb('w.id', '=', id)]) : eb.and(conditions(ctx, f, eb, true)))) as never)
-      .select('w.id')
-    return (await queueOrder(q, f).limit(NEIGHBOUR_SCAN).execute()).map((r) => r.id)
-  }
-  const matching = await ids(false)
-  let at = matching.indexOf(id)
-  const inQueue = at >= 0
-  const order = inQueue ? matching : await ids(true)
-  if (!inQueue) at = order.indexOf(id)
-  const total = matching.length
-  if (at < 0) return { index: null, total, prev: null, next: null }
-  // Positions in the filtered queue: a warning outside it takes no place.
-  const prevAt = at - 1
-  const nextAt = inQueue ? at + 1 : at
-  const pageOf = (i: number) => Math.floor(i / pageSize) + 1
-  return {
-    index: inQueue ? at : null,
-    total,
-    prev: prevAt >= 0 ? { id: order[at - 1], page: pageOf(prevAt) } : null,
-    next: at + 1 < order.length ? { id: order[at + 1], page: pageOf(nextAt) } : null,
-  }
+  const { cols } = orderFor(f)
+  return planned(ctx, f, async (db) => {
+    // The warning's place in the order, whether it matches the filter or not: its sort values.
+    const self = await base(db)
+      .where('w.id', '=', id)
+      .select(['w.id', 'w.lifecycle_rank', 'w.score', 'w.created_at', 'w.updated_at', sql<string>`coalesce(m.comment_deadline, '9999-12-31')`.as('sort_deadline')])
+      .executeTakeFirst()
+    const counts = statusCounts(ctx, f, db)
+    if (!self) return { index: null, total: totalOf(f, await counts), prev: null, next: null }
+    const at = cols.map((c) => (self as Record<string, unknown>)[c.field])
+    // Two keyset reads (the row before it and the row after it, each through the order's
+    // index), whether it matches, how many matching rows sit before it (its position and
+    // the pages of its neighbours), and the total from the tab counts.
+    const [prev, next, matches, before, total] = await Promise.all([
+      readFrom(ctx, f, at, true, 1, db),
+      readFrom(ctx, f, at, false, 1, db),
+      base(db).where(((eb: Eb) => eb.and([...conditions(ctx, f, eb, true), eb('w.id', '=', id)])) as never).select('w.id').executeTakeFirst(),
+      countBefore(ctx, f, at, db),
+      counts.then((c) => totalOf(f, c)),
+    ])
+    const inQueue = !!matches
+    const pageOf = (i: number) => Math.floor(i / pageSize) + 1
+    // Positions in the filtered queue: a warning outside it takes no place.
+    return {
+      index: inQueue ? before : null,
+      total,
+      prev: prev[0] ? { id: prev[0].id, page: pageOf(before - 1) } : null,
+      next: next[0] ? { id: next[0].id, page: pageOf(inQueue ? before + 1 : before) } : null,
+    }
+  })
+}
+
+/** How many warnings of the filtered queue come before the sort values `at`: a count per keyset range, each one index range. */
+async function countBefore(ctx: AppContext, f: QueueFilter, at: unknown[], db: Db): Promise<number> {
+  const { sort, cols } = orderFor(f)
+  const counts = await Promise.all(
+    keysetRanges(cols, at, true).map((range) => {
+      let q = db.selectFrom('warning as w')
+      if (needsMeasure(f) || sort === 'deadline') q = q.innerJoin('measure as m', 'm.id', 'w.measure_id') as typeof q
+      return q
+        .where(((eb: Eb) => eb.and(conditions(ctx, f, eb, true))) as never)
+        .where(range)
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow()
+    }),
+  )
+  return counts.reduce((s, r) => s + Number(r.n), 0)
 }
 
 /** Whether an action may be taken on a warning in this status (the detail page offers only these). */

@@ -4,7 +4,7 @@ import { seedQueue } from '../../bench/queue-data.js'
 import * as m710 from '../../src/db/migrations/2026-11-30-710-search-index.js'
 import * as m720 from '../../src/db/migrations/2026-11-30-720-short-search.js'
 import { distinctValues, searchCondition, searchIndex } from '../../src/repositories/warning-query.js'
-import { allWarnings, listWarnings, queueSql, type QueueFilter } from '../../src/services/warning.service.js'
+import { allWarnings, listWarnings, queueNeighbours, queueSql, type QueueFilter } from '../../src/services/warning.service.js'
 import { createTestEnv, DIALECTS, type TestEnv } from '../helpers/db.js'
 
 // The queue at more than a handful of rows: the full-text search (FTS5 trigram on SQLite,
@@ -158,6 +158,35 @@ describe.each(DIALECTS)('queue search and pages at scale (%s)', (dialect) => {
     // a cursor of another sort (a stale link) reads the page from its number
     const stale = await listWarnings(env.ctx, { pageSize: 10 })
     expect((await listWarnings(env.ctx, { sort: 'id', pageSize: 10, after: stale.next!, page: 1 })).rows[0].id).toBe((await listWarnings(env.ctx, { sort: 'id', pageSize: 10 })).rows[0].id)
+  })
+
+  it('finds previous and next by keyset reads as a walk through the whole order does, in and outside the filter', async () => {
+    const filters: QueueFilter[] = [{}, { dir: 'asc' }, { sort: 'deadline' }, { sort: 'updated', dir: 'asc' }, { sort: 'id', dir: 'desc' }, { level: ['high'] }, { q: '电池' }, { q: 'battery', sort: 'created' }]
+    for (const g of filters) {
+      const f: QueueFilter = { ...g, status: ['new', 'in_review'], pageSize: 7 }
+      // the order of every status (a confirmed warning keeps its place), and the filter's rows in it
+      const full: { id: number; status: string }[] = []
+      for await (const r of allWarnings(env.ctx, { ...f, status: undefined }, 200)) full.push({ id: r.id, status: r.status })
+      const inFilter = (x: { status: string }) => x.status === 'new' || x.status === 'in_review'
+      const matching = full.filter(inFilter).map((x) => x.id)
+      expect(matching.length, JSON.stringify(g)).toBeGreaterThan(2)
+      const outside = full.filter((x) => !inFilter(x)).map((x) => x.id)
+      const probes = [matching[0], matching[1], matching[Math.floor(matching.length / 2)], matching[matching.length - 1], outside[0], outside[outside.length - 1], full[0].id, full[full.length - 1].id]
+      for (const id of probes) {
+        const at = full.findIndex((x) => x.id === id)
+        const before = full.slice(0, at).filter(inFilter).map((x) => x.id)
+        const after = full.slice(at + 1).filter(inFilter).map((x) => x.id)
+        const index = matching.indexOf(id)
+        const pageOf = (i: number) => Math.floor(i / 7) + 1
+        expect(await queueNeighbours(env.ctx, f, id), `${JSON.stringify(g)} ${id}`).toEqual({
+          index: index >= 0 ? index : null,
+          total: matching.length,
+          prev: before.length ? { id: before[before.length - 1], page: pageOf(before.length - 1) } : null,
+          next: after.length ? { id: after[0], page: pageOf(index >= 0 ? before.length + 1 : before.length) } : null,
+        })
+      }
+    }
+    expect(await queueNeighbours(env.ctx, {}, 999_999_999)).toMatchObject({ index: null, prev: null, next: null })
   })
 
   it('reads the default queue through indexes: no full scan of warning or notice', async () => {
