@@ -699,20 +699,13 @@ export async function queueNeighbours(ctx: AppContext, f: QueueFilter, id: numbe
       .where('w.id', '=', id)
       .select(['w.id', 'w.lifecycle_rank', 'w.score', 'w.created_at', 'w.updated_at', sql<string>`coalesce(m.comment_deadline, '9999-12-31')`.as('sort_deadline')])
       .executeTakeFirst()
-    const counts = statusCounts(ctx, f, db)
-    if (!self) return { index: null, total: totalOf(f, await counts), prev: null, next: null }
+    if (!self) return { index: null, total: totalOf(f, await statusCounts(ctx, f, db)), prev: null, next: null }
     const at = cols.map((c) => (self as Record<string, unknown>)[c.field])
-    // Two keyset reads (the row before it and the row after it, each through the order's
-    // index), whether it matches, how many matching rows sit before it (its position and
-    // the pages of its neighbours), and the total from the tab counts.
-    const [prev, next, matches, before, total] = await Promise.all([
-      readFrom(ctx, f, at, true, 1, db),
-      readFrom(ctx, f, at, false, 1, db),
-      base(db).where(((eb: Eb) => eb.and([...conditions(ctx, f, eb, true), eb('w.id', '=', id)])) as never).select('w.id').executeTakeFirst(),
-      countBefore(ctx, f, at, db),
-      counts.then((c) => totalOf(f, c)),
-    ])
-    const inQueue = !!matches
+    // Two keyset reads (the row before it and the row after it), and one pass over the
+    // filtered queue for its size, whether the warning is in it and how many rows sit
+    // before it (its position and its neighbours' pages).
+    const [prev, next, place] = await Promise.all([readFrom(ctx, f, at, true, 1, db), readFrom(ctx, f, at, false, 1, db), placeOf(ctx, f, id, at, db)])
+    const { before, inQueue, total } = place
     const pageOf = (i: number) => Math.floor(i / pageSize) + 1
     // Positions in the filtered queue: a warning outside it takes no place.
     return {
@@ -724,21 +717,21 @@ export async function queueNeighbours(ctx: AppContext, f: QueueFilter, id: numbe
   })
 }
 
-/** How many warnings of the filtered queue come before the sort values `at`: a count per keyset range, each one index range. */
-async function countBefore(ctx: AppContext, f: QueueFilter, at: unknown[], db: Db): Promise<number> {
+/** The filtered queue's size, whether warning `id` is in it, and how many of its rows come before the sort values `at`. */
+async function placeOf(ctx: AppContext, f: QueueFilter, id: number, at: unknown[], db: Db): Promise<{ total: number; before: number; inQueue: boolean }> {
   const { sort, cols } = orderFor(f)
-  const counts = await Promise.all(
-    keysetRanges(cols, at, true).map((range) => {
-      let q = db.selectFrom('warning as w')
-      if (needsMeasure(f) || sort === 'deadline') q = q.innerJoin('measure as m', 'm.id', 'w.measure_id') as typeof q
-      return q
-        .where(((eb: Eb) => eb.and(conditions(ctx, f, eb, true))) as never)
-        .where(range)
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .executeTakeFirstOrThrow()
-    }),
-  )
-  return counts.reduce((s, r) => s + Number(r.n), 0)
+  const earlier = sql.join(keysetRanges(cols, at, true), sql` or `)
+  let q = db.selectFrom('warning as w')
+  if (needsMeasure(f) || sort === 'deadline') q = q.innerJoin('measure as m', 'm.id', 'w.measure_id') as typeof q
+  const r = await q
+    .where(((eb: Eb) => eb.and(conditions(ctx, f, eb, true))) as never)
+    .select([
+      (eb) => eb.fn.countAll<number>().as('total'),
+      sql<number>`coalesce(sum(case when ${earlier} then 1 else 0 end), 0)`.as('before'),
+      sql<number>`coalesce(max(case when w.id = ${id} then 1 else 0 end), 0)`.as('self'),
+    ])
+    .executeTakeFirstOrThrow()
+  return { total: Number(r.total), before: Number(r.before), inQueue: Number(r.self) === 1 }
 }
 
 /** Whether an action may be taken on a warning in this status (the detail page offers only these). */
