@@ -139,7 +139,13 @@ export function memberCodesOfMarkets(ctx: Pick<AppContext, 'markets'>, codes: st
 
 function conditions(ctx: AppContext, f: QueueFilter, eb: Eb, withStatus: boolean): Expression<SqlBool>[] {
   const out: Expression<SqlBool>[] = []
-  if (withStatus && f.status?.length) out.push(eb('w.status', 'in', f.status))
+  if (withStatus && f.status?.length) {
+    // Several statuses (the default tab: new and in review, most of the queue): SQLite would
+    // read them through the status index and sort them all (130 ms at 64,000 warnings); the
+    // unary + keeps it on the order's index, which stops at the page. One status reads
+    // warning_status_order_idx, already in order.
+    out.push(ctx.dialect === 'sqlite' && f.status.length > 1 ? sql<SqlBool>`+w.status in (${sql.join(f.status)})` : eb('w.status', 'in', f.status))
+  }
   if (f.level?.length) out.push(eb('w.level', 'in', f.level))
   if (f.category?.length) {
     out.push(eb.exists(eb.selectFrom('warning_category as wc').select('wc.warning_id').whereRef('wc.warning_id', '=', 'w.id').where('wc.category_id', 'in', f.category)))
