@@ -3,7 +3,7 @@
 // from the lexicon, about two thirds raising a warning), on SQLite and on PostgreSQL, then
 // timed over HTTP (a real socket, logged in as an analyst) in the same process:
 //   - queue `/`, filtered queue, search `/?q=battery`, `/?q=电池` (two characters: no
-//     trigram, a scan of the indexed text) and `/?q=锂电池`, `/api/warnings`, a warning's page:
+//     trigram, the gram index of migration 720) and `/?q=锂电池`, `/api/warnings`, a warning's page:
 //     p50/p95 over R requests after a warm-up
 //   - the whole queue as CSV (`/queue.csv`): time, rows, and the process's peak RSS while
 //     it streams against its RSS before

@@ -18,6 +18,7 @@ import * as m500 from './migrations/2026-11-30-500-area.js'
 import * as m600 from './migrations/2026-11-30-600-classifier-model.js'
 import * as m700 from './migrations/2026-11-30-700-comments.js'
 import * as m710 from './migrations/2026-11-30-710-search-index.js'
+import * as m720 from './migrations/2026-11-30-720-short-search.js'
 
 export type Dialect = 'sqlite' | 'postgres'
 export type Db = Kysely<Database>
@@ -46,6 +47,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-30-600-classifier-model': m600,
   '2026-11-30-700-comments': m700,
   '2026-11-30-710-search-index': m710,
+  '2026-11-30-720-short-search': m720,
 }
 
 class StaticMigrationProvider implements MigrationProvider {
@@ -71,6 +73,9 @@ export function openDatabase(url: string, opts: { schema?: string; poolSize?: nu
     sqlite.pragma('busy_timeout = 5000')
     sqlite.pragma('foreign_keys = ON')
     sqlite.pragma('synchronous = NORMAL')
+    // The short-search index's triggers (migration 720) call it: every connection that
+    // writes notices, measures or warnings needs it.
+    sqlite.function(m720.GRAMS_FN, { deterministic: true }, (text: unknown) => m720.searchGrams(typeof text === 'string' ? text : null))
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) })
     return { db, dialect: 'sqlite', close: () => db.destroy() }
   }

@@ -1,37 +1,58 @@
 import { sql, type RawBuilder, type SqlBool } from 'kysely'
 import type { Db, Dialect } from '../db/database.js'
 import { searchText } from '../db/migrations/2026-11-30-710-search-index.js'
+import { GRAM_MAX, gramToken, pgGrams } from '../db/migrations/2026-11-30-720-short-search.js'
 
 // The queue's queries that depend on the engine or on the size of the data: the full-text
-// search (FTS5 trigram on SQLite, pg_trgm on PostgreSQL; migration 710), keyset
+// search (FTS5 trigram on SQLite, pg_trgm on PostgreSQL; migration 710; grams of one or
+// two characters, migration 720), keyset
 // pagination (a cursor in the URL instead of an ever larger offset), and the filter
 // options read without scanning the tables.
 
 /** A LIKE pattern matching `s` anywhere, lower case, with % _ \ escaped (escape '\'). */
 export const likePattern = (s: string) => `%${s.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`
 
-/** Trigram indexes answer queries of three characters or more; shorter ones scan the indexed text. */
+/** Trigram indexes answer queries of three characters or more. */
 export const TRIGRAM_MIN = 3
 
 /**
- * Warnings (alias `w`) whose measure, notices, note or categories contain `q` (case
- * folded, as a substring): the same rows on both engines.
+ * Which index answers a search: `grams` (one or two characters, migration 720), `trigram`
+ * (three or more, migration 710), or `scan` (none: two characters that case folding makes
+ * three, as İ becomes i̇; rare).
  */
-export function searchCondition(dialect: Dialect, q: string): RawBuilder<SqlBool> {
+export function searchIndex(q: string): 'grams' | 'trigram' | 'scan' {
+  if ([...q.toLowerCase()].length <= GRAM_MAX) return 'grams'
+  return [...q].length >= TRIGRAM_MIN ? 'trigram' : 'scan'
+}
+
+/**
+ * Warnings (alias `w`) whose measure, notices, note or categories contain `q` (case
+ * folded, as a substring): the same rows on both engines, and the same rows through
+ * whichever index answers (a LIKE over the searched text is what each one stands for;
+ * `how` = 'scan' reads it so, which tests compare against).
+ */
+export function searchCondition(dialect: Dialect, q: string, how = searchIndex(q)): RawBuilder<SqlBool> {
   const p = likePattern(q)
   const like = (expr: RawBuilder<unknown>) => sql`${expr} like ${p} escape '\\'`
   const categories = sql`w.id in (select wq.warning_id from warning_category wq where wq.category_id in (select cq.id from category cq where ${like(sql`lower(cq.name_zh)`)} or ${like(sql`lower(cq.name_en)`)}))`
+  // One or two characters are one gram: the rows holding it hold the substring.
+  const gram = q.toLowerCase()
   if (dialect === 'postgres') {
-    const text = (table: 'notice' | 'measure' | 'warning', alias: string) => like(sql`lower(${sql.raw(searchText(table, alias))})`)
+    const text = (table: 'notice' | 'measure' | 'warning', alias: string) =>
+      how === 'grams' ? sql`${sql.raw(pgGrams(table, alias))} @> array[${gram}]::text[]` : like(sql`lower(${sql.raw(searchText(table, alias))})`)
     return sql<SqlBool>`(w.measure_id in (select sn.measure_id from notice sn where ${text('notice', 'sn')} union select sm.id from measure sm where ${text('measure', 'sm')})
       or w.id in (select sw.id from warning sw where ${text('warning', 'sw')})
       or ${categories})`
   }
-  // FTS5: a phrase of trigrams is a substring match; under three characters there is no
-  // trigram to look up, and LIKE scans the FTS table's text (FTS5 answers it itself).
-  const short = [...q].length < TRIGRAM_MIN
+  // FTS5: a phrase of trigrams is a substring match; a gram's token is one term of the
+  // gram tables; without either, LIKE scans the FTS table's text (FTS5 answers it itself).
   const phrase = `"${q.replace(/"/g, '""')}"`
-  const hit = (fts: string) => (short ? sql`select rowid from ${sql.raw(fts)} where ${like(sql`body`)}` : sql`select rowid from ${sql.raw(fts)} where ${sql.raw(fts)} match ${phrase}`)
+  const hit = (fts: 'notice_fts' | 'measure_fts' | 'warning_note_fts') => {
+    if (how === 'trigram') return sql`select rowid from ${sql.raw(fts)} where ${sql.raw(fts)} match ${phrase}`
+    if (how === 'scan') return sql`select rowid from ${sql.raw(fts)} where ${like(sql`body`)}`
+    const grams = fts.replace(/_fts$/, '_gram')
+    return sql`select rowid from ${sql.raw(grams)} where ${sql.raw(grams)} match ${`"${gramToken(gram)}"`}`
+  }
   return sql<SqlBool>`(w.measure_id in (select sn.measure_id from notice sn where sn.id in (${hit('notice_fts')}) union ${hit('measure_fts')})
     or w.id in (${hit('warning_note_fts')})
     or ${categories})`

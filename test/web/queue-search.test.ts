@@ -2,8 +2,9 @@ import { CompiledQuery, sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { seedQueue } from '../../bench/queue-data.js'
 import * as m710 from '../../src/db/migrations/2026-11-30-710-search-index.js'
-import { distinctValues } from '../../src/repositories/warning-query.js'
-import { allWarnings, listWarnings, queueSql, type QueueFilter } from '../../src/services/warning.service.js'
+import * as m720 from '../../src/db/migrations/2026-11-30-720-short-search.js'
+import { distinctValues, searchCondition, searchIndex } from '../../src/repositories/warning-query.js'
+import { allWarnings, listWarnings, queueNeighbours, queueSql, type QueueFilter } from '../../src/services/warning.service.js'
 import { createTestEnv, DIALECTS, type TestEnv } from '../helpers/db.js'
 
 // The queue at more than a handful of rows: the full-text search (FTS5 trigram on SQLite,
@@ -18,8 +19,11 @@ const EXTRA = [
   { title: 'Battery chargers: 100% of units tested', description: 'Applies to under_score models and chargers.' },
   { title: 'Energy labelling of lamps', note: 'Check the BATTERY annex with the lab' },
   { title: '电动自行车用蓄电池', description: 'Les batteries au plomb.' },
+  { title: 'EU toy safety: Über-Spielzeug', description: '玩具安全（欧盟）；5G 模块 50% 以上', note: 'Größe \\ ß' },
 ]
-const QUERIES = ['battery', 'BATTERY', 'Battery chargers', '电池', '锂电池', '池', '蓄电池', 'G/TBT/N/KEN/10', '100%', 'under_score', 'x_y', 'annex', 'e', 'ch', '本法规', 'zzzz-none', '"quoted"']
+const QUERIES = ['battery', 'BATTERY', 'Battery chargers', '电池', '锂电池', '池', '蓄电池', 'G/TBT/N/KEN/10', '100%', 'under_score', 'x_y', 'annex', 'e', 'ch', '本法规', 'zzzz-none', '"quoted"', '玩具', 'EU', 'eu', '5G', '0%', '%', '_', '（欧', '；', 'zq', '鞋']
+/** One or two characters, some that case folding treats differently per engine: the gram index against the LIKE scan it replaces. */
+const SHORT = ['电池', '玩具', '池', 'e', 'E', 'eu', 'EU', 'ch', '5G', '%', '0%', '_', '\\', ' \\', '"', 'ü', 'Ü', 'Üb', 'ß', 'Gr', '（欧', '；', '\n', 'zq', '鞋', 'İ']
 /** Results per dialect, compared at the end. */
 const found = new Map<string, Map<string, string[]>>()
 
@@ -66,6 +70,34 @@ describe.each(DIALECTS)('queue search and pages at scale (%s)', (dialect) => {
     found.set(dialect, mine)
   })
 
+  it('answers one or two characters from the gram index with the rows the LIKE scan finds', async () => {
+    const db = env.ctx.db
+    const ids = async (q: string, how?: 'scan') =>
+      (await db.selectFrom('warning as w').select('w.id').where(searchCondition(dialect, q, how)).orderBy('w.id').execute()).map((r) => r.id)
+    for (const q of SHORT) {
+      expect(searchIndex(q), q).toBe('grams')
+      expect(await ids(q), q).toEqual(await ids(q, 'scan'))
+    }
+    expect((await ids('玩具')).length).toBeGreaterThan(0)
+    expect((await ids('ß')).length).toBeGreaterThan(0)
+    expect(await ids('zq')).toEqual([])
+    // read through the gram index, not a scan of the searched text
+    const compiled = db.selectFrom('warning as w').select('w.id').where(searchCondition(dialect, '电池')).compile()
+    if (dialect === 'sqlite') {
+      const plan = (await db.executeQuery<{ detail: string }>(CompiledQuery.raw(`explain query plan ${compiled.sql}`, [...compiled.parameters]))).rows.map((r) => r.detail).join('\n')
+      expect(plan, plan).toMatch(/notice_gram VIRTUAL TABLE INDEX/)
+      expect(plan, plan).not.toMatch(/notice_fts/)
+    } else {
+      const plan = await db.transaction().execute(async (tx) => {
+        await sql`set local enable_seqscan = off`.execute(tx)
+        return (await tx.executeQuery<{ 'QUERY PLAN': string }>(CompiledQuery.raw(`explain ${compiled.sql}`, [...compiled.parameters]))).rows.map((r) => r['QUERY PLAN']).join('\n')
+      })
+      expect(plan, plan).toMatch(/notice_search_gram_idx/)
+      expect(plan, plan).toMatch(/warning_search_gram_idx/)
+      expect(plan, plan).not.toMatch(/Seq Scan on notice\b/)
+    }
+  })
+
   it('keeps the index in step with inserts, updates and deletes (triggers), and the migration fills it', async () => {
     const db = env.ctx.db
     const n = await db.selectFrom('notice').innerJoin('warning', 'warning.measure_id', 'notice.measure_id').select(['notice.id', 'notice.measure_id', 'warning.id as wid']).orderBy('notice.id').executeTakeFirstOrThrow()
@@ -85,10 +117,15 @@ describe.each(DIALECTS)('queue search and pages at scale (%s)', (dialect) => {
     await db.deleteFrom('notice').where('id', '=', added.id).execute()
     expect(await keysOf({ q: 'kjhq' })).toEqual([])
     // rows written while the index did not exist are indexed by the migration
+    expect(await keysOf({ q: '甾' })).toEqual([])
+    await m720.down(db)
     await m710.down(db)
-    await db.updateTable('notice').set({ title: 'Plmq before the index' }).where('id', '=', n.id).execute()
+    await db.updateTable('notice').set({ title: 'Plmq before the index 甾' }).where('id', '=', n.id).execute()
     await m710.up(db)
+    await m720.up(db)
     expect(await keysOf({ q: 'plmq' })).toEqual([key])
+    expect(await keysOf({ q: '甾' })).toEqual([key])
+    expect(await keysOf({ q: 'x 甾' })).toEqual([key])
     expect(await keysOf({ q: 'QWZX' })).toEqual([key])
   })
 
@@ -123,13 +160,44 @@ describe.each(DIALECTS)('queue search and pages at scale (%s)', (dialect) => {
     expect((await listWarnings(env.ctx, { sort: 'id', pageSize: 10, after: stale.next!, page: 1 })).rows[0].id).toBe((await listWarnings(env.ctx, { sort: 'id', pageSize: 10 })).rows[0].id)
   })
 
+  it('finds previous and next by keyset reads as a walk through the whole order does, in and outside the filter', async () => {
+    const filters: QueueFilter[] = [{}, { dir: 'asc' }, { sort: 'deadline' }, { sort: 'updated', dir: 'asc' }, { sort: 'id', dir: 'desc' }, { level: ['high'] }, { q: '电池' }, { q: 'battery', sort: 'created' }]
+    for (const g of filters) {
+      const f: QueueFilter = { ...g, status: ['new', 'in_review'], pageSize: 7 }
+      // the order of every status (a confirmed warning keeps its place), and the filter's rows in it
+      const full: { id: number; status: string }[] = []
+      for await (const r of allWarnings(env.ctx, { ...f, status: undefined }, 200)) full.push({ id: r.id, status: r.status })
+      const inFilter = (x: { status: string }) => x.status === 'new' || x.status === 'in_review'
+      const matching = full.filter(inFilter).map((x) => x.id)
+      expect(matching.length, JSON.stringify(g)).toBeGreaterThan(2)
+      const outside = full.filter((x) => !inFilter(x)).map((x) => x.id)
+      const probes = [matching[0], matching[1], matching[Math.floor(matching.length / 2)], matching[matching.length - 1], outside[0], outside[outside.length - 1], full[0].id, full[full.length - 1].id]
+      for (const id of probes) {
+        const at = full.findIndex((x) => x.id === id)
+        const before = full.slice(0, at).filter(inFilter).map((x) => x.id)
+        const after = full.slice(at + 1).filter(inFilter).map((x) => x.id)
+        const index = matching.indexOf(id)
+        const pageOf = (i: number) => Math.floor(i / 7) + 1
+        expect(await queueNeighbours(env.ctx, f, id), `${JSON.stringify(g)} ${id}`).toEqual({
+          index: index >= 0 ? index : null,
+          total: matching.length,
+          prev: before.length ? { id: before[before.length - 1], page: pageOf(before.length - 1) } : null,
+          next: after.length ? { id: after[0], page: pageOf(index >= 0 ? before.length + 1 : before.length) } : null,
+        })
+      }
+    }
+    expect(await queueNeighbours(env.ctx, {}, 999_999_999)).toMatchObject({ index: null, prev: null, next: null })
+  })
+
   it('reads the default queue through indexes: no full scan of warning or notice', async () => {
     const db = env.ctx.db
     const { page, counts } = queueSql(env.ctx, {})
     const status = queueSql(env.ctx, { status: ['new'] })
+    // the queue page's default tab: two statuses, most of the queue
+    const tab = queueSql(env.ctx, { status: ['new', 'in_review'] })
     const plans: string[][] = []
     if (dialect === 'sqlite') {
-      for (const q of [page, counts, status.page]) plans.push((await db.executeQuery<{ detail: string }>(CompiledQuery.raw(`explain query plan ${q.sql}`, [...q.parameters]))).rows.map((r) => r.detail))
+      for (const q of [page, counts, status.page, tab.page]) plans.push((await db.executeQuery<{ detail: string }>(CompiledQuery.raw(`explain query plan ${q.sql}`, [...q.parameters]))).rows.map((r) => r.detail))
       const lang = await sql<{ detail: string }>`explain query plan select min(language) from notice where language > 'a'`.execute(db)
       plans.push(lang.rows.map((r) => r.detail))
       for (const plan of plans) {
@@ -141,10 +209,12 @@ describe.each(DIALECTS)('queue search and pages at scale (%s)', (dialect) => {
       // the page is read in the index's order, stopping at the page: no sort of the whole queue
       expect(plans[0].join('\n')).toMatch(/SCAN w USING INDEX warning_queue_order_idx/)
       expect(plans[0].join('\n')).not.toMatch(/TEMP B-TREE FOR ORDER BY/)
+      expect(plans[3].join('\n')).toMatch(/SCAN w USING INDEX warning_queue_order_idx/)
+      expect(plans[3].join('\n')).not.toMatch(/TEMP B-TREE FOR ORDER BY/)
     } else {
       await db.transaction().execute(async (tx) => {
         await sql`set local enable_seqscan = off`.execute(tx)
-        for (const q of [page, counts, status.page]) plans.push((await tx.executeQuery<{ 'QUERY PLAN': string }>(CompiledQuery.raw(`explain ${q.sql}`, [...q.parameters]))).rows.map((r) => r['QUERY PLAN']))
+        for (const q of [page, counts, status.page, tab.page]) plans.push((await tx.executeQuery<{ 'QUERY PLAN': string }>(CompiledQuery.raw(`explain ${q.sql}`, [...q.parameters]))).rows.map((r) => r['QUERY PLAN']))
       })
       for (const plan of plans) expect(plan.join('\n'), plan.join('\n')).not.toMatch(/Seq Scan on (warning|notice|measure)\b/)
       expect(plans[0].join('\n')).toMatch(/Index Scan using warning_queue_order_idx/)
