@@ -366,7 +366,14 @@ export async function listWarnings(ctx: AppContext, f: QueueFilter = {}): Promis
  * each batch starts at the cursor of the one before, no count, no offset; linear in the
  * rows, constant memory.
  */
-export async function* allWarnings(ctx: AppContext, f: QueueFilter, batch = MAX_PAGE_SIZE): AsyncGenerator<QueueRow> {
+/**
+ * Rows an export reads at a time: each keyset read costs about what a queue page does
+ * (on PostgreSQL the ordered read of a large filter is most of it), so fewer, larger reads
+ * make a whole-queue export several times faster; 2,000 rows stay a few megabytes.
+ */
+export const EXPORT_BATCH = 2_000
+
+export async function* allWarnings(ctx: AppContext, f: QueueFilter, batch = EXPORT_BATCH): AsyncGenerator<QueueRow> {
   await lifecycleFresh(ctx)
   const { cols } = orderFor(f)
   let cursor: unknown[] | undefined
