@@ -1,8 +1,8 @@
 // Round trips to PostgreSQL per stage of the worker path, for one scrape page (100 notices):
 // each stage's processor is run once on a job of that page's work (ingest of the page, then
 // its classify, score and warn batches), counting every query the pg driver sends
-// (BEGIN/COMMIT included). Not a timing: where the round trips go.
-// Run: node bin/run-ts.mjs bench/pipeline-queries.ts [pages]
+// (BEGIN/COMMIT included), and with --kinds the time each kind of statement took to answer.
+// Run: node bin/run-ts.mjs bench/pipeline-queries.ts [pages] [--kinds]
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -27,13 +27,18 @@ const n = pages * EPING_PAGE_SIZE
 
 let queries = 0
 const kinds = new Map<string, number>()
+/** Milliseconds from sending each kind of statement to its answer. */
+const spent = new Map<string, number>()
 const query = pg.Client.prototype.query as (...a: unknown[]) => unknown
 pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
   queries++
   const text = typeof args[0] === 'string' ? args[0] : ((args[0] as { text?: string })?.text ?? '')
   const kind = text.replace(/\s+/g, ' ').trim().split(' ').slice(0, 4).join(' ').replace(/"/g, '')
   kinds.set(kind, (kinds.get(kind) ?? 0) + 1)
-  return query.apply(this, args)
+  const t0 = performance.now()
+  const r = query.apply(this, args)
+  if (r instanceof Promise) void r.then(() => spent.set(kind, (spent.get(kind) ?? 0) + performance.now() - t0), () => {})
+  return r
 } as typeof pg.Client.prototype.query
 
 const schema = `bench_q${process.pid}_${randomBytes(3).toString('hex')}`
@@ -59,12 +64,13 @@ try {
     const jobs = first ?? (await queues![stage].getJobs(['waiting', 'prioritized'])).map((j) => j.data as Record<string, unknown>)
     await queues![stage].obliterate({ force: true })
     kinds.clear()
+    spent.clear()
     const q0 = queries
     const t0 = performance.now()
     for (const [i, data] of jobs.entries()) await run[stage]({ id: `${stage}-${i}`, data, attemptsMade: 0 } as unknown as Job)
     const count = queries - q0
     rows.push({ stage, jobs: jobs.length, queries: count, perNotice: Math.round((count / n) * 100) / 100, ms: Math.round(performance.now() - t0) })
-    if (process.argv.includes('--kinds')) console.log(stage, Object.fromEntries([...kinds].sort((a, b) => b[1] - a[1]).slice(0, 20)))
+    if (process.argv.includes('--kinds')) console.log(stage, Object.fromEntries([...kinds].sort((a, b) => (spent.get(b[0]) ?? 0) - (spent.get(a[0]) ?? 0)).slice(0, 12).map(([k, c]) => [k, `${c}× ${Math.round(spent.get(k) ?? 0)} ms`])))
   }
   await drain('ingest', scraped.pendingRawIds.map((rawId) => ({ rawId })))
   await drain('classify')
