@@ -6,36 +6,28 @@ import { upsertNotice, upsertNotices, type UpsertOutcome } from '../../src/repos
 import { seed } from '../../src/services/seed.service.js'
 import { createTestEnv, DIALECTS, type TestEnv } from '../helpers/db.js'
 import { dumpState } from '../helpers/dump.js'
+import { scrapedNotice } from '../helpers/notices.js'
 
 const NOW = '2026-11-28T04:00:00.000Z'
 const LATER = '2026-11-29T04:00:00.000Z'
 
-const notice = (sourceItemId: string, symbols: string[], over: Partial<ScrapedNotice> = {}): ScrapedNotice => ({
-  sourceId: 'eping',
-  sourceItemId,
-  symbols,
-  docType: symbols[0].includes('/Add') ? 'addendum' : 'regular',
-  area: 'TBT',
-  member: symbols[0].split('/')[3],
-  memberCode: symbols[0].split('/')[3],
-  title: `Technical regulation ${sourceItemId}`,
-  products: 'lithium-ion batteries',
-  description: `Safety requirements, notice ${sourceItemId}.`,
-  objectives: ['Protection of human health or safety'],
-  keywords: [],
-  hsCodes: ['850760'],
-  icsCodes: ['29.220'],
-  languageHint: 'eng',
-  distributionDate: '2026-11-20',
-  commentDeadline: '2027-01-20',
-  adoptionDate: null,
-  adoptionText: null,
-  entryIntoForceDate: null,
-  entryIntoForceText: null,
-  links: [],
-  sourceUrl: null,
-  ...over,
-})
+const notice = (sourceItemId: string, symbols: string[], over: Partial<ScrapedNotice> = {}): ScrapedNotice =>
+  scrapedNotice({
+    sourceItemId,
+    symbols,
+    docType: symbols[0].includes('/Add') ? 'addendum' : 'regular',
+    member: symbols[0].split('/')[3],
+    memberCode: symbols[0].split('/')[3],
+    title: `Technical regulation ${sourceItemId}`,
+    products: 'lithium-ion batteries',
+    description: `Safety requirements, notice ${sourceItemId}.`,
+    objectives: ['Protection of human health or safety'],
+    hsCodes: ['850760'],
+    icsCodes: ['29.220'],
+    distributionDate: '2026-11-20',
+    commentDeadline: '2027-01-20',
+    ...over,
+  })
 
 /** What is stored before the page comes: measures the page's notices join, change and merge. */
 const STORED: ScrapedNotice[] = [
