@@ -81,35 +81,7 @@ export async function upsertNotice(
     }
     const bases = baseSymbols(n.symbols)
     const measureId = await resolveMeasure(tx, bases, existing?.measure_id, now)
-    const row = {
-      source_id: n.sourceId,
-      source_item_id: n.sourceItemId,
-      measure_id: measureId,
-      symbol: n.symbols[0],
-      symbols: JSON.stringify(n.symbols),
-      doc_type: n.docType,
-      area: n.area,
-      member: n.member,
-      member_code: n.memberCode,
-      title: n.title,
-      products: n.products,
-      description: n.description,
-      objectives: JSON.stringify(n.objectives),
-      keywords: JSON.stringify(n.keywords),
-      language: n.languageHint ?? 'und',
-      distribution_date: n.distributionDate,
-      comment_deadline: n.commentDeadline,
-      adoption_date: n.adoptionDate,
-      adoption_text: n.adoptionText,
-      entry_into_force_date: n.entryIntoForceDate,
-      entry_into_force_text: n.entryIntoForceText,
-      links: JSON.stringify(n.links),
-      source_url: n.sourceUrl,
-      source_status: n.sourceStatus ?? null,
-      content_hash: hash,
-      raw_response_id: rawId,
-      updated_at: now,
-    }
+    const row = noticeRow(n, hash, measureId, rawId, now)
     let noticeId: number
     if (existing) {
       noticeId = existing.id
@@ -139,20 +111,193 @@ export async function upsertNotice(
       }
       noticeId = inserted.id
     }
-    if (n.symbols.length) {
-      await tx
-        .insertInto('notice_symbol')
-        .values(n.symbols.map((s) => ({ notice_id: noticeId, symbol: s, base_symbol: parseSymbol(s)?.base ?? s })))
-        .execute()
-    }
-    if (n.hsCodes.length) await tx.insertInto('notice_hs').values(n.hsCodes.map((code) => ({ notice_id: noticeId, code }))).execute()
-    if (n.icsCodes.length) await tx.insertInto('notice_ics').values(n.icsCodes.map((code) => ({ notice_id: noticeId, code }))).execute()
+    await insertNoticeParts(tx, [{ noticeId, notice: n }])
     // Refreshed now, or by the caller once for a whole page (`refreshLater`).
     const touched = existing && existing.measure_id !== measureId ? [existing.measure_id, measureId] : [measureId]
     if (opts.refreshLater) touched.forEach((m) => opts.refreshLater!.add(m))
     else await refreshMeasures(tx, touched, now)
     return { noticeId, measureId, outcome: existing ? ('changed' as const) : ('new' as const) }
   })
+}
+
+/** A notice's row as stored (its measure, version and the response it came from). */
+function noticeRow(n: ScrapedNotice, hash: string, measureId: number, rawId: number | null, now: string) {
+  return {
+    source_id: n.sourceId,
+    source_item_id: n.sourceItemId,
+    measure_id: measureId,
+    symbol: n.symbols[0],
+    symbols: JSON.stringify(n.symbols),
+    doc_type: n.docType,
+    area: n.area,
+    member: n.member,
+    member_code: n.memberCode,
+    title: n.title,
+    products: n.products,
+    description: n.description,
+    objectives: JSON.stringify(n.objectives),
+    keywords: JSON.stringify(n.keywords),
+    language: n.languageHint ?? 'und',
+    distribution_date: n.distributionDate,
+    comment_deadline: n.commentDeadline,
+    adoption_date: n.adoptionDate,
+    adoption_text: n.adoptionText,
+    entry_into_force_date: n.entryIntoForceDate,
+    entry_into_force_text: n.entryIntoForceText,
+    links: JSON.stringify(n.links),
+    source_url: n.sourceUrl,
+    source_status: n.sourceStatus ?? null,
+    content_hash: hash,
+    raw_response_id: rawId,
+    updated_at: now,
+  }
+}
+
+/** Rows a multi-row statement carries at once: well under SQLite's and PostgreSQL's bound-parameter limits. */
+const ROWS_PER_STATEMENT = 250
+
+async function insertRows<T>(list: T[], insert: (rows: T[]) => Promise<unknown>) {
+  for (let i = 0; i < list.length; i += ROWS_PER_STATEMENT) await insert(list.slice(i, i + ROWS_PER_STATEMENT))
+}
+
+/** The symbols, HS and ICS codes of stored notices: one multi-row insert per table. */
+async function insertNoticeParts(tx: Tx, stored: { noticeId: number; notice: ScrapedNotice }[]) {
+  const symbols = stored.flatMap(({ noticeId, notice }) => notice.symbols.map((s) => ({ notice_id: noticeId, symbol: s, base_symbol: parseSymbol(s)?.base ?? s })))
+  const hs = stored.flatMap(({ noticeId, notice }) => notice.hsCodes.map((code) => ({ notice_id: noticeId, code })))
+  const ics = stored.flatMap(({ noticeId, notice }) => notice.icsCodes.map((code) => ({ notice_id: noticeId, code })))
+  await insertRows(symbols, (rows) => tx.insertInto('notice_symbol').values(rows).execute())
+  await insertRows(hs, (rows) => tx.insertInto('notice_hs').values(rows).execute())
+  await insertRows(ics, (rows) => tx.insertInto('notice_ics').values(rows).execute())
+}
+
+/** A page's notice, and whether it is history a baseline run records without warning about it. */
+export interface PageNotice {
+  notice: ScrapedNotice
+  baseline: boolean
+}
+
+/**
+ * `upsertNotice` for a page's notices, in one transaction (the caller's when it holds one),
+ * with the page's measures refreshed once at its end. Same keys, same outcomes as storing
+ * them one by one in page order, in a few statements instead of about nine per notice:
+ * the stored rows are read at once; a notice stored already and unchanged is left alone; a
+ * new one whose base symbols no other notice of the page shares, and that at most one
+ * stored measure holds, is inserted with the others in multi-row statements (its measure
+ * created by key, as `resolveMeasure` does). Everything else (a changed notice, measures
+ * to merge, notices of the page that may find each other, an import's symbol-named notices)
+ * goes through `upsertNotice` one by one: none of it can touch what the set-based part wrote.
+ */
+export async function upsertNotices(db: Db, page: PageNotice[], rawId: number | null, now: string): Promise<UpsertOutcome[]> {
+  return inTx(db, async (tx) => {
+    const out: UpsertOutcome[] = new Array(page.length)
+    const refreshLater = new Set<number>()
+    const { unchanged, fresh, one } = await planPage(tx, page)
+    for (const [i, row] of unchanged) out[i] = { noticeId: row.id, measureId: row.measure_id, outcome: 'unchanged' }
+    if (fresh.length) {
+      // New measures by key (bases[0]): one made meanwhile, or left without documents, is found.
+      const keys = fresh.filter((f) => f.measureId === undefined).map((f) => baseSymbols(page[f.i].notice.symbols)[0])
+      const measureOf = new Map<string, number>()
+      await insertRows(keys, async (chunk) => {
+        await tx
+          .insertInto('measure')
+          .values(chunk.map((key) => ({ key, status: 'open', created_at: now, updated_at: now })))
+          .onConflict((oc) => oc.column('key').doNothing())
+          .execute()
+        for (const m of await tx.selectFrom('measure').select(['id', 'key']).where('key', 'in', chunk).execute()) measureOf.set(m.key, m.id)
+      })
+      const rows = fresh.map((f) => {
+        const n = page[f.i].notice
+        const measureId = f.measureId ?? measureOf.get(baseSymbols(n.symbols)[0])!
+        return { i: f.i, row: { ...noticeRow(n, noticeHash(n), measureId, rawId, now), first_seen_at: now, baseline: page[f.i].baseline ? 1 : 0 } }
+      })
+      // Two workers ingesting pages that share an item race here: the loser's insert waits
+      // for the winner's commit and skips the row, leaving it (unchanged) to the winner.
+      const idOf = new Map<string, number>()
+      await insertRows(rows, async (chunk) => {
+        const inserted = await tx
+          .insertInto('notice')
+          .values(chunk.map((r) => r.row))
+          .onConflict((oc) => oc.columns(['source_id', 'source_item_id']).doNothing())
+          .returning(['id', 'source_id', 'source_item_id'])
+          .execute()
+        for (const r of inserted) idOf.set(itemKey(r.source_id, r.source_item_id), r.id)
+      })
+      const lost = rows.filter((r) => !idOf.has(itemKey(r.row.source_id, r.row.source_item_id)))
+      for (const { i, row } of lost) {
+        const winner = await tx.selectFrom('notice').select(['id', 'measure_id']).where('source_id', '=', row.source_id).where('source_item_id', '=', row.source_item_id).executeTakeFirstOrThrow()
+        out[i] = { noticeId: winner.id, measureId: winner.measure_id, outcome: 'unchanged' }
+      }
+      const stored = rows.filter((r) => idOf.has(itemKey(r.row.source_id, r.row.source_item_id)))
+      await insertNoticeParts(tx, stored.map(({ i, row }) => ({ noticeId: idOf.get(itemKey(row.source_id, row.source_item_id))!, notice: page[i].notice })))
+      for (const { i, row } of stored) {
+        out[i] = { noticeId: idOf.get(itemKey(row.source_id, row.source_item_id))!, measureId: row.measure_id, outcome: 'new' }
+        refreshLater.add(row.measure_id)
+      }
+    }
+    for (const i of one) out[i] = await upsertNotice(tx, page[i].notice, rawId, now, { baseline: page[i].baseline, refreshLater })
+    if (refreshLater.size) await refreshMeasures(tx, [...refreshLater], now)
+    return out
+  })
+}
+
+const itemKey = (sourceId: string, itemId: string) => `${sourceId}\n${itemId}`
+
+/**
+ * Which of a page's notices `upsertNotices` may store set-based: `unchanged` (stored, same
+ * version), `fresh` (new; `measureId` the one stored measure its bases belong to, if any),
+ * and the rest, to store `one` by one in page order.
+ */
+async function planPage(tx: Tx, page: PageNotice[]) {
+  const unchanged: [number, NoticeRow][] = []
+  const fresh: { i: number; measureId?: number }[] = []
+  const one: number[] = []
+  const notices = page.map((p) => p.notice)
+  const keys = notices.map((n) => symbolKey(n.symbols))
+  // An import's notices are named by their symbols: they find rows by symbols, one by one.
+  if (notices.some((n, i) => !n.symbols.length || n.sourceItemId === keys[i])) return { unchanged, fresh, one: notices.map((_, i) => i) }
+  // Notices of the page that may meet: the same item twice, an item named by another's
+  // symbol key, a base symbol two of them share. They keep the one-by-one order.
+  const seen = new Map<string, number>()
+  const bump = (k: string) => seen.set(k, (seen.get(k) ?? 0) + 1)
+  notices.forEach((n, i) => {
+    bump(`item\n${itemKey(n.sourceId, n.sourceItemId)}`)
+    bump(`item\n${itemKey(n.sourceId, keys[i])}`)
+    for (const b of baseSymbols(n.symbols)) bump(`base\n${b}`)
+  })
+  const bases = notices.map((n) => baseSymbols(n.symbols))
+  const entangled = notices.map((n, i) => (seen.get(`item\n${itemKey(n.sourceId, n.sourceItemId)}`) ?? 0) > 1 || (seen.get(`item\n${itemKey(n.sourceId, keys[i])}`) ?? 0) > 1 || bases[i].some((b) => (seen.get(`base\n${b}`) ?? 0) > 1))
+  // The rows stored under the page's items or their symbol keys, and the measures holding its bases.
+  const stored = new Map<string, NoticeRow>()
+  const sources = [...new Set(notices.map((n) => n.sourceId))]
+  const names = [...new Set([...notices.map((n) => n.sourceItemId), ...keys])]
+  for (let k = 0; k < names.length; k += 500) {
+    for (const r of await tx.selectFrom('notice').selectAll().where('source_id', 'in', sources).where('source_item_id', 'in', names.slice(k, k + 500)).execute()) stored.set(itemKey(r.source_id, r.source_item_id), r)
+  }
+  const allBases = [...new Set(bases.flat())]
+  const measuresOf = new Map<string, Set<number>>()
+  for (let k = 0; k < allBases.length; k += 500) {
+    const rows = await tx
+      .selectFrom('notice_symbol')
+      .innerJoin('notice', 'notice.id', 'notice_symbol.notice_id')
+      .select(['notice_symbol.base_symbol', 'notice.measure_id'])
+      .distinct()
+      .where('notice_symbol.base_symbol', 'in', allBases.slice(k, k + 500))
+      .execute()
+    for (const r of rows) measuresOf.set(r.base_symbol, (measuresOf.get(r.base_symbol) ?? new Set()).add(r.measure_id))
+  }
+  notices.forEach((n, i) => {
+    const existing = stored.get(itemKey(n.sourceId, n.sourceItemId))
+    if (entangled[i]) one.push(i)
+    else if (existing) (existing.content_hash === noticeHash(n) ? unchanged.push([i, existing]) : one.push(i))
+    // A scraped item that finds a row an import stored under its symbol key: one by one.
+    else if (stored.has(itemKey(n.sourceId, keys[i]))) one.push(i)
+    else {
+      const measures = new Set(bases[i].flatMap((b) => [...(measuresOf.get(b) ?? [])]))
+      if (measures.size > 1) one.push(i)
+      else fresh.push({ i, measureId: [...measures][0] })
+    }
+  })
+  return { unchanged, fresh, one }
 }
 
 /**
@@ -323,6 +468,7 @@ export async function refreshMeasures(tx: Tx, measureIds: number[], now: string)
   }
   const members: { measure_id: number; member_code: string; position: number }[] = []
   const membersChanged: number[] = []
+  const updates: (Omit<MeasureRow, 'stated_status' | 'area'> & { stated_status: string; area: string })[] = []
   for (const measureId of live) {
     const notices = noticesOf.get(measureId)!
     // A WTO symbol names the measure when there is one; a source's own key (FR:…) otherwise.
@@ -358,7 +504,7 @@ export async function refreshMeasures(tx: Tx, measureIds: number[], now: string)
       first_distribution_date: s.firstDistributionDate,
     }
     const changed = (Object.keys(next) as (keyof typeof next)[]).some((k) => current[k] !== next[k])
-    if (changed) await tx.updateTable('measure').set({ ...next, updated_at: now }).where('id', '=', measureId).execute()
+    if (changed) updates.push({ id: measureId, status: current.status, created_at: current.created_at, ...next, updated_at: now })
     // The members that notified the measure (every symbol's member, then the sources' codes), in order.
     const codes: string[] = []
     for (const n of notices) {
@@ -368,6 +514,28 @@ export async function refreshMeasures(tx: Tx, measureIds: number[], now: string)
     membersChanged.push(measureId)
     members.push(...codes.map((member_code, position) => ({ measure_id: measureId, member_code, position })))
   }
+  // The changed measures in multi-row statements: an insert of rows that all exist turns
+  // into an update of each (the columns below), on both engines.
+  await insertRows(updates, (rows) =>
+    tx
+      .insertInto('measure')
+      .values(rows)
+      .onConflict((oc) =>
+        oc.column('id').doUpdateSet((eb) => ({
+          key: eb.ref('excluded.key'),
+          area: eb.ref('excluded.area'),
+          member: eb.ref('excluded.member'),
+          title: eb.ref('excluded.title'),
+          stated_status: eb.ref('excluded.stated_status'),
+          comment_deadline: eb.ref('excluded.comment_deadline'),
+          adoption_date: eb.ref('excluded.adoption_date'),
+          entry_into_force_date: eb.ref('excluded.entry_into_force_date'),
+          first_distribution_date: eb.ref('excluded.first_distribution_date'),
+          updated_at: eb.ref('excluded.updated_at'),
+        })),
+      )
+      .execute(),
+  )
   for (let i = 0; i < membersChanged.length; i += 500) await tx.deleteFrom('measure_member').where('measure_id', 'in', membersChanged.slice(i, i + 500)).execute()
   for (let i = 0; i < members.length; i += 500) await tx.insertInto('measure_member').values(members.slice(i, i + 500)).execute()
 }

@@ -1,7 +1,7 @@
 import type { AppContext } from '../app-context.js'
 import { addDays, isoDay } from '../domain/dates.js'
-import { refreshMeasures, upsertNotice } from '../repositories/notice.repository.js'
-import { linkable, linkAcrossSources } from './link.service.js'
+import { upsertNotices } from '../repositories/notice.repository.js'
+import { linkPage } from './link.service.js'
 import { SourceError } from '../../scrapers/types.js'
 
 export interface IngestResult {
@@ -49,21 +49,16 @@ export async function ingestRaw(ctx: AppContext, rawId: number, opts: { force?: 
   // History a baseline run finds older than the window is recorded, not warned about.
   const baselineRun = raw.run_id != null && (await db.selectFrom('source_run').select('baseline').where('id', '=', raw.run_id).executeTakeFirst())?.baseline === 1
   const cutoff = addDays(isoDay(ctx.clock()), -ctx.config.baselineDays)
-  // In a transaction (a page's ingest is one: the pipeline's), the page's measures are
-  // refreshed once at its end, set-based; alone, each notice's write refreshes its own.
-  const refreshLater = db.isTransaction ? new Set<number>() : undefined
-  for (const notice of parsed.notices) {
-    const baseline = baselineRun && !!notice.distributionDate && notice.distributionDate < cutoff
-    const r = await upsertNotice(db, notice, rawId, now, { baseline, refreshLater })
+  // The page's notices are stored together (set-based, one transaction), its measures refreshed once.
+  const page = parsed.notices.map((notice) => ({ notice, baseline: baselineRun && !!notice.distributionDate && notice.distributionDate < cutoff }))
+  for (const r of await upsertNotices(db, page, rawId, now)) {
     ;(r.outcome !== 'unchanged' ? changed : unchanged).push(r.noticeId)
     ctx.fault('ingest:stored')
   }
-  if (refreshLater?.size) await refreshMeasures(db, [...refreshLater], now)
   // A notice stored by an attempt that crashed before its classify jobs were queued is
   // "unchanged" now, but was never classified: it goes on to classification as well.
   for (const id of await unclassifiedAmong(ctx, unchanged)) changed.push(id)
-  const mayLink = new Set(await linkable(db, changed))
-  for (const id of changed.filter((c) => mayLink.has(c))) await linkAcrossSources(db, id, now)
+  await linkPage(db, changed, now)
   const errorText = parsed.errors.length ? parsed.errors.map((e) => `${e.itemId ?? '?'}: ${e.reason}`).join('\n') : null
   await db
     .updateTable('raw_response')

@@ -93,3 +93,58 @@ export async function linkAcrossSources(db: Db, noticeId: number, now: string): 
   })
   return { linked: true, measureId: wto.measure_id, score }
 }
+
+/**
+ * `linkAcrossSources` for a page's new or changed notices, in their order, in a few queries
+ * when nothing links: the notices are read at once, and so are the documents either kind
+ * could link to across the page's dates; only a notice with a candidate in its own window
+ * goes on to `linkAcrossSources`. Exact: a link only takes Federal Register documents out
+ * of their unlinked measures, so it never makes a candidate for a later notice.
+ */
+export async function linkPage(db: Db, noticeIds: number[], now: string): Promise<void> {
+  const mayLink = new Set(await linkable(db, noticeIds))
+  const ids = noticeIds.filter((id) => mayLink.has(id))
+  if (!ids.length) return
+  const rows: NoticeRow[] = []
+  for (let i = 0; i < ids.length; i += 500) rows.push(...(await db.selectFrom('notice').selectAll().where('id', 'in', ids.slice(i, i + 500)).execute()))
+  const byId = new Map(rows.map((r) => [r.id, r]))
+  const day = (r: NoticeRow) => r.distribution_date!
+  const frs = rows.filter((r) => r.source_id === FEDREG_SOURCE)
+  const wtos = rows.filter((r) => r.source_id !== FEDREG_SOURCE)
+  const span = (list: NoticeRow[], before: number, after: number) => [addDays(list.map(day).sort()[0], -before), addDays(list.map(day).sort().at(-1)!, after)] as const
+  // The same windows as linkAcrossSources: a WTO notification looks 120 days back and 30 ahead for FR documents, an FR document the reverse.
+  let unlinkedFr: string[] = []
+  if (wtos.length) {
+    const [from, to] = span(wtos, 120, 30)
+    const found = await db
+      .selectFrom('notice')
+      .innerJoin('measure', 'measure.id', 'notice.measure_id')
+      .select('notice.distribution_date')
+      .where('notice.source_id', '=', FEDREG_SOURCE)
+      .where('measure.key', 'like', 'FR:%')
+      .where('notice.distribution_date', '>=', from)
+      .where('notice.distribution_date', '<=', to)
+      .execute()
+    unlinkedFr = found.map((r) => r.distribution_date!)
+  }
+  let usaWto: string[] = []
+  if (frs.length) {
+    const [from, to] = span(frs, 30, 120)
+    const found = await db
+      .selectFrom('notice')
+      .select('distribution_date')
+      .where('symbol', 'like', 'G/TBT/N/USA/%')
+      .where('doc_type', '=', 'regular')
+      .where('source_id', '!=', FEDREG_SOURCE)
+      .where('distribution_date', '>=', from)
+      .where('distribution_date', '<=', to)
+      .execute()
+    usaWto = found.map((r) => r.distribution_date!)
+  }
+  const within = (dates: string[], d: string, before: number, after: number) => dates.some((x) => x >= addDays(d, -before) && x <= addDays(d, after))
+  for (const id of ids) {
+    const r = byId.get(id)!
+    const candidates = r.source_id === FEDREG_SOURCE ? within(usaWto, day(r), 30, 120) : within(unlinkedFr, day(r), 120, 30)
+    if (candidates) await linkAcrossSources(db, id, now)
+  }
+}

@@ -1,7 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { ScrapedNotice } from '../../src/domain/notice.js'
 import { runPass } from '../../src/pipeline/run-pass.js'
 import { DEFAULT_REPLAY_DIR, startReplayServer, type ReplayServer } from '../../src/replay/replay-server.js'
 import { upsertNotice } from '../../src/repositories/notice.repository.js'
@@ -14,6 +13,7 @@ import { exportNotices, exportWarnings } from '../../src/services/export.service
 import { refreshLifecycle } from '../../src/services/lifecycle.service.js'
 import { ensureReport, ReportNotReadyError } from '../../src/services/report.service.js'
 import { createTestEnv, DIALECTS, type TestEnv } from '../helpers/db.js'
+import { scrapedNotice } from '../helpers/notices.js'
 
 const NOW = new Date('2026-11-28T04:00:00Z')
 
@@ -36,31 +36,17 @@ describe.each(DIALECTS)('warnings workflow (%s)', (dialect) => {
   /** A follow-up document through the real stages: store, classify, score, warn. */
   const followUp = async (base: string, n: number, title: string, description: string) => {
     const parent = await env.ctx.db.selectFrom('notice').selectAll().where('symbol', '=', base).executeTakeFirstOrThrow()
-    const doc: ScrapedNotice = {
-      sourceId: 'eping',
+    const doc = scrapedNotice({
       sourceItemId: `test-${base}-${n}`,
       symbols: [`${base}/Add.${n}`],
       docType: 'addendum',
-      area: 'TBT',
       member: parent.member,
       memberCode: parent.member_code,
       title,
       products: parent.products,
       description,
-      objectives: [],
-      keywords: [],
-      hsCodes: [],
-      icsCodes: [],
-      languageHint: 'eng',
       distributionDate: `2026-11-2${n}`,
-      commentDeadline: null,
-      adoptionDate: null,
-      adoptionText: null,
-      entryIntoForceDate: null,
-      entryIntoForceText: null,
-      links: [],
-      sourceUrl: null,
-    }
+    })
     const { noticeId, measureId } = await upsertNotice(env.ctx.db, doc, null, NOW.toISOString())
     await classifyNotices(env.ctx, [noticeId])
     await scoreMeasure(env.ctx, measureId)

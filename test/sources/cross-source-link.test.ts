@@ -7,36 +7,26 @@ import { upsertNotice } from '../../src/repositories/notice.repository.js'
 import { linkAcrossSources } from '../../src/services/link.service.js'
 import { seed } from '../../src/services/seed.service.js'
 import { createTestEnv, DIALECTS, type TestEnv } from '../helpers/db.js'
+import { scrapedNotice } from '../helpers/notices.js'
 import { fedregRecords } from './fedreg-server.js'
 
 const NOW = '2026-11-28T04:00:00.000Z'
 const fr = () => parseFedregItem(fedregRecords().find((r) => r.document_number === '2026-24117'), 'us-fedreg')
-const wtoNotice = (over: Partial<ScrapedNotice> = {}): ScrapedNotice => ({
-  sourceId: 'eping',
-  sourceItemId: '520001',
-  symbols: ['G/TBT/N/USA/2301'],
-  docType: 'regular',
-  area: 'TBT',
-  member: 'United States of America',
-  memberCode: 'USA',
-  title: 'Safety Standard for Lithium-ion Batteries Used in Micromobility Products',
-  products: 'Lithium-ion batteries for e-bikes, e-scooters and self-balancing scooters (HS 8507.60)',
-  description: 'The Consumer Product Safety Commission proposes performance and labelling requirements for lithium-ion batteries in micromobility products.',
-  objectives: ['Protection of human health or safety'],
-  keywords: [],
-  hsCodes: ['850760'],
-  icsCodes: [],
-  languageHint: 'eng',
-  distributionDate: '2026-12-02',
-  commentDeadline: '2027-01-19',
-  adoptionDate: null,
-  adoptionText: null,
-  entryIntoForceDate: null,
-  entryIntoForceText: null,
-  links: [],
-  sourceUrl: null,
-  ...over,
-})
+const wtoNotice = (over: Partial<ScrapedNotice> = {}): ScrapedNotice =>
+  scrapedNotice({
+    sourceItemId: '520001',
+    symbols: ['G/TBT/N/USA/2301'],
+    member: 'United States of America',
+    memberCode: 'USA',
+    title: 'Safety Standard for Lithium-ion Batteries Used in Micromobility Products',
+    products: 'Lithium-ion batteries for e-bikes, e-scooters and self-balancing scooters (HS 8507.60)',
+    description: 'The Consumer Product Safety Commission proposes performance and labelling requirements for lithium-ion batteries in micromobility products.',
+    objectives: ['Protection of human health or safety'],
+    hsCodes: ['850760'],
+    distributionDate: '2026-12-02',
+    commentDeadline: '2027-01-19',
+    ...over,
+  })
 const asDoc = (n: ScrapedNotice): LinkDocument => ({ title: n.title, description: n.description, keywords: n.keywords, distributionDate: n.distributionDate, commentDeadline: n.commentDeadline })
 
 describe('scoring a Federal Register rule against WTO notifications', () => {
