@@ -1,4 +1,4 @@
-import type { Transaction } from 'kysely'
+import { PostgresAdapter, sql, type Transaction } from 'kysely'
 import type { Db } from '../db/database.js'
 import { inTx } from '../db/tx.js'
 import type { Database, MeasureRow, NoticeRow } from '../db/schema.js'
@@ -51,6 +51,20 @@ export const noticeHash = (n: ScrapedNotice) => sha256(stableStringify(n))
 const baseSymbols = (symbols: string[]) => [...new Set(symbols.map((s) => parseSymbol(s)?.base ?? s))].sort()
 
 /**
+ * Holds, until the transaction ends, a lock on each base symbol a write is about to file
+ * (PostgreSQL; SQLite has one writer at a time anyway). Two transactions filing notices
+ * of one measure (a joint notification and a follow-up of one of its symbols, ingested by
+ * two workers at once, as a restart after a crash does) would otherwise each find no
+ * measure for their bases and open two. Locks are taken in one order, so they cannot
+ * deadlock each other, and per schema, so tests in other schemas do not wait.
+ */
+async function lockBases(tx: Tx, bases: string[]): Promise<void> {
+  if (!bases.length || !(tx.getExecutor().adapter instanceof PostgresAdapter)) return
+  const sorted = [...new Set(bases)].sort()
+  await sql`select pg_advisory_xact_lock(hashtextextended(current_schema() || ':' || b, 0)) from (select unnest(${sorted}::text[]) as b order by 1) s`.execute(tx)
+}
+
+/**
  * Stores a scraped notice idempotently (unique on source and source item id), files it
  * under its measure (follow-ups join their base; joint notifications are one measure),
  * and records what changed when the source changed it.
@@ -63,6 +77,7 @@ export async function upsertNotice(
   opts: { baseline?: boolean; refreshLater?: Set<number> } = {},
 ): Promise<UpsertOutcome> {
   return inTx(db, async (tx) => {
+    await lockBases(tx, baseSymbols(n.symbols))
     let existing = await tx
       .selectFrom('notice')
       .selectAll()
@@ -189,6 +204,7 @@ export interface PageNotice {
  */
 export async function upsertNotices(db: Db, page: PageNotice[], rawId: number | null, now: string): Promise<UpsertOutcome[]> {
   return inTx(db, async (tx) => {
+    await lockBases(tx, page.flatMap((p) => baseSymbols(p.notice.symbols)))
     const out: UpsertOutcome[] = new Array(page.length)
     const refreshLater = new Set<number>()
     const { unchanged, fresh, one } = await planPage(tx, page)

@@ -127,3 +127,36 @@ describe.each(DIALECTS)('a page stored set-based (%s)', (dialect) => {
     expect(await many.ctx.db.selectFrom('measure_member').select('member_code').where('measure_id', '=', r[0].measureId).execute()).toEqual([{ member_code: 'KOR' }])
   })
 })
+
+describe('two transactions filing notices of one measure at once (postgres)', () => {
+  let env: TestEnv
+  beforeEach(async () => {
+    env = await createTestEnv('postgres')
+    await seed(env.ctx, { subscribers: false })
+  })
+  afterEach(async () => {
+    await env?.cleanup()
+  })
+
+  it('files a follow-up under the joint measure a transaction still open is creating, never beside it', async () => {
+    // A worker restarted after a crash ingests the page with a joint notification while
+    // another ingests the page with a follow-up of one of its symbols.
+    const joint = notice('20', ['G/TBT/N/BDI/612', 'G/TBT/N/KEN/1847', 'G/TBT/N/UGA/2001'])
+    const followUp = notice('21', ['G/TBT/N/KEN/1847/Add.1'])
+    let opened!: () => void
+    const jointOpen = new Promise<void>((resolve) => (opened = resolve))
+    const first = env.ctx.db.transaction().execute(async (tx) => {
+      await upsertNotices(tx, [{ notice: joint, baseline: false }], null, NOW)
+      opened()
+      // Still uncommitted while the other page is stored.
+      await new Promise((r) => setTimeout(r, 400))
+    })
+    await jointOpen
+    const second = upsertNotices(env.ctx.db, [{ notice: followUp, baseline: false }], null, NOW)
+    await Promise.all([first, second])
+    const measures = await env.ctx.db.selectFrom('measure').select('key').execute()
+    expect(measures.map((m) => m.key)).toEqual(['G/TBT/N/BDI/612'])
+    const filed = await env.ctx.db.selectFrom('notice').select(['source_item_id', 'measure_id']).orderBy('source_item_id').execute()
+    expect(new Set(filed.map((n) => n.measure_id)).size).toBe(1)
+  })
+})
