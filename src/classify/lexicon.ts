@@ -5,7 +5,7 @@ import path from 'node:path'
 import { z } from 'zod'
 import { parseYamlText } from '../util/yaml-file.js'
 import { projectRoot } from '../util/paths.js'
-import { latinTokens, lightStem, stemToken, stripAccents, toSimplified, type StemLanguage, type Word } from './normalize.js'
+import { HAN_STOP, latinTokens, lightStem, stemToken, stripAccents, toSimplified, type StemLanguage, type Word } from './normalize.js'
 
 export const DEFAULT_LEXICON_DIR = path.join(projectRoot, 'rules', 'lexicon')
 
@@ -334,17 +334,17 @@ export function matchHan(lex: CompiledLexicon, runs: string[]): TermMatch[] {
 
 /**
  * What may follow a Chinese product word and leave it the head of its phrase: the end of
- * the phrase, a particle (的, 和, 等), or a word about the product rather than another
+ * the phrase, a particle (HAN_STOP: 的, 和, 等), or a word about the product rather than another
  * product (安全, 标签, 回收, 要求...). Anything else makes it a qualifier of what follows:
  * 水果 in 水果茶, 燃料 in 颗粒燃料取暖炉, 汽车 in 汽车轮胎, and "X用Y" (Y used for X).
  */
-const HAN_PARTICLES = new Set('的和与及或等在对于为是其了以上下本该此各类种中按其、'.split(''))
 const HAN_PHRASE_ENDS = ['产品', '用品', '制品', '安全', '技术', '要求', '规范', '标准', '法规', '条例', '规定', '规程', '规则', '标签', '标识', '标志', '说明', '质量', '卫生', '行业', '企业', '厂商', '生产', '制造', '加工', '检测', '检验', '测试', '试验', '测定', '分析', '能效', '能耗', '效率', '限值', '限量', '含量', '管理', '通用', '进口', '出口', '贸易', '销售', '使用', '回收', '处理', '处置', '运输', '储存', '贮存', '认证', '注册', '审批', '评估', '评定', '合格', '性能', '排放', '召回', '领域', '市场', '目录', '清单', '名录', '分类', '命名', '术语', '定义', '方法', '指南', '草案', '修订', '修正', '法', '部分', '系列', '相关']
 
 function qualifiesNext(rest: string): boolean {
   if (!rest) return false
   if (rest[0] === '用') return rest.length > 1 && !HAN_PHRASE_ENDS.some((w) => rest.startsWith(w))
-  if (HAN_PARTICLES.has(rest[0])) return false
+  // (用 is one of them too, but "X用Y" was read above.)
+  if (HAN_STOP.has(rest[0])) return false
   return !HAN_PHRASE_ENDS.some((w) => rest.startsWith(w))
 }
 

@@ -1,4 +1,4 @@
-import { PostgresAdapter, sql, type Transaction } from 'kysely'
+import { sql, type Transaction } from 'kysely'
 import type { Db } from '../db/database.js'
 import { inTx } from '../db/tx.js'
 import type { Database, MeasureRow, NoticeRow } from '../db/schema.js'
@@ -7,6 +7,7 @@ import { memberCodesOf } from '../domain/members.js'
 import type { ScrapedNotice } from '../domain/notice.js'
 import { parseSymbol, symbolKey } from '../domain/symbols.js'
 import { sha256, stableStringify } from '../util/text.js'
+import { isPostgres } from '../db/dialect.js'
 
 type Tx = Db | Transaction<Database>
 
@@ -59,7 +60,7 @@ const baseSymbols = (symbols: string[]) => [...new Set(symbols.map((s) => parseS
  * deadlock each other, and per schema, so tests in other schemas do not wait.
  */
 async function lockBases(tx: Tx, bases: string[]): Promise<void> {
-  if (!bases.length || !(tx.getExecutor().adapter instanceof PostgresAdapter)) return
+  if (!bases.length || !(isPostgres(tx))) return
   const sorted = [...new Set(bases)].sort()
   await sql`select pg_advisory_xact_lock(hashtextextended(current_schema() || ':' || b, 0)) from (select unnest(${sorted}::text[]) as b order by 1) s`.execute(tx)
 }

@@ -1,10 +1,11 @@
-import { PostgresAdapter, type ColumnDefinitionBuilder, type CreateTableBuilder, type Kysely } from 'kysely'
+import { type ColumnDefinitionBuilder, type CreateTableBuilder, type Kysely } from 'kysely'
+import { isPostgres } from '../dialect.js'
 
 // Frozen: written against Kysely<any> so later changes to src/db/schema.ts never alter
 // what this migration did. Runs unchanged on SQLite and PostgreSQL.
 
 function idColumn<T extends string>(db: Kysely<any>, table: CreateTableBuilder<T, never>) {
-  const pg = db.getExecutor().adapter instanceof PostgresAdapter
+  const pg = isPostgres(db)
   return pg
     ? table.addColumn('id', 'integer', (c: ColumnDefinitionBuilder) => c.primaryKey().generatedByDefaultAsIdentity())
     : table.addColumn('id', 'integer', (c: ColumnDefinitionBuilder) => c.primaryKey().autoIncrement())

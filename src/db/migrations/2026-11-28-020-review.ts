@@ -1,11 +1,12 @@
-import { PostgresAdapter, type ColumnDefinitionBuilder, type CreateTableBuilder, type Kysely } from 'kysely'
+import { type ColumnDefinitionBuilder, type CreateTableBuilder, type Kysely } from 'kysely'
+import { isPostgres } from '../dialect.js'
 
 // Frozen once released. Users and sessions for the review queue, analysts' category
 // corrections (which override the classifier and become training examples), and a
 // level an analyst set by hand. Runs unchanged on SQLite and PostgreSQL.
 
 function idColumn<T extends string>(db: Kysely<any>, table: CreateTableBuilder<T, never>) {
-  const pg = db.getExecutor().adapter instanceof PostgresAdapter
+  const pg = isPostgres(db)
   return pg
     ? table.addColumn('id', 'integer', (c: ColumnDefinitionBuilder) => c.primaryKey().generatedByDefaultAsIdentity())
     : table.addColumn('id', 'integer', (c: ColumnDefinitionBuilder) => c.primaryKey().autoIncrement())

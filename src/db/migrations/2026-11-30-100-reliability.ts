@@ -1,4 +1,5 @@
-import { PostgresAdapter, type Kysely } from 'kysely'
+import { type Kysely } from 'kysely'
+import { isPostgres } from '../dialect.js'
 
 // Frozen once released: written against Kysely<any>; runs unchanged on SQLite and PostgreSQL.
 //
@@ -15,7 +16,7 @@ import { PostgresAdapter, type Kysely } from 'kysely'
 // - indexes for the reconciliation's sweeps: pending raw responses, scores of older rules.
 
 export async function up(db: Kysely<any>): Promise<void> {
-  const pg = db.getExecutor().adapter instanceof PostgresAdapter
+  const pg = isPostgres(db)
   await db.schema
     .createTable('pipeline_outbox')
     .addColumn('stage', 'text', (c) => c.notNull())

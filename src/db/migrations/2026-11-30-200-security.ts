@@ -1,4 +1,5 @@
-import { PostgresAdapter, type ColumnDefinitionBuilder, type CreateTableBuilder, type Kysely } from 'kysely'
+import { type ColumnDefinitionBuilder, type CreateTableBuilder, type Kysely } from 'kysely'
+import { isPostgres } from '../dialect.js'
 
 // Frozen once released (issue 15, security hardening). Runs unchanged on SQLite and PostgreSQL.
 //
@@ -12,7 +13,7 @@ import { PostgresAdapter, type ColumnDefinitionBuilder, type CreateTableBuilder,
 //   for the per-account login limit.
 
 function idColumn<T extends string>(db: Kysely<any>, table: CreateTableBuilder<T, never>) {
-  const pg = db.getExecutor().adapter instanceof PostgresAdapter
+  const pg = isPostgres(db)
   return pg
     ? table.addColumn('id', 'integer', (c: ColumnDefinitionBuilder) => c.primaryKey().generatedByDefaultAsIdentity())
     : table.addColumn('id', 'integer', (c: ColumnDefinitionBuilder) => c.primaryKey().autoIncrement())

@@ -1,4 +1,5 @@
-import { PostgresAdapter, type ColumnDefinitionBuilder, type Kysely } from 'kysely'
+import { type ColumnDefinitionBuilder, type Kysely } from 'kysely'
+import { isPostgres } from '../dialect.js'
 
 // Frozen once released. Written against Kysely<any>; runs unchanged on SQLite and PostgreSQL.
 //
@@ -8,7 +9,7 @@ import { PostgresAdapter, type ColumnDefinitionBuilder, type Kysely } from 'kyse
 // as it was sent.
 
 export async function up(db: Kysely<any>): Promise<void> {
-  const pg = db.getExecutor().adapter instanceof PostgresAdapter
+  const pg = isPostgres(db)
   let t = db.schema.createTable('report')
   t = pg
     ? t.addColumn('id', 'integer', (c: ColumnDefinitionBuilder) => c.primaryKey().generatedByDefaultAsIdentity())

@@ -1,4 +1,5 @@
-import { PostgresAdapter, type Kysely } from 'kysely'
+import { type Kysely } from 'kysely'
+import { isPostgres } from '../dialect.js'
 
 // Frozen once released: written against Kysely<any>; runs unchanged on SQLite and PostgreSQL.
 //
@@ -10,7 +11,7 @@ import { PostgresAdapter, type Kysely } from 'kysely'
 //   left classified by an older version.
 
 export async function up(db: Kysely<any>): Promise<void> {
-  const pg = db.getExecutor().adapter instanceof PostgresAdapter
+  const pg = isPostgres(db)
   await db.schema
     .createTable('classifier_model')
     .addColumn('id', 'integer', (c) => (pg ? c.primaryKey().generatedByDefaultAsIdentity() : c.primaryKey().autoIncrement()))

@@ -1,4 +1,5 @@
-import { PostgresAdapter, type Kysely } from 'kysely'
+import { type Kysely } from 'kysely'
+import { isPostgres } from '../dialect.js'
 
 // Frozen once released (issue 13, 评议). Written against Kysely<any>; runs unchanged on
 // SQLite and PostgreSQL.
@@ -11,7 +12,7 @@ import { PostgresAdapter, type Kysely } from 'kysely'
 //   it stands: drafting → submitted (date, to whom) → replied (date, text) → closed.
 
 export async function up(db: Kysely<any>): Promise<void> {
-  const pg = db.getExecutor().adapter instanceof PostgresAdapter
+  const pg = isPostgres(db)
   await db.schema
     .createTable('enterprise_feedback')
     .addColumn('id', 'integer', (c) => (pg ? c.primaryKey().generatedByDefaultAsIdentity() : c.primaryKey().autoIncrement()))

@@ -1,4 +1,5 @@
-import { PostgresAdapter, sql, type Kysely } from 'kysely'
+import { sql, type Kysely } from 'kysely'
+import { isPostgres } from '../dialect.js'
 
 // Frozen once released: written against Kysely<any>; runs on SQLite and PostgreSQL.
 //
@@ -36,7 +37,7 @@ export function searchText(table: keyof typeof SEARCH_COLUMNS, alias: string): s
 const FTS = { notice: 'notice_fts', measure: 'measure_fts', warning: 'warning_note_fts' } as const
 
 export async function up(db: Kysely<any>): Promise<void> {
-  const pg = db.getExecutor().adapter instanceof PostgresAdapter
+  const pg = isPostgres(db)
   if (pg) {
     // Two migrations creating the extension at once would race on pg_extension's unique
     // name: the first one holds this lock until it commits.
@@ -80,7 +81,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  const pg = db.getExecutor().adapter instanceof PostgresAdapter
+  const pg = isPostgres(db)
   for (const i of ['warning_queue_order_idx', 'warning_queue_order_asc_idx', 'warning_status_order_idx', 'warning_level_idx', 'warning_assignee_idx', 'warning_updated_idx', 'measure_deadline_idx', 'notice_measure_source_idx', 'notice_measure_language_idx', 'notice_language_idx']) {
     await db.schema.dropIndex(i).ifExists().execute()
   }

@@ -1,5 +1,6 @@
-import { PostgresAdapter, sql, type Kysely } from 'kysely'
+import { sql, type Kysely } from 'kysely'
 import { SEARCH_COLUMNS, searchText } from './2026-11-30-710-search-index.js'
+import { isPostgres } from '../dialect.js'
 
 // Frozen once released: written against Kysely<any>; runs on SQLite and PostgreSQL.
 //
@@ -50,7 +51,7 @@ export function searchGrams(text: string | null): string {
 export const pgGrams = (table: keyof typeof GRAM, alias: string) => `${GRAMS_FN}(lower(${searchText(table, alias)}))`
 
 export async function up(db: Kysely<any>): Promise<void> {
-  const pg = db.getExecutor().adapter instanceof PostgresAdapter
+  const pg = isPostgres(db)
   if (pg) {
     // One pass over the characters (unnest with their order, the next one by lead()): a
     // substr() per position would walk the text from its start each time.
@@ -75,7 +76,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  const pg = db.getExecutor().adapter instanceof PostgresAdapter
+  const pg = isPostgres(db)
   for (const [table, fts] of Object.entries(GRAM)) {
     if (pg) await db.schema.dropIndex(`${table}_search_gram_idx`).ifExists().execute()
     else {
