@@ -197,6 +197,8 @@ describe('review queue in Chromium', () => {
     const run = await env.ctx.db.selectFrom('source_run').select('id').orderBy('id', 'desc').executeTakeFirstOrThrow()
     await env.ctx.db.updateTable('source_run').set({ status: 'failed', errors: 1, error: `fetch failed: https://example.org/notices?${'page=1&x='.repeat(100)}end` }).where('id', '=', run.id).execute()
     const first = await env.ctx.db.selectFrom('warning').select('id').orderBy('score', 'desc').executeTakeFirstOrThrow()
+    // An analyst's note with markup and a 300-character run without a break point.
+    await env.ctx.db.updateTable('warning').set({ note: `<script>alert(1)</script> ${'锂电池运输安全'.repeat(20)} ${'x'.repeat(300)}` }).where('id', '=', first.id).execute()
     for (const width of [1280, 390]) {
       const page = await newPage(width)
       await login(page, 'analyst')
