@@ -3,7 +3,7 @@ import { hsCodesInText } from '../domain/hs.js'
 import { HsEditions, IcsCrosswalk } from './crosswalk.js'
 import { detectLanguage } from './language.js'
 import { chineseSegmenter, cutWords, toVector, wordFeatures, type TextPart } from './features.js'
-import { matchHan, matchHanWords, matchLatin, matchMixed, type CompiledLexicon, type TermMatch } from './lexicon.js'
+import { matchHan, matchHanWords, matchLatin, matchMixed, settleUse, type CompiledLexicon, type TermMatch } from './lexicon.js'
 import { HEADING_PRIOR_FLOOR, LinearModel, type FeatureVector, type TrainingExample } from './linear-model.js'
 import { NomenclatureIndex } from './nomenclature.js'
 import { cleanText, hanRuns, latinWords, STEM_LANGUAGES, toSimplified, type StemLanguage } from './normalize.js'
@@ -136,12 +136,20 @@ export class ProductClassifier {
       if (!part.text) continue
       const text = cleanText(part.text)
       const fw = FIELD_WEIGHTS[part.field] * part.weight
+      const readings: { matches: TermMatch[]; weight: number }[] = []
       for (const [l, lw] of passes) {
         const words = latinWords(text, l)
         // The model reads the same words (codes are digits, which words never hold).
         if (l === primary && part.field !== 'objectives' && this.model) modelParts.push({ words, text, weight: MODEL_FIELD_WEIGHTS[part.field] * part.weight, phrases: part.field !== 'description' })
         if (l === 'eng' && this.k.nomenclature && part.field !== 'objectives') for (const w of words) englishQuery.set(w.stem, (englishQuery.get(w.stem) ?? 0) + fw)
-        this.addTermVotes(votes, matchLatin(this.k.lexicon, l, words), part.field, fw * lw)
+        readings.push({ matches: matchLatin(this.k.lexicon, l, words), weight: fw * lw })
+      }
+      // A use ("for cosmetic use") gives way to a product named in any reading of the text.
+      const settled = settleUse(readings.flatMap((r) => r.matches))
+      let at = 0
+      for (const r of readings) {
+        this.addTermVotes(votes, settled.slice(at, at + r.matches.length), part.field, r.weight)
+        at += r.matches.length
       }
       const runs = hanRuns(text)
       if (runs.length) {
@@ -272,7 +280,7 @@ export class ProductClassifier {
       const span = m.lang === 'cmn' ? Math.max(0, m.term.length - 2) * 0.5 : m.end - m.start - 1
       const specificity = Math.min(1.6, 1 + 0.3 * span)
       const value = fieldWeight * m.weight * boost * specificity
-      votes.push({ code: m.code, value, fieldWeight, evidence: { kind: 'term', code: m.code, detail: `"${m.term}" (${m.lang}) in ${field} → HS ${m.code}${m.quality !== undefined && m.quality < 1 ? ' (word form differs)' : ''}${m.attributive ? ' (qualifies the next word, counted less)' : ''}`, weight: round(value), term: m.term, field, lang: m.lang, ...(m.attributive ? { attributive: true } : {}) } })
+      votes.push({ code: m.code, value, fieldWeight, evidence: { kind: 'term', code: m.code, detail: `"${m.term}" (${m.lang}) in ${field} → HS ${m.code}${m.quality !== undefined && m.quality < 1 ? ' (word form differs)' : ''}${m.attributive ? ' (qualifies the next word, counted less)' : ''}${m.use ? ' (names the use, counted less)' : ''}`, weight: round(value), term: m.term, field, lang: m.lang, ...(m.attributive ? { attributive: true } : {}), ...(m.use ? { use: true } : {}) } })
     }
   }
 

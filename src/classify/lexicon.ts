@@ -241,6 +241,8 @@ export interface TermMatch extends LexiconTerm {
   quality?: number
   /** the term qualifies another noun of its phrase ("fruit" in "fruit infusions"); its weight is lowered */
   attributive?: boolean
+  /** the term names what the product is used for or with ("for cosmetic use"); its weight is lowered */
+  use?: boolean
 }
 
 /**
@@ -257,6 +259,8 @@ const LOOSE_PHRASE = 0.75
  * head, or a longer term, names the product.
  */
 export const ATTRIBUTIVE = 0.4
+/** How much a term counts that names the product's use ("for cosmetic use", "used in motor vehicles") while another term names a product. */
+export const USE = 0.4
 const HEAD_FIRST_LANGS = new Set<string>(['spa', 'fra', 'por'])
 
 /**
@@ -284,10 +288,27 @@ export function matchLatin(lex: CompiledLexicon, lang: StemLanguage, words: Word
       const quality = exact ? 1 : n === 1 ? LOOSE_ONE_WORD : LOOSE_PHRASE
       if (quality === 0) continue
       const attributive = HEAD_FIRST_LANGS.has(lang) ? words[i].attributive : words[i + n - 1].attributive
-      found.push({ code: c.code, term: c.term, lang: c.lang, weight: c.weight * quality, start: i, end: i + n, quality, ...(attributive ? { attributive } : {}) })
+      let use = true
+      for (let k = 0; k < n && use; k++) use = words[i + k].use === true
+      found.push({ code: c.code, term: c.term, lang: c.lang, weight: c.weight * quality, start: i, end: i + n, quality, ...(attributive ? { attributive } : {}), ...(use ? { use } : {}) })
     }
   }
   return settleAttributive(dropContained(found), HEAD_FIRST_LANGS.has(lang), 2)
+}
+
+/**
+ * A term in a use phrase counts less only where another term of the same text (in any
+ * language's reading of it), outside such phrases, names a product of another code:
+ * "coconut oil for cosmetic use" is about the oil, but "for cosmetic use" alone still says
+ * cosmetics. `found` holds every reading's matches of one text.
+ */
+export function settleUse(found: TermMatch[]): TermMatch[] {
+  if (!found.some((m) => m.use)) return found
+  return found.map((m) => {
+    if (!m.use) return m
+    const { use: _, ...plain } = m
+    return found.some((o) => !o.use && o.code !== m.code) ? { ...m, weight: m.weight * USE } : plain
+  })
 }
 
 /**

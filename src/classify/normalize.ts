@@ -116,6 +116,11 @@ export interface LatinToken {
    * "fruit" in "fruit infusions", "frutas" in "infusiones de frutas"
    */
   attributive?: boolean
+  /**
+   * a word of a phrase that names what the product is used for or with, not the product:
+   * "cosmetic" in "coconut oil for cosmetic use", "food" in "materials in contact with food"
+   */
+  use?: boolean
 }
 
 /** Second halves of English compound adjectives, after the noun that carries the meaning. */
@@ -198,7 +203,68 @@ function markModifiers(tokens: RawToken[], lang?: string): LatinToken[] {
     i = j
   }
   if (lang !== undefined && lang !== 'vie') markAttributive(tokens, out, lang as StemLanguage, headFirst)
+  if (lang !== undefined) markUse(tokens, out, lang)
   return out
+}
+
+/**
+ * Phrases that name a product's use rather than the product, per language: an opening (a
+ * sequence of words), then how many words the use may take, and whether the use ends at a
+ * closing word ("for *cosmetic* use") or simply runs on ("used in *motor vehicles*").
+ */
+interface UsePattern { open: RegExp[]; span: number; close?: RegExp }
+const USE_PATTERNS: Record<string, UsePattern[]> = {
+  eng: [
+    { open: [/^for$/], span: 3, close: /^(?:use|uses|usage|application|applications|purposes?)$/ },
+    { open: [/^for$/, /^use$/, /^(?:in|with|on|by|as)$/], span: 4 },
+    { open: [/^(?:used|employed|utili[sz]ed)$/, /^(?:in|for|as|with|on|by)$/], span: 4 },
+    { open: [/^intended$/, /^for$/], span: 4 },
+    { open: [/^(?:contact)$/, /^with$/], span: 3 },
+  ],
+  spa: [
+    { open: [/^(?:para|de)$/, /^usos?$/], span: 3 },
+    { open: [/^destinad[oa]s?$/, /^(?:a|al|para)$/], span: 4 },
+    { open: [/^(?:utilizad|usad|empleado)[oa]?s?$/, /^(?:en|para|como|con)$/], span: 4 },
+    { open: [/^contacto$/, /^con$/], span: 3 },
+  ],
+  fra: [
+    { open: [/^(?:à|a|pour)$/, /^usages?$/], span: 3 },
+    { open: [/^destin[ée]e?s?$/, /^(?:à|a|au|aux)$/], span: 4 },
+    { open: [/^utilis[ée]e?s?$/, /^(?:dans|pour|comme|en|avec)$/], span: 4 },
+    { open: [/^contact$/, /^avec$/], span: 3 },
+  ],
+  por: [
+    { open: [/^(?:para|de)$/, /^usos?$/], span: 3 },
+    { open: [/^destinad[oa]s?$/, /^(?:a|ao|para)$/], span: 4 },
+    { open: [/^(?:utilizad|usad)[oa]s?$/, /^(?:em|para|como|com)$/], span: 4 },
+    { open: [/^contato$/, /^com$/], span: 3 },
+  ],
+}
+
+/** Marks the words of use phrases (USE_PATTERNS); a use never runs across punctuation. */
+function markUse(raw: RawToken[], out: LatinToken[], lang: string): void {
+  const patterns = USE_PATTERNS[lang]
+  if (!patterns) return
+  for (let k = 0; k < out.length; k++) {
+    for (const p of patterns) {
+      const n = p.open.length
+      if (k + n >= out.length) continue
+      let ok = true
+      for (let j = 0; j < n && ok; j++) {
+        ok = p.open[j].test(out[k + j].raw) && (j === n - 1 || raw[k + j].spaced === true)
+      }
+      if (!ok || !raw[k + n - 1].spaced) continue
+      // the words of the use, up to the span, punctuation, or the closing word
+      let end = k + n
+      while (end < out.length && end - (k + n) < p.span) {
+        if (p.close?.test(out[end].raw)) break
+        end++
+        if (!raw[end - 1].spaced) break
+      }
+      if (p.close && !(end < out.length && p.close.test(out[end].raw))) continue
+      for (let j = k + n; j < end; j++) out[j].use = true
+    }
+  }
 }
 
 /**
@@ -302,14 +368,14 @@ function computeLightStem(token: string, lang: StemLanguage): string {
 }
 
 /** A word as matching sees it: its Porter stem, its light stem, and whether it only modifies a compound's head. */
-export interface Word { stem: string; light: string; modifier: boolean; attributive: boolean }
+export interface Word { stem: string; light: string; modifier: boolean; attributive: boolean; use?: boolean }
 
 /** The words of a text in one language, stop words dropped, order kept. */
 export function latinWords(text: string, lang: StemLanguage): Word[] {
   const out: Word[] = []
   for (const t of latinTokens(text, lang)) {
     const s = stemToken(t.raw, lang)
-    if (s) out.push({ stem: s, light: lightStem(t.raw, lang), modifier: t.modifier === true, attributive: t.attributive === true })
+    if (s) out.push({ stem: s, light: lightStem(t.raw, lang), modifier: t.modifier === true, attributive: t.attributive === true, ...(t.use ? { use: true } : {}) })
   }
   return out
 }

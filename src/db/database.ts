@@ -19,6 +19,7 @@ import * as m600 from './migrations/2026-11-30-600-classifier-model.js'
 import * as m700 from './migrations/2026-11-30-700-comments.js'
 import * as m710 from './migrations/2026-11-30-710-search-index.js'
 import * as m720 from './migrations/2026-11-30-720-short-search.js'
+import * as m730 from './migrations/2026-11-30-730-faster-grams.js'
 
 export type Dialect = 'sqlite' | 'postgres'
 export type Db = Kysely<Database>
@@ -48,6 +49,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-30-700-comments': m700,
   '2026-11-30-710-search-index': m710,
   '2026-11-30-720-short-search': m720,
+  '2026-11-30-730-faster-grams': m730,
 }
 
 class StaticMigrationProvider implements MigrationProvider {
@@ -116,3 +118,4 @@ export async function migrateToLatest(db: Kysely<any>, schema?: string): Promise
 }
 
 export const nowIso = (clock: () => Date = () => new Date()) => clock().toISOString()
+

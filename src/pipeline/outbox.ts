@@ -98,6 +98,8 @@ export async function settleMany(
       const gone = await tx
         .deleteFrom('pipeline_outbox')
         .where('stage', '=', stage)
+        // The key's range first: a bare OR of pairs makes SQLite scan the whole table.
+        .where('ref_id', 'in', chunk.map((i) => i.refId))
         .where((eb) => eb.or(chunk.map((i) => eb.and([eb('ref_id', '=', i.refId), eb('token', '=', i.token)]))))
         .returning('ref_id')
         .execute()

@@ -23,6 +23,19 @@ describe('reading regulatory language', () => {
     expect(attributive('machines à café', 'fra')).toEqual(['café'])
   })
 
+  it('marks the words that name a product\'s use, not the product, in four languages', () => {
+    const use = (text: string, lang: string) => latinTokens(text, lang).filter((t) => t.use).map((t) => t.raw)
+    expect(use('Coconut oil for cosmetic use', 'eng')).toEqual(['cosmetic'])
+    expect(use('ghee used in cosmetic industry', 'eng')).toEqual(['cosmetic', 'industry'])
+    expect(use('Plastics intended to come into contact with food', 'eng')).toEqual(['food'])
+    expect(use('batteries for use in toys, and chargers', 'eng')).toEqual(['toys'])
+    // no closing word, no use: "for children" says who, not what for
+    expect(use('requirements for cosmetic products', 'eng')).toEqual([])
+    expect(use('aceite de coco para uso cosmético', 'spa')).toEqual(['cosmético'])
+    expect(use('huile de coco à usage cosmétique', 'fra')).toEqual(['cosmétique'])
+    expect(use('matériaux destinés aux denrées alimentaires', 'fra')).toEqual(['denrées', 'alimentaires'])
+  })
+
   it('compares words on light stems as well as Porter stems', () => {
     expect(lightStem('batteries', 'eng')).toBe(lightStem('battery', 'eng'))
     expect(lightStem('periodicals', 'eng')).not.toBe(lightStem('period', 'eng'))
@@ -88,6 +101,19 @@ describe('what the reading changes in classification', () => {
     const steel = c.classify({ id: '6', title: '非合金钢扁轧产品' })
     expect(codes(steel)[0]).toBe('72')
     expect(steel.evidence.some((e) => e.kind === 'term' && e.attributive)).toBe(false)
+  })
+
+  it('lets the product decide over the use it is put to, but keeps a use that is all the notice names', async () => {
+    const c = await createClassifier()
+    const oil = c.classify({ id: '1', title: 'Coconut oil for cosmetic use — Specification' })
+    expect(oil.hs[0].code.slice(0, 4)).toBe('1513')
+    const cosmetic = oil.evidence.find((e) => e.kind === 'term' && e.code?.startsWith('33'))
+    expect(cosmetic?.detail).toMatch(/names the use, counted less/)
+    expect(codes(c.classify({ id: '2', title: 'Aceite de oliva para uso cosmético' }))[0]).toBe('15')
+    // nothing else named: the use is what there is to go on
+    const only = c.classify({ id: '3', title: 'Products for cosmetic use' })
+    expect(codes(only)[0]).toBe('33')
+    expect(only.evidence.some((e) => e.kind === 'term' && /names the use/.test(e.detail))).toBe(false)
   })
 
   it('reads no shorts into a short-circuit, no periodicals into a comment period', async () => {

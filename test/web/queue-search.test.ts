@@ -98,6 +98,17 @@ describe.each(DIALECTS)('queue search and pages at scale (%s)', (dialect) => {
     }
   })
 
+  it.runIf(dialect === 'postgres')('computes on the server the grams the index holds: every character and adjacent pair, newlines and astral characters included', async () => {
+    const texts = ['a', 'ab', 'abc', 'aaaa', '锂电池组\n安全要求', 'x\ny', '\n\n', 'größe ß 𝒳𝒴 😀z', 'é' + 'e\u0301', ' a b ', 'battery'.repeat(50) + '电池']
+    for (const t of texts) {
+      const chars = [...t]
+      const want = new Set<string>()
+      chars.forEach((c, i) => { want.add(c); if (i + 1 < chars.length) want.add(c + chars[i + 1]) })
+      const got = await sql<{ g: string[] }>`select tbt_search_grams(${t}) as g`.execute(env.ctx.db)
+      expect([...got.rows[0].g].sort(), JSON.stringify(t)).toEqual([...want].sort())
+    }
+  })
+
   it('keeps the index in step with inserts, updates and deletes (triggers), and the migration fills it', async () => {
     const db = env.ctx.db
     const n = await db.selectFrom('notice').innerJoin('warning', 'warning.measure_id', 'notice.measure_id').select(['notice.id', 'notice.measure_id', 'warning.id as wid']).orderBy('notice.id').executeTakeFirstOrThrow()
