@@ -68,18 +68,31 @@ const itemKey = (d: Record<string, unknown>) => ('noticeId' in d ? `${d.noticeId
  * waiting, delayed or running already carries under the same key: a batch's id is not its
  * items' ids, so the add itself would not see them.
  */
-async function notBatched(q: Queue, items: WorkItem[]): Promise<WorkItem[]> {
+async function notBatched(q: Queue, items: WorkItem[], cache?: CarriedCache): Promise<WorkItem[]> {
   const singles = items.filter((i) => i.name === q.name && i.jobId)
   if (!singles.length) return items
-  const carried = new Set<string>()
-  for (const job of await q.getJobs(['waiting', 'active', 'delayed', 'prioritized'])) {
-    const d = job?.data as { notices?: { id: number; version: string }[]; measures?: { id: number; token: string }[] } | undefined
-    for (const n of d?.notices ?? []) carried.add(`${n.id}:${n.version}`)
-    for (const m of d?.measures ?? []) carried.add(`${m.id}:${m.token}`)
+  let carried = cache?.get(q.name)
+  if (!carried) {
+    carried = new Set<string>()
+    for (const job of await q.getJobs(['waiting', 'active', 'delayed', 'prioritized'])) {
+      const d = job?.data as { notices?: { id: number; version: string }[]; measures?: { id: number; token: string }[] } | undefined
+      for (const n of d?.notices ?? []) carried.add(`${n.id}:${n.version}`)
+      for (const m of d?.measures ?? []) carried.add(`${m.id}:${m.token}`)
+    }
+    cache?.set(q.name, carried)
   }
   return carried.size ? items.filter((i) => !(i.name === q.name && i.jobId && carried.has(itemKey(i.data)))) : items
 }
 const BATCHED: Stage[] = ['classify', 'score', 'warn']
+
+/**
+ * The items the queued batches of each queue carry, read once for many calls of `enqueue`
+ * (a reconciliation hands its findings over 500 at a time; reading every queued batch for
+ * each 500 made a sweep over a backlog of 100,000 notices quadratic). A batch queued after
+ * the read is not in it: an item it carries may then be queued once more on its own, which
+ * its idempotency key makes harmless.
+ */
+export type CarriedCache = Map<string, Set<string>>
 
 /**
  * Queues work items, in bulk per queue. A deterministic id that is already waiting, delayed
@@ -87,13 +100,13 @@ const BATCHED: Stage[] = ['classify', 'score', 'warn']
  * `fanOut`: a stage's own follow-ups); an item marked `replaceCompleted` first removes a finished job of
  * its id (the work is owed again). Deduplicated items (the immediate sweep) are added one by one.
  */
-export async function enqueue(queues: Queues, items: WorkItem[], opts: { fanOut?: boolean } = {}): Promise<void> {
+export async function enqueue(queues: Queues, items: WorkItem[], opts: { fanOut?: boolean; carried?: CarriedCache } = {}): Promise<void> {
   const byQueue = new Map<Stage, WorkItem[]>()
   for (const i of items) byQueue.set(i.queue, [...(byQueue.get(i.queue) ?? []), i])
   for (let [stage, list] of byQueue) {
     const q = queues[stage]
     // A stage's own follow-ups (`fanOut`) are batches or their own items: never carried by another batch.
-    if (!opts.fanOut && BATCHED.includes(stage)) list = await notBatched(q, list)
+    if (!opts.fanOut && BATCHED.includes(stage)) list = await notBatched(q, list, opts.carried)
     for (const i of list) {
       if (i.replaceCompleted && i.jobId) {
         const old = await q.getJob(i.jobId)

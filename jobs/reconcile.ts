@@ -2,7 +2,7 @@ import type { Job } from 'bullmq'
 import type { AppContext } from '../src/app-context.js'
 import { markRetried, openFailures, reconcile, recordJobFailure, type ReconcileReport } from '../src/services/reconcile.service.js'
 import { STAGES, type Stage } from '../src/pipeline/stages.js'
-import { enqueue, type Queues } from './queues.js'
+import { enqueue, type CarriedCache, type Queues } from './queues.js'
 
 /** The message prefix of a permanent SMTP refusal: settled on its delivery row (and its own alert), not a job failure to retry. */
 export const PERMANENT_MAIL_FAILURE = 'e-mail refused permanently: '
@@ -48,7 +48,9 @@ export type ReconcileRun = ReconcileReport & { harvestedFailures: number }
 /** The scheduled reconciliation: failed jobs into SQL first, then every sweep of owed work. */
 export async function runReconcile(ctx: AppContext, queues: Queues): Promise<ReconcileRun> {
   const harvestedFailures = await harvestFailedJobs(ctx, queues)
-  const r = await reconcile(ctx, (items) => enqueue(queues, items))
+  // What the queued batches carry, read once for the whole sweep.
+  const carried: CarriedCache = new Map()
+  const r = await reconcile(ctx, (items) => enqueue(queues, items, { carried }))
   const found = r.ingest + r.classify + r.score + r.warn + r.immediate + r.deliver
   ctx.log[found || harvestedFailures ? 'info' : 'debug']({ ...r, harvestedFailures }, 'reconciled: owed work queued again from the database')
   return { ...r, harvestedFailures }

@@ -1,4 +1,5 @@
 import type { AppContext } from '../app-context.js'
+import { keepStatsFresh } from '../db/stats.js'
 import { inTx } from '../db/tx.js'
 import { classifyNotices, type ClassifyOutcome } from '../services/classify.service.js'
 import { ingestRaw, type IngestResult } from '../services/ingest.service.js'
@@ -39,8 +40,11 @@ const byId = <T>(items: T[], id: (t: T) => number): T[] => {
 }
 
 /** One page (stored response): parsed and stored in one transaction, all its notices or none. */
-export function ingestPage(ctx: AppContext, rawId: number): Promise<IngestResult> {
-  return inTx(ctx.db, (tx) => ingestRaw({ ...ctx, db: tx }, rawId))
+export async function ingestPage(ctx: AppContext, rawId: number): Promise<IngestResult> {
+  const result = await inTx(ctx.db, (tx) => ingestRaw({ ...ctx, db: tx }, rawId))
+  // A bulk load outruns autovacuum: the planner's statistics follow the tables' growth.
+  await keepStatsFresh(ctx.db)
+  return result
 }
 
 /**
@@ -49,6 +53,7 @@ export function ingestPage(ctx: AppContext, rawId: number): Promise<IngestResult
  * rerun after a crash) finds the mark still there.
  */
 export async function classifyBatch(ctx: AppContext, items: NoticeItem[]): Promise<{ outcomes: ClassifyOutcome[]; next: Owed[] }> {
+  await keepStatsFresh(ctx.db)
   const outcomes = await classifyNotices(ctx, byId(items, (i) => i.noticeId).map((i) => i.noticeId))
   for (const o of outcomes) {
     ctx.log.debug({ noticeId: o.noticeId, measureId: o.measureId, categories: o.categories, changed: o.changed }, 'notice classified')
@@ -65,6 +70,7 @@ export async function classifyBatch(ctx: AppContext, items: NoticeItem[]): Promi
  * classification marks the measure again.
  */
 export async function scoreBatch(ctx: AppContext, items: MeasureItem[]): Promise<{ outcomes: ScoreOutcome[]; already: number; next: Owed[] }> {
+  await keepStatsFresh(ctx.db)
   const list = byId(items, (i) => i.measureId)
   // The marks as they stand now, before working (a change that lands mid-run renews its token).
   const owed = await owedTokens(ctx.db, 'score', list.map((i) => i.measureId))
@@ -82,6 +88,7 @@ export async function scoreBatch(ctx: AppContext, items: MeasureItem[]): Promise
  * warning, or a high one of these measures: a rerun after a crash raised nothing new).
  */
 export async function warnBatch(ctx: AppContext, items: MeasureItem[]): Promise<{ outcomes: WarnOutcome[]; already: number; sweep: boolean }> {
+  await keepStatsFresh(ctx.db)
   const list = byId(items, (i) => i.measureId)
   const owed = await owedTokens(ctx.db, 'warn', list.map((i) => i.measureId))
   const todo = list.filter((i) => owed.has(i.measureId) || !i.token)
