@@ -145,12 +145,8 @@ export class ProductClassifier {
         readings.push({ matches: matchLatin(this.k.lexicon, l, words), weight: fw * lw })
       }
       // A use ("for cosmetic use") gives way to a product named in any reading of the text.
-      const settled = settleUse(readings.flatMap((r) => r.matches))
-      let at = 0
-      for (const r of readings) {
-        this.addTermVotes(votes, settled.slice(at, at + r.matches.length), part.field, r.weight)
-        at += r.matches.length
-      }
+      const all = readings.flatMap((r) => r.matches)
+      for (const r of readings) this.addTermVotes(votes, settleUse(r.matches, all), part.field, r.weight)
       const runs = hanRuns(text)
       if (runs.length) {
         const seg = this.k.lexicon.hanWords.size ? chineseSegmenter() : null

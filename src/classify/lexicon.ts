@@ -297,17 +297,17 @@ export function matchLatin(lex: CompiledLexicon, lang: StemLanguage, words: Word
 }
 
 /**
- * A term in a use phrase counts less only where another term of the same text (in any
- * language's reading of it), outside such phrases, names a product of another code:
- * "coconut oil for cosmetic use" is about the oil, but "for cosmetic use" alone still says
- * cosmetics. `found` holds every reading's matches of one text.
+ * A term in a use phrase counts less only where another term of the same text, outside
+ * such phrases, names a product of another code: "coconut oil for cosmetic use" is about
+ * the oil, but "for cosmetic use" alone still says cosmetics. `context` holds every
+ * language's reading of the text (a Spanish product and a use read as Portuguese meet).
  */
-export function settleUse(found: TermMatch[]): TermMatch[] {
+export function settleUse(found: TermMatch[], context: TermMatch[] = found): TermMatch[] {
   if (!found.some((m) => m.use)) return found
   return found.map((m) => {
     if (!m.use) return m
     const { use: _, ...plain } = m
-    return found.some((o) => !o.use && o.code !== m.code) ? { ...m, weight: m.weight * USE } : plain
+    return context.some((o) => !o.use && o.code !== m.code) ? { ...m, weight: m.weight * USE } : plain
   })
 }
 

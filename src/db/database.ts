@@ -118,4 +118,3 @@ export async function migrateToLatest(db: Kysely<any>, schema?: string): Promise
 }
 
 export const nowIso = (clock: () => Date = () => new Date()) => clock().toISOString()
-

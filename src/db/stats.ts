@@ -30,21 +30,20 @@ export async function keepStatsFresh(db: Kysely<any>, now = Date.now()): Promise
   // Growth against what the planner believes (pg_class.reltuples, which every ANALYZE
   // sets; -1 before the first): the change counter of pg_stat_user_tables is reset only by
   // an analysis of all columns, and the analysis below names them.
-  const stale = await sql<{ relname: string }>`
-    select s.relname from pg_stat_user_tables s join pg_class c on c.oid = s.relid
+  // With each table, its own columns: ANALYZE with a column list skips the statistics of
+  // expression indexes, and those of the search indexes (migrations 710 and 720) compute
+  // trigrams and grams of 30,000 sampled texts (35 s for notice, on a busy machine) that
+  // the pipeline's lookups never use.
+  const stale = await sql<{ relname: string; cols: string[] }>`
+    select s.relname, array(select a.attname::text from pg_attribute a where a.attrelid = s.relid and a.attnum > 0 and not a.attisdropped order by a.attnum) as cols
+    from pg_stat_user_tables s join pg_class c on c.oid = s.relid
     where s.schemaname = current_schema()
       and s.n_live_tup > ${CHANGED_FLOOR}::float8 + (1 + ${CHANGED_SHARE}::float8) * greatest(c.reltuples, 0)
     order by s.n_live_tup - greatest(c.reltuples, 0) desc`.execute(db)
   const done: string[] = []
-  for (const { relname } of stale.rows) {
+  for (const { relname, cols } of stale.rows) {
     try {
-      // The table's own columns, named: ANALYZE with a column list skips the statistics of
-      // expression indexes, and those of the search indexes (migrations 710 and 720)
-      // compute trigrams and grams of 30,000 sampled texts (35 s for notice, on a busy
-      // machine) that the pipeline's lookups never use.
-      const cols = await sql<{ attname: string }>`select attname from pg_attribute where attrelid = ${relname}::regclass and attnum > 0 and not attisdropped order by attnum`.execute(db)
-      if (!cols.rows.length) continue
-      await sql`analyze ${sql.table(relname)} (${sql.join(cols.rows.map((c) => sql.id(c.attname)))})`.execute(db)
+      await sql`analyze ${sql.table(relname)} (${sql.join(cols.map((c) => sql.id(c)))})`.execute(db)
       done.push(relname)
     } catch {
       // A table dropped meanwhile, or a lock another analysis holds: the next check retries.

@@ -60,7 +60,7 @@ const baseSymbols = (symbols: string[]) => [...new Set(symbols.map((s) => parseS
  * deadlock each other, and per schema, so tests in other schemas do not wait.
  */
 async function lockBases(tx: Tx, bases: string[]): Promise<void> {
-  if (!bases.length || !(isPostgres(tx))) return
+  if (!bases.length || !isPostgres(tx)) return
   const sorted = [...new Set(bases)].sort()
   await sql`select pg_advisory_xact_lock(hashtextextended(current_schema() || ':' || b, 0)) from (select unnest(${sorted}::text[]) as b order by 1) s`.execute(tx)
 }

@@ -199,6 +199,9 @@ describe('review queue in Chromium', () => {
     const first = await env.ctx.db.selectFrom('warning').select('id').orderBy('score', 'desc').executeTakeFirstOrThrow()
     // An analyst's note with markup and a 300-character run without a break point.
     await env.ctx.db.updateTable('warning').set({ note: `<script>alert(1)</script> ${'锂电池运输安全'.repeat(20)} ${'x'.repeat(300)}` }).where('id', '=', first.id).execute()
+    // A source's products field as hostile: markup and a long unbroken run (a notice's text is the source's, not ours).
+    const m = await env.ctx.db.selectFrom('warning').select('measure_id').where('id', '=', first.id).executeTakeFirstOrThrow()
+    await env.ctx.db.updateTable('notice').set({ products: `<b>Coconut oil</b> for cosmetic use ${'椰子油'.repeat(10)} ${'y'.repeat(300)}` }).where('measure_id', '=', m.measure_id).execute()
     for (const width of [1280, 390]) {
       const page = await newPage(width)
       await login(page, 'analyst')
