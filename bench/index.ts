@@ -59,7 +59,7 @@ function table(): string {
   for (const g of im?.growth ?? []) lines.push(`| import growth | ${g.fromRows} → ${g.toRows} rows (×${g.rowsRatio}) | time ×${g.timeRatio}, peak RSS ×${g.peakRssRatio} | linear: time ×${g.rowsRatio} | per row ×${g.perRowTimeRatio} |`)
   if (im?.train) lines.push(`| import --train-only | ${im.train.rows} rows, ${im.train.examples} coded notices learnt | ${im.train.seconds} s, peak ${im.train.peakRssMb} MB | exceljs streaming read of the file, once: ${im.train.readSeconds} s | ${(im.train.seconds / im.train.readSeconds).toFixed(1)}× the time |`)
   const qu = read('queue')
-  const NAMES: Record<string, string> = { queue: 'queue page `/`', filtered: 'filtered queue', searchBattery: 'search `/?q=battery`', searchZh2: 'search `/?q=电池` (2 characters)', searchZh3: 'search `/?q=锂电池`', api: '`/api/warnings`', detail: 'warning detail' }
+  const NAMES: Record<string, string> = { queue: 'queue page `/`', filtered: 'filtered queue', searchBattery: 'search `/?q=battery`', searchZh2: 'search `/?q=电池` (2 characters)', searchZh3: 'search `/?q=锂电池`', api: '`/api/warnings`', detail: 'warning detail (from the queue)', detailDirect: 'warning detail (opened directly)' }
   for (const r of qu?.rows ?? []) {
     const cases = Object.keys(NAMES).filter((k) => r.p95Ms[k] !== undefined)
     lines.push(`| queue${qu.quick ? ' (quick)' : ''} | ${r.dialect}, ${r.notices} notices (${r.warnings} warnings), HTTP logged in, p95 of ${r.requests} requests (load average ${r.loadAverage?.[0]}) | ${cases.map((k) => `${NAMES[k]} ${r.p95Ms[k]} ms`).join(', ')} | GET /healthz p95 ${r.p95Ms.healthz} ms | ${cases.map((k) => `×${r.ratioToHealthz[k]}`).join(', ')} |`)

@@ -11,6 +11,7 @@
 // Each (engine, N) runs in its own process; the parent writes bench/results/queue.json
 // with the growth from the smallest to the largest N.
 // Run: node bin/run-ts.mjs bench/queue.bench.ts [--quick] [--n 10000,100000] [--dialects sqlite,postgres] [--requests 40]
+// One case, its database kept: node bin/run-ts.mjs bench/queue.bench.ts --one postgres:100000 --keep
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -103,6 +104,15 @@ try {
   const category = env.ctx.categories[0].id
   const ids = (await env.ctx.db.selectFrom('warning').select('id').orderBy('id').execute()).map((r) => r.id)
   let k = 0
+  // The detail page as an analyst opens it: a row's link on the queue's pages (it carries the
+  // row's place), and opened directly (a bookmark: its place in the queue counted).
+  const fromQueue: string[] = []
+  for (let pg = 1; pg <= 10; pg++) {
+    const body = await (await get(`/?page=${pg}`)).text()
+    for (const m of body.matchAll(/<a href="(\/warnings\/\d+[^"]*)" class="key">/g)) fromQueue.push(m[1].replace(/&amp;/g, '&'))
+  }
+  if (!fromQueue.length) throw new Error('no warning links on the queue pages')
+  let j = 0
   const CASES: Record<string, () => string> = {
     healthz: () => '/healthz',
     queue: () => '/',
@@ -111,7 +121,8 @@ try {
     searchZh2: () => `/?q=${encodeURIComponent('电池')}`,
     searchZh3: () => `/?q=${encodeURIComponent('锂电池')}`,
     api: () => '/api/warnings',
-    detail: () => `/warnings/${ids[(k = (k * 7919 + 104729) % ids.length)]}`,
+    detail: () => fromQueue[(j = (j * 7919 + 104729) % fromQueue.length)],
+    detailDirect: () => `/warnings/${ids[(k = (k * 7919 + 104729) % ids.length)]}`,
   }
   const p = (xs: number[], q: number) => xs.sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(q * xs.length) - 1)]
   const p95Ms: Record<string, number> = {}
@@ -129,7 +140,7 @@ try {
       if (res.status !== 200) throw new Error(`${u}: ${res.status}`)
       if (name === 'api') totals.api = JSON.parse(body).total
       const m = /<b>(\d+)<\/b>/.exec(body)
-      if (m && name !== 'api' && name !== 'detail') totals[name] = Number(m[1])
+      if (m && name !== 'api' && !name.startsWith('detail')) totals[name] = Number(m[1])
     }
     p95Ms[name] = round(p(times, 0.95))
     p50Ms[name] = round(p(times, 0.5))
@@ -158,6 +169,8 @@ try {
   const ratioToHealthz = Object.fromEntries(Object.entries(p95Ms).filter(([kk]) => kk !== 'healthz').map(([kk, v]) => [kk, round(v / p95Ms.healthz, 1)]))
   console.log(`RESULT ${JSON.stringify({ dialect, notices: seeded.notices, measures: seeded.measures, warnings: seeded.warnings, seedSeconds: round(seedSeconds), requests: R, p50Ms, p95Ms, ratioToHealthz, totals, csv, loadAverage: os.loadavg().map((x) => round(x, 2)) })}`)
 } finally {
-  await env.cleanup()
+  // --keep leaves the database for a look at its plans (EXPLAIN in psql or sqlite3).
+  if (process.argv.includes('--keep')) console.log(`[${dialect} ${N}] kept: ${env.schema ? `PostgreSQL schema ${env.schema}` : `${env.dataDir}/test.db`}`)
+  else await env.cleanup()
 }
 process.exit(0)

@@ -32,17 +32,47 @@ export function searchIndex(q: string): 'grams' | 'trigram' | 'scan' {
  * `how` = 'scan' reads it so, which tests compare against).
  */
 export function searchCondition(dialect: Dialect, q: string, how = searchIndex(q)): RawBuilder<SqlBool> {
+  const { measures, notes, categories } = searchParts(dialect, q, how)
+  return sql<SqlBool>`(w.measure_id in (${measures})
+      or w.id in (${notes})
+      or w.id in (${categories}))`
+}
+
+/**
+ * The ids of the warnings `searchCondition` finds, read from the indexes outward (the
+ * matching notices and measures, then their warnings), at most `limit` rows; an id may come
+ * twice (UNION ALL, so that the limit stops the reads early).
+ */
+export function searchIdsQuery(dialect: Dialect, q: string, limit: number): RawBuilder<{ id: number }> {
+  const { measures, notes, categories } = searchParts(dialect, q, searchIndex(q))
+  return sql`select x.id from (select w.id from warning w where w.measure_id in (${measures})
+    union all ${notes}
+    union all ${categories}) x limit ${limit}`
+}
+
+/** Warnings (alias `w`) among `ids`: one parameter whatever their number. */
+export function idsCondition(dialect: Dialect, ids: number[]): RawBuilder<SqlBool> {
+  return dialect === 'postgres' ? sql<SqlBool>`w.id = any(${ids}::int[])` : sql<SqlBool>`w.id in (select value from json_each(${JSON.stringify(ids)}))`
+}
+
+/**
+ * What a search reads, as three selects: the measures whose notices or own text hold `q`,
+ * and the warnings (ids) whose note or category names hold it.
+ */
+function searchParts(dialect: Dialect, q: string, how: ReturnType<typeof searchIndex>): { measures: RawBuilder<unknown>; notes: RawBuilder<unknown>; categories: RawBuilder<unknown> } {
   const p = likePattern(q)
   const like = (expr: RawBuilder<unknown>) => sql`${expr} like ${p} escape '\\'`
-  const categories = sql`w.id in (select wq.warning_id from warning_category wq where wq.category_id in (select cq.id from category cq where ${like(sql`lower(cq.name_zh)`)} or ${like(sql`lower(cq.name_en)`)}))`
+  const categories = sql`select wq.warning_id from warning_category wq where wq.category_id in (select cq.id from category cq where ${like(sql`lower(cq.name_zh)`)} or ${like(sql`lower(cq.name_en)`)})`
   // One or two characters are one gram: the rows holding it hold the substring.
   const gram = q.toLowerCase()
   if (dialect === 'postgres') {
     const text = (table: 'notice' | 'measure' | 'warning', alias: string) =>
       how === 'grams' ? sql`${sql.raw(pgGrams(table, alias))} @> array[${gram}]::text[]` : like(sql`lower(${sql.raw(searchText(table, alias))})`)
-    return sql<SqlBool>`(w.measure_id in (select sn.measure_id from notice sn where ${text('notice', 'sn')} union select sm.id from measure sm where ${text('measure', 'sm')})
-      or w.id in (select sw.id from warning sw where ${text('warning', 'sw')})
-      or ${categories})`
+    return {
+      measures: sql`select sn.measure_id from notice sn where ${text('notice', 'sn')} union select sm.id from measure sm where ${text('measure', 'sm')}`,
+      notes: sql`select sw.id from warning sw where ${text('warning', 'sw')}`,
+      categories,
+    }
   }
   // FTS5: a phrase of trigrams is a substring match; a gram's token is one term of the
   // gram tables; without either, LIKE scans the FTS table's text (FTS5 answers it itself).
@@ -53,9 +83,11 @@ export function searchCondition(dialect: Dialect, q: string, how = searchIndex(q
     const grams = fts.replace(/_fts$/, '_gram')
     return sql`select rowid from ${sql.raw(grams)} where ${sql.raw(grams)} match ${`"${gramToken(gram)}"`}`
   }
-  return sql<SqlBool>`(w.measure_id in (select sn.measure_id from notice sn where sn.id in (${hit('notice_fts')}) union ${hit('measure_fts')})
-    or w.id in (${hit('warning_note_fts')})
-    or ${categories})`
+  return {
+    measures: sql`select sn.measure_id from notice sn where sn.id in (${hit('notice_fts')}) union ${hit('measure_fts')}`,
+    notes: hit('warning_note_fts'),
+    categories,
+  }
 }
 
 // ---------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-import { LEVELS, STATUSES, type QueueFilter } from '../services/warning.service.js'
+import { LEVELS, STATUSES, type QueueFilter, type QueuePlace } from '../services/warning.service.js'
 import { badParam } from './errors.js'
 import { MEASURE_STATUSES } from '../domain/measure.js'
 import { CURSOR_PATTERN } from '../repositories/warning-query.js'
@@ -110,6 +110,20 @@ export function queryOf(f: QueueFilter, over: Partial<Record<string, string | st
   const s = p.toString()
   return s ? `?${s}` : ''
 }
+
+/**
+ * Where a row stood in the filtered queue when the queue page (or the previous/next link)
+ * was drawn: `at` (0-based) of `of` rows. A detail page shows its position from it instead
+ * of counting the whole filtered queue again; absent, or `at` past `of`, it counts.
+ */
+export function placeFromQuery(q: Query): QueuePlace | undefined {
+  const index = int(q, 'at', 0, 100_000_000)
+  const total = int(q, 'of', 0, 100_000_000)
+  return index !== undefined && total !== undefined && index < total ? { index, total } : undefined
+}
+
+/** The query keys of a place (`placeFromQuery` reads them back). */
+export const placeKeys = (p: QueuePlace | undefined): { at?: number; of?: number } => (p ? { at: p.index, of: p.total } : {})
 
 /** The queue page's default tab, 待处理: the open work (new and in review). */
 export const OPEN_WORK = ['new', 'in_review']

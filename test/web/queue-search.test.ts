@@ -56,12 +56,27 @@ describe.each(DIALECTS)('queue search and pages at scale (%s)', (dialect) => {
   }
 
   it('finds what a substring search finds, for long, short, Chinese and odd queries', async () => {
+    const pages = new Map<string, number[]>()
     const mine = new Map<string, string[]>()
-    for (const q of QUERIES) {
-      const keys = await keysOf({ q })
-      expect(keys, q).toEqual(await expected(q))
-      expect((await listWarnings(env.ctx, { q })).total, q).toBe(keys.length)
-      mine.set(q, keys)
+    const config = env.ctx.config as { searchIdsMax: number }
+    const asConfigured = config.searchIdsMax
+    try {
+      // Read by ids (few hits), as a filter over the queue's order (0: never by ids), and
+      // both (3: a rare term by ids, a common one as a filter): the same rows and pages.
+      for (const max of [asConfigured, 0, 3]) {
+        config.searchIdsMax = max
+        for (const q of QUERIES) {
+          const keys = await keysOf({ q })
+          expect(keys, `${q} (${max})`).toEqual(await expected(q))
+          const page = await listWarnings(env.ctx, { q, pageSize: 7, page: 2, sort: 'deadline' })
+          expect(page.total, q).toBe(keys.length)
+          if (max === asConfigured) mine.set(q, keys)
+          else expect(page.rows.map((r) => r.id), `${q} (${max})`).toEqual(pages.get(q))
+          pages.set(q, page.rows.map((r) => r.id))
+        }
+      }
+    } finally {
+      config.searchIdsMax = asConfigured
     }
     // the corpus has hits for the realistic ones
     expect(mine.get('battery')!.length).toBeGreaterThan(1)
@@ -189,12 +204,18 @@ describe.each(DIALECTS)('queue search and pages at scale (%s)', (dialect) => {
         const after = full.slice(at + 1).filter(inFilter).map((x) => x.id)
         const index = matching.indexOf(id)
         const pageOf = (i: number) => Math.floor(i / 7) + 1
-        expect(await queueNeighbours(env.ctx, f, id), `${JSON.stringify(g)} ${id}`).toEqual({
+        const expected = {
           index: index >= 0 ? index : null,
           total: matching.length,
-          prev: before.length ? { id: before[before.length - 1], page: pageOf(before.length - 1) } : null,
-          next: after.length ? { id: after[0], page: pageOf(index >= 0 ? before.length + 1 : before.length) } : null,
-        })
+          prev: before.length ? { id: before[before.length - 1], page: pageOf(before.length - 1), index: before.length - 1 } : null,
+          next: after.length ? { id: after[0], page: pageOf(index >= 0 ? before.length + 1 : before.length), index: index >= 0 ? before.length + 1 : before.length } : null,
+        }
+        expect(await queueNeighbours(env.ctx, f, id), `${JSON.stringify(g)} ${id}`).toEqual(expected)
+        // The place a queue page's link carries gives the same answer without counting: for a
+        // row in the filter, where it stood; for one that left it, where it stood before (the
+        // queue was one longer then).
+        if (index >= 0) expect(await queueNeighbours(env.ctx, f, id, { index, total: matching.length }), `hint ${JSON.stringify(g)} ${id}`).toEqual(expected)
+        else expect(await queueNeighbours(env.ctx, f, id, { index: before.length, total: matching.length + 1 }), `hint ${JSON.stringify(g)} ${id}`).toEqual(expected)
       }
     }
     expect(await queueNeighbours(env.ctx, {}, 999_999_999)).toMatchObject({ index: null, prev: null, next: null })

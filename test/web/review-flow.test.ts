@@ -59,16 +59,27 @@ describe('the review flow over HTTP: state, flash, undo, messages', () => {
     const onPage = ids(queue.body)
     expect(onPage).toEqual(order.slice(3, 6))
     const link = unescape(/<a href="(\/warnings\/\d+[^"]*)" class="key">/.exec(queue.body)![1])
-    expect(link).toBe(`/warnings/${order[3]}?level=high&level=medium&sort=score&dir=desc&size=3&page=2`)
+    // the link says where the row stands (4th of the filtered queue): the page shows it without counting
+    const n = order.length
+    expect(link).toBe(`/warnings/${order[3]}?level=high&level=medium&sort=score&dir=desc&size=3&page=2&at=3&of=${n}`)
     const detail = await analyst.get(link)
     expect(detail.statusCode).toBe(200)
     const href = (id: string) => unescape(new RegExp(`href="([^"]+)"[^>]* id="${id}"`).exec(detail.body)?.[1] ?? '')
     // back: the same filters, page and the warning selected
     expect(href('back')).toBe(`/?level=high&level=medium&sort=score&dir=desc&size=3&page=2&sel=${order[3]}`)
     // previous is the last of page 1, next the second of page 2
-    expect(href('prev-warning')).toBe(`/warnings/${order[2]}?level=high&level=medium&sort=score&dir=desc&size=3`)
-    expect(href('next-warning')).toBe(`/warnings/${order[4]}?level=high&level=medium&sort=score&dir=desc&size=3&page=2`)
-    expect(detail.body).toContain(`当前筛选第 4/${order.length} 条`)
+    expect(href('prev-warning')).toBe(`/warnings/${order[2]}?level=high&level=medium&sort=score&dir=desc&size=3&at=2&of=${n}`)
+    expect(href('next-warning')).toBe(`/warnings/${order[4]}?level=high&level=medium&sort=score&dir=desc&size=3&page=2&at=4&of=${n}`)
+    expect(detail.body).toContain(`当前筛选第 4/${n} 条`)
+    // the same page opened without the place (a bookmark) counts it: the same position and links
+    const bare = await analyst.get(link.replace(/&at=.*$/, ''))
+    expect(bare.body).toContain(`当前筛选第 4/${n} 条`)
+    expect(bare.body).toContain(`/warnings/${order[4]}?level=high&amp;level=medium&amp;sort=score&amp;dir=desc&amp;size=3&amp;page=2&amp;at=4&amp;of=${n}`)
+    // a place that cannot be (past the end) is counted again; one that is not a number is a 400 with a message
+    expect((await analyst.get(link.replace(/at=3/, `at=${n + 5}`))).body).toContain(`当前筛选第 4/${n} 条`)
+    const bad = await analyst.get(link.replace(/at=3/, 'at=x'))
+    expect(bad.statusCode).toBe(400)
+    expect(bad.body).toContain('at')
     expect(detail.body).toMatch(/data-key="j"/)
     // the queue selects the warning it comes back from
     const back = await analyst.get(href('back'))
@@ -86,6 +97,16 @@ describe('the review flow over HTTP: state, flash, undo, messages', () => {
     expect(n.next?.id).toBe(order[3])
     const inside = await queueNeighbours(env.ctx, f, order[3])
     expect(inside).toMatchObject({ index: 2, prev: { id: order[1], page: 1 }, next: { id: order[4], page: 1 } })
+    await env.ctx.db.updateTable('warning').set({ status: 'new' }).where('id', '=', mid).execute()
+    // confirmed from its page opened at 3 of N: the page it returns to shows it out of the
+    // filter and the queue one shorter; next leads to the row that now stands in its place
+    const confirm = await analyst.post(`/warnings/${mid}/action?sort=score&at=2&of=${order.length}`, { action: 'confirm' })
+    expect(unescape(confirm.headers.location as string)).toBe(`/warnings/${mid}?sort=score&at=2&of=${order.length}`)
+    const left = await analyst.get(confirm.headers.location as string)
+    expect(flashOf(left.body)).toMatch(/^ok:已确认预警/)
+    expect(left.body).toContain('此预警已不在当前筛选结果中')
+    expect(unescape(left.body)).toContain(`href="/warnings/${order[3]}?sort=score&at=2&of=${order.length - 1}"`)
+    expect((await analyst.get(`/warnings/${order[3]}?sort=score&at=2&of=${order.length - 1}`)).body).toContain(`当前筛选第 3/${order.length - 1} 条`)
     await env.ctx.db.updateTable('warning').set({ status: 'new' }).where('id', '=', mid).execute()
   })
 

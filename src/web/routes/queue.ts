@@ -9,7 +9,7 @@ import { setFlash } from '../flash.js'
 import { html, raw } from '../../util/html.js'
 import { READERS, requireRole, safeNext, STAFF } from '../auth.js'
 import { formIds } from '../errors.js'
-import { filterFromQuery, pageFilterFromQuery, pageQueryOf, queryOf, statusChoice } from '../filters.js'
+import { filterFromQuery, pageFilterFromQuery, pageQueryOf, placeKeys, queryOf, statusChoice } from '../filters.js'
 import { deadlineCell, levelBadge, lifecycleBadge, sendPage, statusBadge, T, type Lang } from '../layout.js'
 import { localDay } from '../../domain/dates.js'
 import { localTimeLabelled, sourceName } from '../../domain/i18n.js'
@@ -82,7 +82,9 @@ const queueRoutes: RoutePlugin = async (app, { ctx }) => {
     const alerts = await ctx.db.selectFrom('ops_alert').selectAll().where('resolved_at', 'is', null).orderBy('id', 'desc').limit(5).execute()
     const staff = STAFF.includes(req.user!.role)
     const here = `${path}${pageQueryOf(f)}`
-    const detail = (id: number) => `/warnings/${id}${pageQueryOf(f)}`
+    // A row's link says where it stands (at, of): its page shows its position without counting the queue again.
+    const first = (page.page - 1) * page.pageSize
+    const detail = (id: number, i: number) => `/warnings/${id}${pageQueryOf(f, placeKeys({ index: first + i, total: page.total }))}`
     const name = (x: { zh: string; en: string }) => (lang === 'zh' ? x.zh : x.en)
     const sel = (nm: string, options: [string, string][], current: string[] | string | undefined, label: string, groups?: { label: string; options: [string, string][] }[]) => {
       const cur = Array.isArray(current) ? current : current ? [current] : []
@@ -118,10 +120,10 @@ ${sel('sort', Object.entries(t.sorts), f.sort, t.sort)}
 ${sel('dir', [['desc', t.desc], ['asc', t.asc]], f.dir, lang === 'zh' ? '顺序' : 'Order')}
 <button type="submit">${t.filter}</button><a href="${path}" class="button">${t.reset}</a></form></details>`
     const rows = page.rows.map(
-      (r) => html`<tr data-href="${detail(r.id)}" data-id="${r.id}" class="ms-row-${r.measureStatus}${r.id === selId ? ' sel' : ''}"${raw(r.id === selId ? ' aria-current="true"' : '')}>
+      (r, i) => html`<tr data-href="${detail(r.id, i)}" data-id="${r.id}" class="ms-row-${r.measureStatus}${r.id === selId ? ' sel' : ''}"${raw(r.id === selId ? ' aria-current="true"' : '')}>
 ${staff ? html`<td class="pick"><input type="checkbox" name="ids" value="${r.id}" form="bulk" aria-label="#${r.id}"></td>` : ''}
 <td>${levelBadge(t, r.level)}</td><td class="num opt">${r.score}</td>
-<td class="m"><a href="${detail(r.id)}" class="key">${r.symbols.length > 1 ? r.symbols.join(', ') : r.measureKey}</a><div class="title">${r.title ?? ''}</div></td>
+<td class="m"><a href="${detail(r.id, i)}" class="key">${r.symbols.length > 1 ? r.symbols.join(', ') : r.measureKey}</a><div class="title">${r.title ?? ''}</div></td>
 <td class="mem">${r.members.length ? r.members.map(name).join(lang === 'zh' ? '、' : ', ') : (r.member ?? '')}</td>
 <td class="cats">${(r.categories.length ? r.categories : [{ id: r.categoryId, zh: r.categoryZh, en: r.categoryEn }]).map((c) => html`<span class="chip">${name(c)}</span>`)}</td>
 <td>${deadlineCell(t, r.commentDeadline, r.deadlineState)}<div>${lifecycleBadge(t, r.measureStatus)}</div></td><td>${statusBadge(t, r.status)}</td><td class="opt">${r.assignee ?? ''}</td></tr>`,

@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { RoutePlugin } from '../app.js'
 import { correctCategories } from '../../services/correction.service.js'
 import { actionApplies, ACTIONS, applyAction, assign, getWarning, isPublished, mergedInto, queueNeighbours, setLevel, setNote, undoDismiss, WarningError, type QueueFilter, type WarningAction, type WarningDetail } from '../../services/warning.service.js'
-import { pageFilterFromQuery, pageQueryOf } from '../filters.js'
+import { pageFilterFromQuery, pageQueryOf, placeFromQuery, placeKeys } from '../filters.js'
 import { setFlash, type Flash } from '../flash.js'
 import { html, raw, type Raw } from '../../util/html.js'
 import { requireRole, safeNext, STAFF } from '../auth.js'
@@ -17,7 +17,8 @@ import { W } from '../../comments/words.js'
 /** The queue state (filters, sort, page) a detail page carries, as its query string; '' when there is none. */
 const stateOf = (req: FastifyRequest) => {
   try {
-    return pageQueryOf(pageFilterFromQuery(req.query as Record<string, unknown>))
+    const q = req.query as Record<string, unknown>
+    return pageQueryOf(pageFilterFromQuery(q), placeKeys(placeFromQuery(q)))
   } catch {
     return ''
   }
@@ -88,11 +89,12 @@ const warningRoutes: RoutePlugin = async (app, { ctx }) => {
     // The queue state this page came with: back, previous and next keep it (staff and officials read the queue).
     const readsQueue = !enterprise
     const f = readsQueue ? pageFilterFromQuery(req.query as Record<string, unknown>) : ({} as QueueFilter)
-    const state = readsQueue ? pageQueryOf(f) : ''
-    const around = readsQueue ? await queueNeighbours(ctx, f, w.id) : null
+    const hint = readsQueue ? placeFromQuery(req.query as Record<string, unknown>) : undefined
+    const state = readsQueue ? pageQueryOf(f, placeKeys(hint)) : ''
+    const around = readsQueue ? await queueNeighbours(ctx, f, w.id, hint) : null
     const queuePath = staff ? '/' : '/queue'
     const backHref = `${queuePath}${pageQueryOf(f, { sel: w.id })}`
-    const go = (n: { id: number; page: number }) => `/warnings/${n.id}${pageQueryOf(f, { page: n.page > 1 ? n.page : undefined })}`
+    const go = (n: { id: number; page: number; index: number }) => `/warnings/${n.id}${pageQueryOf(f, { page: n.page > 1 ? n.page : undefined, ...placeKeys({ index: n.index, total: around!.total }) })}`
     const nav = around
       ? html`<nav class="walk" aria-label="${t.queue}">${around.prev ? html`<a href="${go(around.prev)}" rel="prev" id="prev-warning" data-key="k">← ${t.prevWarning} <kbd>k</kbd></a>` : html`<span class="off">← ${t.prevWarning}</span>`}
 <span class="pos">${around.index !== null ? t.position(around.index + 1, around.total) : t.notInFilter}</span>
