@@ -331,6 +331,9 @@ export async function purgeStaleSubscriptions(ctx: AppContext): Promise<{ subscr
   return { subscribers: ids.length, requests: Number(requests.numDeletedRows) }
 }
 
+/** The subscriber of an e-mail address (a user with the same address is the same enterprise). */
+export const subscriberByEmail = (ctx: AppContext, email: string) => ctx.db.selectFrom('subscriber').selectAll().where('email', '=', email.trim().toLowerCase()).executeTakeFirst()
+
 export async function loadSubscriberPreferences(ctx: AppContext, id: number) {
   const sub = await ctx.db.selectFrom('subscriber').selectAll().where('id', '=', id).executeTakeFirst()
   if (!sub) return null

@@ -59,15 +59,19 @@ export function feedbackProblemText(lang: Lang, p: FeedbackProblem): string {
 const fmt = (n: number | null, lang: Lang) => (n === null ? '—' : n.toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-US'))
 
 /** The warning as an enterprise may read it. */
+/** The categories of a measure an enterprise sees: those it subscribed to, else the top one; never the measure's others. */
+export function enterpriseCategories<C extends { id: string }>(all: C[], subscribed: readonly string[] | null | undefined): C[] {
+  const mine = subscribed?.length ? all.filter((x) => subscribed.includes(x.id)) : []
+  return mine.length ? mine : all.slice(0, 1)
+}
+
 export function enterpriseWarning(ctx: AppContext, lang: Lang, w: WarningDetail, categoryIds: string[] | null, internalDeadline: string | null): Raw {
   const t = T[lang]
   const c = W[lang]
   const members = loadMembers()
   const name = (x: { zh: string; en: string }) => (lang === 'zh' ? x.zh : x.en)
   const list = (xs: string[]) => xs.join(lang === 'zh' ? '、' : ', ')
-  // The categories the enterprise subscribed to (else the top one): never the measure's others.
-  const cats = (categoryIds?.length ? w.categories.filter((x) => categoryIds.includes(x.id)) : []).concat()
-  const shown = cats.length ? cats : w.categories.slice(0, 1)
+  const shown = enterpriseCategories(w.categories, categoryIds)
   const products = [...new Set(w.notices.map((n) => n.products).filter((p): p is string => !!p))]
   const hs = [...new Set(w.notices.flatMap((n) => n.hsCodes))]
   const description = w.notices.find((n) => n.description)?.description

@@ -260,7 +260,11 @@ describe('web UI', () => {
     expect((await e.get('/api/warnings')).statusCode).toBe(403)
     expect((await e.get('/queue.csv')).statusCode).toBe(403)
     const confirmed = await env.ctx.db.selectFrom('warning').select('id').where('status', '=', 'confirmed').executeTakeFirstOrThrow()
-    const shown = await e.get(`/warnings/${confirmed.id}`)
+    // its own page for a warning: the categories it subscribed to and its feedback form
+    const redirect = await e.get(`/warnings/${confirmed.id}`)
+    expect(redirect.statusCode).toBe(303)
+    expect(redirect.headers.location).toBe(`/me/warnings/${confirmed.id}`)
+    const shown = await e.get(`/me/warnings/${confirmed.id}`)
     expect(shown.statusCode).toBe(200)
     expect(shown.body).not.toContain('checked against the draft') // analysts' notes stay inside
     const dismissed = await env.ctx.db.selectFrom('warning').select('id').where('status', '=', 'dismissed').executeTakeFirstOrThrow()
@@ -269,6 +273,9 @@ describe('web UI', () => {
     const json = (await e.get(`/api/warnings/${confirmed.id}`)).json()
     for (const k of ['measureCategories', 'correctedCategories', 'note', 'assignee', 'events', 'levelOverride']) expect(json).not.toHaveProperty(k)
     expect(json.notices.every((n: { classification: unknown }) => n.classification === null)).toBe(true)
+    // without a subscription of its own, the measure's top category only (never its others)
+    const all = (await analyst.get(`/api/warnings/${confirmed.id}`)).json()
+    expect(json.categories.map((c: { id: string }) => c.id)).toEqual(all.categories.slice(0, 1).map((c: { id: string }) => c.id))
     expect(shown.body).not.toContain('class="classification"')
   })
 

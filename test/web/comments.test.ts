@@ -88,11 +88,31 @@ describe.each(DIALECTS)('评议 and the enterprise pages (%s)', (dialect) => {
     expect(home.body).toMatch(/剩余\d+天/)
     // Every link of the menu opens.
     for (const href of [...home.body.matchAll(/<nav>(.*?)<\/nav>/gs)].flatMap((n) => [...n[1].matchAll(/href="([^"]+)"/g)].map((x) => x[1]))) expect((await a.get(href)).statusCode).toBe(200)
-    // The warning page's back link goes home, not to the queue.
-    const w = await a.get(`/warnings/${mobile.warningId}`)
+    // The warning's page is its own (a link to /warnings/:id leads there); back goes home, not to the queue.
+    const moved = await a.get(`/warnings/${mobile.warningId}`)
+    expect([moved.statusCode, moved.headers.location]).toEqual([303, `/me/warnings/${mobile.warningId}`])
+    const w = await a.get(`/me/warnings/${mobile.warningId}`)
     expect(w.body).toContain('href="/me"')
     expect(w.body).not.toContain('返回队列')
     expect((await a.get(`/me/warnings/${unpublishedId}`)).statusCode).toBe(404)
+    // A second category of the measure (another sector's) stays out of every enterprise view.
+    const held = (await env.ctx.db.selectFrom('warning_category').select(['category_id', 'score']).where('warning_id', '=', mobile.warningId).orderBy('score', 'desc').execute())
+    const second = env.ctx.categories.find((c) => !held.some((h) => h.category_id === c.id))!
+    await env.ctx.db.insertInto('warning_category').values({ warning_id: mobile.warningId, category_id: second.id, score: Math.max(1, held[held.length - 1].score - 1), level: 'low' }).execute()
+    try {
+      // (the settings form offers every category; the feed and the warning's facts name the measure's)
+      const feed = /<table class="feed">[\s\S]*?<\/table>/.exec((await a.get('/me')).body)?.[0] ?? ''
+      const facts = /<dl class="facts">[\s\S]*?<\/dl>/.exec((await a.get(`/me/warnings/${mobile.warningId}`)).body)?.[0] ?? ''
+      for (const part of [feed, facts]) {
+        expect(part).toContain('class="chip"')
+        expect(part).not.toContain(second.zh)
+      }
+      const json = (await a.get(`/api/warnings/${mobile.warningId}`)).json()
+      expect(json.categories.map((c: { id: string }) => c.id)).not.toContain(second.id)
+      expect(JSON.stringify(json)).not.toContain(second.zh)
+    } finally {
+      await env.ctx.db.deleteFrom('warning_category').where('warning_id', '=', mobile.warningId).where('category_id', '=', second.id).execute()
+    }
     // Settings are saved, validated with a message in the page.
     const bad = await a.post('/me/settings', { hs: '85.17', frequency: 'daily', minLevel: 'low', lang: 'zh' })
     expect(bad.statusCode).toBe(400)

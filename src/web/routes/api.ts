@@ -2,6 +2,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { z } from 'zod'
 import type { RoutePlugin } from '../app.js'
 import { correctCategories } from '../../services/correction.service.js'
+import { enterpriseCategories } from '../enterprise-view.js'
+import { loadSubscriberPreferences, subscriberByEmail } from '../../services/subscriber.service.js'
 import { ACTIONS, applyAction, assign, getWarning, isPublished, LEVELS, listWarnings, mergedInto, setLevel, setNote, WarningError } from '../../services/warning.service.js'
 import { isPeriodKey, PERIOD_KINDS, type PeriodKind } from '../../domain/periods.js'
 import { ensureReport, ReportNotReadyError } from '../../services/report.service.js'
@@ -52,8 +54,18 @@ const apiRoutes: RoutePlugin = async (app, { ctx }) => {
       // What a digest publishes: not the analysts' notes, assignee, history, corrections or
       // hand-set level, nor the categories of the measure's other (maybe unpublished)
       // warnings, nor the classifier's candidate categories that would name them too.
+      // Of the measure's categories, those the enterprise subscribed to (else the top one).
       const { note: _n, assignee: _a, events: _e, measureCategories: _m, correctedCategories: _c, levelOverride: _l, ...published } = w
-      return { ...published, notices: published.notices.map((n) => ({ ...n, classification: null })) }
+      const sub = await subscriberByEmail(ctx, req.user!.email)
+      const prefs = sub ? await loadSubscriberPreferences(ctx, sub.id) : null
+      const categories = enterpriseCategories(w.categories, prefs?.prefs.categories)
+      const top = categories[0]
+      return {
+        ...published,
+        categories,
+        ...(top ? { categoryId: top.id, categoryZh: top.zh, categoryEn: top.en, trace: top.trace } : {}),
+        notices: published.notices.map((n) => ({ ...n, classification: null })),
+      }
     }
     return w
   })

@@ -7,11 +7,11 @@ import { daysBetween, localDay } from '../../domain/dates.js'
 import { matchWarnings } from '../../digest/match.js'
 import { loadCatalog } from '../../services/digest.service.js'
 import { CommentStateError, feedbackByEnterprise, feedbackOf, FeedbackInputError, saveFeedback, validateFeedback, windowOf, type Enterprise } from '../../services/comment.service.js'
-import { addSubscriber, loadSubscriberPreferences, savePreferences, SubscriberInputError, warningLinkTarget, type Preferences } from '../../services/subscriber.service.js'
+import { addSubscriber, loadSubscriberPreferences, savePreferences, subscriberByEmail, SubscriberInputError, warningLinkTarget, type Preferences } from '../../services/subscriber.service.js'
 import { getWarning, isPublished, mergedInto, type WarningDetail } from '../../services/warning.service.js'
 import { html, type Raw } from '../../util/html.js'
 import { requireRole } from '../auth.js'
-import { enterpriseWarning, feedbackFromForm, feedbackProblemText, feedbackSection, feedbackValues } from '../enterprise-view.js'
+import { enterpriseCategories, enterpriseWarning, feedbackFromForm, feedbackProblemText, feedbackSection, feedbackValues } from '../enterprise-view.js'
 import { formFields } from '../forms.js'
 import { levelBadge, sendPage, T } from '../layout.js'
 import { blankPreferences, preferencesForm, preferencesFromForm, problemText } from '../subscription-form.js'
@@ -20,7 +20,6 @@ import { blankPreferences, preferencesForm, preferencesFromForm, problemText } f
 export const FEEDBACK_BODY_LIMIT = 160 * 1024
 const FEED_MAX = 200
 
-const subscriberByEmail = (ctx: AppContext, email: string) => ctx.db.selectFrom('subscriber').selectAll().where('email', '=', email.trim().toLowerCase()).executeTakeFirst()
 
 /**
  * The enterprise's pages: its home (`/me`: the published warnings its subscription
@@ -45,16 +44,14 @@ const enterpriseRoutes: RoutePlugin = async (app, { ctx, web }) => {
     const matches = prefs ? matchWarnings(catalog, prefs).sort((a, b) => b.warning.createdAt.localeCompare(a.warning.createdAt) || b.warning.id - a.warning.id).slice(0, FEED_MAX) : []
     const name = (x: { zh: string; en: string }) => (lang === 'zh' ? x.zh : x.en)
     const today = localDay(ctx.clock(), ctx.config.schedule.timezone)
-    const subscribedCats = new Set(prefs?.categories ?? [])
     const feed = matches.length
       ? html`<table class="feed"><thead><tr><th>${c.level}</th><th>${c.market}</th><th>${c.measure}</th><th>${t.products}</th><th>${c.deadline}</th><th>${c.daysLeft}</th></tr></thead><tbody>
 ${matches.map(({ warning: w }) => {
-  const cats = w.categories.filter((x) => subscribedCats.has(x.id))
   const hs = prefs!.hs.length ? w.hsCodes.filter((h) => prefs!.hs.some((p) => h.startsWith(p) || p.startsWith(h))) : []
   const days = w.commentDeadline ? daysBetween(today, w.commentDeadline) : null
   return html`<tr data-warning="${w.id}"><td>${levelBadge(t, w.level)}</td><td>${w.markets.map(name).join(lang === 'zh' ? '、' : ', ') || '—'}</td>
 <td class="m"><a href="/me/warnings/${w.id}" class="key">${w.symbols[0] ?? w.measureKey}</a><div class="title">${w.title}</div></td>
-<td>${(cats.length ? cats : w.categories.slice(0, 1)).map((x) => html`<span class="chip">${name(x)}</span>`)}${hs.length ? html`<div class="hint">HS ${hs.slice(0, 6).join(', ')}</div>` : ''}</td>
+<td>${enterpriseCategories(w.categories, prefs!.categories).map((x) => html`<span class="chip">${name(x)}</span>`)}${hs.length ? html`<div class="hint">HS ${hs.slice(0, 6).join(', ')}</div>` : ''}</td>
 <td class="nowrap"><span class="m-label">${c.deadline}${t.colon}</span>${w.commentDeadline ?? '—'}</td><td class="nowrap">${days === null ? '—' : t.daysLeft(days)}</td></tr>`
 })}</tbody></table>`
       : html`<p class="hint" id="feed-empty">${prefs ? c.feedEmpty : c.noSubscription}</p>`

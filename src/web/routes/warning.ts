@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { RoutePlugin } from '../app.js'
 import { correctCategories } from '../../services/correction.service.js'
-import { actionApplies, ACTIONS, applyAction, assign, getWarning, isPublished, mergedInto, queueNeighbours, setLevel, setNote, undoDismiss, WarningError, type QueueFilter, type WarningAction, type WarningDetail } from '../../services/warning.service.js'
+import { actionApplies, ACTIONS, applyAction, assign, getWarning, isPublished, mergedInto, queueNeighbours, setLevel, setNote, undoDismiss, WarningError, type WarningAction, type WarningDetail } from '../../services/warning.service.js'
 import { pageFilterFromQuery, pageQueryOf, placeFromQuery, placeKeys } from '../filters.js'
 import { setFlash, type Flash } from '../flash.js'
 import { html, raw, type Raw } from '../../util/html.js'
@@ -74,11 +74,12 @@ const warningRoutes: RoutePlugin = async (app, { ctx }) => {
   app.get('/warnings/:id', { preHandler: requireRole() }, async (req, reply) => {
     const w = await load(req, reply, ctx)
     if (!w) return reply
+    // An enterprise reads a warning on its own page: its categories, its feedback form.
+    if (req.user!.role === 'enterprise') return reply.redirect(`/me/warnings/${w.id}`, 303)
     const t = T[req.lang]
     const lang = req.lang
     const tz = ctx.config.schedule.timezone
     const staff = STAFF.includes(req.user!.role)
-    const enterprise = req.user!.role === 'enterprise'
     const name = (x: { zh: string; en: string }) => (lang === 'zh' ? x.zh : x.en)
     const list = (xs: string[]) => xs.join(lang === 'zh' ? '、' : ', ')
     const catName = (id: string) => {
@@ -87,11 +88,10 @@ const warningRoutes: RoutePlugin = async (app, { ctx }) => {
     }
     const members = loadMembers()
     // The queue state this page came with: back, previous and next keep it (staff and officials read the queue).
-    const readsQueue = !enterprise
-    const f = readsQueue ? pageFilterFromQuery(req.query as Record<string, unknown>) : ({} as QueueFilter)
-    const hint = readsQueue ? placeFromQuery(req.query as Record<string, unknown>) : undefined
-    const state = readsQueue ? pageQueryOf(f, placeKeys(hint)) : ''
-    const around = readsQueue ? await queueNeighbours(ctx, f, w.id, hint) : null
+    const f = pageFilterFromQuery(req.query as Record<string, unknown>)
+    const hint = placeFromQuery(req.query as Record<string, unknown>)
+    const state = pageQueryOf(f, placeKeys(hint))
+    const around = await queueNeighbours(ctx, f, w.id, hint)
     const queuePath = staff ? '/' : '/queue'
     const backHref = `${queuePath}${pageQueryOf(f, { sel: w.id })}`
     const go = (n: { id: number; page: number; index: number }) => `/warnings/${n.id}${pageQueryOf(f, { page: n.page > 1 ? n.page : undefined, ...placeKeys({ index: n.index, total: around!.total }) })}`
@@ -129,8 +129,7 @@ ${w.rulesVersion ? html`<p class="hint">${lang === 'zh' ? '规则版本' : 'rule
       const isTranslation = seen.has(n.symbol)
       seen.add(n.symbol)
       const links = [...new Set([n.sourceUrl, ...n.links])].map(safeUrl).filter((u): u is string => !!u)
-      // Enterprises see what digests publish: not the classifier's candidates (they name categories whose warnings may be unpublished).
-      const cls = enterprise ? null : n.classification
+      const cls = n.classification
       const who = memberCodesOf({ symbols: n.symbols, member: n.member }, members)
       return html`<article class="notice" lang="${n.language === 'eng' ? 'en' : n.language === 'fra' ? 'fr' : n.language === 'spa' ? 'es' : n.language.startsWith('zh') || n.language === 'cmn' ? 'zh' : ''}">
 <h4><span class="key">${n.symbols.join(' · ')}</span> <small>${t.docTypes[n.docType] ?? n.docType} · ${n.distributionDate ?? ''} · ${isTranslation ? t.translation : t.original}（${t.langNames[n.language] ?? n.language}）· ${sourceName(lang, n.sourceId, ctx.sources.find((x) => x.id === n.sourceId)?.name)}</small></h4>
@@ -155,21 +154,17 @@ ${w.correctedCategories ? html` → <strong>${list(w.correctedCategories.map(cat
 </article>`
     })
     const translationNote = w.notices.every((n, i) => w.notices.findIndex((m) => m.symbol === n.symbol) === i) ? html`<p class="hint">${t.translation}: ${t.noTranslation}</p>` : ''
-    const history = enterprise
-      ? ''
-      : html`<section><h3>${t.history}</h3><p class="hint">${t.times(timeZoneLabel(lang, tz))}</p><table class="history"><thead><tr><th>${t.at}</th><th>${t.actor}</th><th>${t.action}</th><th>${t.status}</th><th>${t.details}</th></tr></thead><tbody>
+    const history = html`<section><h3>${t.history}</h3><p class="hint">${t.times(timeZoneLabel(lang, tz))}</p><table class="history"><thead><tr><th>${t.at}</th><th>${t.actor}</th><th>${t.action}</th><th>${t.status}</th><th>${t.details}</th></tr></thead><tbody>
 ${w.events.map((e) => html`<tr><td class="nowrap">${localTime(e.at, tz)}</td><td>${e.actor === 'system' ? t.system : e.actor}</td><td>${(e.action === 'categories' && e.actor === 'system' ? t.events['categories-auto'] : t.events[e.action]) ?? e.action}</td><td>${e.fromStatus && e.fromStatus !== e.toStatus ? html`${t.statuses[e.fromStatus] ?? e.fromStatus} → ` : ''}${e.toStatus ? t.statuses[e.toStatus] ?? e.toStatus : ''}</td>
 <td>${e.details ? describeDetails(t, e.details, catName) : ''}</td></tr>`)}</tbody></table></section>`
     const cats = w.categories.length ? w.categories : [{ id: w.categoryId, zh: w.categoryZh, en: w.categoryEn }]
-    const head = html`<div class="walkbar">${enterprise
-      ? html`<a href="/me" data-key="q" id="back">← ${W[lang].home}</a><a href="/me/warnings/${w.id}#feedback" id="give-feedback">${W[lang].open}</a>`
-      : html`<a href="${backHref}" data-key="q" id="back">← ${t.back} <kbd>q</kbd></a>`}${nav}${enterprise ? '' : html`<a href="/comments/${w.measureId}" id="measure-comments">${W[lang].measureComments}</a>`}</div>
+    const head = html`<div class="walkbar"><a href="${backHref}" data-key="q" id="back">← ${t.back} <kbd>q</kbd></a>${nav}<a href="/comments/${w.measureId}" id="measure-comments">${W[lang].measureComments}</a></div>
 <h2><span class="key">${list(w.symbols.length ? w.symbols : [w.measureKey])}</span> · <span id="warning-title">${w.title ?? ''}</span></h2>
 <p class="meta">${levelBadge(t, w.level)} ${t.score} <b id="score">${w.score}</b> · ${t.members}${t.colon}<span id="members">${list(w.members.map(name)) || members.name(w.member, lang)}</span> · ${statusBadge(t, w.status)}
-${enterprise ? '' : html` · ${t.assignee}${t.colon}${w.assignee ?? t.unassigned}`}<br>
+· ${t.assignee}${t.colon}${w.assignee ?? t.unassigned}<br>
 ${t.allCategories}${t.colon}<span id="category">${cats.map((c) => html`<span class="chip">${name(c)}</span>`)}</span><br>
 ${t.deadline}${t.colon}${deadlineCell(t, w.commentDeadline, w.deadlineState)} · ${t.lifecycle}${t.colon}${lifecycleBadge(t, w.measureStatus)}</p>
-${!enterprise && w.note ? html`<p class="note"><b>${t.note}:</b> ${w.note}</p>` : ''}`
+${w.note ? html`<p class="note"><b>${t.note}:</b> ${w.note}</p>` : ''}`
     return sendPage(req, reply, {
       title: w.measureKey,
       body: html`${head}<div class="cols"><div class="main">${traceBox}${timeline}<section><h3>${t.notices}</h3>${translationNote}${notices}</section>${history}</div>
