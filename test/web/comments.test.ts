@@ -1,6 +1,7 @@
+import JSZip from 'jszip'
 import type { ParsedMail } from 'mailparser'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { commentHtml, loadCommentDocument } from '../../src/comments/export.js'
+import { commentDocx, commentHtml, loadCommentDocument } from '../../src/comments/export.js'
 import { sendCommentMails, sendFeedbackReminders } from '../../src/comments/notify.js'
 import { runPass } from '../../src/pipeline/run-pass.js'
 import { DEFAULT_REPLAY_DIR, startReplayServer, type ReplayServer } from '../../src/replay/replay-server.js'
@@ -16,6 +17,8 @@ import { MOBILE, prepareCommentFixtures } from '../helpers/comments.js'
 const DAY = new Date('2026-11-28T04:00:00Z')
 const XSS = `<script>window.__pwned=1</script>"'><img src=x onerror=alert(1)>`
 const CTRL = 'a\u0001b\u0007c\u001b[31md\u007f'
+/** Markup that names the field it was typed into. */
+const pwn = (field: string) => `<script>pwn_${field}()</script>`
 const nonceOf = (body: string) => /name="nonce" value="([^"]+)"/.exec(body)?.[1] ?? ''
 const to = (m: ParsedMail) => (Array.isArray(m.to) ? m.to[0] : m.to)?.value[0]?.address
 
@@ -157,6 +160,25 @@ describe.each(DIALECTS)('评议 and the enterprise pages (%s)', (dialect) => {
     expect(row.products).toBe(`${XSS}abc[31md`)
     expect(row.exportValue).toBe(12_000_000)
     expect(row.email).toBe('enterprise@example.com')
+    // A refused value is named in the message as text, never as markup.
+    const refused: Record<string, string | string[]>[] = [{ markets: [pwn('market')] }, { requests: [pwn('request')] }, { hs: pwn('hs') }]
+    for (const over of refused) {
+      const r = await sendFeedback(a, url, form(over))
+      expect(r.statusCode).toBe(400)
+      expect(r.body).not.toContain('<script>pwn_')
+    }
+    // A marker of its own in each free-text field: each one reaches the analysts' page, the
+    // template's draft and both exports as text.
+    const free = ['company', 'products', 'concernRequirement', 'concernWhy', 'requestOther', 'contact'] as const
+    const marked = form(Object.fromEntries(free.map((f) => [f, f.startsWith('concern') ? [pwn(f), '', ''] : pwn(f)])))
+    expect((await sendFeedback(a, url, { ...marked, requests: ['other'] })).statusCode).toBe(200)
+    const analyst = await agent('analyst')
+    const doc = (await loadCommentDocument(env.ctx, mobile.measureId))!
+    const docx = await (await JSZip.loadAsync(await commentDocx(doc, 'zh'))).file('word/document.xml')!.async('string')
+    for (const [where, text] of [['analysts page', (await analyst.get(`/comments/${mobile.measureId}`)).body], ['html export', commentHtml(doc, 'zh')], ['docx export', docx]] as const) {
+      expect(text, where).not.toContain('<script>pwn_')
+      for (const f of free) expect(text, `${where}: ${f}`).toContain(`&lt;script&gt;pwn_${f}()&lt;/script&gt;`)
+    }
     // The real feedback, edited in place (one row per enterprise and measure).
     expect((await sendFeedback(a, url, form())).statusCode).toBe(200)
     expect(await feedbackForMeasure(env.ctx, mobile.measureId)).toHaveLength(1)
