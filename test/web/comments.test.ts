@@ -5,7 +5,8 @@ import { commentDocx, commentHtml, loadCommentDocument } from '../../src/comment
 import { sendCommentMails, sendFeedbackReminders } from '../../src/comments/notify.js'
 import { runPass } from '../../src/pipeline/run-pass.js'
 import { DEFAULT_REPLAY_DIR, startReplayServer, type ReplayServer } from '../../src/replay/replay-server.js'
-import { commentFigures, draftFromTemplate, feedbackForMeasure, measureFacts, validateFeedback, workingDaysBefore, FeedbackInputError } from '../../src/services/comment.service.js'
+import { commentFigures, draftFromTemplate, feedbackForMeasure, feedbackWindow, measureFacts, validateFeedback, workingDaysBefore, FeedbackInputError } from '../../src/services/comment.service.js'
+import { loadConfig } from '../../src/config.js'
 import { deliverDigest } from '../../src/services/digest.service.js'
 import { subscriberLinks, warningLinkUrl } from '../../src/services/subscriber.service.js'
 import { buildApp } from '../../src/web/app.js'
@@ -310,6 +311,11 @@ describe.each(DIALECTS)('评议 and the enterprise pages (%s)', (dialect) => {
     expect(html).toContain('&lt;script&gt;window.__pwned=1&lt;/script&gt;')
     expect(workingDaysBefore('2027-01-15', 5)).toBe('2027-01-08')
     expect(workingDaysBefore('2026-12-07', 1)).toBe('2026-12-04') // Monday → Friday
+    // TBT_COMMENT_LEAD_DAYS moves the internal deadline (default 5 working days before the WTO deadline).
+    const open = { status: 'open', comment_deadline: '2027-01-15' }
+    const windowWith = (vars: Record<string, string>) => feedbackWindow({ config: loadConfig({ TBT_DATA_DIR: env.dataDir, ...vars }), clock: () => DAY }, open, null)
+    expect(windowWith({}).internalDeadline).toBe('2027-01-08')
+    expect(windowWith({ TBT_COMMENT_LEAD_DAYS: '2' })).toEqual({ open: true, internalDeadline: '2027-01-13', reason: 'open' })
     expect(() => validateFeedback(env.ctx, { company: 'x', products: 'y', contact: 'z', concerns: [{ requirement: 'r', why: '' }], exportValue: '10000000000000' })).toThrow(FeedbackInputError)
   })
 
