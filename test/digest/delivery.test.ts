@@ -52,6 +52,11 @@ describe.each(DIALECTS)('subscriptions and digests over a real SMTP server (%s)'
     const html = String(m.html)
     expect(html).toMatch(/<h3[^>]*>[^<]+ · [^<]+（\d+）<\/h3>/) // category · market groups
     expect(html).toMatch(/风险说明：北京.+出口/)
+    // G/TBT/N/USA/2268 touches two of the subscriber's categories: one entry naming both, and the subject counts measures.
+    expect(html.split('G/TBT/N/USA/2268').length - 1).toBe(1)
+    expect(html).toContain('其他机电产品、锂离子电池')
+    const groups = [...html.matchAll(/<h3[^>]*>[^<]+（(\d+)）<\/h3>/g)].reduce((n, g) => n + Number(g[1]), 0)
+    expect(m.subject).toContain(`：${groups}项与您产品相关`)
     expect(m.text).toMatch(/评议截止 \d{4}-\d{2}-\d{2}（剩余\d+天）|评议已截止|未公布评议截止日期/)
     // Each warning link opens without a login: signed for this subscriber and warning.
     expect(m.text).toMatch(/查看详情: http:\/\/localhost:8080\/me\/warnings\/\d+\?token=[\w-]+\.[0-9a-z]+\.[\w-]+/)

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runPass } from '../../src/pipeline/run-pass.js'
 import { DEFAULT_REPLAY_DIR, startReplayServer, type ReplayServer } from '../../src/replay/replay-server.js'
 import { addSubscriber, listSubscribers, validatePreferences } from '../../src/services/subscriber.service.js'
+import { applyAction } from '../../src/services/warning.service.js'
 import { projectRoot } from '../../src/util/paths.js'
 import { buildApp } from '../../src/web/app.js'
 import { cli } from '../helpers/cli.js'
@@ -20,6 +21,8 @@ const WEDNESDAY = new Date('2026-11-25T02:00:00Z')
 /** ...and the weekly run is on Monday 2026-11-30, 08:00 Beijing time (00:00 UTC). */
 const MONDAY_8AM = '2026-11-30T00:00:00.000Z'
 const WIDTHS = [1280, 390]
+/** The report's count of high-risk measures, as its HTML (e-mail and web) shows it. */
+const HIGH_RE = /高<\/span> <span class="lv-high">(\d+)/
 
 describe("the officials' weekly report: `digest --period weekly --dry-run` on Monday 08:00, the same report on the web, in Chromium", () => {
   let replay: ReplayServer
@@ -27,6 +30,7 @@ describe("the officials' weekly report: `digest --period weekly --dry-run` on Mo
   let browser: Browser
   let vars: Record<string, string>
   let reportTotal = ''
+  let reportHigh = ''
   beforeAll(async () => {
     replay = await startReplayServer(DEFAULT_REPLAY_DIR)
     env = await createTestEnv('sqlite', { TBT_SOURCE_EPING_BASE_URL: replay.url }, { clock: () => WEDNESDAY })
@@ -90,6 +94,7 @@ describe("the officials' weekly report: `digest --period weekly --dry-run` on Mo
     expect(report).toBeDefined()
     const reportHtml = fs.readFileSync(report, 'utf8')
     reportTotal = /<strong class="total">(\d+)<\/strong>/.exec(reportHtml)![1]
+    reportHigh = HIGH_RE.exec(reportHtml)![1]
     expect(Number(reportTotal)).toBeGreaterThan(0) // the warnings raised on Wednesday of W48
     expect(reportHtml).toContain('2026年第48周（2026-11-23 至 2026-11-29）')
 
@@ -104,7 +109,7 @@ describe("the officials' weekly report: `digest --period weekly --dry-run` on Mo
         await page.setContent(String(mail.html), { waitUntil: 'load' })
         const images = await page.$$eval('img', (imgs) => imgs.map((i) => (i as unknown as { naturalWidth: number }).naturalWidth))
         if (/风险周报/.test(mail.subject ?? '')) {
-          expect(mail.subject).toBe(`【TBT风险周报】2026年第48周（2026-11-23 至 2026-11-29）：新增预警措施${reportTotal}项，其中高风险${/高<\/span> <span class="lv-high">(\d+)/.exec(reportHtml)![1]}项`)
+          expect(mail.subject).toBe(`【TBT风险周报】2026年第48周（2026-11-23 至 2026-11-29）：新增预警措施${reportTotal}项，其中高风险${reportHigh}项`)
           expect(images).toHaveLength(3)
           for (const w of images) expect(w).toBeGreaterThan(0)
           expect(String(mail.html)).toContain(`<strong class="total">${reportTotal}</strong>`)
@@ -130,6 +135,19 @@ describe("the officials' weekly report: `digest --period weekly --dry-run` on Mo
   it('shows an official the same report one click after login, and the queue and pages in Chinese (or English)', async () => {
     const ctx = await env.reopen({ clock: () => new Date(MONDAY_8AM) })
     await addUsers(ctx)
+    // After the report went out an analyst dismisses a high warning of W48: the week's figures
+    // computed now would differ, the page must still show the report that was sent.
+    const high = await ctx.db
+      .selectFrom('warning')
+      .innerJoin('measure', 'measure.id', 'warning.measure_id')
+      .select('warning.id')
+      .where('warning.level', '=', 'high')
+      .where('warning.status', '!=', 'dismissed')
+      .where('measure.key', 'not like', '%/SAU/%')
+      .where('measure.key', 'not like', '%/USA/%')
+      .where('measure.key', 'not like', '%/BRA/%')
+      .executeTakeFirstOrThrow()
+    expect((await applyAction(ctx, [high.id], 'dismiss', 'analyst@example.com', { reason: 'after the report was sent' }))[0].ok).toBe(true)
     const app = await buildApp(ctx)
     await app.listen({ port: 0, host: '127.0.0.1' })
     const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
@@ -142,6 +160,7 @@ describe("the officials' weekly report: `digest --period weekly --dry-run` on Mo
       // No click at all: the login lands on the latest complete weekly report.
       expect(new URL(page.url()).pathname).toBe('/reports/weekly/2026-W48')
       expect(await page.textContent('strong.total')).toBe(reportTotal)
+      expect(HIGH_RE.exec(await page.content())?.[1]).toBe(reportHigh)
       await shoot(page, 'report-page-zh')
       await page.click('#lang-switch')
       expect(await page.textContent('h1')).toMatch(/Trade-measure risk report/)

@@ -1,10 +1,12 @@
+import JSZip from 'jszip'
 import type { ParsedMail } from 'mailparser'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { commentHtml, loadCommentDocument } from '../../src/comments/export.js'
+import { commentDocx, commentHtml, loadCommentDocument } from '../../src/comments/export.js'
 import { sendCommentMails, sendFeedbackReminders } from '../../src/comments/notify.js'
 import { runPass } from '../../src/pipeline/run-pass.js'
 import { DEFAULT_REPLAY_DIR, startReplayServer, type ReplayServer } from '../../src/replay/replay-server.js'
-import { commentFigures, draftFromTemplate, feedbackForMeasure, measureFacts, validateFeedback, workingDaysBefore, FeedbackInputError } from '../../src/services/comment.service.js'
+import { commentFigures, draftFromTemplate, feedbackForMeasure, feedbackWindow, measureFacts, validateFeedback, workingDaysBefore, FeedbackInputError } from '../../src/services/comment.service.js'
+import { loadConfig } from '../../src/config.js'
 import { deliverDigest } from '../../src/services/digest.service.js'
 import { subscriberLinks, warningLinkUrl } from '../../src/services/subscriber.service.js'
 import { buildApp } from '../../src/web/app.js'
@@ -16,6 +18,8 @@ import { MOBILE, prepareCommentFixtures } from '../helpers/comments.js'
 const DAY = new Date('2026-11-28T04:00:00Z')
 const XSS = `<script>window.__pwned=1</script>"'><img src=x onerror=alert(1)>`
 const CTRL = 'a\u0001b\u0007c\u001b[31md\u007f'
+/** Markup that names the field it was typed into. */
+const pwn = (field: string) => `<script>pwn_${field}()</script>`
 const nonceOf = (body: string) => /name="nonce" value="([^"]+)"/.exec(body)?.[1] ?? ''
 const to = (m: ParsedMail) => (Array.isArray(m.to) ? m.to[0] : m.to)?.value[0]?.address
 
@@ -177,6 +181,25 @@ describe.each(DIALECTS)('评议 and the enterprise pages (%s)', (dialect) => {
     expect(row.products).toBe(`${XSS}abc[31md`)
     expect(row.exportValue).toBe(12_000_000)
     expect(row.email).toBe('enterprise@example.com')
+    // A refused value is named in the message as text, never as markup.
+    const refused: Record<string, string | string[]>[] = [{ markets: [pwn('market')] }, { requests: [pwn('request')] }, { hs: pwn('hs') }]
+    for (const over of refused) {
+      const r = await sendFeedback(a, url, form(over))
+      expect(r.statusCode).toBe(400)
+      expect(r.body).not.toContain('<script>pwn_')
+    }
+    // A marker of its own in each free-text field: each one reaches the analysts' page, the
+    // template's draft and both exports as text.
+    const free = ['company', 'products', 'concernRequirement', 'concernWhy', 'requestOther', 'contact'] as const
+    const marked = form(Object.fromEntries(free.map((f) => [f, f.startsWith('concern') ? [pwn(f), '', ''] : pwn(f)])))
+    expect((await sendFeedback(a, url, { ...marked, requests: ['other'] })).statusCode).toBe(200)
+    const analyst = await agent('analyst')
+    const doc = (await loadCommentDocument(env.ctx, mobile.measureId))!
+    const docx = await (await JSZip.loadAsync(await commentDocx(doc, 'zh'))).file('word/document.xml')!.async('string')
+    for (const [where, text] of [['analysts page', (await analyst.get(`/comments/${mobile.measureId}`)).body], ['html export', commentHtml(doc, 'zh')], ['docx export', docx]] as const) {
+      expect(text, where).not.toContain('<script>pwn_')
+      for (const f of free) expect(text, `${where}: ${f}`).toContain(`&lt;script&gt;pwn_${f}()&lt;/script&gt;`)
+    }
     // The real feedback, edited in place (one row per enterprise and measure).
     expect((await sendFeedback(a, url, form())).statusCode).toBe(200)
     expect(await feedbackForMeasure(env.ctx, mobile.measureId)).toHaveLength(1)
@@ -308,6 +331,11 @@ describe.each(DIALECTS)('评议 and the enterprise pages (%s)', (dialect) => {
     expect(html).toContain('&lt;script&gt;window.__pwned=1&lt;/script&gt;')
     expect(workingDaysBefore('2027-01-15', 5)).toBe('2027-01-08')
     expect(workingDaysBefore('2026-12-07', 1)).toBe('2026-12-04') // Monday → Friday
+    // TBT_COMMENT_LEAD_DAYS moves the internal deadline (default 5 working days before the WTO deadline).
+    const open = { status: 'open', comment_deadline: '2027-01-15' }
+    const windowWith = (vars: Record<string, string>) => feedbackWindow({ config: loadConfig({ TBT_DATA_DIR: env.dataDir, ...vars }), clock: () => DAY }, open, null)
+    expect(windowWith({}).internalDeadline).toBe('2027-01-08')
+    expect(windowWith({ TBT_COMMENT_LEAD_DAYS: '2' })).toEqual({ open: true, internalDeadline: '2027-01-13', reason: 'open' })
     expect(() => validateFeedback(env.ctx, { company: 'x', products: 'y', contact: 'z', concerns: [{ requirement: 'r', why: '' }], exportValue: '10000000000000' })).toThrow(FeedbackInputError)
   })
 
