@@ -3,10 +3,10 @@ import { hsCodesInText } from '../domain/hs.js'
 import { HsEditions, IcsCrosswalk } from './crosswalk.js'
 import { detectLanguage } from './language.js'
 import { chineseSegmenter, cutWords, toVector, wordFeatures, type TextPart } from './features.js'
-import { matchHan, matchHanWords, matchLatin, matchMixed, settleUse, type CompiledLexicon, type TermMatch } from './lexicon.js'
+import { ATTRIBUTIVE, matchHan, matchHanWords, matchLatin, matchMixed, settleUse, type CompiledLexicon, type TermMatch } from './lexicon.js'
 import { HEADING_PRIOR_FLOOR, LinearModel, type FeatureVector, type TrainingExample } from './linear-model.js'
 import { NomenclatureIndex } from './nomenclature.js'
-import { cleanText, hanRuns, latinWords, STEM_LANGUAGES, toSimplified, type StemLanguage } from './normalize.js'
+import { cleanText, hanRuns, latinWords, ofPhrases, STEM_LANGUAGES, toSimplified, type StemLanguage } from './normalize.js'
 import { dropAuthorities, productPhrases, segmentDescription } from './scope.js'
 import { scrubCodes } from './scrub.js'
 import type { CategoryGuess, ClassifyInput, ClassifyResult, Evidence, HsGuess, LabelledExample } from './types.js'
@@ -142,7 +142,11 @@ export class ProductClassifier {
         // The model reads the same words (codes are digits, which words never hold).
         if (l === primary && part.field !== 'objectives' && this.model) modelParts.push({ words, text, weight: MODEL_FIELD_WEIGHTS[part.field] * part.weight, phrases: part.field !== 'description' })
         if (l === 'eng' && this.k.nomenclature && part.field !== 'objectives') for (const w of words) englishQuery.set(w.stem, (englishQuery.get(w.stem) ?? 0) + fw)
-        readings.push({ matches: matchLatin(this.k.lexicon, l, words), weight: fw * lw })
+        const plain = matchLatin(this.k.lexicon, l, words)
+        const inverted = l === 'eng' ? this.ofReadings(text) : null
+        // A word that says what an "A of B" head is made of or from counts as a qualifier.
+        readings.push({ matches: inverted ? plain.map((m) => (m.end - m.start === 1 && inverted.qualifiers.has(words[m.start].stem) ? { ...m, weight: m.weight * ATTRIBUTIVE, attributive: true } : m)) : plain, weight: fw * lw })
+        if (inverted) readings.push({ matches: inverted.matches, weight: fw * lw })
       }
       // A use ("for cosmetic use") gives way to a product named in any reading of the text.
       const all = readings.flatMap((r) => r.matches)
@@ -267,6 +271,24 @@ export class ProductClassifier {
       }
     }
     return out
+  }
+
+  /**
+   * The terms of two words or more that English "A of B" phrases name read the other way
+   * round ("juices of fruit" → fruit juices), and the qualifiers (B) of those phrases; null
+   * when no such term is found.
+   */
+  private ofReadings(text: string): { matches: TermMatch[]; qualifiers: Set<string> } | null {
+    if (!/\bof\b/i.test(text)) return null
+    const matches: TermMatch[] = []
+    const qualifiers = new Set<string>()
+    for (const p of ofPhrases(text)) {
+      const found = matchLatin(this.k.lexicon, 'eng', p.words).filter((m) => m.end - m.start >= 2)
+      if (!found.length) continue
+      matches.push(...found)
+      for (const q of p.qualifiers) qualifiers.add(q)
+    }
+    return matches.length ? { matches, qualifiers } : null
   }
 
   private addTermVotes(votes: Vote[], matches: TermMatch[], field: Field, fieldWeight: number, quoted?: (m: TermMatch) => boolean): void {

@@ -436,3 +436,42 @@ export function toSimplified(text: string): string {
   }
   return traditionalToSimplified ? traditionalToSimplified(text) : text
 }
+
+/**
+ * English "A of B" phrases read the other way round, as English compounds name them:
+ * "extracts and juices of meat, fish or crustaceans" → "meat extracts", "meat juices",
+ * "fish extracts"…; "bottles of glass" → "glass bottles". Heads are the word before "of"
+ * (and one more joined by "and"/"or"), qualifiers the one or two words after it (and up to
+ * three more in a list). `qualifiers` are the qualifiers' stems: in such a phrase they say
+ * what the head is made of or from, not the product.
+ */
+export function ofPhrases(text: string): { words: Word[]; qualifiers: Set<string> }[] {
+  const t = tokenize(text)
+  const lower = text.toLowerCase().replace(JOINED, 'makeup')
+  const content = (k: number) => k >= 0 && k < t.length && /^\p{L}/u.test(t[k].raw) && isContent(t[k], 'eng')
+  const spaced = (k: number) => k >= 0 && t[k].spaced === true
+  const out: { words: Word[]; qualifiers: Set<string> }[] = []
+  for (let k = 1; k < t.length - 1; k++) {
+    if (t[k].raw !== 'of' || !spaced(k - 1) || !spaced(k) || !content(k - 1)) continue
+    const heads = [t[k - 1].raw]
+    if (k >= 3 && spaced(k - 3) && spaced(k - 2) && (t[k - 2].raw === 'and' || t[k - 2].raw === 'or') && content(k - 3)) heads.push(t[k - 3].raw)
+    // the qualifiers: one or two words each, separated by commas, "and" or "or"
+    const mods: string[] = []
+    let j = k + 1
+    if (t[j] && /^(?:the|a|an)$/.test(t[j].raw) && spaced(j)) j++
+    while (j < t.length && mods.length < 4 && content(j)) {
+      const two = spaced(j) && content(j + 1) && t[j + 2]?.raw !== 'of'
+      mods.push(two ? `${t[j].raw} ${t[j + 1].raw}` : t[j].raw)
+      j += two ? 2 : 1
+      const last = j - 1
+      if (j < t.length && (t[j].raw === 'and' || t[j].raw === 'or') && spaced(last) && spaced(j)) j++
+      else if (j < t.length && !spaced(last) && /^\s*,\s*$/.test(lower.slice(t[last].index + t[last].raw.length, t[j].index))) {
+        if ((t[j].raw === 'and' || t[j].raw === 'or') && spaced(j)) j++
+      } else break
+    }
+    if (!mods.length) continue
+    const qualifiers = new Set(mods.flatMap((m) => latinWords(m, 'eng').map((w) => w.stem)))
+    for (const h of heads) for (const m of mods) out.push({ words: latinWords(`${m} ${h}`, 'eng'), qualifiers })
+  }
+  return out
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { createClassifier } from '../../src/classify/index.js'
-import { latinTokens, latinWords, lightStem, toSimplified } from '../../src/classify/normalize.js'
+import { latinTokens, latinWords, lightStem, ofPhrases, toSimplified } from '../../src/classify/normalize.js'
 import { dropAuthorities, productPhrases, segmentDescription } from '../../src/classify/scope.js'
 import { scrubCodes } from '../../src/classify/scrub.js'
 
@@ -114,6 +114,23 @@ describe('what the reading changes in classification', () => {
     const only = c.classify({ id: '3', title: 'Products for cosmetic use' })
     expect(codes(only)[0]).toBe('33')
     expect(only.evidence.some((e) => e.kind === 'term' && /names the use/.test(e.detail))).toBe(false)
+  })
+
+  it('reads English "A of B" the way compounds name it: B qualifies A', async () => {
+    const phrases = (text: string) => ofPhrases(text).map((p) => p.words.map((w) => w.light).join(' '))
+    expect(phrases('Extracts and juices of meat, fish or crustaceans')).toEqual(['meat juic', 'fish juic', 'crustacean juic', 'meat extract', 'fish extract', 'crustacean extract'])
+    expect(phrases('Bottles of the glass kind')).toEqual(['glass kind bottl'])
+    // "safety" says something about a product, it is none: no phrase from it
+    expect(phrases('safety of toys; parts of motor vehicles and trailers')).toEqual(['motor vehicl part', 'trailer part'])
+    // no phrase across a line or a full stop, nor from a word that is not a noun's
+    expect(phrases('Requirements of.\nbatteries')).toEqual([])
+    const c = await createClassifier()
+    const extracts = c.classify({ id: '1', title: 'Extracts and juices of meat, fish or crustaceans' })
+    expect(extracts.hs[0].code.slice(0, 4)).toBe('1603')
+    expect(extracts.evidence.find((e) => e.kind === 'term' && e.code === '0306')?.detail).toMatch(/qualifies the next word, counted less/)
+    expect(c.classify({ id: '2', title: 'Juices of fruit' }).hs[0].code.slice(0, 4)).toBe('2009')
+    // without a term for the pair, the words count as before
+    expect(codes(c.classify({ id: '3', title: 'Labelling of batteries' }))[0]).toBe('85')
   })
 
   it('reads no shorts into a short-circuit, no periodicals into a comment period', async () => {
