@@ -4,6 +4,7 @@ import { deliverDigest, dueSubscribers, periodKey, runDeliveries, sendImmediateA
 import { refreshLifecycle } from '../services/lifecycle.service.js'
 import { scrapeSource, type ScrapeResult } from '../services/scrape.service.js'
 import { seed } from '../services/seed.service.js'
+import { purgeStaleSubscriptions } from '../services/subscriber.service.js'
 import { owedToken, settle } from './outbox.js'
 import { chunks, classifyBatch, ingestPage, isolating, scoreBatch, warnBatch } from './batch.js'
 
@@ -131,6 +132,9 @@ export async function runPass(ctx: AppContext, opts: PassOptions = {}): Promise<
   stages.emailsSent += await sendDueDigests(ctx, withDueReports(ctx, ['daily', 'weekly']), progress)
   stages.emailsSent += (await sendReminders(ctx)).sent
   stages.emailsSent += (await sendDueCommentMails(ctx)).sent
+  // As the daily digest job does: what strangers can create (sign-ups never confirmed
+  // after 7 days, used form nonces) goes, also where only `run` or `start` is scheduled.
+  await purgeStaleSubscriptions(ctx)
   return { sources: reports, stages }
 }
 

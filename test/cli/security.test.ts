@@ -1,10 +1,16 @@
+import { Counter, Registry } from 'prom-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { assertSafeMetrics, loadConfig } from '../../src/config.js'
+import { startMetricsServer } from '../../src/ops/metrics-server.js'
 import { runPass } from '../../src/pipeline/run-pass.js'
 import { DEFAULT_REPLAY_DIR, startReplayServer, type ReplayServer } from '../../src/replay/replay-server.js'
 import { csvField, plainCell } from '../../src/services/export.service.js'
 import { createUser } from '../../src/services/user.service.js'
 import { cli } from '../helpers/cli.js'
 import { createTestEnv, type TestEnv } from '../helpers/db.js'
+import { addPendingSignups, signupsLeft } from '../helpers/signups.js'
+
+const NOW = new Date('2026-11-28T04:00:00Z')
 
 describe('the CLI refuses to serve with an unsafe secret', () => {
   it('serve, worker and start exit non-zero with one line when PUBLIC_BASE_URL is public and TBT_SECRET unset, published or short', async () => {
@@ -23,6 +29,45 @@ describe('the CLI refuses to serve with an unsafe secret', () => {
       expect(r.stdout).toBe('')
     }
   }, 120_000)
+
+  it("worker refuses to serve its /metrics beyond this machine without the admin token, in one line", async () => {
+    // Nothing binds or connects first: the check comes before Redis and PostgreSQL.
+    const base = { REDIS_URL: 'redis://127.0.0.1:9', TBT_METRICS_PORT: '0', TBT_DATA_DIR: '/nonexistent/never-created' }
+    const r = await cli(['worker'], { ...base, TBT_METRICS_HOST: '0.0.0.0' })
+    expect(r.code, r.stderr).toBe(2)
+    expect(r.stderr.trim().split('\n'), r.stderr).toEqual([expect.stringMatching(/^tbt-watch: TBT_METRICS_HOST 0\.0\.0\.0 serves \/metrics beyond this machine: set TBT_ADMIN_TOKEN/)])
+  }, 60_000)
+})
+
+describe("a worker's /metrics server", () => {
+  const registry = new Registry()
+  registry.registerMetric(new Counter({ name: 'tbt_probe_total', help: 'probe', registers: [] }))
+
+  it('binds to this machine by default and needs the admin token anywhere else', async () => {
+    expect(loadConfig({}).metricsHost).toBe('127.0.0.1')
+    expect(() => assertSafeMetrics(loadConfig({ TBT_METRICS_PORT: '9464' }))).not.toThrow()
+    expect(() => assertSafeMetrics(loadConfig({ TBT_METRICS_PORT: '9464', TBT_METRICS_HOST: '0.0.0.0' }))).toThrow(/TBT_ADMIN_TOKEN/)
+    expect(() => assertSafeMetrics(loadConfig({ TBT_METRICS_PORT: '9464', TBT_METRICS_HOST: '0.0.0.0', TBT_ADMIN_TOKEN: 'metrics-token-0123456789' }))).not.toThrow()
+    await expect(startMetricsServer(registry, 0, { host: '0.0.0.0' })).rejects.toThrow(/TBT_ADMIN_TOKEN/)
+    const local = await startMetricsServer(registry, 0)
+    try {
+      expect((await fetch(`http://127.0.0.1:${local.port}/metrics`)).status).toBe(200)
+    } finally {
+      await local.close()
+    }
+    const token = 'metrics-token-0123456789'
+    const open = await startMetricsServer(registry, 0, { host: '0.0.0.0', token })
+    try {
+      const url = `http://127.0.0.1:${open.port}/metrics`
+      expect((await fetch(url)).status).toBe(401)
+      expect((await fetch(url, { headers: { authorization: 'Bearer wrong-token-0123456789' } })).status).toBe(401)
+      const ok = await fetch(url, { headers: { authorization: `Bearer ${token}` } })
+      expect(ok.status).toBe(200)
+      expect(await ok.text()).toContain('tbt_probe_total')
+    } finally {
+      await open.close()
+    }
+  })
 })
 
 describe('CLI accounts and CSV export', () => {
@@ -32,7 +77,7 @@ describe('CLI accounts and CSV export', () => {
 
   beforeAll(async () => {
     replay = await startReplayServer(DEFAULT_REPLAY_DIR)
-    env = await createTestEnv('sqlite', { TBT_SOURCE_EPING_BASE_URL: replay.url }, { clock: () => new Date('2026-11-28T04:00:00Z') })
+    env = await createTestEnv('sqlite', { TBT_SOURCE_EPING_BASE_URL: replay.url }, { clock: () => NOW })
     await runPass(env.ctx, { sources: ['eping'], since: replay.manifest.since })
   })
   afterAll(async () => {
@@ -64,6 +109,13 @@ describe('CLI accounts and CSV export', () => {
     // Every cell of every row: none starts a formula.
     for (const line of warnings.stdout.trim().split('\r\n').slice(1)) for (const cell of line.split(',')) expect(cell.replace(/^"/, '')).not.toMatch(/^[=+@\t\r]/)
   })
+
+  it('digest --period daily purges sign-ups never confirmed for 7 days, and keeps younger ones', async () => {
+    await addPendingSignups(env.ctx, NOW)
+    const r = await cli(['digest', '--period', 'daily'], { TBT_DATA_DIR: env.dataDir, DATABASE_URL: env.config.databaseUrl, TBT_NOW: NOW.toISOString() })
+    expect(r.code, r.stderr).toBe(0)
+    expect(await signupsLeft(env.ctx)).toEqual(['young-signup@example.com'])
+  }, 60_000)
 
   it('lists, disables, enables, resets and re-roles accounts', async () => {
     // (What each does to sessions and logins is tested on both dialects in test/web/accounts-admin.test.ts.)

@@ -5,7 +5,7 @@ import { DEFAULT_REPLAY_DIR, startReplayServer, type ReplayServer } from '../../
 import { deliverDigest, dueSubscribers, periodKey, sendImmediateAlerts, sendReminders } from '../../src/services/digest.service.js'
 import { addSubscriber, listSubscribers, validatePreferences } from '../../src/services/subscriber.service.js'
 import { buildApp } from '../../src/web/app.js'
-import { createTestEnv, DIALECTS, type TestEnv } from '../helpers/db.js'
+import { createTestEnv, DIALECTS, logProblems, type TestEnv } from '../helpers/db.js'
 import { startSmtp, type TestSmtp } from '../helpers/smtp.js'
 import { addUsers, Agent, PASSWORDS } from '../helpers/web.js'
 
@@ -30,7 +30,7 @@ describe.each(DIALECTS)('subscriptions and digests over a real SMTP server (%s)'
   beforeAll(async () => {
     replay = await startReplayServer(DEFAULT_REPLAY_DIR)
     smtp = await startSmtp()
-    env = await createTestEnv(dialect, { TBT_SOURCE_EPING_BASE_URL: replay.url, SMTP_URL: smtp.url, TBT_MAIL_RETRY_MS: '10' }, { clock: () => now })
+    env = await createTestEnv(dialect, { TBT_SOURCE_EPING_BASE_URL: replay.url, SMTP_URL: smtp.url, TBT_MAIL_RETRY_MS: '10' }, { clock: () => now, captureLog: true })
     // Subscribers before the pass: an English enterprise wanting high warnings at once.
     const { seed } = await import('../../src/services/seed.service.js')
     await seed(env.ctx)
@@ -261,5 +261,10 @@ describe.each(DIALECTS)('subscriptions and digests over a real SMTP server (%s)'
     const before = smtp.messages.length
     expect((await sendDigests(env.ctx, ['daily'])).sent).toBe(0)
     expect(smtp.messages.length).toBe(before)
+  })
+
+  it('logs every request by path, and no token, address or double reply', () => {
+    expect(env.logLines.some((l) => /"msg":"incoming request"/.test(l) && /"url":"\/unsubscribe\?…"/.test(l))).toBe(true)
+    expect(logProblems(env.logLines)).toEqual([])
   })
 })

@@ -11,7 +11,7 @@ import { applyAction } from '../../src/services/warning.service.js'
 import { projectRoot } from '../../src/util/paths.js'
 import { buildApp } from '../../src/web/app.js'
 import { cli } from '../helpers/cli.js'
-import { createTestEnv, type TestEnv } from '../helpers/db.js'
+import { createTestEnv, logProblems, type TestEnv } from '../helpers/db.js'
 import { addUsers, PASSWORDS } from '../helpers/web.js'
 
 const ARTIFACTS = path.join(projectRoot, 'test', 'artifacts')
@@ -33,7 +33,7 @@ describe("the officials' weekly report: `digest --period weekly --dry-run` on Mo
   let reportHigh = ''
   beforeAll(async () => {
     replay = await startReplayServer(DEFAULT_REPLAY_DIR)
-    env = await createTestEnv('sqlite', { TBT_SOURCE_EPING_BASE_URL: replay.url }, { clock: () => WEDNESDAY })
+    env = await createTestEnv('sqlite', { TBT_SOURCE_EPING_BASE_URL: replay.url }, { clock: () => WEDNESDAY, captureLog: true })
     await runPass(env.ctx, { sources: ['eping'], since: replay.manifest.since })
     await addSubscriber(env.ctx, 'official-w@example.com', validatePreferences(env.ctx, { role: 'official', frequency: 'weekly', name: '北京市商务局（测试）' }), { confirmed: true })
     await env.ctx.close()
@@ -185,6 +185,9 @@ describe("the officials' weekly report: `digest --period weekly --dry-run` on Mo
       await app.close()
       await ctx.close()
     }
+    // The web requests were logged by path, with no token, address or double reply.
+    expect(env.logLines.some((l) => /"msg":"incoming request"/.test(l))).toBe(true)
+    expect(logProblems(env.logLines)).toEqual([])
   }, 240_000)
 
   it('exports a notice whose comment deadline passed yesterday with measureStatus closed', async () => {

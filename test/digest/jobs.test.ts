@@ -7,6 +7,7 @@ import { runPass } from '../../src/pipeline/run-pass.js'
 import { DEFAULT_REPLAY_DIR, startReplayServer, type ReplayServer } from '../../src/replay/replay-server.js'
 import { addSubscriber, validatePreferences } from '../../src/services/subscriber.service.js'
 import { createTestEnv, REDIS_URL, type TestEnv } from '../helpers/db.js'
+import { addPendingSignups, signupsLeft } from '../helpers/signups.js'
 import { startSmtp, type TestSmtp } from '../helpers/smtp.js'
 
 const NOW = new Date('2026-11-28T04:00:00Z')
@@ -53,6 +54,14 @@ describe('digest and deliver jobs on the real Redis', () => {
     expect(jobs.every((j) => !j.id?.includes(':'))).toBe(true)
     expect(smtp.messages.filter((m) => to(m) === 'queued-daily@example.com')).toHaveLength(1)
     expect(await pool.queues.deliver.getJobCountByTypes('failed')).toBe(0)
+  })
+
+  it('purges sign-ups never confirmed for 7 days with the daily run, and keeps younger ones', async () => {
+    await addPendingSignups(env.ctx, NOW)
+    expect(await signupsLeft(env.ctx)).toEqual(['stale-signup@example.com', 'young-signup@example.com'])
+    await pool.queues.digest.add('digest', { period: 'daily' }, { jobId: jobId('digest', 'daily', 'purge') })
+    await waitForIdle(pool.queues, { timeoutMs: 30_000 })
+    expect(await signupsLeft(env.ctx)).toEqual(['young-signup@example.com'])
   })
 
   it('delivers immediate alerts as jobs keyed by warning and subscriber', async () => {

@@ -9,6 +9,7 @@ import { exportNotices } from '../../src/services/export.service.js'
 import { noticeIdsByHsPrefix } from '../../src/repositories/notice.repository.js'
 import { createTestEnv, DIALECTS, type TestEnv } from '../helpers/db.js'
 import { dumpState } from '../helpers/dump.js'
+import { addPendingSignups, signupsLeft } from '../helpers/signups.js'
 
 const FIXED_NOW = new Date('2026-11-28T04:00:00Z')
 
@@ -95,6 +96,12 @@ describe.each(DIALECTS)('one pass over the replay snapshot (%s)', (dialect) => {
     const statsAfter = await collectStats(env.ctx.db)
     expect(statsAfter).toEqual(statsBefore) // and the unchanged page cost a 304:
     expect(replay.requests.some((r) => r.status === 304)).toBe(true)
+  })
+
+  it('purges sign-ups never confirmed for 7 days, as the daily digest job does', async () => {
+    await addPendingSignups(env.ctx, FIXED_NOW)
+    await runPass(env.ctx, { sources: ['eping'], since: replay.manifest.since })
+    expect(await signupsLeft(env.ctx)).toEqual(['young-signup@example.com'])
   })
 })
 

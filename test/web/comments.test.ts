@@ -10,6 +10,7 @@ import { loadConfig } from '../../src/config.js'
 import { deliverDigest } from '../../src/services/digest.service.js'
 import { subscriberLinks, warningLinkUrl } from '../../src/services/subscriber.service.js'
 import { buildApp } from '../../src/web/app.js'
+import { DAY_MS, signToken } from '../../src/util/tokens.js'
 import { createTestEnv, DIALECTS, logProblems, type TestEnv } from '../helpers/db.js'
 import { startSmtp, type TestSmtp } from '../helpers/smtp.js'
 import { addUsers, Agent, PASSWORDS } from '../helpers/web.js'
@@ -339,14 +340,22 @@ describe.each(DIALECTS)('评议 and the enterprise pages (%s)', (dialect) => {
     expect(() => validateFeedback(env.ctx, { company: 'x', products: 'y', contact: 'z', concerns: [{ requirement: 'r', why: '' }], exportValue: '10000000000000' })).toThrow(FeedbackInputError)
   })
 
-  it('unsubscribes on POST only, and names the address on the manage page', async () => {
+  it('unsubscribes on POST only (never on GET or HEAD), refuses a missing subscriber, and names the address on the manage page', async () => {
     const sub = await env.ctx.db.selectFrom('subscriber').selectAll().where('email', '=', 'enterprise@example.com').executeTakeFirstOrThrow()
     const links = subscriberLinks(env.ctx, sub)
     const manage = await app.inject({ url: links.manageUrl.replace('http://localhost:8080', '') })
     expect(manage.body).toContain('订阅地址：enterprise@example.com')
     const path = links.unsubscribeUrl.replace('http://localhost:8080', '')
-    expect((await app.inject({ url: path })).statusCode).toBe(200)
+    // A GET or HEAD (a mail scanner, a link preview) changes nothing.
+    for (const method of ['GET', 'HEAD'] as const) expect((await app.inject({ method, url: path })).statusCode).toBe(200)
     expect((await env.ctx.db.selectFrom('subscriber').select('unsubscribed_at').where('id', '=', sub.id).executeTakeFirstOrThrow()).unsubscribed_at).toBeNull()
+    // A well-signed link for a subscriber who does not exist is an error, not "done".
+    const missing = `/unsubscribe?token=${signToken(env.config.secret, 'unsubscribe', 's987654.v0', DAY_MS, now)}`
+    for (const method of ['GET', 'POST'] as const) {
+      const r = await app.inject({ method, url: missing, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: method === 'POST' ? 'List-Unsubscribe=One-Click' : undefined })
+      expect(r.statusCode, method).toBe(400)
+      expect(r.body).toContain('退订链接无效或已过期')
+    }
     const post = await app.inject({ method: 'POST', url: path, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'List-Unsubscribe=One-Click' })
     expect(post.statusCode).toBe(200)
     expect((await env.ctx.db.selectFrom('subscriber').select('unsubscribed_at').where('id', '=', sub.id).executeTakeFirstOrThrow()).unsubscribed_at).not.toBeNull()

@@ -187,6 +187,25 @@ describe.each(DIALECTS)('public forms, links and query strings (%s)', (dialect) 
     expect(to('gone@example.com')).toHaveLength(1)
   })
 
+  it('takes as long to answer for a known address as for a new one: the steady floor holds the route', async () => {
+    const steady = await buildApp(env.ctx, { logger: false, publicForms: { floorMs: 400, perClientPerHour: 1000 } })
+    try {
+      for (const email of ['active@example.com', 'timing-new@example.com']) {
+        const browser = new Agent(steady)
+        const page = await browser.get('/subscribe')
+        const started = performance.now()
+        const r = await browser.request({ method: 'POST', url: '/subscribe', form: { nonce: nonceOf(page.body), email } })
+        const took = performance.now() - started
+        expect(r.statusCode, email).toBe(200)
+        // A known address does no work and would answer in a few milliseconds without the floor.
+        expect(took, email).toBeGreaterThanOrEqual(390)
+      }
+      await steady.publicFormsSettled()
+    } finally {
+      await steady.close()
+    }
+  })
+
   it("applies a later request's choices only when its own confirmation link is followed", async () => {
     const pending = (await subscriber('pending@example.com'))!
     const [mail] = to('pending@example.com')

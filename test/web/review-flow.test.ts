@@ -3,7 +3,7 @@ import { runPass } from '../../src/pipeline/run-pass.js'
 import { DEFAULT_REPLAY_DIR, startReplayServer, type ReplayServer } from '../../src/replay/replay-server.js'
 import { listWarnings, queueNeighbours } from '../../src/services/warning.service.js'
 import { buildApp } from '../../src/web/app.js'
-import { createTestEnv, type TestEnv } from '../helpers/db.js'
+import { createTestEnv, logProblems, type TestEnv } from '../helpers/db.js'
 import { addUsers, Agent, PASSWORDS } from '../helpers/web.js'
 
 /** The text of the flash message on a page ('' without one). */
@@ -18,10 +18,10 @@ describe('the review flow over HTTP: state, flash, undo, messages', () => {
   let analyst: Agent
   beforeAll(async () => {
     replay = await startReplayServer(DEFAULT_REPLAY_DIR)
-    env = await createTestEnv('sqlite', { TBT_SOURCE_EPING_BASE_URL: replay.url }, { clock: () => new Date('2026-11-28T04:00:00Z') })
+    env = await createTestEnv('sqlite', { TBT_SOURCE_EPING_BASE_URL: replay.url }, { clock: () => new Date('2026-11-28T04:00:00Z'), captureLog: true })
     await runPass(env.ctx, { sources: ['eping'], since: replay.manifest.since })
     await addUsers(env.ctx)
-    app = await buildApp(env.ctx, { logger: false, loginAttemptsPerMinute: 1000 })
+    app = await buildApp(env.ctx, { loginAttemptsPerMinute: 1000 })
     analyst = new Agent(app)
     expect((await analyst.login('analyst@example.com', PASSWORDS.analyst)).statusCode).toBe(303)
   }, 120_000)
@@ -222,8 +222,25 @@ describe('the review flow over HTTP: state, flash, undo, messages', () => {
     for (const s of before) await env.ctx.db.updateTable('source').set({ last_status: s.last_status }).where('id', '=', s.id).execute()
   })
 
+  it('sends a bulk action or an undo back only to a path of this site', async () => {
+    await analyst.get('/')
+    const w = await env.ctx.db.selectFrom('warning').select('id').orderBy('id').executeTakeFirstOrThrow()
+    for (const next of ['/%09/evil.example', '//evil.example', '/\\evil.example', 'https://evil.example/']) {
+      const bulk = await analyst.post('/warnings/bulk', { action: 'confirm', next })
+      expect(bulk.headers.location, next).toBe('/')
+      const undo = await analyst.post('/warnings/undo', { ids: String(w.id), next })
+      expect(undo.headers.location, next).toBe('/')
+    }
+    await analyst.get('/') // the flash messages, shown once
+  })
+
   it('refuses a forged flash cookie', async () => {
     const r = await app.inject({ url: '/login', headers: { cookie: `tbt_flash=${encodeURIComponent(JSON.stringify({ kind: 'ok', text: 'forged' }))}` } })
     expect(r.body).not.toContain('forged')
+  })
+
+  it('logs every request by path, and no token, address or double reply', () => {
+    expect(env.logLines.some((l) => /"msg":"incoming request"/.test(l))).toBe(true)
+    expect(logProblems(env.logLines)).toEqual([])
   })
 })
