@@ -245,12 +245,25 @@ export function isLoopbackUrl(url: string): boolean {
  */
 export function secretProblem(config: Pick<Config, 'secret' | 'publicBaseUrl'>): string | null {
   if (isLoopbackUrl(config.publicBaseUrl)) return null
-  const s = config.secret
-  const why =
-    s === DEVELOPMENT_SECRET ? 'is not set' : KNOWN_SECRETS.has(s.trim().toLowerCase()) ? 'is a published example value' : Buffer.byteLength(s) < MIN_SECRET_BYTES ? `is shorter than ${MIN_SECRET_BYTES} bytes` : null
+  const why = secretWeakness(config.secret)
   return why
     ? `TBT_SECRET ${why}, and PUBLIC_BASE_URL ${config.publicBaseUrl} is not a loopback address: set TBT_SECRET to ${MIN_SECRET_BYTES}+ random bytes (e.g. openssl rand -hex 32)`
     : null
+}
+
+/** What makes a secret unfit for a server others reach ("is not set", a published value, too short), or null. */
+export function secretWeakness(s: string): string | null {
+  return s === DEVELOPMENT_SECRET ? 'is not set' : KNOWN_SECRETS.has(s.trim().toLowerCase()) ? 'is a published example value' : Buffer.byteLength(s) < MIN_SECRET_BYTES ? `is shorter than ${MIN_SECRET_BYTES} bytes` : null
+}
+
+/**
+ * Where the web server listens: every interface with a secret of its own, this machine
+ * only (127.0.0.1) without one. A loopback PUBLIC_BASE_URL lets a server start without a
+ * secret; it must not then be reachable from elsewhere, where its links could be forged.
+ */
+export function listenHost(config: Pick<Config, 'secret'>): { host: string; why: string | null } {
+  const why = secretWeakness(config.secret)
+  return why ? { host: '127.0.0.1', why: `listening on 127.0.0.1 only: TBT_SECRET ${why} (set it to ${MIN_SECRET_BYTES}+ random bytes to serve other machines)` } : { host: '0.0.0.0', why: null }
 }
 
 /** Throws a one-line ConfigError when the secret is unsafe (see secretProblem): serve, worker and start call it first. */

@@ -1,7 +1,7 @@
 import net from 'node:net'
 import path from 'node:path'
 import { createContext, type AppContext } from '../app-context.js'
-import { assertSafeSecret, loadConfig, sourceBaseUrlVar, type Config } from '../config.js'
+import { assertSafeSecret, listenHost, loadConfig, sourceBaseUrlVar, type Config } from '../config.js'
 import type { PassReport } from '../pipeline/run-pass.js'
 import { UsageError, describeError, safeUrl, shownPath } from './errors.js'
 import { nextSteps, type Guidance } from './first-run.js'
@@ -150,9 +150,11 @@ export async function passThenServe(opts: PassThenServeOpts): Promise<void> {
     let port = opts.port
     if (serving) {
       const { serve } = await import('../web/server.js')
-      const server = await serve(ctx, opts.port)
+      const listen = listenHost(ctx.config)
+      const server = await serve(ctx, opts.port, listen.host)
       app = server
       port = (server.server.address() as net.AddressInfo).port
+      if (listen.why) console.log(listen.why)
     }
     const lines = await nextSteps(ctx, { serving, port, demo: !!opts.demo, demoLogin, report })
     console.log(lines.join('\n'))
@@ -195,13 +197,15 @@ export async function serveCommand(port: number): Promise<void> {
   let app
   try {
     const { serve } = await import('../web/server.js')
-    app = await serve(ctx, port)
+    app = await serve(ctx, port, listenHost(config).host)
   } catch (err) {
     await ctx.close()
     throw err
   }
   const actual = (app.server.address() as net.AddressInfo).port
   console.log(`web UI: http://localhost:${actual}/  (Ctrl-C to stop)`)
+  const why = listenHost(config).why
+  if (why) console.log(why)
   const { accountHint } = await import('./first-run.js')
   const hint = await accountHint(ctx).catch((err) => `(could not count the accounts: ${describeError(err)})`)
   if (hint) console.log(hint)

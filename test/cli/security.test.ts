@@ -1,6 +1,13 @@
 import { Counter, Registry } from 'prom-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { assertSafeMetrics, loadConfig } from '../../src/config.js'
+import { spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import fs from 'node:fs'
+import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import { assertSafeMetrics, listenHost, loadConfig } from '../../src/config.js'
+import { projectRoot } from '../../src/util/paths.js'
 import { startMetricsServer } from '../../src/ops/metrics-server.js'
 import { runPass } from '../../src/pipeline/run-pass.js'
 import { DEFAULT_REPLAY_DIR, startReplayServer, type ReplayServer } from '../../src/replay/replay-server.js'
@@ -36,6 +43,49 @@ describe('the CLI refuses to serve with an unsafe secret', () => {
     const r = await cli(['worker'], { ...base, TBT_METRICS_HOST: '0.0.0.0' })
     expect(r.code, r.stderr).toBe(2)
     expect(r.stderr.trim().split('\n'), r.stderr).toEqual([expect.stringMatching(/^tbt-watch: TBT_METRICS_HOST 0\.0\.0\.0 serves \/metrics beyond this machine: set TBT_ADMIN_TOKEN/)])
+  }, 60_000)
+})
+
+describe('the web server without a secret of its own', () => {
+  /** Serves with `env` until the web UI line, then says whether this machine's other address reaches it. */
+  async function reach(env: Record<string, string>): Promise<{ loopback: boolean; other: boolean | null; stdout: string }> {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tbt-listen-'))
+    const child = spawn(process.execPath, [path.join(projectRoot, 'bin', 'tbt-watch.mjs'), 'serve', '--port', '0'], { cwd: projectRoot, env: { ...process.env, TBT_LOG_LEVEL: 'silent', TBT_DATA_DIR: dataDir, PUBLIC_BASE_URL: 'http://localhost:8080', ...env } })
+    let stdout = ''
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        child.stdout.on('data', (d) => {
+          stdout += d
+          const m = /web UI: http:\/\/localhost:(\d+)\//.exec(stdout)
+          if (m) setTimeout(() => resolve(Number(m[1])), 200)
+        })
+        child.on('close', (code) => reject(new Error(`serve exited ${code}: ${stdout}`)))
+      })
+      const connects = (host: string) => new Promise<boolean>((resolve) => {
+        const sock = net.connect({ host, port }, () => { sock.destroy(); resolve(true) })
+        sock.on('error', () => resolve(false))
+      })
+      // another address of this machine (a container or a laptop has one); null when it has none
+      const other = Object.values(os.networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal)?.address
+      return { loopback: await connects('127.0.0.1'), other: other ? await connects(other) : null, stdout }
+    } finally {
+      child.kill('SIGTERM')
+      fs.rmSync(dataDir, { recursive: true, force: true })
+    }
+  }
+
+  it('listens on this machine only, and says so; with a secret of its own, on every interface', async () => {
+    expect(listenHost({ secret: loadConfig({}).secret })).toEqual({ host: '127.0.0.1', why: expect.stringMatching(/^listening on 127\.0\.0\.1 only: TBT_SECRET is not set/) })
+    expect(listenHost({ secret: 'change-me' }).host).toBe('127.0.0.1')
+    expect(listenHost({ secret: 'x'.repeat(40) })).toEqual({ host: '0.0.0.0', why: null })
+    const weak = await reach({ TBT_SECRET: '' })
+    expect(weak.loopback).toBe(true)
+    expect(weak.stdout).toContain('listening on 127.0.0.1 only: TBT_SECRET is not set')
+    if (weak.other !== null) expect(weak.other).toBe(false)
+    const strong = await reach({ TBT_SECRET: 'a'.repeat(16) + randomBytes(16).toString('hex') })
+    expect(strong.loopback).toBe(true)
+    expect(strong.stdout).not.toContain('listening on 127.0.0.1 only')
+    if (strong.other !== null) expect(strong.other).toBe(true)
   }, 60_000)
 })
 
