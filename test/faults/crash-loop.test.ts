@@ -14,9 +14,12 @@ import { expectSamePass, queuedPass, referenceDump, type Dump } from './harness.
  * the loop waits for the database to move after the last kill (or a few seconds), then kills
  * 1 to 4 of the workers that are up.
  *
- * Default: 10 kills over the recorded ePing snapshot (realistic: follow-ups, immediate alerts).
- * TBT_FAULT_LONG=1 (CI's long run): 50 kills over 600 synthetic notices, so that the pipeline
- * is still working when the later kills land.
+ * Default: 10 kills over the recorded ePing snapshot (realistic: follow-ups, immediate alerts),
+ * one notice or measure a job (TBT_BATCH_SIZE=1): its 33 notices in batches of 100 are a handful
+ * of jobs, done before most kills land (1 to 6 jobs were found stalled in a run, against about 60
+ * with one a job). The test fails if no kill caught a job in flight.
+ * TBT_FAULT_LONG=1 (`npm run test:long`, CI's long run): 50 kills over 600 synthetic notices,
+ * so that the pipeline is still working when the later kills land.
  */
 const LONG = process.env.TBT_FAULT_LONG === '1'
 const KILLS = LONG ? 50 : 10
@@ -102,6 +105,7 @@ describe('a crash loop: workers killed again and again, Redis restarted once', (
         workers: 4,
         redisUrl: redis.url,
         timeoutMs: LONG ? 1_200_000 : 300_000,
+        env: LONG ? {} : { TBT_BATCH_SIZE: '1' },
         // The loop runs through the whole pass, digests and deliveries included.
         async during({ db, fleet }) {
           loop = crashLoop(fleet, db.ctx, redis, KILLS)
@@ -123,6 +127,9 @@ describe('a crash loop: workers killed again and again, Redis restarted once', (
         else expect(exit.signal, p.log().slice(-2000)).not.toBe('SIGKILL')
       }
       expect(r.fleet.procs.length).toBe(4 + KILLS)
+      // The kills hit work in flight: pipeline jobs whose worker died were found stalled and run again.
+      const reruns = r.fleet.procs.flatMap((p) => p.log().split('\n').filter((l) => l.includes('job stalled; its worker stopped') && !l.includes('"stage":"reconcile"')))
+      if (!LONG) expect(reruns.length, 'no kill caught a pipeline job in flight').toBeGreaterThan(0)
       expectSamePass(expect, r, reference, 'random')
     } finally {
       await loop?.catch(() => {})

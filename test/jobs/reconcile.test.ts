@@ -1,6 +1,7 @@
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { Redis } from 'ioredis'
+import { Worker } from 'bullmq'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runPass } from '../../src/pipeline/run-pass.js'
 import { markOwed, owedToken, settle } from '../../src/pipeline/outbox.js'
@@ -193,6 +194,86 @@ describe('workers resume from committed state alone (postgres, the real Redis)',
     expect(row.retried_at).not.toBeNull()
     expect(row.retries).toBe(1)
     expect((await retryFailed(crashed.ctx, pool.queues)).retried).toBe(0)
+  })
+
+  it('the reconciliation runs when a worker starts and on its own schedule', async () => {
+    const schedulers = await pool.queues.reconcile.getJobSchedulers()
+    expect(schedulers.map((s) => [s.key, s.every])).toEqual([['reconcile', crashed.ctx.config.queue.reconcileEveryMs]])
+    const reasons = new Set((await pool.queues.reconcile.getJobs(['completed'])).map((j) => (j.data as { reason?: string }).reason))
+    expect(reasons).toContain('worker start')
+    expect(reasons).toContain('scheduled')
+  })
+
+  it('a job survives TBT_MAX_STALLED_COUNT worker deaths (BullMQ: 1), fails for good after the next, is recorded in job_failure and out of Redis, held, and retry-failed runs it', { timeout: 90_000 }, async () => {
+    const { db } = crashed.ctx
+    const max = crashed.ctx.config.queue.maxStalledCount
+    expect(max).toBe(20)
+    for (const w of pool.workers) expect(w.opts.maxStalledCount).toBe(max)
+    expect(pool.queues.ingest.defaultJobOptions.attempts).toBe(crashed.ctx.config.queue.attempts)
+    // The ingest worker leaves; a manual worker plays the process that takes the job and dies,
+    // and the stalled check runs with the options the product's ingest worker had.
+    const ingestWorker = pool.workers.find((w) => w.name === 'ingest')!
+    await ingestWorker.close()
+    const redis = workerConnection(REDIS_URL)
+    const checker = new Worker('ingest', null, { ...ingestWorker.opts, connection: redis })
+    const stalledCheck = async () => {
+      await redis.del(pool.queues.ingest.toKey('stalled-check')) // BullMQ runs one check per stalled interval
+      await (checker as unknown as { moveStalledJobsToWait(): Promise<void> }).moveStalledJobsToWait()
+    }
+    const dying = new Worker('ingest', null, { connection: redis, prefix, lockDuration: 200 })
+    const raw = await db.selectFrom('raw_response').select('id').where('parse_status', '=', 'ok').orderBy('id', 'desc').executeTakeFirstOrThrow()
+    const id = `ingest-${raw.id}`
+    const failure = () => db.selectFrom('job_failure').selectAll().where('job_id', '=', id).where('retried_at', 'is', null).executeTakeFirst()
+    let next: WorkerPool | undefined
+    try {
+      // Its ingest of the pass is done (a completed job of that id); the one that dies is another run.
+      await (await pool.queues.ingest.getJob(id))?.remove()
+      await pool.queues.ingest.add('ingest', { rawId: raw.id }, { jobId: id })
+      await db.updateTable('raw_response').set({ parse_status: 'pending' }).where('id', '=', raw.id).execute()
+      let deaths = 0
+      for (let i = 0; i < 400 && !(await pool.queues.ingest.getJob(id))?.deferredFailure; i++) {
+        // Taken, its lock never renewed (the process is gone): the stalled check puts it back.
+        const job = await dying.getNextJob(`death-${i}`, { block: false })
+        if (!job) {
+          await new Promise((r) => setTimeout(r, 20))
+          continue
+        }
+        expect(job.id).toBe(id)
+        deaths++
+        await stalledCheck()
+        await new Promise((r) => setTimeout(r, 300))
+        await stalledCheck()
+        expect(await pool.queues.ingest.getJobState(id)).toBe('waiting')
+      }
+      expect(deaths).toBe(max + 1)
+      expect((await pool.queues.ingest.getJob(id))?.deferredFailure).toMatch(/stalled more than allowable limit/)
+      await dying.close()
+      await checker.close()
+      // The next worker to take it (one that starts) fails it for good: recorded, then removed from Redis.
+      next = await startWorkers(crashed.ctx, { redisUrl: REDIS_URL, prefix }, { schedule: false })
+      for (let i = 0; i < 200 && !(await failure()); i++) await new Promise((r) => setTimeout(r, 50))
+      const row = await failure()
+      expect(row).toMatchObject({ queue: 'ingest', name: 'ingest' })
+      expect(row?.error).toMatch(/stalled more than allowable limit/)
+      for (let i = 0; i < 100 && (await pool.queues.ingest.getJobState(id)) !== 'unknown'; i++) await new Promise((r) => setTimeout(r, 50))
+      expect(await pool.queues.ingest.getJobState(id)).toBe('unknown')
+      expect((await backlog(crashed.ctx)).failedForGood).toBe(1)
+      // Held from the reconciliation (its response is still owed an ingest) until retry-failed.
+      expect(await runReconcile(crashed.ctx, pool.queues)).toMatchObject({ ingest: 0, heldFailed: 1 })
+      expect(await pool.queues.ingest.getJobState(id)).toBe('unknown')
+
+      expect(await retryFailed(crashed.ctx, pool.queues)).toMatchObject({ retried: 1, byQueue: { ingest: 1 } })
+      await waitForIdle(pool.queues, { timeoutMs: 30_000, settled: async () => settled(await backlog(crashed.ctx)) })
+      expect((await db.selectFrom('raw_response').select('parse_status').where('id', '=', raw.id).executeTakeFirstOrThrow()).parse_status).toBe('ok')
+      expect((await backlog(crashed.ctx)).failedForGood).toBe(0)
+      expect(await dumpState(crashed.ctx.db)).toEqual(await dumpState(inline.ctx.db))
+    } finally {
+      await dying.close()
+      await checker.close()
+      await next?.close()
+      next?.disconnect()
+      redis.disconnect()
+    }
   })
 })
 
