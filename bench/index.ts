@@ -30,7 +30,7 @@ for (const name of names) {
 function table(): string {
   const dir = path.join(benchDir, 'results')
   const read = (n: string) => (fs.existsSync(path.join(dir, `${n}.json`)) ? JSON.parse(fs.readFileSync(path.join(dir, `${n}.json`), 'utf8')) : null)
-  const lines = [`Machine: ${os.cpus().length} cores (${os.cpus()[0]?.model.trim()}), ${Math.round(os.totalmem() / 2 ** 30)} GB memory. Ratios are against a baseline run in the same script.`, '', '| benchmark | case | result | baseline | ratio |', '|---|---|---|---|---|']
+  const lines = [`Machines: ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GB memory (the table written on one with ${os.cpus()[0]?.model.trim()}; rows come from different runs, on machines of the same size, and name their load). Ratios are against a baseline run in the same script.`, '', '| benchmark | case | result | baseline | ratio |', '|---|---|---|---|---|']
   const p = read('pipeline')
   // Rows kept from an earlier run (`--keep`) say when they were measured.
   const runs = new Set((p?.rows ?? []).map((r: { measuredAt?: string }) => r.measuredAt?.slice(0, 13)))
