@@ -1,5 +1,5 @@
 import type { AppContext } from '../app-context.js'
-import { work, type DeliverPayload, type WorkItem } from '../pipeline/work.js'
+import { jobId, work, type DeliverPayload, type WorkItem } from '../pipeline/work.js'
 import { newToken } from '../pipeline/outbox.js'
 import { localDay } from './digest.service.js'
 
@@ -227,16 +227,37 @@ export async function markRetried(ctx: AppContext, ids: number[]): Promise<void>
   }
 }
 
-/** These items less those whose job failed for good and was not retried since. */
+/**
+ * These items less those whose job failed for good and was not retried since: their own
+ * job, or a batch job that carried them (the sweeps hand items on one by one, under their
+ * own ids; a failed batch holds every item it carried).
+ */
 export async function withoutFailed(ctx: AppContext, items: WorkItem[]): Promise<WorkItem[]> {
   const ids = items.map((i) => i.jobId).filter((id): id is string => !!id)
   if (!ids.length) return items
-  const held = new Set<string>()
+  const held = await failedBatchItems(ctx)
   for (let i = 0; i < ids.length; i += 500) {
     const rows = await ctx.db.selectFrom('job_failure').select(['queue', 'job_id']).where('retried_at', 'is', null).where('job_id', 'in', ids.slice(i, i + 500)).execute()
     for (const r of rows) held.add(`${r.queue}|${r.job_id}`)
   }
   return held.size ? items.filter((i) => !i.jobId || !held.has(`${i.queue}|${i.jobId}`)) : items
+}
+
+/** The own job ids (`queue|id`) of the items that batch jobs failed for good (and not retried) carried. */
+async function failedBatchItems(ctx: AppContext): Promise<Set<string>> {
+  const rows = await ctx.db.selectFrom('job_failure').select(['queue', 'data']).where('retried_at', 'is', null).where('name', 'in', ['classify-batch', 'score-batch', 'warn-batch']).execute()
+  const held = new Set<string>()
+  for (const r of rows) {
+    let data: { notices?: { id: number; version: string }[]; measures?: { id: number; token: string }[] }
+    try {
+      data = JSON.parse(r.data)
+    } catch {
+      continue
+    }
+    for (const n of data.notices ?? []) held.add(`classify|${jobId('classify', n.id, n.version)}`)
+    if (r.queue === 'score' || r.queue === 'warn') for (const m of data.measures ?? []) held.add(`${r.queue}|${jobId(r.queue, m.id, m.token)}`)
+  }
+  return held
 }
 
 // ---------------------------------------------------------------------------------------

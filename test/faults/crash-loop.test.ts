@@ -18,7 +18,7 @@ import { expectSamePass, queuedPass, referenceDump, type Dump } from './harness.
  * one notice or measure a job (TBT_BATCH_SIZE=1): its 33 notices in batches of 100 are a handful
  * of jobs, done before most kills land (1 to 6 jobs were found stalled in a run, against about 60
  * with one a job). The test fails if no kill caught a job in flight.
- * TBT_FAULT_LONG=1 (`npm run test:long`, CI's long run): 50 kills over 600 synthetic notices,
+ * TBT_FAULT_LONG=1 (CI's long run: .ci/run sets it; `npm run test:long` runs this file so): 50 kills over 600 synthetic notices,
  * so that the pipeline is still working when the later kills land.
  */
 const LONG = process.env.TBT_FAULT_LONG === '1'

@@ -5,7 +5,7 @@ import { Worker } from 'bullmq'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runPass } from '../../src/pipeline/run-pass.js'
 import { markOwed, owedToken, settle } from '../../src/pipeline/outbox.js'
-import type { WorkItem } from '../../src/pipeline/work.js'
+import { work, type WorkItem } from '../../src/pipeline/work.js'
 import { DEFAULT_REPLAY_DIR, startReplayServer, type ReplayServer } from '../../src/replay/replay-server.js'
 import { backlog, reconcile, recordJobFailure, settled } from '../../src/services/reconcile.service.js'
 import { ingestRaw } from '../../src/services/ingest.service.js'
@@ -132,6 +132,16 @@ describe.each(DIALECTS)('reconciliation: owed work found by SQL (%s)', (dialect)
     expect(held.report.heldFailed).toBe(1)
     expect(held.ids).not.toContain(classifyStale.jobId)
     expect((await backlog(env.ctx)).failedForGood).toBe(1)
+    // A batch that failed for good holds every item it carried, which the sweeps hand on one by one.
+    const missingItem = all.items.find((i) => i.jobId?.startsWith(`classify-${missing.id}-`))!
+    const scoreItems = all.items.filter((i) => i.queue === 'score')
+    const classifyBatch = work.classifyBatch([{ id: missing.id, contentHash: missing.content_hash }, { id: 999_999, contentHash: 'f'.repeat(64) }])
+    const scoreBatch = work.measureBatch('score', scoreItems.map((i) => ({ measureId: i.data.measureId as number, token: i.data.token as string })))
+    for (const b of [classifyBatch, scoreBatch]) await recordJobFailure(env.ctx, { queue: b.queue, jobId: b.jobId!, name: b.name, data: b.data, error: 'stalled', attempts: 21 })
+    const heldBatches = await found(env)
+    expect(heldBatches.report.heldFailed).toBe(1 + 1 + scoreItems.length)
+    for (const i of [missingItem, ...scoreItems]) expect(heldBatches.ids).not.toContain(i.jobId)
+    expect(heldBatches.ids).toContain(`warn-${measures[1]}-${warnToken}`)
   })
 })
 
