@@ -94,6 +94,8 @@ export function evidenceText(lang: Lang, e: { kind?: unknown; detail?: unknown; 
       if ((m = /^naive Bayes on (\d+) labelled notices: chapter (\S+) p=(\S+) \(features: (.*)\)$/.exec(detail)))
         return `朴素贝叶斯模型（${m[1]}条已标注通报）：第${m[2]}章，概率 ${m[3]}（特征：${m[4]}）`
       if ((m = /^naive Bayes: heading (\S+) p=(\S+)$/.exec(detail))) return `朴素贝叶斯模型：品目 ${m[1]}，概率 ${m[2]}`
+      if ((m = /^learnt model: chapter (\S+) p=([\d.]+)(?:, heading (\S+) p=([\d.]+))? \(features: (.*)\)$/.exec(detail)))
+        return `学习模型：第${m[1]}章，概率 ${m[2]}${m[3] ? `；品目 ${m[3]}，概率 ${m[4]}` : ''}（特征：${m[5] === '-' ? '无' : m[5]}）`
       break
   }
   return detail

@@ -3,6 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { createClassifier, type LabelledExample } from '../../src/classify/index.js'
+import { evidenceText } from '../../src/domain/i18n.js'
 import { LinearModel, type TrainingExample } from '../../src/classify/linear-model.js'
 import { MODEL_FILE, EXAMPLES_FILE } from '../../src/classify/model-store.js'
 import { scaleByFolds } from '../../src/classify/training.js'
@@ -33,7 +34,10 @@ describe('learnt model', () => {
     c.learn(examples)
     const r = c.classify({ id: 'x', title: 'Zorblax gizmos' })
     expect(r.hs[0].code.slice(0, 2)).toBe('85')
-    expect(r.evidence.some((e) => e.kind === 'model')).toBe(true)
+    const model = r.evidence.find((e) => e.kind === 'model')!
+    expect(model.detail).toMatch(/^learnt model: chapter 85 /)
+    // and in Chinese, as the warning's page shows it
+    expect(evidenceText('zh', model)).toMatch(/^学习模型：第85章，概率 [\d.]+.*（特征：.+）$/)
   })
 
   it('persists under dataDir/models, loads again, and learning the same examples again changes nothing', async () => {
