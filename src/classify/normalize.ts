@@ -425,6 +425,17 @@ const HAN = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]/
  */
 export function toSimplified(text: string): string {
   if (!text || !HAN.test(text)) return text
+  return sameMaterialWord(convertToSimplified(text))
+}
+
+/**
+ * "Made of" a material is written 制 or 质 (木制工艺品, 木质工艺品; 钢制, 钢质): one form
+ * for the lexicon and the text alike. 质量 (quality) stays.
+ */
+const MATERIAL_OF = /(木|竹|藤|纸|皮|革|铁|钢|铜|铝|锌|锡|金属|塑料|塑胶|玻璃|陶瓷|陶|瓷|橡胶|布|石)质(?!量)/g
+const sameMaterialWord = (text: string) => text.replace(MATERIAL_OF, '$1制')
+
+function convertToSimplified(text: string): string {
   if (traditionalToSimplified === undefined) {
     try {
       const require = createRequire(import.meta.url)

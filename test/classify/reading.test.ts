@@ -141,6 +141,13 @@ describe('what the reading changes in classification', () => {
     expect(codes(battery)).not.toContain('49')
   })
 
+  it('reads "made of" a material the same written 制 or 质, and leaves 质量 (quality) alone', async () => {
+    expect(toSimplified('木质工艺品；钢質門；产品质量；铁质强化')).toBe('木制工艺品；钢制门；产品质量；铁制强化')
+    expect(toSimplified('钢质量')).toBe('钢质量')
+    const c = await createClassifier()
+    expect(c.classify({ id: '1', title: '木制工艺品' }).hs[0]).toEqual(c.classify({ id: '2', title: '木质工艺品' }).hs[0])
+  })
+
   it('classifies a notice in traditional characters as in simplified', async () => {
     const c = await createClassifier()
     const trad = c.classify({ id: 't', title: '電動自行車用鋰離子電池安全要求' })
