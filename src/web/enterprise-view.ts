@@ -3,6 +3,7 @@ import { CONCERN_ROWS, FEEDBACK_LIMITS, type Feedback, type FeedbackProblem, typ
 import type { WarningDetail } from '../services/warning.service.js'
 import { REQUEST_KINDS, REQUEST_LABEL, W, type Lang } from '../comments/words.js'
 import { daysBetween, localDay } from '../domain/dates.js'
+import type { CategoryIndex } from '../domain/categories.js'
 import { loadMembers } from '../domain/members.js'
 import { html, raw, type Raw } from '../util/html.js'
 import { deadlineCell, levelBadge, lifecycleBadge, safeUrl, T } from './layout.js'
@@ -59,19 +60,33 @@ export function feedbackProblemText(lang: Lang, p: FeedbackProblem): string {
 const fmt = (n: number | null, lang: Lang) => (n === null ? '—' : n.toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-US'))
 
 /** The warning as an enterprise may read it. */
-/** The categories of a measure an enterprise sees: those it subscribed to, else the top one; never the measure's others. */
-export function enterpriseCategories<C extends { id: string }>(all: C[], subscribed: readonly string[] | null | undefined): C[] {
-  const mine = subscribed?.length ? all.filter((x) => subscribed.includes(x.id)) : []
-  return mine.length ? mine : all.slice(0, 1)
+/** What an enterprise subscribed to: categories, HS code prefixes, or both. */
+export interface Interest {
+  categories?: readonly string[] | null
+  hs?: readonly string[] | null
 }
 
-export function enterpriseWarning(ctx: AppContext, lang: Lang, w: WarningDetail, categoryIds: string[] | null, internalDeadline: string | null): Raw {
+/**
+ * The categories of a measure an enterprise sees: those it subscribed to; else those whose
+ * HS codes meet the prefixes it subscribed to (8517 meets mobile phones, 851713); else the
+ * top one. Never the measure's others.
+ */
+export function enterpriseCategories<C extends { id: string }>(all: C[], interest: Interest | null | undefined, index: Pick<CategoryIndex, 'byId'>): C[] {
+  const cats = interest?.categories ?? []
+  const mine = cats.length ? all.filter((x) => cats.includes(x.id)) : []
+  if (mine.length) return mine
+  const hs = interest?.hs ?? []
+  const meets = hs.length ? all.filter((x) => index.byId(x.id)?.hs.some((p) => hs.some((h) => p.startsWith(h) || h.startsWith(p)))) : []
+  return meets.length ? meets : all.slice(0, 1)
+}
+
+export function enterpriseWarning(ctx: AppContext, lang: Lang, w: WarningDetail, interest: Interest | null, internalDeadline: string | null): Raw {
   const t = T[lang]
   const c = W[lang]
   const members = loadMembers()
   const name = (x: { zh: string; en: string }) => (lang === 'zh' ? x.zh : x.en)
   const list = (xs: string[]) => xs.join(lang === 'zh' ? '、' : ', ')
-  const shown = enterpriseCategories(w.categories, categoryIds)
+  const shown = enterpriseCategories(w.categories, interest, ctx.categoryIndex)
   const products = [...new Set(w.notices.map((n) => n.products).filter((p): p is string => !!p))]
   const hs = [...new Set(w.notices.flatMap((n) => n.hsCodes))]
   const description = w.notices.find((n) => n.description)?.description

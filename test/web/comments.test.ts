@@ -100,10 +100,11 @@ describe.each(DIALECTS)('评议 and the enterprise pages (%s)', (dialect) => {
     expect(w.body).toContain('href="/me"')
     expect(w.body).not.toContain('返回队列')
     expect((await a.get(`/me/warnings/${unpublishedId}`)).statusCode).toBe(404)
-    // A second category of the measure (another sector's) stays out of every enterprise view.
+    // A second category of the measure (another sector's, scored highest) stays out of every enterprise view.
     const held = (await env.ctx.db.selectFrom('warning_category').select(['category_id', 'score']).where('warning_id', '=', mobile.warningId).orderBy('score', 'desc').execute())
-    const second = env.ctx.categories.find((c) => !held.some((h) => h.category_id === c.id))!
-    await env.ctx.db.insertInto('warning_category').values({ warning_id: mobile.warningId, category_id: second.id, score: Math.max(1, held[held.length - 1].score - 1), level: 'low' }).execute()
+    const meets8517 = (c: { hs: string[] }) => c.hs.some((p) => p.startsWith('8517') || '8517'.startsWith(p))
+    const second = env.ctx.categories.find((c) => !held.some((h) => h.category_id === c.id) && !meets8517(c))!
+    await env.ctx.db.insertInto('warning_category').values({ warning_id: mobile.warningId, category_id: second.id, score: held[0].score + 1, level: 'low' }).execute()
     try {
       // (the settings form offers every category; the feed and the warning's facts name the measure's)
       const feed = /<table class="feed">[\s\S]*?<\/table>/.exec((await a.get('/me')).body)?.[0] ?? ''
@@ -114,6 +115,11 @@ describe.each(DIALECTS)('评议 and the enterprise pages (%s)', (dialect) => {
       }
       const json = (await a.get(`/api/warnings/${mobile.warningId}`)).json()
       expect(json.categories.map((c: { id: string }) => c.id)).not.toContain(second.id)
+      // subscribed by HS code (8517) only: the measure's categories that code meets
+      const meeting = held.map((h) => env.ctx.categoryIndex.byId(h.category_id)!).filter(meets8517)
+      expect(meeting.length).toBeGreaterThan(0)
+      expect(json.categories.map((c: { id: string }) => c.id).sort()).toEqual(meeting.map((c) => c.id).sort())
+      for (const c of meeting) expect(facts).toContain(c.zh)
       expect(JSON.stringify(json)).not.toContain(second.zh)
     } finally {
       await env.ctx.db.deleteFrom('warning_category').where('warning_id', '=', mobile.warningId).where('category_id', '=', second.id).execute()

@@ -54,11 +54,11 @@ const apiRoutes: RoutePlugin = async (app, { ctx }) => {
       // What a digest publishes: not the analysts' notes, assignee, history, corrections or
       // hand-set level, nor the categories of the measure's other (maybe unpublished)
       // warnings, nor the classifier's candidate categories that would name them too.
-      // Of the measure's categories, those the enterprise subscribed to (else the top one).
+      // Of the measure's categories, those the enterprise subscribed to (by category or HS code; else the top one).
       const { note: _n, assignee: _a, events: _e, measureCategories: _m, correctedCategories: _c, levelOverride: _l, ...published } = w
       const sub = await subscriberByEmail(ctx, req.user!.email)
       const prefs = sub ? await loadSubscriberPreferences(ctx, sub.id) : null
-      const categories = enterpriseCategories(w.categories, prefs?.prefs.categories)
+      const categories = enterpriseCategories(w.categories, prefs?.prefs, ctx.categoryIndex)
       const top = categories[0]
       return {
         ...published,

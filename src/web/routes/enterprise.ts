@@ -11,7 +11,7 @@ import { addSubscriber, loadSubscriberPreferences, savePreferences, subscriberBy
 import { getWarning, isPublished, mergedInto, type WarningDetail } from '../../services/warning.service.js'
 import { html, type Raw } from '../../util/html.js'
 import { requireRole } from '../auth.js'
-import { enterpriseCategories, enterpriseWarning, feedbackFromForm, feedbackProblemText, feedbackSection, feedbackValues } from '../enterprise-view.js'
+import { enterpriseCategories, enterpriseWarning, feedbackFromForm, type Interest, feedbackProblemText, feedbackSection, feedbackValues } from '../enterprise-view.js'
 import { formFields } from '../forms.js'
 import { levelBadge, sendPage, T } from '../layout.js'
 import { blankPreferences, preferencesForm, preferencesFromForm, problemText } from '../subscription-form.js'
@@ -51,7 +51,7 @@ ${matches.map(({ warning: w }) => {
   const days = w.commentDeadline ? daysBetween(today, w.commentDeadline) : null
   return html`<tr data-warning="${w.id}"><td>${levelBadge(t, w.level)}</td><td>${w.markets.map(name).join(lang === 'zh' ? '、' : ', ') || '—'}</td>
 <td class="m"><a href="/me/warnings/${w.id}" class="key">${w.symbols[0] ?? w.measureKey}</a><div class="title">${w.title}</div></td>
-<td>${enterpriseCategories(w.categories, prefs!.categories).map((x) => html`<span class="chip">${name(x)}</span>`)}${hs.length ? html`<div class="hint">HS ${hs.slice(0, 6).join(', ')}</div>` : ''}</td>
+<td>${enterpriseCategories(w.categories, prefs, ctx.categoryIndex).map((x) => html`<span class="chip">${name(x)}</span>`)}${hs.length ? html`<div class="hint">HS ${hs.slice(0, 6).join(', ')}</div>` : ''}</td>
 <td class="nowrap"><span class="m-label">${c.deadline}${t.colon}</span>${w.commentDeadline ?? '—'}</td><td class="nowrap">${days === null ? '—' : t.daysLeft(days)}</td></tr>`
 })}</tbody></table>`
       : html`<p class="hint" id="feed-empty">${prefs ? c.feedEmpty : c.noSubscription}</p>`
@@ -96,7 +96,7 @@ ${preferencesForm(ctx, lang, '/me/settings', p, { _csrf: reply.generateCsrf() },
     /** null: logged in; else the e-mail link's subscriber and token. */
     link: { sub: SubscriberRow; token: string } | null
     lang: Lang
-    categories: string[] | null
+    interest: Interest | null
   }
 
   /** Who is looking (a logged-in enterprise or a valid e-mail link), or an answer already sent. */
@@ -111,13 +111,13 @@ ${preferencesForm(ctx, lang, '/me/settings', p, { _csrf: reply.generateCsrf() },
         return null
       }
       const prefs = await loadSubscriberPreferences(ctx, sub.id)
-      return { who: { email: sub.email, subscriberId: sub.id }, link: { sub, token }, lang, categories: prefs?.prefs.categories ?? null }
+      return { who: { email: sub.email, subscriberId: sub.id }, link: { sub, token }, lang, interest: prefs?.prefs ?? null }
     }
     await enterpriseOnly.call(app, req, reply)
     if (reply.sent) return null
     const sub = await subscriberByEmail(ctx, req.user!.email)
     const prefs = sub ? await loadSubscriberPreferences(ctx, sub.id) : null
-    return { who: { email: req.user!.email, userId: req.user!.id, subscriberId: sub?.id ?? null }, link: null, lang: req.lang, categories: prefs?.prefs.categories ?? null }
+    return { who: { email: req.user!.email, userId: req.user!.id, subscriberId: sub?.id ?? null }, link: null, lang: req.lang, interest: prefs?.prefs ?? null }
   }
 
   async function published(reply: FastifyReply, id: number): Promise<WarningDetail | null> {
@@ -152,7 +152,7 @@ ${preferencesForm(ctx, lang, '/me/settings', p, { _csrf: reply.generateCsrf() },
       own,
     )
     const jump = win.open ? html`<a href="#feedback" id="to-feedback">${W[lang].open}</a>` : ''
-    const body = html`<p>${v.link ? '' : html`<a href="/me">${W[lang].home}</a> · `}${jump}</p>${enterpriseWarning(ctx, lang, w, v.categories, win.internalDeadline)}${section}`
+    const body = html`<p>${v.link ? '' : html`<a href="/me">${W[lang].home}</a> · `}${jump}</p>${enterpriseWarning(ctx, lang, w, v.interest, win.internalDeadline)}${section}`
     req.lang = lang
     return sendPage(req, reply, { title: w.measureKey, status: extra.status, body })
   }
