@@ -125,6 +125,22 @@ function isXlsx(file: string): void {
  */
 export async function* readEpingXlsx(file: string, opts: ReadOptions = {}): AsyncGenerator<XlsxRowResult> {
   isXlsx(file)
+  // exceljs' streaming reader now and then hands out the first rows before the workbook's
+  // shared strings are read (a sheet stored ahead of them in the zip): the header row then
+  // looks empty and a data row is taken for it. Read such a file once more from the start;
+  // nothing has been handed on yet.
+  try {
+    yield* readSheet(file, opts)
+  } catch (err) {
+    if (!(err instanceof HeaderAfterEmptyRows)) throw err
+    yield* readSheet(file, opts, true)
+  }
+}
+
+/** The header was looked for after rows that read as empty: maybe unresolved shared strings. */
+class HeaderAfterEmptyRows extends ImportFileError {}
+
+async function* readSheet(file: string, opts: ReadOptions, retried = false): AsyncGenerator<XlsxRowResult> {
   const total = fs.statSync(file).size
   const stream = fs.createReadStream(file, { highWaterMark: 1 << 20 })
   let read = 0
@@ -135,11 +151,20 @@ export async function* readEpingXlsx(file: string, opts: ReadOptions = {}): Asyn
   try {
     for await (const sheet of reader) {
       if (sheets++) break // one sheet; anything after it is not the export
+      let skipped = 0
       for await (const row of sheet) {
         const values = (row.values as unknown[]) ?? []
-        if (!values.some((v) => cellText(v)?.trim())) continue
+        if (!values.some((v) => cellText(v)?.trim())) {
+          skipped++
+          continue
+        }
         if (!columns) {
-          columns = columnMap(values.slice(1))
+          try {
+            columns = columnMap(values.slice(1))
+          } catch (err) {
+            if (skipped && !retried && err instanceof ImportFileError) throw new HeaderAfterEmptyRows(err.message)
+            throw err
+          }
           continue
         }
         const date1904 = !!(reader as unknown as { properties?: { model?: { date1904?: boolean } } }).properties?.model?.date1904

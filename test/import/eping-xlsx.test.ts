@@ -339,6 +339,10 @@ describe('dry run, training and the command line', () => {
     const other = path.join(dir, 'other.xlsx')
     await writeOtherWorkbook(other)
     await expect(dryRunEpingXlsx(other, { now: NOW, baselineDays: 30 })).rejects.toThrow(/not an ePing export: its first row should name the columns "Notifying Member".*\(it has: Product, Price\)/)
+    // blank rows before it: read a second time (the reader's guard against unresolved shared strings), then the same message
+    const blankFirst = path.join(dir, 'blank-first.xlsx')
+    await writeOtherWorkbook(blankFirst, 2)
+    await expect(dryRunEpingXlsx(blankFirst, { now: NOW, baselineDays: 30 })).rejects.toThrow(/not an ePing export: its first row should name the columns "Notifying Member".*\(it has: Product, Price\)/)
     const cut = path.join(dir, 'cut.xlsx')
     fs.writeFileSync(cut, fs.readFileSync(file).subarray(0, 4000))
     await expect(dryRunEpingXlsx(cut, { now: NOW, baselineDays: 30 })).rejects.toThrow(/could not be read as an Excel workbook/)
@@ -382,10 +386,11 @@ function rowRecord() {
   }
 }
 
-async function writeOtherWorkbook(file: string) {
+async function writeOtherWorkbook(file: string, blankRows = 0) {
   const { default: ExcelJS } = await import('exceljs')
   const wb = new ExcelJS.Workbook()
   const ws = wb.addWorksheet('Prices')
+  for (let i = 0; i < blankRows; i++) ws.addRow([])
   ws.addRow(['Product', 'Price'])
   ws.addRow(['Tea', 12])
   await wb.xlsx.writeFile(file)
