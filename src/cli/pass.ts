@@ -194,18 +194,18 @@ export async function serveCommand(port: number): Promise<void> {
   })
   await withBackoff(() => probeDatabase(config.databaseUrl), reporter, { maxMs: Math.min(30_000, reporter.summaryMs) })
   const ctx = await createContext(config, { log })
+  const listen = listenHost(config)
   let app
   try {
     const { serve } = await import('../web/server.js')
-    app = await serve(ctx, port, listenHost(config).host)
+    app = await serve(ctx, port, listen.host)
   } catch (err) {
     await ctx.close()
     throw err
   }
   const actual = (app.server.address() as net.AddressInfo).port
   console.log(`web UI: http://localhost:${actual}/  (Ctrl-C to stop)`)
-  const why = listenHost(config).why
-  if (why) console.log(why)
+  if (listen.why) console.log(listen.why)
   const { accountHint } = await import('./first-run.js')
   const hint = await accountHint(ctx).catch((err) => `(could not count the accounts: ${describeError(err)})`)
   if (hint) console.log(hint)

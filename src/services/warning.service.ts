@@ -768,26 +768,23 @@ export interface QueuePlace {
  * one shorter and the row after it now stands where it stood.
  */
 async function placeFromHint(ctx: AppContext, f: QueueFilter, id: number, hint: QueuePlace, db: Db): Promise<{ total: number; before: number; inQueue: boolean }> {
-  const { sort } = orderFor(f)
-  let q = db.selectFrom('warning as w')
-  if (needsMeasure(f) || sort === 'deadline') q = q.innerJoin('measure as m', 'm.id', 'w.measure_id') as typeof q
-  const self = await q
-    .where('w.id', '=', id)
-    .where(((eb: Eb) => eb.and(conditions(ctx, f, eb, true))) as never)
-    .select('w.id')
-    .executeTakeFirst()
+  const self = await filteredQueue(ctx, f, db).where('w.id', '=', id).select('w.id').executeTakeFirst()
   const inQueue = !!self
   return { total: inQueue ? hint.total : Math.max(0, hint.total - 1), before: hint.index, inQueue }
 }
 
+/** The warnings (alias `w`, with `m` where the filter or the order reads the measure) under filter `f`, status included. */
+function filteredQueue(ctx: AppContext, f: QueueFilter, db: Db) {
+  let q = db.selectFrom('warning as w')
+  if (needsMeasure(f) || orderFor(f).sort === 'deadline') q = q.innerJoin('measure as m', 'm.id', 'w.measure_id') as typeof q
+  return q.where(((eb: Eb) => eb.and(conditions(ctx, f, eb, true))) as never)
+}
+
 /** The filtered queue's size, whether warning `id` is in it, and how many of its rows come before the sort values `at`. */
 async function placeOf(ctx: AppContext, f: QueueFilter, id: number, at: unknown[], db: Db): Promise<{ total: number; before: number; inQueue: boolean }> {
-  const { sort, cols } = orderFor(f)
+  const { cols } = orderFor(f)
   const earlier = sql.join(keysetRanges(cols, at, true), sql` or `)
-  let q = db.selectFrom('warning as w')
-  if (needsMeasure(f) || sort === 'deadline') q = q.innerJoin('measure as m', 'm.id', 'w.measure_id') as typeof q
-  const r = await q
-    .where(((eb: Eb) => eb.and(conditions(ctx, f, eb, true))) as never)
+  const r = await filteredQueue(ctx, f, db)
     .select([
       (eb) => eb.fn.countAll<number>().as('total'),
       sql<number>`coalesce(sum(case when ${earlier} then 1 else 0 end), 0)`.as('before'),
