@@ -139,7 +139,7 @@ export function memberCodesOfMarkets(ctx: Pick<AppContext, 'markets'>, codes: st
   return [...out]
 }
 
-function conditions(ctx: AppContext, f: QueueFilter, eb: Eb, withStatus: boolean): Expression<SqlBool>[] {
+function conditions(ctx: AppContext, f: QueueFilter, eb: Eb, withStatus: boolean, forCounts = false): Expression<SqlBool>[] {
   const out: Expression<SqlBool>[] = []
   if (withStatus && f.status?.length) {
     // Several statuses (the default tab: new and in review, most of the queue): SQLite would
@@ -148,8 +148,14 @@ function conditions(ctx: AppContext, f: QueueFilter, eb: Eb, withStatus: boolean
     // warning_status_order_idx, already in order.
     out.push(ctx.dialect === 'sqlite' && f.status.length > 1 ? sql<SqlBool>`+w.status in (${sql.join(f.status)})` : eb('w.status', 'in', f.status))
   }
-  if (f.level?.length) out.push(eb('w.level', 'in', f.level))
-  if (f.category?.length) {
+  if (f.level?.length) {
+    // Counted, the level reads the status index (status, level), which holds both: SQLite
+    // would otherwise read every warning of the level through the level's index and then
+    // its row for the status (30 ms for a third of 64,000 warnings, against 5).
+    out.push(forCounts && ctx.dialect === 'sqlite' ? sql<SqlBool>`+w.level in (${sql.join(f.level)})` : eb('w.level', 'in', f.level))
+  }
+  // Counted, a category is the counts query's driving table (countsQuery).
+  if (f.category?.length && !forCounts) {
     out.push(eb.exists(eb.selectFrom('warning_category as wc').select('wc.warning_id').whereRef('wc.warning_id', '=', 'w.id').where('wc.category_id', 'in', f.category)))
   }
   if (f.lifecycle?.length) out.push(eb('m.status', 'in', f.lifecycle))
@@ -254,11 +260,23 @@ async function planned<T>(ctx: AppContext, f: QueueFilter, fn: (db: Db) => Promi
   })
 }
 
+/**
+ * The tab counts' query. A category filter is read from the category's side: its warnings'
+ * ids from the (category, warning) index, once each, then each warning by its key, so the
+ * count costs the category's warnings, not every warning the other filters leave (a
+ * category among the high-level warnings read a third of the table: 31 ms at 64,000
+ * warnings on SQLite, 4 ms this way; 34 and 21 ms on PostgreSQL).
+ */
 function countsQuery(ctx: AppContext, f: QueueFilter, db: Db = ctx.db) {
-  let q = db.selectFrom('warning as w')
+  const plain = () => db.selectFrom('warning as w')
+  let q = f.category?.length
+    ? (db
+        .selectFrom(db.selectFrom('warning_category').select('warning_id').distinct().where('category_id', 'in', f.category).as('cw'))
+        .innerJoin('warning as w', 'w.id', 'cw.warning_id') as unknown as ReturnType<typeof plain>)
+    : plain()
   if (needsMeasure(f)) q = q.innerJoin('measure as m', 'm.id', 'w.measure_id') as typeof q
   return q
-    .where(((eb: Eb) => eb.and(conditions(ctx, f, eb, false))) as never)
+    .where(((eb: Eb) => eb.and(conditions(ctx, f, eb, false, true))) as never)
     .select(['w.status', (eb) => eb.fn.countAll<number>().as('n')])
     .groupBy('w.status')
 }

@@ -85,6 +85,43 @@ describe.each(DIALECTS)('queue search and pages at scale (%s)', (dialect) => {
     found.set(dialect, mine)
   })
 
+  it('counts each tab under category, level and lifecycle filters as a count of the rows themselves does', async () => {
+    const db = env.ctx.db
+    const rows = await db.selectFrom('warning as w').innerJoin('measure as m', 'm.id', 'w.measure_id').select(['w.id', 'w.status', 'w.level', 'm.status as life']).execute()
+    const cats = await db.selectFrom('warning_category').select(['warning_id', 'category_id']).execute()
+    const catsOf = new Map<number, Set<string>>()
+    for (const c of cats) catsOf.set(c.warning_id, (catsOf.get(c.warning_id) ?? new Set()).add(c.category_id))
+    // the categories warnings share most, so that two categories overlap on some warnings
+    const byCount = new Map<string, number>()
+    for (const c of cats) byCount.set(c.category_id, (byCount.get(c.category_id) ?? 0) + 1)
+    const top = [...byCount].sort((a, b) => b[1] - a[1]).map(([c]) => c)
+    const multi = [...catsOf.values()].filter((s) => s.size > 1)
+    expect(multi.length, 'warnings with more than one category').toBeGreaterThan(0)
+    const pair = [...multi[0]].slice(0, 2)
+    const filters: QueueFilter[] = [
+      { category: [top[0]] },
+      { category: [top[0]], level: ['high'] },
+      { category: pair },
+      { category: pair, level: ['high', 'medium'], status: ['new'] },
+      { category: [top[1]], lifecycle: ['open'] },
+      { level: ['high'] },
+      { level: ['low'], lifecycle: ['closed'] },
+    ]
+    for (const f of filters) {
+      const want: Record<string, number> = {}
+      for (const r of rows) {
+        if (f.category && ![...(catsOf.get(r.id) ?? [])].some((c) => f.category!.includes(c))) continue
+        if (f.level && !f.level.includes(r.level)) continue
+        if (f.lifecycle && !f.lifecycle.includes(r.life)) continue
+        want[r.status] = (want[r.status] ?? 0) + 1
+      }
+      const page = await listWarnings(env.ctx, { ...f, pageSize: 5 })
+      const got = Object.fromEntries(Object.entries(page.counts).filter(([, n]) => n > 0))
+      expect(got, JSON.stringify(f)).toEqual(want)
+      expect(page.total, JSON.stringify(f)).toBe(f.status ? f.status.reduce((s, st) => s + (want[st] ?? 0), 0) : Object.values(want).reduce((a, b) => a + b, 0))
+    }
+  })
+
   it('answers one or two characters from the gram index with the rows the LIKE scan finds', async () => {
     const db = env.ctx.db
     const ids = async (q: string, how?: 'scan') =>
