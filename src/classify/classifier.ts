@@ -132,6 +132,7 @@ export class ProductClassifier {
         : [[primary, 1], ...SECONDARY[lang.language]]
     const englishQuery = new Map<string, number>()
     const modelParts: TextPart[] = []
+    const found: { matches: TermMatch[]; field: Field; weight: number; then?: (ms: TermMatch[]) => TermMatch[]; quoted?: (m: TermMatch) => boolean }[] = []
     for (const part of parts) {
       if (!part.text) continue
       const text = cleanText(part.text)
@@ -148,16 +149,22 @@ export class ProductClassifier {
         readings.push({ matches: inverted ? plain.map((m) => (m.end - m.start === 1 && inverted.qualifiers.has(words[m.start].stem) ? { ...m, weight: m.weight * ATTRIBUTIVE, attributive: true } : m)) : plain, weight: fw * lw })
         if (inverted) readings.push({ matches: inverted.matches, weight: fw * lw })
       }
-      // A use ("for cosmetic use") gives way to a product named in any reading of the text.
-      const all = readings.flatMap((r) => r.matches)
-      for (const r of readings) this.addTermVotes(votes, settleUse(r.matches, all), part.field, r.weight)
+      for (const r of readings) found.push({ matches: r.matches, field: part.field, weight: r.weight })
       const runs = hanRuns(text)
       if (runs.length) {
         const seg = this.k.lexicon.hanWords.size ? chineseSegmenter() : null
         const words = seg ? matchHanWords(this.k.lexicon, runs, (r) => cutWords(seg, r)) : []
-        this.addTermVotes(votes, purposeDiscount([...matchHan(this.k.lexicon, runs), ...words], runs), part.field, fw, quotedHan(text, part.field))
+        found.push({ matches: [...matchHan(this.k.lexicon, runs), ...words], field: part.field, weight: fw, then: (ms) => purposeDiscount(ms, runs), quoted: quotedHan(text, part.field) })
         this.addTermVotes(votes, matchMixed(this.k.lexicon, text.toLowerCase()), part.field, fw)
       }
+    }
+
+    // A use ("for cosmetic use", "pesticide residues") gives way to a product named anywhere
+    // in the notice, in any reading of its text.
+    const named = found.flatMap((f) => f.matches)
+    for (const f of found) {
+      const settled = settleUse(f.matches, named)
+      this.addTermVotes(votes, f.then ? f.then(settled) : settled, f.field, f.weight, f.quoted)
     }
 
     // ICS groups, from the fields or quoted in the text ("ICS: 67.220.10").

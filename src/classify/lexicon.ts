@@ -340,8 +340,11 @@ export function matchHan(lex: CompiledLexicon, runs: string[]): TermMatch[] {
         const piece = run.slice(i, i + len)
         const hits = lex.han.get(piece)
         if (hits) {
-          const attributive = qualifiesNext(run.slice(i + len))
-          for (const h of hits) found.push({ ...h, start: base + i, end: base + i + len, ...(attributive ? { attributive } : {}) })
+          const rest = run.slice(i + len)
+          // 农药残留, 兽药残留量: what is left in a food, not the product (see RESIDUE_AFTER)
+          const use = HAN_RESIDUE.test(rest)
+          const attributive = !use && qualifiesNext(rest)
+          for (const h of hits) found.push({ ...h, start: base + i, end: base + i + len, ...(attributive ? { attributive } : {}), ...(use ? { use } : {}) })
         }
         // Stop as soon as no term starts with what we have: most positions end at length 1 or 2.
         if (!lex.hanPrefixes.has(piece)) break
@@ -360,6 +363,9 @@ export function matchHan(lex: CompiledLexicon, runs: string[]): TermMatch[] {
  * 水果 in 水果茶, 燃料 in 颗粒燃料取暖炉, 汽车 in 汽车轮胎, and "X用Y" (Y used for X).
  */
 const HAN_PHRASE_ENDS = ['产品', '用品', '制品', '安全', '技术', '要求', '规范', '标准', '法规', '条例', '规定', '规程', '规则', '标签', '标识', '标志', '说明', '质量', '卫生', '行业', '企业', '厂商', '生产', '制造', '加工', '检测', '检验', '测试', '试验', '测定', '分析', '能效', '能耗', '效率', '限值', '限量', '含量', '管理', '通用', '进口', '出口', '贸易', '销售', '使用', '回收', '处理', '处置', '运输', '储存', '贮存', '认证', '注册', '审批', '评估', '评定', '合格', '性能', '排放', '召回', '领域', '市场', '目录', '清单', '名录', '分类', '命名', '术语', '定义', '方法', '指南', '草案', '修订', '修正', '法', '部分', '系列', '相关']
+
+/** What makes the Chinese word before it a residue in a product: 残留, 的残留. */
+const HAN_RESIDUE = /^的?残留/
 
 function qualifiesNext(rest: string): boolean {
   if (!rest) return false

@@ -212,7 +212,7 @@ function markModifiers(tokens: RawToken[], lang?: string): LatinToken[] {
  * sequence of words), then how many words the use may take, and whether the use ends at a
  * closing word ("for *cosmetic* use") or simply runs on ("used in *motor vehicles*").
  */
-interface UsePattern { open: RegExp[]; span: number; close?: RegExp }
+interface UsePattern { open: RegExp[]; span: number; close?: RegExp; until?: RegExp }
 const USE_PATTERNS: Record<string, UsePattern[]> = {
   eng: [
     { open: [/^for$/], span: 3, close: /^(?:use|uses|usage|application|applications|purposes?)$/ },
@@ -220,29 +220,49 @@ const USE_PATTERNS: Record<string, UsePattern[]> = {
     { open: [/^(?:used|employed|utili[sz]ed)$/, /^(?:in|for|as|with|on|by)$/], span: 4 },
     { open: [/^intended$/, /^for$/], span: 4 },
     { open: [/^(?:contact)$/, /^with$/], span: 3 },
+    { open: [/^residues?$/, /^of$/], span: 3, until: /^(?:in|on|for|and|or)$/ },
   ],
   spa: [
     { open: [/^(?:para|de)$/, /^usos?$/], span: 3 },
     { open: [/^destinad[oa]s?$/, /^(?:a|al|para)$/], span: 4 },
     { open: [/^(?:utilizad|usad|empleado)[oa]?s?$/, /^(?:en|para|como|con)$/], span: 4 },
     { open: [/^contacto$/, /^con$/], span: 3 },
+    { open: [/^residuos?$/, /^(?:de|del)$/], span: 3, until: /^(?:en|para|y|o)$/ },
   ],
   fra: [
     { open: [/^(?:à|a|pour)$/, /^usages?$/], span: 3 },
     { open: [/^destin[ée]e?s?$/, /^(?:à|a|au|aux)$/], span: 4 },
     { open: [/^utilis[ée]e?s?$/, /^(?:dans|pour|comme|en|avec)$/], span: 4 },
     { open: [/^contact$/, /^avec$/], span: 3 },
+    { open: [/^r[ée]sidus?$/, /^(?:de|des|du)$/], span: 3, until: /^(?:dans|sur|pour|et|ou|en)$/ },
   ],
   por: [
     { open: [/^(?:para|de)$/, /^usos?$/], span: 3 },
     { open: [/^destinad[oa]s?$/, /^(?:a|ao|para)$/], span: 4 },
     { open: [/^(?:utilizad|usad)[oa]s?$/, /^(?:em|para|como|com)$/], span: 4 },
     { open: [/^contato$/, /^com$/], span: 3 },
+    { open: [/^res[íi]duos?$/, /^(?:de|do|dos|da|das)$/], span: 3, until: /^(?:em|no|na|nos|nas|para|e|ou)$/ },
   ],
 }
 
+/**
+ * Words that make the words before them the substance left in a product, not the product:
+ * "pesticide residues", "veterinary drug residues". Maximum residue limits are set for
+ * foods; the pesticide is what is limited. (Languages whose phrases start with their head
+ * say it the other way round, in USE_PATTERNS: "résidus de pesticides".)
+ */
+const RESIDUE_AFTER: Record<string, RegExp> = { eng: /^residues?$/ }
+const RESIDUE_STOP = /^(?:of|in|on|for|and|or|the|with|from|to)$/
+
 /** Marks the words of use phrases (USE_PATTERNS); a use never runs across punctuation. */
 function markUse(raw: RawToken[], out: LatinToken[], lang: string): void {
+  const residue = RESIDUE_AFTER[lang]
+  if (residue) {
+    for (let k = 1; k < out.length; k++) {
+      if (!residue.test(out[k].raw)) continue
+      for (let j = k - 1; j >= Math.max(0, k - 2) && raw[j].spaced === true && !RESIDUE_STOP.test(out[j].raw); j--) out[j].use = true
+    }
+  }
   const patterns = USE_PATTERNS[lang]
   if (!patterns) return
   for (let k = 0; k < out.length; k++) {
@@ -257,7 +277,7 @@ function markUse(raw: RawToken[], out: LatinToken[], lang: string): void {
       // the words of the use, up to the span, punctuation, or the closing word
       let end = k + n
       while (end < out.length && end - (k + n) < p.span) {
-        if (p.close?.test(out[end].raw)) break
+        if (p.close?.test(out[end].raw) || p.until?.test(out[end].raw)) break
         end++
         if (!raw[end - 1].spaced) break
       }

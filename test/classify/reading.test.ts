@@ -36,6 +36,22 @@ describe('reading regulatory language', () => {
     expect(use('matériaux destinés aux denrées alimentaires', 'fra')).toEqual(['denrées', 'alimentaires'])
   })
 
+  it('reads a pesticide or a drug named as a residue as what is limited in a food, not the product, in five languages', async () => {
+    const use = (text: string, lang: string) => latinTokens(text, lang).filter((t) => t.use).map((t) => t.raw)
+    expect(use('maximum levels of pesticide residues in cereals', 'eng')).toEqual(['pesticide'])
+    expect(use('residues of veterinary drugs in honey', 'eng')).toEqual(['veterinary', 'drugs'])
+    expect(use('límites máximos de residuos de plaguicidas en frutas', 'spa')).toEqual(['plaguicidas'])
+    expect(use('limites maximales de résidus de pesticides', 'fra')).toEqual(['pesticides'])
+    const c = await createClassifier()
+    const top = (title: string, products = '') => codes(c.classify({ id: 'x', title, products }))[0]
+    expect(top('Maximum residue limits for pesticide residues in apples and pears')).toBe('08')
+    expect(top('修订农药残留限量标准', '谷物')).toBe('10')
+    expect(top('Límites máximos de residuos de plaguicidas', 'manzanas')).toBe('08')
+    // a pesticide that is the product stays one
+    expect(top('Registration requirements for pesticides')).toBe('38')
+    expect(top('农药登记资料要求')).toBe('38')
+  })
+
   it('compares words on light stems as well as Porter stems', () => {
     expect(lightStem('batteries', 'eng')).toBe(lightStem('battery', 'eng'))
     expect(lightStem('periodicals', 'eng')).not.toBe(lightStem('period', 'eng'))
