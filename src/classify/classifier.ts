@@ -7,7 +7,7 @@ import { ATTRIBUTIVE, matchHan, matchHanWords, matchLatin, matchMixed, settleUse
 import { HEADING_PRIOR_FLOOR, LinearModel, type FeatureVector, type TrainingExample } from './linear-model.js'
 import { NomenclatureIndex } from './nomenclature.js'
 import { cleanText, hanRuns, latinWords, ofPhrases, STEM_LANGUAGES, toSimplified, type StemLanguage } from './normalize.js'
-import { dropAuthorities, productPhrases, segmentDescription } from './scope.js'
+import { dropAuthorities, dropExclusions, productPhrases, segmentDescription } from './scope.js'
 import { scrubCodes } from './scrub.js'
 import type { CategoryGuess, ClassifyInput, ClassifyResult, Evidence, HsGuess, LabelledExample } from './types.js'
 
@@ -106,9 +106,10 @@ export class ProductClassifier {
   analyse(input: ClassifyInput): Analysis {
     const evidence: Evidence[] = []
     // The regulator's name is not the product ("Food and Drug Administration").
-    const title = dropAuthorities(toSimplified(input.title ?? ''))
-    const products = dropAuthorities(toSimplified(input.products ?? ''))
-    const description = dropAuthorities(toSimplified(input.description ?? ''))
+    // Nor is what a phrase leaves out ("Cereal flours (excl. wheat…)", "不包括竹制餐具").
+    const title = dropExclusions(dropAuthorities(toSimplified(input.title ?? '')))
+    const products = dropExclusions(dropAuthorities(toSimplified(input.products ?? '')))
+    const description = dropExclusions(dropAuthorities(toSimplified(input.description ?? '')))
     const allText = [title, products, description].join('\n')
     const lang = detectLanguage(cleanText(allText), input.languageHint)
     evidence.push({ kind: 'language', detail: `${lang.language} (${lang.method})`, weight: round(lang.confidence) })

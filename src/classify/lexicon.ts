@@ -281,7 +281,7 @@ export function matchLatin(lex: CompiledLexicon, lang: StemLanguage, words: Word
       let ok = true
       let exact = true
       for (let k = 0; k < n; k++) {
-        if (k > 0 && words[i + k].stem !== c.stems[k]) { ok = false; break }
+        if (k > 0 && (words[i + k].stem !== c.stems[k] || words[i + k].brk)) { ok = false; break }
         if (words[i + k].light !== c.light[k]) exact = false
       }
       if (!ok) continue

@@ -109,6 +109,8 @@ const HAN_RUN = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+/g
 export interface LatinToken {
   raw: string
   index: number
+  /** punctuation or a line break lies between this token and the one before it */
+  broken?: boolean
   /** the part of a hyphenated compound that is not its head: "short" in "short-circuit" */
   modifier?: boolean
   /**
@@ -174,7 +176,11 @@ function tokenize(text: string): RawToken[] {
       offset += p.length + 1
     }
   }
-  for (let k = 0; k + 1 < out.length; k++) out[k].spaced = /^[ \t\u00a0]+$/.test(lower.slice(out[k].index + out[k].raw.length, out[k + 1].index))
+  for (let k = 0; k + 1 < out.length; k++) {
+    const gap = lower.slice(out[k].index + out[k].raw.length, out[k + 1].index)
+    out[k].spaced = /^[ \t\u00a0]+$/.test(gap)
+    if (PHRASE_BREAK.test(gap)) out[k + 1].broken = true
+  }
   if (tokenCache.size > 2000) tokenCache.clear()
   tokenCache.set(text, out)
   return out
@@ -182,7 +188,7 @@ function tokenize(text: string): RawToken[] {
 
 function markModifiers(tokens: RawToken[], lang?: string): LatinToken[] {
   const headFirst = lang !== undefined && HEAD_FIRST.has(lang)
-  const out: LatinToken[] = tokens.map((t) => ({ raw: t.raw, index: t.index }))
+  const out: LatinToken[] = tokens.map((t) => ({ raw: t.raw, index: t.index, ...(t.broken ? { broken: true } : {}) }))
   let i = 0
   while (i < tokens.length) {
     const g = tokens[i].group
@@ -221,6 +227,8 @@ const USE_PATTERNS: Record<string, UsePattern[]> = {
     { open: [/^intended$/, /^for$/], span: 4 },
     { open: [/^(?:contact)$/, /^with$/], span: 3 },
     { open: [/^residues?$/, /^of$/], span: 3, until: /^(?:in|on|for|and|or)$/ },
+    // what a product is made from: "flour obtained from sorghum grains"
+    { open: [/^(?:obtained|derived|made|produced|extracted|manufactured|prepared)$/, /^from$/], span: 3, until: /^(?:in|on|for|and|or|by|with|to|that|which)$/ },
   ],
   spa: [
     { open: [/^(?:para|de)$/, /^usos?$/], span: 3 },
@@ -228,6 +236,7 @@ const USE_PATTERNS: Record<string, UsePattern[]> = {
     { open: [/^(?:utilizad|usad|empleado)[oa]?s?$/, /^(?:en|para|como|con)$/], span: 4 },
     { open: [/^contacto$/, /^con$/], span: 3 },
     { open: [/^residuos?$/, /^(?:de|del)$/], span: 3, until: /^(?:en|para|y|o)$/ },
+    { open: [/^(?:obtenid|derivad|elaborad|extra[íi]d|producid)[oa]s?$/, /^(?:de|del|con)$/], span: 3, until: /^(?:en|para|y|o|por|que)$/ },
   ],
   fra: [
     { open: [/^(?:à|a|pour)$/, /^usages?$/], span: 3 },
@@ -235,6 +244,7 @@ const USE_PATTERNS: Record<string, UsePattern[]> = {
     { open: [/^utilis[ée]e?s?$/, /^(?:dans|pour|comme|en|avec)$/], span: 4 },
     { open: [/^contact$/, /^avec$/], span: 3 },
     { open: [/^r[ée]sidus?$/, /^(?:de|des|du)$/], span: 3, until: /^(?:dans|sur|pour|et|ou|en)$/ },
+    { open: [/^(?:obtenu|d[ée]riv[ée]|fabriqu[ée]|extrait|produit)e?s?$/, /^(?:de|des|du|avec)$/], span: 3, until: /^(?:dans|sur|pour|et|ou|en|par|qui)$/ },
   ],
   por: [
     { open: [/^(?:para|de)$/, /^usos?$/], span: 3 },
@@ -388,14 +398,30 @@ function computeLightStem(token: string, lang: StemLanguage): string {
 }
 
 /** A word as matching sees it: its Porter stem, its light stem, and whether it only modifies a compound's head. */
-export interface Word { stem: string; light: string; modifier: boolean; attributive: boolean; use?: boolean }
+export interface Word {
+  stem: string
+  light: string
+  modifier: boolean
+  attributive: boolean
+  use?: boolean
+  /** punctuation or a line break lies between this word and the word before it: no phrase runs across */
+  brk?: boolean
+}
+
+/** What ends a phrase between two words: punctuation other than hyphens and apostrophes, or a line break. */
+const PHRASE_BREAK = /[,;:()[\]{}.!?/|·•\n\r<>«»“”"]/
 
 /** The words of a text in one language, stop words dropped, order kept. */
 export function latinWords(text: string, lang: StemLanguage): Word[] {
   const out: Word[] = []
+  let brk = false
   for (const t of latinTokens(text, lang)) {
+    if (t.broken) brk = true
     const s = stemToken(t.raw, lang)
-    if (s) out.push({ stem: s, light: lightStem(t.raw, lang), modifier: t.modifier === true, attributive: t.attributive === true, ...(t.use ? { use: true } : {}) })
+    if (s) {
+      out.push({ stem: s, light: lightStem(t.raw, lang), modifier: t.modifier === true, attributive: t.attributive === true, ...(t.use ? { use: true } : {}), ...(brk && out.length ? { brk: true } : {}) })
+      brk = false
+    }
   }
   return out
 }

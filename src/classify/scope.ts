@@ -11,12 +11,14 @@
  * multiplies what its words vote.
  */
 
-export type SentenceRole = 'scope' | 'subject' | 'other' | 'purpose' | 'procedure' | 'date'
+export type SentenceRole = 'scope' | 'exclusion' | 'subject' | 'other' | 'purpose' | 'procedure' | 'date'
 
 export interface Segment { text: string; role: SentenceRole; weight: number }
 
 export const ROLE_WEIGHTS: Record<SentenceRole, number> = {
   scope: 1.5,
+  /** "This standard does not apply to…": what the sentence names is what the measure leaves out */
+  exclusion: 0.1,
   subject: 1.2,
   other: 1,
   purpose: 0.35,
@@ -73,7 +75,21 @@ const combine = (role: 'scope' | 'purpose' | 'procedure' | 'date') =>
   new RegExp(PATTERNS.map((p) => p[role]?.source).filter(Boolean).join('|'), 'iu')
 const ROLE_PATTERNS = { scope: combine('scope'), procedure: combine('procedure'), purpose: combine('purpose'), date: combine('date') }
 
+// A sentence that says what the measure does not cover. Tested before the scope, whose
+// words it contains ("does not apply to", "不适用于").
+const EXCLUSION_SENTENCE = new RegExp(
+  [
+    /\b(?:(?:does|do|shall|will)\s+not\s+(?:apply|cover|concern)|(?:is|are)\s+not\s+(?:applicable|covered|subject)|not\s+applicable\s+to|(?:is|are)\s+excluded|excludes?\s+(?:the\s+)?(?:following|from)|outside\s+(?:the|its)\s+scope)\b/.source,
+    /(?:no\s+(?:se\s+aplica|es\s+aplicable|son\s+aplicables|comprende|abarca)|quedan?\s+excluid[oa]s|se\s+excluyen)/.source,
+    /(?:ne\s+s['’]applique\s+pas|ne\s+(?:couvre|concerne|vise)\s+pas|(?:sont|est)\s+exclus?e?s?|non\s+applicables?)/.source,
+    /(?:não\s+se\s+aplica|excluem-se)/.source,
+    /(?:不适用于|不適用於|不适用|不適用|不包括|不包含|不涵盖|不涵蓋)/.source,
+  ].join('|'),
+  'iu',
+)
+
 export function sentenceRole(sentence: string, first: boolean): SentenceRole {
+  if (EXCLUSION_SENTENCE.test(sentence)) return 'exclusion'
   // A scope sentence that also gives a purpose or a date still names the products.
   if (ROLE_PATTERNS.scope.test(sentence)) return 'scope'
   if (ROLE_PATTERNS.procedure.test(sentence)) return 'procedure'
@@ -155,5 +171,45 @@ export function productPhrases(text: string): string[] {
     const phrase = (m[1] ?? m[2] ?? '').trim()
     if (phrase.length >= 2) out.push(phrase)
   }
+  return out
+}
+
+// What a phrase leaves out: "Cereal flours (excl. wheat, meslin and maize)", "footwear,
+// other than sports footwear,", "prepared or preserved otherwise than by vinegar",
+// "木制餐具（不包括竹制餐具）", "(竹制品除外)". The nomenclature's own wording, which ePing's
+// product field repeats, is full of these; the words they name are not the product.
+const EXCLUDE_LATIN = /(?:\bexcl\.|\b(?:excluding|except(?:\s+for)?|other\s+than|otherwise\s+than|not\s+including|with\s+the\s+exception\s+of|excepto|salvo|con\s+exclusi[oó]n\s+de|distint[oa]s\s+de|que\s+no\s+sean|excluid[oa]s|sauf|à\s+l['’]exclusion\s+d(?:e|u|es)?|autres\s+que|non\s+compris)\b)/giu
+const EXCLUDE_ZH = /(?:但?不包括|不包含|不含)/g
+/** Characters that end a left-out span outside parentheses. */
+const SPAN_END = /[,;，；。\n]/
+
+/** The text with the spans that name what a phrase leaves out blanked (offsets kept). */
+export function dropExclusions(text: string): string {
+  if (!text) return text
+  const blank: [number, number][] = []
+  const spanFrom = (start: number) => {
+    // inside parentheses: up to the closing one; otherwise up to the next comma or semicolon
+    let depth = 0
+    for (let i = 0; i < start; i++) {
+      const ch = text[i]
+      if (ch === '(' || ch === '（') depth++
+      else if ((ch === ')' || ch === '）') && depth > 0) depth--
+    }
+    for (let i = start; i < text.length; i++) {
+      const ch = text[i]
+      if (depth > 0 && (ch === ')' || ch === '）')) return i
+      if (depth === 0 && (SPAN_END.test(ch) || ch === ')' || ch === '）')) return i
+    }
+    return text.length
+  }
+  for (const re of [EXCLUDE_LATIN, EXCLUDE_ZH]) {
+    for (const m of text.matchAll(re)) blank.push([m.index!, spanFrom(m.index! + m[0].length)])
+  }
+  // "（竹制品除外）", "(X 除外)": the parenthesis before 除外
+  for (const m of text.matchAll(/[(（]([^()（）]{1,40})除外[)）]/g)) blank.push([m.index!, m.index! + m[0].length])
+  if (!blank.length) return text
+  // (UTF-16 offsets throughout; a blank keeps the length, so later spans stay in place)
+  let out = text
+  for (const [a, b] of blank) out = out.slice(0, a) + ' '.repeat(Math.max(0, b - a)) + out.slice(b)
   return out
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { createClassifier } from '../../src/classify/index.js'
 import { latinTokens, latinWords, lightStem, ofPhrases, toSimplified } from '../../src/classify/normalize.js'
-import { dropAuthorities, productPhrases, segmentDescription } from '../../src/classify/scope.js'
+import { dropAuthorities, dropExclusions, productPhrases, segmentDescription } from '../../src/classify/scope.js'
 import { scrubCodes } from '../../src/classify/scrub.js'
 
 const codes = (r: { hs: { code: string }[] }) => r.hs.map((h) => h.code.slice(0, 2))
@@ -50,6 +50,39 @@ describe('reading regulatory language', () => {
     // a pesticide that is the product stays one
     expect(top('Registration requirements for pesticides')).toBe('38')
     expect(top('农药登记资料要求')).toBe('38')
+  })
+
+  it('never runs a phrase across punctuation', () => {
+    const words = latinWords('decorticated sorghum grains (Sorghum bicolour); wheat, flour', 'eng')
+    expect(words.filter((w) => w.brk).map((w) => w.light)).toEqual(['sorghum', 'wheat', 'flour'])
+    // "grains (Sorghum" is no "grain sorghum", "wheat, flour" no "wheat flour"
+    const c = createClassifier()
+    return c.then((k) => {
+      const ev = k.classify({ id: 'x', title: 'Cereal grains (sorghum); wheat, flour of rice' }).evidence.filter((e) => e.kind === 'term').map((e) => (e as { term?: string }).term)
+      expect(ev).not.toContain('grain sorghum')
+      expect(ev).not.toContain('wheat flour')
+    })
+  })
+
+  it('reads what a product is made from as its material, not the product', () => {
+    const use = (text: string, lang: string) => latinTokens(text, lang).filter((t) => t.use).map((t) => t.raw)
+    expect(use('sorghum flour obtained from decorticated sorghum grains', 'eng')).toEqual(['decorticated', 'sorghum', 'grains'])
+    expect(use('harina obtenida de granos de sorgo', 'spa')).toEqual(['granos', 'de', 'sorgo'])
+    expect(use('farine obtenue à partir de grains', 'fra')).toEqual([])
+  })
+
+  it('leaves out what a phrase or a sentence says the measure does not cover', async () => {
+    expect(dropExclusions('Cereal flours (excl. wheat, meslin and maize) ; Cereals')).toMatch(/^Cereal flours \(\s+\) ; Cereals$/)
+    expect(dropExclusions('Tomatoes, prepared or preserved otherwise than by vinegar ; Vegetables').trim()).toMatch(/^Tomatoes, prepared or preserved\s+; Vegetables$/)
+    expect(dropExclusions('木制餐具,不包括竹制餐具、筷子和扫帚;厨房用具')).toMatch(/^木制餐具,\s+;厨房用具$/)
+    expect(dropExclusions('家具（竹制品除外）')).toMatch(/^家具\s+$/)
+    expect(dropExclusions('Footwear, other than sports footwear, with soles')).toMatch(/^Footwear,\s+, with soles$/)
+    expect(segmentDescription('This rule applies to bath seats. It does not apply to infant bathtubs.').map((s) => s.role)).toEqual(['scope', 'exclusion'])
+    expect(segmentDescription('本标准规定了次氯酸钠溶液的要求。本标准不适用于固体次氯酸盐或清洁剂。').map((s) => s.role)).toEqual(['scope', 'exclusion'])
+    expect(segmentDescription('El reglamento se aplica a los juguetes. No se aplica a las bicicletas.').map((s) => s.role)).toEqual(['scope', 'exclusion'])
+    const c = await createClassifier()
+    expect(codes(c.classify({ id: 'x', title: 'Cereal flours', products: 'Cereal flours (excl. wheat, meslin and maize)' }))[0]).toBe('11')
+    expect(codes(c.classify({ id: 'x', title: '竹吸管', products: '竹制品（不包括塑料餐具）' })).slice(0, 1)).not.toEqual(['39'])
   })
 
   it('compares words on light stems as well as Porter stems', () => {
