@@ -3,7 +3,7 @@ import { hsCodesInText } from '../domain/hs.js'
 import { HsEditions, IcsCrosswalk } from './crosswalk.js'
 import { detectLanguage } from './language.js'
 import { chineseSegmenter, cutWords, toVector, wordFeatures, type TextPart } from './features.js'
-import { ATTRIBUTIVE, matchHan, matchHanWords, matchLatin, matchMixed, settleUse, type CompiledLexicon, type TermMatch } from './lexicon.js'
+import { ATTRIBUTIVE, matchHan, matchHanWords, matchLatin, matchMixed, settleUse, YIELD, type CompiledLexicon, type TermMatch } from './lexicon.js'
 import { HEADING_PRIOR_FLOOR, LinearModel, type FeatureVector, type TrainingExample } from './linear-model.js'
 import { NomenclatureIndex } from './nomenclature.js'
 import { cleanText, hanRuns, latinWords, ofPhrases, STEM_LANGUAGES, toSimplified, type StemLanguage } from './normalize.js'
@@ -163,8 +163,18 @@ export class ProductClassifier {
     // A use ("for cosmetic use", "pesticide residues") gives way to a product named anywhere
     // in the notice, in any reading of its text.
     const named = found.flatMap((f) => f.matches)
+    // A broad word ("food", 食品) stands for the products of several chapters: where the
+    // notice names one of them ("cereals", 谷物), that product is what the word meant.
+    const yields = this.k.lexicon.yields
+    const narrower = (code: string) => {
+      const range = yields.get(code)
+      if (!range) return false
+      return named.some((o) => !yields.has(o.code) && !o.use && Number(o.code.slice(0, 2)) >= range[0] && Number(o.code.slice(0, 2)) <= range[1])
+    }
+    const yielding = new Set([...yields.keys()].filter(narrower))
     for (const f of found) {
-      const settled = settleUse(f.matches, named)
+      let settled = settleUse(f.matches, named)
+      if (yielding.size) settled = settled.map((m) => (yielding.has(m.code) ? { ...m, weight: m.weight * YIELD } : m))
       this.addTermVotes(votes, f.then ? f.then(settled) : settled, f.field, f.weight, f.quoted)
     }
 

@@ -14,6 +14,11 @@ const EntrySchema = z.strictObject({
   en: Terms, zh: Terms, fr: Terms, es: Terms, pt: Terms, vi: Terms,
   /** multiplies every term of the entry: below 1 for broad words ("food", "chemicals") */
   w: z.number().positive().max(3).optional(),
+  /**
+   * chapters ("02-24") whose own products this entry's broad words stand for: where any of
+   * them is named, the broad word ("food" beside "cereals") counts YIELD of its weight
+   */
+  yields: z.string().regex(/^\d{2}-\d{2}$/, 'a range of chapters: "02-24"').optional(),
 })
 const LexiconFileSchema = z.strictObject({
   entries: z.record(z.string().regex(/^\d{2}(\d{2}){0,2}$/, 'codes are HS chapters, headings or subheadings: 2, 4 or 6 digits'), EntrySchema),
@@ -46,6 +51,8 @@ export class CompiledLexicon {
   readonly hanWords = new Map<string, LexiconTerm[]>()
   readonly codes = new Set<string>()
   termCount = 0
+  /** entries whose broad words give way to a product of these chapters (inclusive), by code */
+  readonly yields = new Map<string, [number, number]>()
   /** a hash of the files it was compiled from */
   hash = ''
 
@@ -55,6 +62,7 @@ export class CompiledLexicon {
       han: [...this.han.values(), ...this.hanWords.values()].flat(),
       mixed: this.mixed,
       termCount: this.termCount,
+      yields: [...this.yields],
     }
   }
 
@@ -87,6 +95,7 @@ export class CompiledLexicon {
     }
     lex.mixed.push(...data.mixed)
     lex.termCount = data.termCount
+    for (const [code, range] of data.yields ?? []) lex.yields.set(code, range)
     return lex
   }
 
@@ -176,7 +185,7 @@ export function lexiconFiles(dir = DEFAULT_LEXICON_DIR): string[] {
 }
 
 // Bump when the cached form changes meaning.
-const CACHE_VERSION = 8
+const CACHE_VERSION = 9
 const NATURAL_VERSION = (() => {
   try {
     return (JSON.parse(fs.readFileSync(path.join(projectRoot, 'node_modules', 'natural', 'package.json'), 'utf8')) as { version: string }).version
@@ -190,6 +199,7 @@ interface CompiledForm {
   han: LexiconTerm[]
   mixed: LexiconTerm[]
   termCount: number
+  yields?: [string, [number, number]][]
 }
 
 /**
@@ -218,6 +228,10 @@ export function loadLexicon(dir = DEFAULT_LEXICON_DIR, cacheDir: string = os.tmp
   files.forEach((file, i) => {
     const { entries } = parseYamlText(texts[i], file, LexiconFileSchema)
     for (const [code, entry] of Object.entries(entries)) {
+      if (entry.yields) {
+        const [from, to] = entry.yields.split('-').map(Number)
+        lex.yields.set(code, [Math.min(from, to), Math.max(from, to)])
+      }
       for (const lang of Object.keys(LANG_KEYS)) {
         for (const term of (entry[lang as keyof typeof entry] as string[] | undefined) ?? []) lex.add(code, lang, term, entry.w ?? 1, file)
       }
@@ -259,6 +273,8 @@ const LOOSE_PHRASE = 0.75
  * head, or a longer term, names the product.
  */
 export const ATTRIBUTIVE = 0.4
+/** How much a broad word counts beside a product of the chapters it stands for (`yields`). */
+export const YIELD = 0.3
 /** How much a term counts that names the product's use ("for cosmetic use", "used in motor vehicles") while another term names a product. */
 export const USE = 0.4
 const HEAD_FIRST_LANGS = new Set<string>(['spa', 'fra', 'por'])

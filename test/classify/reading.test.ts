@@ -85,6 +85,17 @@ describe('reading regulatory language', () => {
     expect(codes(c.classify({ id: 'x', title: '竹吸管', products: '竹制品（不包括塑料餐具）' })).slice(0, 1)).not.toEqual(['39'])
   })
 
+  it('lets a broad word give way to the product it stands for: "food" beside cereals, fruit and vegetables', async () => {
+    const c = await createClassifier()
+    const top = (title: string, products = '', description = '') => codes(c.classify({ id: 'x', title, products, description }))[0]
+    expect(top('Food safety: maximum levels of contaminants in food', 'Cereals; foodstuffs', 'This regulation sets maximum levels of contaminants in food. It applies to food placed on the market.')).toBe('10')
+    expect(top('食品安全国家标准 食品中污染物限量', '谷物；食品', '本标准规定了食品中污染物的限量指标。本标准适用于食品。')).toBe('10')
+    expect(top('Amendment of the food regulations', 'Food; fruit', 'Food business operators shall label food.')).toBe('08')
+    // alone, the broad word still names the food chapter
+    expect(top('Labelling of prepackaged food')).toBe('21')
+    expect(top('预包装食品标签通则')).toBe('21')
+  })
+
   it('compares words on light stems as well as Porter stems', () => {
     expect(lightStem('batteries', 'eng')).toBe(lightStem('battery', 'eng'))
     expect(lightStem('periodicals', 'eng')).not.toBe(lightStem('period', 'eng'))
