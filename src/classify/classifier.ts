@@ -5,6 +5,7 @@ import { detectLanguage } from './language.js'
 import { chineseSegmenter, cutWords, toVector, wordFeatures, type TextPart } from './features.js'
 import { ATTRIBUTIVE, matchHan, matchHanWords, matchLatin, matchMixed, settleUse, YIELD, type CompiledLexicon, type TermMatch } from './lexicon.js'
 import { HEADING_PRIOR_FLOOR, LinearModel, type FeatureVector, type TrainingExample } from './linear-model.js'
+import { NearTerms } from './near-terms.js'
 import { NomenclatureIndex } from './nomenclature.js'
 import { cleanText, hanRuns, latinWords, ofPhrases, STEM_LANGUAGES, toSimplified, type StemLanguage } from './normalize.js'
 import { dropAuthorities, dropExclusions, productPhrases, segmentDescription } from './scope.js'
@@ -53,11 +54,22 @@ const SCORE = {
   nomenclatureWeight: 2.5,
   /** a heading is named (rather than only its chapter) when it holds this share of the chapter's heading votes */
   headingShare: 0.3,
+  /** NearTerms: the least similarity that is a guess, and what a guess weighs (a weak one) */
+  nearMin: 0.03,
+  nearWeight: 1.2,
   categoryThreshold: 0.35,
   categoryRelative: 0.6,
 } as const
 
 interface Vote { code: string; value: number; evidence: Evidence; fieldWeight?: number }
+
+/** One NearTerms index per compiled lexicon, built the first time a notice matches nothing. */
+const nearIndexes = new WeakMap<CompiledLexicon, NearTerms>()
+function nearTerms(lex: CompiledLexicon): NearTerms {
+  let n = nearIndexes.get(lex)
+  if (!n) nearIndexes.set(lex, (n = new NearTerms(lex)))
+  return n
+}
 
 /** What the lexicon, the crosswalks and the nomenclature make of a notice's words, before the model. */
 export interface Analysis {
@@ -195,6 +207,25 @@ export class ProductClassifier {
         if (hit.score < 0.12) continue
         const value = SCORE.nomenclatureWeight * hit.score
         votes.push({ code: hit.heading, value, evidence: { kind: 'nomenclature', code: hit.heading, detail: `wording close to HS ${hit.heading} "${this.k.nomenclature.headings.get(hit.heading) ?? ''}" (shared: ${[...new Set(hit.terms)].slice(0, 5).join(', ')})`, weight: round(value), headingOnly: refineOnly } })
+      }
+    }
+
+    // Nothing at all: the words nearest the lexicon's terms, as a weak guess (NearTerms);
+    // a learnt model, which reads every word, answers such a notice itself.
+    if (!votes.length && !(this.model && this.model.scale > 0)) {
+      const seg = chineseSegmenter()
+      const query = new Map<string, number>()
+      const langs: StemLanguage[] = [primary]
+      // what names the product: the title and the product field (or the scope's phrases)
+      for (const part of parts) {
+        if ((part.field !== 'title' && part.field !== 'products') || !part.text) continue
+        NearTerms.features(cleanText(part.text), langs, FIELD_WEIGHTS[part.field] * part.weight, (r) => (seg ? cutWords(seg, r) : [r]), query)
+      }
+      for (const hit of nearTerms(this.k.lexicon).search(query, 3)) {
+        if (hit.score < SCORE.nearMin) continue
+        const value = SCORE.nearWeight * hit.score
+        const shared = [...new Set(hit.shared)].slice(0, 5)
+        votes.push({ code: hit.code, value, evidence: { kind: 'near', code: hit.code, detail: `no term of the lexicon; words nearest its terms for HS ${hit.code} (shared: ${shared.join(', ')})`, weight: round(value), shared } })
       }
     }
 

@@ -383,6 +383,9 @@ const HAN_PHRASE_ENDS = ['产品', '用品', '制品', '安全', '技术', '要�
 /** What makes the Chinese word before it a residue in a product: 残留, 的残留. */
 const HAN_RESIDUE = /^的?残留/
 
+/** Chinese words about a product rather than naming one (要求, 标签, 安全…), as a set. */
+export const HAN_ABOUT: ReadonlySet<string> = new Set(HAN_PHRASE_ENDS)
+
 function qualifiesNext(rest: string): boolean {
   if (!rest) return false
   if (rest[0] === '用') return rest.length > 1 && !HAN_PHRASE_ENDS.some((w) => rest.startsWith(w))

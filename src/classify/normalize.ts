@@ -264,6 +264,14 @@ const USE_PATTERNS: Record<string, UsePattern[]> = {
 const RESIDUE_AFTER: Record<string, RegExp> = { eng: /^residues?$/ }
 const RESIDUE_STOP = /^(?:of|in|on|for|and|or|the|with|from|to)$/
 
+/** Per language, one expression for every word that can open a use phrase (a cheap first test). */
+const openers = new Map<string, RegExp>()
+function useOpeners(lang: string): RegExp {
+  let re = openers.get(lang)
+  if (!re) openers.set(lang, (re = new RegExp((USE_PATTERNS[lang] ?? []).map((p) => `(?:${p.open[0].source})`).join('|') || '(?!)')))
+  return re
+}
+
 /** Marks the words of use phrases (USE_PATTERNS); a use never runs across punctuation. */
 function markUse(raw: RawToken[], out: LatinToken[], lang: string): void {
   const residue = RESIDUE_AFTER[lang]
@@ -275,7 +283,9 @@ function markUse(raw: RawToken[], out: LatinToken[], lang: string): void {
   }
   const patterns = USE_PATTERNS[lang]
   if (!patterns) return
+  const opens = useOpeners(lang)
   for (let k = 0; k < out.length; k++) {
+    if (!opens.test(out[k].raw)) continue
     for (const p of patterns) {
       const n = p.open.length
       if (k + n >= out.length) continue
@@ -432,6 +442,16 @@ export function latinStems(text: string, lang: StemLanguage): string[] {
   for (const t of latinTokens(text)) {
     const s = stemToken(t.raw, lang)
     if (s) out.push(s)
+  }
+  return out
+}
+
+/** The stems of the words of a text that could name a product: stop words and words about a product (safety, labelling, 要求…) left out. */
+export function productStems(text: string, lang: StemLanguage): string[] {
+  const out: string[] = []
+  for (const t of latinTokens(text)) {
+    const s = stemToken(t.raw, lang)
+    if (s && (lang === 'vie' || !phraseEndsOf(lang).has(lightStem(t.raw, lang)))) out.push(s)
   }
   return out
 }

@@ -184,8 +184,13 @@ const EXCLUDE_ZH = /(?:但?不包括|不包含|不含)/g
 const SPAN_END = /[,;，；。\n]/
 
 /** The text with the spans that name what a phrase leaves out blanked (offsets kept). */
+const MAY_EXCLUDE = ['excl', 'except', ' than', 'not incl', 'salvo', 'excepto', 'exclusi', 'distint', 'no sean', 'sauf', 'autres que', 'non compris', '不包', '不含', '除外']
+
 export function dropExclusions(text: string): string {
   if (!text) return text
+  // (most texts exclude nothing: a plain look first, the expressions only where it finds a word)
+  const lower = text.toLowerCase()
+  if (!MAY_EXCLUDE.some((w) => lower.includes(w))) return text
   const blank: [number, number][] = []
   const spanFrom = (start: number) => {
     // inside parentheses: up to the closing one; otherwise up to the next comma or semicolon

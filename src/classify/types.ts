@@ -14,7 +14,7 @@ export interface ClassifyInput {
 /** code: 2-10 digits, no dots */
 export interface HsGuess { code: string; score: number }
 export interface CategoryGuess { id: string; score: number }
-/** kind: 'language' | 'hs-code' | 'ics' | 'term' | 'model' | 'nomenclature' */
+/** kind: 'language' | 'hs-code' | 'ics' | 'term' | 'model' | 'nomenclature' | 'near' */
 export interface Evidence { kind: string; detail: string; code?: string; weight?: number; [k: string]: unknown }
 export interface ClassifyResult { id: string; language: string; hs: HsGuess[]; categories: CategoryGuess[]; evidence: Evidence[] }
 export interface LabelledExample { text: ClassifyInput; hsCodes: string[] }

@@ -51,8 +51,8 @@ export const LANG_NAMES: Record<Lang, Record<string, string>> = {
 export const languageName = (lang: Lang, code: string) => LANG_NAMES[lang][code] ?? code
 
 const EVIDENCE_KIND: Record<Lang, Record<string, string>> = {
-  zh: { language: '语言', 'hs-code': '通报所列HS编码', ics: 'ICS对照', term: '关键词', model: '统计模型', nomenclature: '税则品目措辞' },
-  en: { language: 'language', 'hs-code': 'HS code on the notice', ics: 'ICS crosswalk', term: 'term', model: 'model', nomenclature: 'nomenclature wording' },
+  zh: { language: '语言', 'hs-code': '通报所列HS编码', ics: 'ICS对照', term: '关键词', model: '统计模型', nomenclature: '税则品目措辞', near: '相近词' },
+  en: { language: 'language', 'hs-code': 'HS code on the notice', ics: 'ICS crosswalk', term: 'term', model: 'model', nomenclature: 'nomenclature wording', near: 'nearest words' },
 }
 export const evidenceKindLabel = (lang: Lang, kind: string) => EVIDENCE_KIND[lang][kind] ?? kind
 
@@ -89,6 +89,9 @@ export function evidenceText(lang: Lang, e: { kind?: unknown; detail?: unknown; 
       break
     case 'nomenclature':
       if ((m = /^wording close to HS (\S+) "(.*)" \(shared: (.*)\)$/.exec(detail))) return `措辞接近 HS ${m[1]}“${m[2]}”（共同词：${m[3]}）`
+      break
+    case 'near':
+      if ((m = /^no term of the lexicon; words nearest its terms for HS (\S+) \(shared: (.*)\)$/.exec(detail))) return `未见词库中的词；与 HS ${m[1]} 的词最相近（共同的词或字：${m[2]}）`
       break
     case 'model':
       if ((m = /^naive Bayes on (\d+) labelled notices: chapter (\S+) p=(\S+) \(features: (.*)\)$/.exec(detail)))

@@ -3,6 +3,7 @@ import { createClassifier } from '../../src/classify/index.js'
 import { latinTokens, latinWords, lightStem, ofPhrases, toSimplified } from '../../src/classify/normalize.js'
 import { dropAuthorities, dropExclusions, productPhrases, segmentDescription } from '../../src/classify/scope.js'
 import { scrubCodes } from '../../src/classify/scrub.js'
+import { evidenceText } from '../../src/domain/i18n.js'
 
 const codes = (r: { hs: { code: string }[] }) => r.hs.map((h) => h.code.slice(0, 2))
 
@@ -94,6 +95,19 @@ describe('reading regulatory language', () => {
     // alone, the broad word still names the food chapter
     expect(top('Labelling of prepackaged food')).toBe('21')
     expect(top('预包装食品标签通则')).toBe('21')
+  })
+
+  it('guesses weakly from the words nearest the lexicon\'s terms when no term matches, and says so', async () => {
+    const c = await createClassifier()
+    const wrap = c.classify({ id: 'x', title: '婴儿包巾规范' })
+    expect(['61', '62', '63']).toContain(wrap.hs[0]?.code.slice(0, 2))
+    expect(wrap.hs[0].score).toBeLessThan(0.35)
+    const near = wrap.evidence.find((e) => e.kind === 'near')!
+    expect(near.detail).toMatch(/^no term of the lexicon; words nearest its terms for HS \d+ \(shared: .*巾/)
+    expect(evidenceText('zh', near)).toMatch(/^未见词库中的词；与 HS \d+ 的词最相近（共同的词或字：.*巾/)
+    // a term that matches keeps the fallback out; words that name nothing get no guess
+    expect(c.classify({ id: 'x', title: 'Requirements for crown caps' }).evidence.some((e) => e.kind === 'near')).toBe(false)
+    expect(c.classify({ id: 'x', title: 'Frobnitz quibbles, second draft', description: 'This standard specifies requirements for frobnitz labelling.' }).hs).toEqual([])
   })
 
   it('compares words on light stems as well as Porter stems', () => {
