@@ -255,6 +255,8 @@ export interface TermMatch extends LexiconTerm {
   quality?: number
   /** the term qualifies another noun of its phrase ("fruit" in "fruit infusions"); its weight is lowered */
   attributive?: boolean
+  /** characters of words about the product between an attributive Chinese term and the rest of its phrase (天然气|产品运输|储罐) */
+  gap?: number
   /** the term names what the product is used for or with ("for cosmetic use"); its weight is lowered */
   use?: boolean
 }
@@ -336,9 +338,10 @@ export function settleUse(found: TermMatch[], context: TermMatch[] = found): Ter
 function settleAttributive(found: TermMatch[], headFirst: boolean, reach: number): TermMatch[] {
   return found.map((m) => {
     if (!m.attributive) return m
-    const head = found.some((o) => o !== m && o.code !== m.code && !o.attributive && (headFirst ? o.end <= m.start && o.end >= m.start - reach : o.start >= m.end && o.start <= m.end + reach))
+    const far = reach + (m.gap ?? 0)
+    const head = found.some((o) => o !== m && o.code !== m.code && !o.attributive && (headFirst ? o.end <= m.start && o.end >= m.start - far : o.start >= m.end && o.start <= m.end + far))
     if (!head) {
-      const { attributive: _, ...plain } = m
+      const { attributive: _, gap: _g, ...plain } = m
       return plain
     }
     return { ...m, weight: m.weight * ATTRIBUTIVE }
@@ -359,8 +362,9 @@ export function matchHan(lex: CompiledLexicon, runs: string[]): TermMatch[] {
           const rest = run.slice(i + len)
           // 农药残留, 兽药残留量: what is left in a food, not the product (see RESIDUE_AFTER)
           const use = HAN_RESIDUE.test(rest)
-          const attributive = !use && qualifiesNext(rest)
-          for (const h of hits) found.push({ ...h, start: base + i, end: base + i + len, ...(attributive ? { attributive } : {}), ...(use ? { use } : {}) })
+          const gap = use ? -1 : headGap(rest)
+          const attributive = gap >= 0
+          for (const h of hits) found.push({ ...h, start: base + i, end: base + i + len, ...(attributive ? { attributive, ...(gap ? { gap } : {}) } : {}), ...(use ? { use } : {}) })
         }
         // Stop as soon as no term starts with what we have: most positions end at length 1 or 2.
         if (!lex.hanPrefixes.has(piece)) break
@@ -392,6 +396,26 @@ function qualifiesNext(rest: string): boolean {
   // (用 is one of them too, but "X用Y" was read above.)
   if (HAN_STOP.has(rest[0])) return false
   return !HAN_PHRASE_ENDS.some((w) => rest.startsWith(w))
+}
+
+/**
+ * Whether a Chinese product word qualifies a later word of its phrase, and across how many
+ * characters: 0 when the next word is another noun (汽车轮胎), the length of the words about
+ * the product in between when the phrase goes on after them (天然气|产品运输|储罐: tanks for
+ * transporting natural gas; 水果|加工|设备: fruit-processing machinery), -1 when the phrase
+ * ends there (电池安全要求) or at a particle.
+ */
+function headGap(rest: string): number {
+  if (qualifiesNext(rest)) return 0
+  if (!rest || HAN_STOP.has(rest[0])) return -1
+  let gap = 0
+  for (;;) {
+    const w = HAN_PHRASE_ENDS.find((e) => rest.startsWith(e, gap))
+    if (!w) break
+    gap += w.length
+  }
+  const next = rest.slice(gap)
+  return gap > 0 && next.length >= 2 && !HAN_STOP.has(next[0]) && qualifiesNext(next) ? gap : -1
 }
 
 /**

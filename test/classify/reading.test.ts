@@ -110,6 +110,16 @@ describe('reading regulatory language', () => {
     expect(c.classify({ id: 'x', title: 'Frobnitz quibbles, second draft', description: 'This standard specifies requirements for frobnitz labelling.' }).hs).toEqual([])
   })
 
+  it('reads a Chinese phrase to its head across words about the product: 天然气|产品运输|储罐 are tanks', async () => {
+    const c = await createClassifier()
+    const tanks = c.classify({ id: 'x', title: '储罐技术法规 第2部分：天然气产品运输储罐' })
+    expect(codes(tanks)[0]).toBe('73')
+    expect(tanks.evidence.find((e) => e.kind === 'term' && (e as { term?: string }).term === '天然气')).toMatchObject({ attributive: true })
+    // where the phrase ends in such words, the product word stays the head
+    expect(codes(c.classify({ id: 'x', title: '锂电池安全要求' }))[0]).toBe('85')
+    expect(codes(c.classify({ id: 'x', title: '天然气产品质量要求' }))[0]).toBe('27')
+  })
+
   it('compares words on light stems as well as Porter stems', () => {
     expect(lightStem('batteries', 'eng')).toBe(lightStem('battery', 'eng'))
     expect(lightStem('periodicals', 'eng')).not.toBe(lightStem('period', 'eng'))
