@@ -257,6 +257,8 @@ export interface TermMatch extends LexiconTerm {
   attributive?: boolean
   /** characters of words about the product between an attributive Chinese term and the rest of its phrase (天然气|产品运输|储罐) */
   gap?: number
+  /** the material named beside the article, which moved it to that material's chapter (rules/materials.yaml) */
+  material?: string
   /** the term names what the product is used for or with ("for cosmetic use"); its weight is lowered */
   use?: boolean
 }

@@ -120,6 +120,23 @@ describe('reading regulatory language', () => {
     expect(codes(c.classify({ id: 'x', title: '天然气产品质量要求' }))[0]).toBe('27')
   })
 
+  it('reads an article under the material named beside it: straws of bamboo, steel, glass; paper tableware', async () => {
+    const c = await createClassifier()
+    const top = (title: string) => c.classify({ id: 'x', title }).hs[0]?.code.slice(0, 4)
+    expect(top('竹吸管规范')).toBe('4419')
+    expect(top('不锈钢吸管')).toBe('7323')
+    expect(top('玻璃吸管')).toBe('7013')
+    expect(top('纸质餐具')).toBe('4823')
+    expect(top('Glass drinking straws')).toBe('7013')
+    expect(top('Pajitas de papel para beber')?.slice(0, 2)).toBe('48')
+    // the material of the article's own chapter, or an article of no material, stays
+    expect(top('塑料吸管')).toBe('3924')
+    expect(top('木质玩具')).toBe('9503')
+    const ev = c.classify({ id: 'x', title: '竹吸管' }).evidence.find((e) => e.kind === 'term' && e.code === '4419')!
+    expect(ev.detail).toMatch(/made of 竹/)
+    expect(evidenceText('zh', ev)).toMatch(/材质：竹/)
+  })
+
   it('compares words on light stems as well as Porter stems', () => {
     expect(lightStem('batteries', 'eng')).toBe(lightStem('battery', 'eng'))
     expect(lightStem('periodicals', 'eng')).not.toBe(lightStem('period', 'eng'))

@@ -1,0 +1,95 @@
+import path from 'node:path'
+import { z } from 'zod'
+import { loadYamlFile } from '../util/yaml-file.js'
+import { projectRoot } from '../util/paths.js'
+import { lightStem, stripAccents, type StemLanguage, type Word } from './normalize.js'
+import type { TermMatch } from './lexicon.js'
+
+export const DEFAULT_MATERIALS_FILE = path.join(projectRoot, 'rules', 'materials.yaml')
+
+const Heading = z.string().regex(/^\d{4}$/, 'headings: 4 digits')
+const Words = z.array(z.string().min(1)).optional()
+const MaterialsSchema = z.strictObject({
+  articles: z.array(z.string().regex(/^\d{2}$/, 'chapters: 2 digits')),
+  household: z.array(Heading),
+  materials: z.record(
+    z.string(),
+    z.strictObject({ chapter: z.string().regex(/^\d{2}$/), household: Heading, other: Heading, zh: Words, en: Words, es: Words, fr: Words, pt: Words }),
+  ),
+})
+
+interface Material { name: string; chapter: string; household: string; other: string; word: string }
+
+const LANG_KEYS: Record<string, StemLanguage> = { en: 'eng', es: 'spa', fr: 'fra', pt: 'por' }
+/** In these languages the material follows its article ("pajitas de papel"). */
+const AFTER = new Set<StemLanguage>(['spa', 'fra', 'por'])
+
+/**
+ * Materials that decide an article's chapter (rules/materials.yaml): an article whose
+ * lexicon heading belongs to one material's chapter is read under the material the notice
+ * names right before it (竹吸管, "glass drinking straws") or, in Spanish, French and
+ * Portuguese, right after it ("pajitas de papel").
+ */
+export class Materials {
+  private readonly articles: Set<string>
+  private readonly household: Set<string>
+  /** Chinese material words, longest first */
+  private readonly han: Material[] = []
+  private readonly latin = new Map<StemLanguage, Map<string, Material>>()
+
+  constructor(file = DEFAULT_MATERIALS_FILE) {
+    const data = loadYamlFile(file, MaterialsSchema)
+    this.articles = new Set(data.articles)
+    this.household = new Set(data.household)
+    for (const [name, m] of Object.entries(data.materials)) {
+      for (const h of [m.household, m.other]) if (!h.startsWith(m.chapter)) throw new Error(`${file}: ${name}: ${h} is not a heading of chapter ${m.chapter}`)
+      const base = { name, chapter: m.chapter, household: m.household, other: m.other }
+      for (const w of m.zh ?? []) this.han.push({ ...base, word: w })
+      for (const [key, lang] of Object.entries(LANG_KEYS)) {
+        for (const w of (m[key as keyof typeof m] as string[] | undefined) ?? []) {
+          const map = this.latin.get(lang) ?? new Map<string, Material>()
+          map.set(lightStem(stripAccents(w.toLowerCase()), lang), { ...base, word: w })
+          this.latin.set(lang, map)
+        }
+      }
+    }
+    this.han.sort((a, b) => b.word.length - a.word.length)
+  }
+
+  /** The heading an article's code stands for under a material, or null where the material is the article's own or the article is not one of a material. */
+  private redirect(code: string, m: Material): string | null {
+    const ch = code.slice(0, 2)
+    if (!this.articles.has(ch) || ch === m.chapter) return null
+    return this.household.has(code.slice(0, 4)) ? m.household : m.other
+  }
+
+  private moved(t: TermMatch, m: Material): TermMatch {
+    const code = this.redirect(t.code, m)
+    return code ? { ...t, code, material: m.word } : t
+  }
+
+  /** Chinese matches (offsets in the runs joined one apart, as matchHan counts them) read under the material written right before them. */
+  readHan(found: TermMatch[], runs: string[]): TermMatch[] {
+    if (!found.length) return found
+    const joined = runs.join(' ')
+    return found.map((t) => {
+      const before = joined.slice(Math.max(0, t.start - 6), t.start).replace(/[制质製質]$/, '')
+      const m = this.han.find((x) => before.endsWith(x.word))
+      return m ? this.moved(t, m) : t
+    })
+  }
+
+  /** Latin matches (word offsets) read under the material named next to them. */
+  readLatin(found: TermMatch[], words: Word[], lang: StemLanguage): TermMatch[] {
+    const map = this.latin.get(lang)
+    if (!map || !found.length) return found
+    const after = AFTER.has(lang)
+    return found.map((t) => {
+      const at = after ? t.end : t.start - 1
+      const w = words[at]
+      if (!w || (after ? w.brk : words[t.start].brk)) return t
+      const m = map.get(stripAccents(w.light))
+      return m ? this.moved(t, m) : t
+    })
+  }
+}
