@@ -215,9 +215,9 @@ export class ProductClassifier {
       }
     }
 
-    // Nothing at all: the words nearest the lexicon's terms, as a weak guess (NearTerms);
-    // a learnt model, which reads every word, answers such a notice itself.
-    if (!votes.length && !(this.model && this.model.scale > 0)) {
+    // Nothing at all: the words nearest the lexicon's terms, as a weak guess (NearTerms),
+    // which a learnt model, reading every word, may overrule.
+    if (!votes.length) {
       const seg = chineseSegmenter()
       const query = new Map<string, number>()
       const langs: StemLanguage[] = [primary]
