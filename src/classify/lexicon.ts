@@ -257,6 +257,8 @@ export interface TermMatch extends LexiconTerm {
   attributive?: boolean
   /** characters of words about the product between an attributive Chinese term and the rest of its phrase (天然气|产品运输|储罐) */
   gap?: number
+  /** a Latin word that qualifies a noun of its phrase the lexicon does not know ("pig" in "pig creep meal"): the head is some product, maybe another's */
+  headless?: boolean
   /** the material named beside the article, which moved it to that material's chapter (rules/materials.yaml) */
   material?: string
   /** the term names what the product is used for or with ("for cosmetic use"); its weight is lowered */
@@ -313,7 +315,7 @@ export function matchLatin(lex: CompiledLexicon, lang: StemLanguage, words: Word
       found.push({ code: c.code, term: c.term, lang: c.lang, weight: c.weight * quality, start: i, end: i + n, quality, ...(attributive ? { attributive } : {}), ...(use ? { use } : {}) })
     }
   }
-  return settleAttributive(dropContained(found), HEAD_FIRST_LANGS.has(lang), 2)
+  return settleAttributive(dropContained(found), HEAD_FIRST_LANGS.has(lang), 2, true)
 }
 
 /**
@@ -337,14 +339,15 @@ export function settleUse(found: TermMatch[], context: TermMatch[] = found): Ter
  * "battery chargers" gives way to chargers, but "钢" in "钢扁轧产品" stays, since nothing
  * else names those steel products.
  */
-function settleAttributive(found: TermMatch[], headFirst: boolean, reach: number): TermMatch[] {
+function settleAttributive(found: TermMatch[], headFirst: boolean, reach: number, latin = false): TermMatch[] {
   return found.map((m) => {
     if (!m.attributive) return m
     const far = reach + (m.gap ?? 0)
     const head = found.some((o) => o !== m && o.code !== m.code && !o.attributive && (headFirst ? o.end <= m.start && o.end >= m.start - far : o.start >= m.end && o.start <= m.end + far))
     if (!head) {
       const { attributive: _, gap: _g, ...plain } = m
-      return plain
+      // (a Latin word qualifying a noun the lexicon does not know: "pig creep meal")
+      return latin ? { ...plain, headless: true } : plain
     }
     return { ...m, weight: m.weight * ATTRIBUTIVE }
   })

@@ -137,6 +137,16 @@ describe('reading regulatory language', () => {
     expect(evidenceText('zh', ev)).toMatch(/材质：竹/)
   })
 
+  it('lets a word qualifying a noun the lexicon does not know give way to a product named outright', async () => {
+    const c = await createClassifier()
+    const feeds = c.classify({ id: 'x', title: 'Pig creep meal, pig weaner meal and pig finisher meal', products: 'Compound feeds' }).hs
+    expect(feeds[0].code.slice(0, 2)).toBe('23')
+    // the pigs (live animals, 0103) well behind the feed they qualify
+    expect(feeds.find((h) => h.code.startsWith('01'))!.score).toBeLessThan(feeds[0].score / 2)
+    // alone, it is all the notice says
+    expect(codes(c.classify({ id: 'x', title: 'Pig creep meal' }))[0]).toBe('01')
+  })
+
   it('compares words on light stems as well as Porter stems', () => {
     expect(lightStem('batteries', 'eng')).toBe(lightStem('battery', 'eng'))
     expect(lightStem('periodicals', 'eng')).not.toBe(lightStem('period', 'eng'))
