@@ -188,13 +188,13 @@ export class ProductClassifier {
       if (!range) return false
       return named.some((o) => !yields.has(o.code) && !o.use && Number(o.code.slice(0, 2)) >= range[0] && Number(o.code.slice(0, 2)) <= range[1])
     }
-    const yielding = new Set([...yields.keys()].filter(narrower))
+    const yielding = new Set(yields.size && named.some((o) => yields.has(o.code)) ? [...yields.keys()].filter(narrower) : [])
     // A word qualifying a noun the lexicon does not know ("pig creep meal", "lemon grass
     // leaves") gives way where the notice names a product of another chapter outright.
-    const outright = named.filter((o) => !o.use && !o.headless && !o.attributive)
+    const outright = named.some((o) => o.headless) ? named.filter((o) => !o.use && !o.headless && !o.attributive) : []
     for (const f of found) {
       let settled = settleUse(f.matches, named)
-      if (outright.length) settled = settled.map((m) => (m.headless && outright.some((o) => o.code.slice(0, 2) !== m.code.slice(0, 2)) ? { ...m, weight: m.weight * ATTRIBUTIVE } : m))
+      if (outright.length && settled.some((m) => m.headless)) settled = settled.map((m) => (m.headless && outright.some((o) => o.code.slice(0, 2) !== m.code.slice(0, 2)) ? { ...m, weight: m.weight * ATTRIBUTIVE } : m))
       if (yielding.size) settled = settled.map((m) => (yielding.has(m.code) ? { ...m, weight: m.weight * YIELD } : m))
       this.addTermVotes(votes, f.then ? f.then(settled) : settled, f.field, f.weight, f.quoted)
     }

@@ -63,6 +63,11 @@ export class Materials {
     return this.household.has(code.slice(0, 4)) ? m.household : m.other
   }
 
+  private anyArticle(found: TermMatch[]): boolean {
+    for (const t of found) if (this.articles.has(t.code.slice(0, 2))) return true
+    return false
+  }
+
   private moved(t: TermMatch, m: Material): TermMatch {
     const code = this.redirect(t.code, m)
     return code ? { ...t, code, material: m.word } : t
@@ -70,7 +75,7 @@ export class Materials {
 
   /** Chinese matches (offsets in the runs joined one apart, as matchHan counts them) read under the material written right before them. */
   readHan(found: TermMatch[], runs: string[]): TermMatch[] {
-    if (!found.length) return found
+    if (!this.anyArticle(found)) return found
     const joined = runs.join(' ')
     return found.map((t) => {
       const before = joined.slice(Math.max(0, t.start - 6), t.start).replace(/[制质製質]$/, '')
@@ -82,7 +87,7 @@ export class Materials {
   /** Latin matches (word offsets) read under the material named next to them. */
   readLatin(found: TermMatch[], words: Word[], lang: StemLanguage): TermMatch[] {
     const map = this.latin.get(lang)
-    if (!map || !found.length) return found
+    if (!map || !this.anyArticle(found)) return found
     const after = AFTER.has(lang)
     return found.map((t) => {
       const at = after ? t.end : t.start - 1
