@@ -219,6 +219,8 @@ function markModifiers(tokens: RawToken[], lang?: string): LatinToken[] {
  * closing word ("for *cosmetic* use") or simply runs on ("used in *motor vehicles*").
  */
 interface UsePattern { open: RegExp[]; span: number; close?: RegExp; until?: RegExp }
+/** Where such a phrase stops, in any of the languages (every language's patterns read every text): prepositions, conjunctions, relative words. */
+const UNTIL = /^(?:in|on|for|and|or|by|with|to|that|which|shall|must|may|en|em|no|na|nos|nas|para|pour|por|y|e|et|o|ou|que|qui|dans|sur|par)$/
 const USE_PATTERNS: Record<string, UsePattern[]> = {
   eng: [
     { open: [/^for$/], span: 3, close: /^(?:use|uses|usage|application|applications|purposes?)$/ },
@@ -226,32 +228,38 @@ const USE_PATTERNS: Record<string, UsePattern[]> = {
     { open: [/^(?:used|employed|utili[sz]ed)$/, /^(?:in|for|as|with|on|by)$/], span: 4 },
     { open: [/^intended$/, /^for$/], span: 4 },
     { open: [/^(?:contact)$/, /^with$/], span: 3 },
-    { open: [/^residues?$/, /^of$/], span: 3, until: /^(?:in|on|for|and|or)$/ },
+    { open: [/^residues?$/, /^of$/], span: 3, until: UNTIL },
+    // what a product holds: "foods containing cereals", "toys containing magnets"
+    { open: [/^(?:containing|contains|contain)$/], span: 3, until: UNTIL },
     // what a product is made from: "flour obtained from sorghum grains"
-    { open: [/^(?:obtained|derived|made|produced|extracted|manufactured|prepared)$/, /^from$/], span: 3, until: /^(?:in|on|for|and|or|by|with|to|that|which)$/ },
+    { open: [/^(?:obtained|derived|made|produced|extracted|manufactured|prepared)$/, /^from$/], span: 3, until: UNTIL },
   ],
   spa: [
     { open: [/^(?:para|de)$/, /^usos?$/], span: 3 },
     { open: [/^destinad[oa]s?$/, /^(?:a|al|para)$/], span: 4 },
     { open: [/^(?:utilizad|usad|empleado)[oa]?s?$/, /^(?:en|para|como|con)$/], span: 4 },
     { open: [/^contacto$/, /^con$/], span: 3 },
-    { open: [/^residuos?$/, /^(?:de|del)$/], span: 3, until: /^(?:en|para|y|o)$/ },
-    { open: [/^(?:obtenid|derivad|elaborad|extra[íi]d|producid)[oa]s?$/, /^(?:de|del|con)$/], span: 3, until: /^(?:en|para|y|o|por|que)$/ },
+    { open: [/^residuos?$/, /^(?:de|del)$/], span: 3, until: UNTIL },
+    { open: [/^(?:obtenid|derivad|elaborad|extra[íi]d|producid)[oa]s?$/, /^(?:de|del|con)$/], span: 3, until: UNTIL },
+    { open: [/^que$/, /^contienen?$/], span: 3, until: UNTIL },
+    { open: [/^conteniendo$/], span: 3, until: UNTIL },
   ],
   fra: [
     { open: [/^(?:à|a|pour)$/, /^usages?$/], span: 3 },
     { open: [/^destin[ée]e?s?$/, /^(?:à|a|au|aux)$/], span: 4 },
     { open: [/^utilis[ée]e?s?$/, /^(?:dans|pour|comme|en|avec)$/], span: 4 },
     { open: [/^contact$/, /^avec$/], span: 3 },
-    { open: [/^r[ée]sidus?$/, /^(?:de|des|du)$/], span: 3, until: /^(?:dans|sur|pour|et|ou|en)$/ },
-    { open: [/^(?:obtenu|d[ée]riv[ée]|fabriqu[ée]|extrait|produit)e?s?$/, /^(?:de|des|du|avec)$/], span: 3, until: /^(?:dans|sur|pour|et|ou|en|par|qui)$/ },
+    { open: [/^r[ée]sidus?$/, /^(?:de|des|du)$/], span: 3, until: UNTIL },
+    { open: [/^(?:obtenu|d[ée]riv[ée]|fabriqu[ée]|extrait|produit)e?s?$/, /^(?:de|des|du|avec)$/], span: 3, until: UNTIL },
+    { open: [/^contenant$/], span: 3, until: UNTIL },
+    { open: [/^qui$/, /^contiennent$/], span: 3, until: UNTIL },
   ],
   por: [
     { open: [/^(?:para|de)$/, /^usos?$/], span: 3 },
     { open: [/^destinad[oa]s?$/, /^(?:a|ao|para)$/], span: 4 },
     { open: [/^(?:utilizad|usad)[oa]s?$/, /^(?:em|para|como|com)$/], span: 4 },
     { open: [/^contato$/, /^com$/], span: 3 },
-    { open: [/^res[íi]duos?$/, /^(?:de|do|dos|da|das)$/], span: 3, until: /^(?:em|no|na|nos|nas|para|e|ou)$/ },
+    { open: [/^res[íi]duos?$/, /^(?:de|do|dos|da|das)$/], span: 3, until: UNTIL },
   ],
 }
 
@@ -268,21 +276,25 @@ const RESIDUE_STOP = /^(?:of|in|on|for|and|or|the|with|from|to)$/
 const openers = new Map<string, RegExp>()
 function useOpeners(lang: string): RegExp {
   let re = openers.get(lang)
-  if (!re) openers.set(lang, (re = new RegExp((USE_PATTERNS[lang] ?? []).map((p) => `(?:${p.open[0].source})`).join('|') || '(?!)')))
+  if (!re) openers.set(lang, (re = new RegExp((lang === 'all' ? ALL_USE_PATTERNS : USE_PATTERNS[lang] ?? []).map((p) => `(?:${p.open[0].source})`).join('|') || '(?!)')))
   return re
 }
+const ALL_USE_PATTERNS: UsePattern[] = Object.values(USE_PATTERNS).flat()
 
 /** Marks the words of use phrases (USE_PATTERNS); a use never runs across punctuation. */
-function markUse(raw: RawToken[], out: LatinToken[], lang: string): void {
-  const residue = RESIDUE_AFTER[lang]
+function markUse(raw: RawToken[], out: LatinToken[], _lang: string): void {
+  // Every language's phrases, whatever language the text is read in: a notice in Spanish is
+  // also read with English stems ("cereales" as cereals), and that reading must know that
+  // "que contienen cereales" names what the product holds.
+  const lang = 'all'
+  const residue = RESIDUE_AFTER.eng
   if (residue) {
     for (let k = 1; k < out.length; k++) {
       if (!residue.test(out[k].raw)) continue
       for (let j = k - 1; j >= Math.max(0, k - 2) && raw[j].spaced === true && !RESIDUE_STOP.test(out[j].raw); j--) out[j].use = true
     }
   }
-  const patterns = USE_PATTERNS[lang]
-  if (!patterns) return
+  const patterns = ALL_USE_PATTERNS
   const opens = useOpeners(lang)
   for (let k = 0; k < out.length; k++) {
     if (!opens.test(out[k].raw)) continue

@@ -178,7 +178,8 @@ export function productPhrases(text: string): string[] {
 // other than sports footwear,", "prepared or preserved otherwise than by vinegar",
 // "木制餐具（不包括竹制餐具）", "(竹制品除外)". The nomenclature's own wording, which ePing's
 // product field repeats, is full of these; the words they name are not the product.
-const EXCLUDE_LATIN = /(?:\bexcl\.|\b(?:excluding|except(?:\s+for)?|other\s+than|otherwise\s+than|not\s+including|with\s+the\s+exception\s+of|excepto|salvo|con\s+exclusi[oó]n\s+de|distint[oa]s\s+de|que\s+no\s+sean|excluid[oa]s|sauf|à\s+l['’]exclusion\s+d(?:e|u|es)?|autres\s+que|non\s+compris)\b)/giu
+// (Letters on both sides are looked for as letters: \b knows only ASCII, and "à" is none.)
+const EXCLUDE_LATIN = /(?<![\p{L}\p{N}])(?:excl\.|(?:excluding|except(?:\s+for)?|other\s+than|otherwise\s+than|not\s+including|with\s+the\s+exception\s+of|excepto|salvo|con\s+exclusi[oó]n\s+de|distint[oa]s\s+de|que\s+no\s+sean|excluid[oa]s|sauf|à\s+l['’]exclusion\s+d(?:e|u|es)?|autres\s+que|non\s+compris)(?![\p{L}\p{N}]))/giu
 const EXCLUDE_ZH = /(?:但?不包括|不包含|不含)/g
 /** Characters that end a left-out span outside parentheses. */
 const SPAN_END = /[,;，；。\n]/

@@ -70,6 +70,12 @@ describe('reading regulatory language', () => {
     expect(use('sorghum flour obtained from decorticated sorghum grains', 'eng')).toEqual(['decorticated', 'sorghum', 'grains'])
     expect(use('harina obtenida de granos de sorgo', 'spa')).toEqual(['granos', 'de', 'sorgo'])
     expect(use('farine obtenue à partir de grains', 'fra')).toEqual([])
+    // what a product holds
+    expect(use('toys containing magnets', 'eng')).toEqual(['magnets'])
+    expect(use('alimentos preenvasados que contienen cereales', 'spa')).toEqual(['cereales'])
+    expect(use('denrées contenant des céréales', 'fra')).toEqual(['des', 'céréales'])
+    // read with English stems too, the Spanish phrase keeps its reading
+    expect(use('alimentos preenvasados que contienen cereales', 'eng')).toEqual(['cereales'])
   })
 
   it('leaves out what a phrase or a sentence says the measure does not cover', async () => {
@@ -78,6 +84,10 @@ describe('reading regulatory language', () => {
     expect(dropExclusions('木制餐具,不包括竹制餐具、筷子和扫帚;厨房用具')).toMatch(/^木制餐具,\s+;厨房用具$/)
     expect(dropExclusions('家具（竹制品除外）')).toMatch(/^家具\s+$/)
     expect(dropExclusions('Footwear, other than sports footwear, with soles')).toMatch(/^Footwear,\s+, with soles$/)
+    expect(dropExclusions('Exigences applicables aux jouets, à l’exclusion des bicyclettes')).toMatch(/^Exigences applicables aux jouets,\s+$/)
+    expect(dropExclusions('Harinas de cereales (excepto de trigo o de morcajo)')).toMatch(/^Harinas de cereales \(\s+\)$/)
+    // a word that merely contains one is no exclusion
+    expect(dropExclusions('Exceptional sauflex products')).toBe('Exceptional sauflex products')
     expect(segmentDescription('This rule applies to bath seats. It does not apply to infant bathtubs.').map((s) => s.role)).toEqual(['scope', 'exclusion'])
     expect(segmentDescription('本标准规定了次氯酸钠溶液的要求。本标准不适用于固体次氯酸盐或清洁剂。').map((s) => s.role)).toEqual(['scope', 'exclusion'])
     expect(segmentDescription('El reglamento se aplica a los juguetes. No se aplica a las bicicletas.').map((s) => s.role)).toEqual(['scope', 'exclusion'])
