@@ -5,7 +5,7 @@ import path from 'node:path'
 import { z } from 'zod'
 import { parseYamlText } from '../util/yaml-file.js'
 import { projectRoot } from '../util/paths.js'
-import { HAN_STOP, latinTokens, lightStem, stemToken, stripAccents, toSimplified, type StemLanguage, type Word } from './normalize.js'
+import { FOR_WORDS, HAN_STOP, latinTokens, lightStem, stemToken, stripAccents, toSimplified, type StemLanguage, type Word } from './normalize.js'
 
 export const DEFAULT_LEXICON_DIR = path.join(projectRoot, 'rules', 'lexicon')
 
@@ -28,7 +28,12 @@ const LexiconFileSchema = z.strictObject({
 const LANG_KEYS: Record<string, StemLanguage | 'han'> = { en: 'eng', es: 'spa', fr: 'fra', pt: 'por', vi: 'vie', zh: 'han' }
 
 export interface LexiconTerm { code: string; term: string; lang: string; weight: number }
-interface LatinTerm extends LexiconTerm { stems: string[]; light: string[] }
+interface LatinTerm extends LexiconTerm {
+  stems: string[]
+  light: string[]
+  /** positions of the stems that "for"/"para"/"pour" precedes in the term ("pumps for liquids") */
+  forGaps?: number[]
+}
 
 /**
  * The product lexicon compiled for matching: per stemming language, terms indexed by
@@ -130,13 +135,17 @@ export class CompiledLexicon {
     }
     const stems: string[] = []
     const light: string[] = []
+    const forGaps: number[] = []
+    let forGap = false
     const tokens = latinTokens(text, key)
     for (const t of tokens) {
       const s = stemToken(t.raw, key)
       if (s) {
+        if (forGap && stems.length) forGaps.push(stems.length)
+        forGap = false
         stems.push(s)
         light.push(lightStem(t.raw, key))
-      }
+      } else if (FOR_WORDS.test(t.raw)) forGap = true
       // Text loses its numbers too ("2.5 tonnes"), so a term that needs one can never match as meant.
       else if (/^\d+$/.test(t.raw)) return
     }
@@ -145,17 +154,17 @@ export class CompiledLexicon {
     // natural's releases. "lead products" cut to "lead", "animal products" to "animal" would
     // be just as wrong: a one-word term is written as one word, on purpose.
     if (!stems.length || (stems.length === 1 && tokens.filter((t) => t.raw.length > 1).length > 1)) return
-    this.addLatin(key, code, text, weight, stems, light)
+    this.addLatin(key, code, text, weight, stems, light, forGaps)
     // "cast iron articles" also names "cast iron" products; "articles of iron" names iron ones:
     // a generic head word (articles, products, goods) is optional, at a little less weight.
     const generic = GENERIC_HEADS[key]
     if (generic && stems.length >= 3) {
-      if (generic.has(light[light.length - 1])) this.addLatin(key, code, text, weight * 0.8, stems.slice(0, -1), light.slice(0, -1))
-      else if (generic.has(light[0])) this.addLatin(key, code, text, weight * 0.8, stems.slice(1), light.slice(1))
+      if (generic.has(light[light.length - 1])) this.addLatin(key, code, text, weight * 0.8, stems.slice(0, -1), light.slice(0, -1), forGaps.filter((g) => g < stems.length - 1))
+      else if (generic.has(light[0])) this.addLatin(key, code, text, weight * 0.8, stems.slice(1), light.slice(1), forGaps.map((g) => g - 1).filter((g) => g > 0))
     }
   }
 
-  private addLatin(key: StemLanguage, code: string, text: string, weight: number, stems: string[], light: string[]): void {
+  private addLatin(key: StemLanguage, code: string, text: string, weight: number, stems: string[], light: string[], forGaps: number[] = []): void {
     let index = this.latin.get(key)
     if (!index) this.latin.set(key, (index = new Map()))
     const list = index.get(stems[0]) ?? []
@@ -165,7 +174,7 @@ export class CompiledLexicon {
       same.weight = Math.max(same.weight, weight)
       return
     }
-    list.push({ code, term: stripAccents(text.trim().toLowerCase()), lang: key, weight, stems, light })
+    list.push({ code, term: stripAccents(text.trim().toLowerCase()), lang: key, weight, stems, light, ...(forGaps.length ? { forGaps } : {}) })
     index.set(stems[0], list)
   }
 }
@@ -185,7 +194,7 @@ export function lexiconFiles(dir = DEFAULT_LEXICON_DIR): string[] {
 }
 
 // Bump when the cached form changes meaning.
-const CACHE_VERSION = 9
+const CACHE_VERSION = 10
 const NATURAL_VERSION = (() => {
   try {
     return (JSON.parse(fs.readFileSync(path.join(projectRoot, 'node_modules', 'natural', 'package.json'), 'utf8')) as { version: string }).version
@@ -303,7 +312,7 @@ export function matchLatin(lex: CompiledLexicon, lang: StemLanguage, words: Word
       let ok = true
       let exact = true
       for (let k = 0; k < n; k++) {
-        if (k > 0 && (words[i + k].stem !== c.stems[k] || words[i + k].brk)) { ok = false; break }
+        if (k > 0 && (words[i + k].stem !== c.stems[k] || words[i + k].brk || (words[i + k].forGap === true) !== (c.forGaps?.includes(k) === true))) { ok = false; break }
         if (words[i + k].light !== c.light[k]) exact = false
       }
       if (!ok) continue

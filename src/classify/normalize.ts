@@ -281,6 +281,20 @@ function useOpeners(lang: string): RegExp {
 }
 const ALL_USE_PATTERNS: UsePattern[] = Object.values(USE_PATTERNS).flat()
 
+export const FOR_WORDS = /^(?:for|para|pour)$/
+/** The word that closes "for cosmetic use", "para uso", "à usage": the use itself, named no further. */
+const USE_CLOSE = /^(?:use|uses|usage|application|applications|purposes?|uso|usos|utilisation|utilização)$/
+/** Heads that name no product of their own: "parts for", "accesorios para", "pièces pour". */
+const GENERIC_FOR = new Set(['part', 'parts', 'accessories', 'accessory', 'components', 'component', 'spare', 'spares', 'equipment', 'articles', 'article', 'items', 'goods', 'materials', 'material', 'partes', 'piezas', 'accesorios', 'componentes', 'repuestos', 'equipos', 'materiales', 'artículos', 'pièces', 'parties', 'accessoires', 'composants', 'équipements', 'matériaux', 'peças', 'partes', 'acessórios', 'componentes', 'equipamentos', 'materiais'])
+/** Whether a word could name a product in one of the stemming languages: no stop word, notice word or word about a product in any. */
+function productWordAnywhere(word: string): boolean {
+  if (word.length < 3 || GENERIC_FOR.has(word)) return false
+  for (const l of ['eng', 'spa', 'fra', 'por'] as const) {
+    if (stemToken(word, l) === null || phraseEndsOf(l).has(lightStem(word, l))) return false
+  }
+  return true
+}
+
 /** Marks the words of use phrases (USE_PATTERNS); a use never runs across punctuation. */
 function markUse(raw: RawToken[], out: LatinToken[], _lang: string): void {
   // Every language's phrases, whatever language the text is read in: a notice in Spanish is
@@ -292,6 +306,17 @@ function markUse(raw: RawToken[], out: LatinToken[], _lang: string): void {
     for (let k = 1; k < out.length; k++) {
       if (!residue.test(out[k].raw)) continue
       for (let j = k - 1; j >= Math.max(0, k - 2) && raw[j].spaced === true && !RESIDUE_STOP.test(out[j].raw); j--) out[j].use = true
+    }
+  }
+  // "X for Y", "X para Y", "X pour Y": where X is a product word of its own (tyres for motor
+  // vehicles, chargers for mobile phones), Y is what it serves. Not after the notice's words
+  // (requirements for toys) nor after parts (parts for motor vehicles are the vehicles' parts).
+  for (let k = 1; k + 1 < out.length; k++) {
+    if (!FOR_WORDS.test(out[k].raw) || raw[k - 1].spaced !== true || raw[k].spaced !== true) continue
+    if (!productWordAnywhere(out[k - 1].raw)) continue
+    for (let j = k + 1; j < out.length && j <= k + 3 && !UNTIL.test(out[j].raw) && !USE_CLOSE.test(out[j].raw); j++) {
+      out[j].use = true
+      if (raw[j].spaced !== true) break
     }
   }
   const patterns = ALL_USE_PATTERNS
@@ -428,6 +453,8 @@ export interface Word {
   use?: boolean
   /** punctuation or a line break lies between this word and the word before it: no phrase runs across */
   brk?: boolean
+  /** "for", "para" or "pour" lies between this word and the one before it: a phrase runs across only where its term has it too */
+  forGap?: boolean
 }
 
 /** What ends a phrase between two words: punctuation other than hyphens and apostrophes, or a line break. */
@@ -437,13 +464,15 @@ const PHRASE_BREAK = /[,;:()[\]{}.!?/|·•\n\r<>«»“”"]/
 export function latinWords(text: string, lang: StemLanguage): Word[] {
   const out: Word[] = []
   let brk = false
+  let forGap = false
   for (const t of latinTokens(text, lang)) {
     if (t.broken) brk = true
     const s = stemToken(t.raw, lang)
     if (s) {
-      out.push({ stem: s, light: lightStem(t.raw, lang), modifier: t.modifier === true, attributive: t.attributive === true, ...(t.use ? { use: true } : {}), ...(brk && out.length ? { brk: true } : {}) })
+      out.push({ stem: s, light: lightStem(t.raw, lang), modifier: t.modifier === true, attributive: t.attributive === true, ...(t.use ? { use: true } : {}), ...(brk && out.length ? { brk: true } : {}), ...(forGap && out.length ? { forGap: true } : {}) })
       brk = false
-    }
+      forGap = false
+    } else if (FOR_WORDS.test(t.raw)) forGap = true
   }
   return out
 }

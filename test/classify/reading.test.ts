@@ -157,6 +157,25 @@ describe('reading regulatory language', () => {
     expect(codes(c.classify({ id: 'x', title: 'Pig creep meal' }))[0]).toBe('01')
   })
 
+  it('reads "X for Y" as X serving Y, in English, Spanish and French, and never runs a term across "for"', async () => {
+    const c = await createClassifier()
+    const top = (title: string) => c.classify({ id: 'x', title }).hs[0]?.code.slice(0, 4)
+    expect(top('Tyres for motor vehicles')).toBe('4011')
+    expect(top('Neumáticos para vehículos automotores')).toBe('4011')
+    expect(top('Pneumatiques pour véhicules automobiles')).toBe('4011')
+    expect(top('Chargers for mobile phones')).toBe('8504')
+    expect(top('Chargeurs pour téléphones mobiles')).toBe('8504')
+    // "batteries for electric vehicles" holds no "battery electric vehicles"
+    expect(c.classify({ id: 'x', title: 'Batteries for electric vehicles' }).evidence.some((e) => (e as { term?: string }).term === 'battery electric vehicles')).toBe(false)
+    // parts for a product are its parts; the notice's words are no product
+    expect(top('Parts for motor vehicles')?.slice(0, 2)).toBe('87')
+    expect(top('Safety requirements for toys')).toBe('9503')
+    const use = (text: string) => latinTokens(text, 'eng').filter((t) => t.use).map((t) => t.raw)
+    expect(use('tyres for motor vehicles')).toEqual(['motor', 'vehicles'])
+    expect(use('requirements for toys')).toEqual([])
+    expect(use('parts for motor vehicles')).toEqual([])
+  })
+
   it('compares words on light stems as well as Porter stems', () => {
     expect(lightStem('batteries', 'eng')).toBe(lightStem('battery', 'eng'))
     expect(lightStem('periodicals', 'eng')).not.toBe(lightStem('period', 'eng'))
