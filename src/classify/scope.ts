@@ -88,8 +88,11 @@ const EXCLUSION_SENTENCE = new RegExp(
   'iu',
 )
 
+/** A cheap first look for EXCLUSION_SENTENCE: most sentences hold none of these. */
+const MAY_NEGATE = /not|no\s|ne\s|exclu|outside|não|不/i
+
 export function sentenceRole(sentence: string, first: boolean): SentenceRole {
-  if (EXCLUSION_SENTENCE.test(sentence)) return 'exclusion'
+  if (MAY_NEGATE.test(sentence) && EXCLUSION_SENTENCE.test(sentence)) return 'exclusion'
   // A scope sentence that also gives a purpose or a date still names the products.
   if (ROLE_PATTERNS.scope.test(sentence)) return 'scope'
   if (ROLE_PATTERNS.procedure.test(sentence)) return 'procedure'
