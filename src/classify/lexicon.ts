@@ -25,7 +25,7 @@ const LexiconFileSchema = z.strictObject({
 })
 
 /** A lexicon term's language key in the files, and the stemmer that normalises it. */
-const LANG_KEYS: Record<string, StemLanguage | 'han'> = { en: 'eng', es: 'spa', fr: 'fra', pt: 'por', vi: 'vie', zh: 'han' }
+export const LANG_KEYS: Record<string, StemLanguage | 'han'> = { en: 'eng', es: 'spa', fr: 'fra', pt: 'por', vi: 'vie', zh: 'han' }
 
 export interface LexiconTerm { code: string; term: string; lang: string; weight: number }
 interface LatinTerm extends LexiconTerm {

@@ -3,7 +3,7 @@ import { z } from 'zod'
 import { loadYamlFile } from '../util/yaml-file.js'
 import { projectRoot } from '../util/paths.js'
 import { lightStem, stripAccents, type StemLanguage, type Word } from './normalize.js'
-import type { TermMatch } from './lexicon.js'
+import { LANG_KEYS, type TermMatch } from './lexicon.js'
 
 export const DEFAULT_MATERIALS_FILE = path.join(projectRoot, 'rules', 'materials.yaml')
 
@@ -20,7 +20,6 @@ const MaterialsSchema = z.strictObject({
 
 interface Material { name: string; chapter: string; household: string; other: string; word: string }
 
-const LANG_KEYS: Record<string, StemLanguage> = { en: 'eng', es: 'spa', fr: 'fra', pt: 'por' }
 /** In these languages the material follows its article ("pajitas de papel"). */
 const AFTER = new Set<StemLanguage>(['spa', 'fra', 'por'])
 
@@ -46,6 +45,7 @@ export class Materials {
       const base = { name, chapter: m.chapter, household: m.household, other: m.other }
       for (const w of m.zh ?? []) this.han.push({ ...base, word: w })
       for (const [key, lang] of Object.entries(LANG_KEYS)) {
+        if (lang === 'han' || !(key in m)) continue
         for (const w of (m[key as keyof typeof m] as string[] | undefined) ?? []) {
           const map = this.latin.get(lang) ?? new Map<string, Material>()
           map.set(lightStem(stripAccents(w.toLowerCase()), lang), { ...base, word: w })

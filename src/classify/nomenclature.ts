@@ -1,5 +1,6 @@
 import fs from 'node:fs'
 import { stemToken } from './normalize.js'
+import { TfIdfIndex } from './tfidf.js'
 
 // Words of the nomenclature's own drafting that say nothing about a product.
 const DRAFTING = new Set(['other', 'nes', 'n.e.s', 'excluding', 'including', 'whether', 'kind', 'used', 'heading', 'subheading', 'chapter', 'thereof', 'parts', 'accessories', 'similar', 'articles', 'not', 'elsewhere', 'specified', 'included', 'containing', 'weight', 'exceeding', 'less', 'more', 'than', 'form', 'mainly', 'solely', 'principally', 'suitable', 'use', 'made', 'put', 'up', 'retail', 'sale', 'having', 'value', 'single', 'cm', 'mm', 'kg', 'kw', 'kva', 'w', 'v'].map((w) => stemToken(w, 'eng') ?? w))
@@ -11,9 +12,7 @@ const DRAFTING = new Set(['other', 'nes', 'n.e.s', 'excluding', 'including', 'wh
  * classifier does not need it.
  */
 export class NomenclatureIndex {
-  private readonly postings = new Map<string, { heading: string; tf: number }[]>()
-  private readonly idf = new Map<string, number>()
-  private readonly norms = new Map<string, number>()
+  private readonly index: TfIdfIndex
   readonly headings = new Map<string, string>()
 
   constructor(file: string) {
@@ -35,43 +34,12 @@ export class NomenclatureIndex {
       }
     }
     if (!bags.size) throw new Error(`${file}: no HS headings found (expected the datasets/harmonized-system CSV)`)
-    const n = bags.size
-    const df = new Map<string, number>()
-    for (const bag of bags.values()) for (const t of bag.keys()) df.set(t, (df.get(t) ?? 0) + 1)
-    for (const [t, d] of df) this.idf.set(t, Math.log(1 + n / d))
-    for (const [heading, bag] of bags) {
-      let norm = 0
-      for (const [t, tf] of bag) {
-        const w = tf * this.idf.get(t)!
-        norm += w * w
-        const list = this.postings.get(t) ?? []
-        list.push({ heading, tf })
-        this.postings.set(t, list)
-      }
-      this.norms.set(heading, Math.sqrt(norm) || 1)
-    }
+    this.index = new TfIdfIndex(bags)
   }
 
   /** Headings whose wording is closest to weighted English stems, with cosine-like scores and the shared stems. */
   search(query: Map<string, number>, top = 3): { heading: string; score: number; terms: string[] }[] {
-    const acc = new Map<string, { score: number; terms: string[] }>()
-    let qnorm = 0
-    for (const [t, qw] of query) {
-      const idf = this.idf.get(t)
-      if (!idf) continue
-      qnorm += (qw * idf) ** 2
-      for (const p of this.postings.get(t)!) {
-        const a = acc.get(p.heading) ?? { score: 0, terms: [] }
-        a.score += qw * idf * p.tf * idf
-        a.terms.push(t)
-        acc.set(p.heading, a)
-      }
-    }
-    qnorm = Math.sqrt(qnorm) || 1
-    return [...acc.entries()]
-      .map(([heading, a]) => ({ heading, score: a.score / (qnorm * this.norms.get(heading)!), terms: a.terms }))
-      .sort((a, b) => b.score - a.score)
-      .slice(0, top)
+    return this.index.search(query, top).map((h) => ({ heading: h.doc, score: h.score, terms: h.shared }))
   }
 }
 

@@ -181,6 +181,7 @@ function tokenize(text: string): RawToken[] {
     out[k].spaced = /^[ \t\u00a0]+$/.test(gap)
     if (PHRASE_BREAK.test(gap)) out[k + 1].broken = true
   }
+  markUse(out)
   if (tokenCache.size > 2000) tokenCache.clear()
   tokenCache.set(text, out)
   return out
@@ -188,7 +189,7 @@ function tokenize(text: string): RawToken[] {
 
 function markModifiers(tokens: RawToken[], lang?: string): LatinToken[] {
   const headFirst = lang !== undefined && HEAD_FIRST.has(lang)
-  const out: LatinToken[] = tokens.map((t) => ({ raw: t.raw, index: t.index, ...(t.broken ? { broken: true } : {}) }))
+  const out: LatinToken[] = tokens.map((t) => ({ raw: t.raw, index: t.index, ...(t.broken ? { broken: true } : {}), ...(t.use && lang !== undefined ? { use: true } : {}) }))
   let i = 0
   while (i < tokens.length) {
     const g = tokens[i].group
@@ -209,7 +210,6 @@ function markModifiers(tokens: RawToken[], lang?: string): LatinToken[] {
     i = j
   }
   if (lang !== undefined && lang !== 'vie') markAttributive(tokens, out, lang as StemLanguage, headFirst)
-  if (lang !== undefined) markUse(tokens, out, lang)
   return out
 }
 
@@ -269,17 +269,12 @@ const USE_PATTERNS: Record<string, UsePattern[]> = {
  * foods; the pesticide is what is limited. (Languages whose phrases start with their head
  * say it the other way round, in USE_PATTERNS: "résidus de pesticides".)
  */
-const RESIDUE_AFTER: Record<string, RegExp> = { eng: /^residues?$/ }
+const RESIDUE_AFTER = /^residues?$/
 const RESIDUE_STOP = /^(?:of|in|on|for|and|or|the|with|from|to)$/
 
-/** Per language, one expression for every word that can open a use phrase (a cheap first test). */
-const openers = new Map<string, RegExp>()
-function useOpeners(lang: string): RegExp {
-  let re = openers.get(lang)
-  if (!re) openers.set(lang, (re = new RegExp((lang === 'all' ? ALL_USE_PATTERNS : USE_PATTERNS[lang] ?? []).map((p) => `(?:${p.open[0].source})`).join('|') || '(?!)')))
-  return re
-}
 const ALL_USE_PATTERNS: UsePattern[] = Object.values(USE_PATTERNS).flat()
+/** One expression for every word that can open a use phrase (a cheap first test). */
+const USE_OPENER = new RegExp(ALL_USE_PATTERNS.map((p) => `(?:${p.open[0].source})`).join('|'))
 
 export const FOR_WORDS = /^(?:for|para|pour)$/
 /** The word that closes "for cosmetic use", "para uso", "à usage": the use itself, named no further. */
@@ -295,18 +290,17 @@ function productWordAnywhere(word: string): boolean {
   return true
 }
 
-/** Marks the words of use phrases (USE_PATTERNS); a use never runs across punctuation. */
-function markUse(raw: RawToken[], out: LatinToken[], _lang: string): void {
-  // Every language's phrases, whatever language the text is read in: a notice in Spanish is
-  // also read with English stems ("cereales" as cereals), and that reading must know that
-  // "que contienen cereales" names what the product holds.
-  const lang = 'all'
-  const residue = RESIDUE_AFTER.eng
-  if (residue) {
-    for (let k = 1; k < out.length; k++) {
-      if (!residue.test(out[k].raw)) continue
-      for (let j = k - 1; j >= Math.max(0, k - 2) && raw[j].spaced === true && !RESIDUE_STOP.test(out[j].raw); j--) out[j].use = true
-    }
+/**
+ * Marks the words of use phrases (USE_PATTERNS); a use never runs across punctuation. Every
+ * language's phrases, whatever language the text is read in (a notice in Spanish is also
+ * read with English stems, "cereales" as cereals, and that reading must know that "que
+ * contienen cereales" names what the product holds): so once per text, when it is tokenised.
+ */
+function markUse(out: RawToken[]): void {
+  const raw = out
+  for (let k = 1; k < out.length; k++) {
+    if (!RESIDUE_AFTER.test(out[k].raw)) continue
+    for (let j = k - 1; j >= Math.max(0, k - 2) && raw[j].spaced === true && !RESIDUE_STOP.test(out[j].raw); j--) out[j].use = true
   }
   // "X for Y", "X para Y", "X pour Y": where X is a product word of its own (tyres for motor
   // vehicles, chargers for mobile phones), Y is what it serves. Not after the notice's words
@@ -319,11 +313,9 @@ function markUse(raw: RawToken[], out: LatinToken[], _lang: string): void {
       if (raw[j].spaced !== true) break
     }
   }
-  const patterns = ALL_USE_PATTERNS
-  const opens = useOpeners(lang)
   for (let k = 0; k < out.length; k++) {
-    if (!opens.test(out[k].raw)) continue
-    for (const p of patterns) {
+    if (!USE_OPENER.test(out[k].raw)) continue
+    for (const p of ALL_USE_PATTERNS) {
       const n = p.open.length
       if (k + n >= out.length) continue
       let ok = true

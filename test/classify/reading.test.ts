@@ -6,6 +6,8 @@ import { scrubCodes } from '../../src/classify/scrub.js'
 import { evidenceText } from '../../src/domain/i18n.js'
 
 const codes = (r: { hs: { code: string }[] }) => r.hs.map((h) => h.code.slice(0, 2))
+/** The heading of a title's best guess. */
+const headingOf = (c: { classify: (i: { id: string; title: string }) => { hs: { code: string }[] } }) => (title: string) => c.classify({ id: 'x', title }).hs[0]?.code.slice(0, 4)
 
 describe('reading regulatory language', () => {
   it('marks the non-head parts of hyphenated compounds, head last in English and first in French and Spanish', () => {
@@ -132,7 +134,7 @@ describe('reading regulatory language', () => {
 
   it('reads an article under the material named beside it: straws of bamboo, steel, glass; paper tableware', async () => {
     const c = await createClassifier()
-    const top = (title: string) => c.classify({ id: 'x', title }).hs[0]?.code.slice(0, 4)
+    const top = headingOf(c)
     expect(top('竹吸管规范')).toBe('4419')
     expect(top('不锈钢吸管')).toBe('7323')
     expect(top('玻璃吸管')).toBe('7013')
@@ -159,7 +161,7 @@ describe('reading regulatory language', () => {
 
   it('reads "X for Y" as X serving Y, in English, Spanish and French, and never runs a term across "for"', async () => {
     const c = await createClassifier()
-    const top = (title: string) => c.classify({ id: 'x', title }).hs[0]?.code.slice(0, 4)
+    const top = headingOf(c)
     expect(top('Tyres for motor vehicles')).toBe('4011')
     expect(top('Neumáticos para vehículos automotores')).toBe('4011')
     expect(top('Pneumatiques pour véhicules automobiles')).toBe('4011')
