@@ -212,15 +212,25 @@ export async function upsertNotices(db: Db, page: PageNotice[], rawId: number | 
     for (const [i, row] of unchanged) out[i] = { noticeId: row.id, measureId: row.measure_id, outcome: 'unchanged' }
     if (fresh.length) {
       // New measures by key (bases[0]): one made meanwhile, or left without documents, is found.
-      const keys = fresh.filter((f) => f.measureId === undefined).map((f) => baseSymbols(page[f.i].notice.symbols)[0])
+      // A new one is written whole, as refreshMeasures would derive it from its one document
+      // (planPage gives a fresh notice bases no other notice of the page has), so that the
+      // refresh at the end finds it unchanged instead of rewriting the row and its indexes.
+      const created = fresh
+        .filter((f) => f.measureId === undefined)
+        .map((f) => {
+          const n = page[f.i].notice
+          const bases = baseSymbols(n.symbols)
+          const { key: _derived, ...columns } = measureColumns(bases, [noticeRow(n, '', 0, rawId, now)])
+          return { ...columns, key: bases[0], status: 'open', created_at: now, updated_at: now }
+        })
       const measureOf = new Map<string, number>()
-      await insertRows(keys, async (chunk) => {
+      await insertRows(created, async (chunk) => {
         await tx
           .insertInto('measure')
-          .values(chunk.map((key) => ({ key, status: 'open', created_at: now, updated_at: now })))
+          .values(chunk)
           .onConflict((oc) => oc.column('key').doNothing())
           .execute()
-        for (const m of await tx.selectFrom('measure').select(['id', 'key']).where('key', 'in', chunk).execute()) measureOf.set(m.key, m.id)
+        for (const m of await tx.selectFrom('measure').select(['id', 'key']).where('key', 'in', chunk.map((c) => c.key)).execute()) measureOf.set(m.key, m.id)
       })
       const rows = fresh.map((f) => {
         const n = page[f.i].notice
@@ -440,6 +450,45 @@ export async function mergeWarningInto(tx: Tx, keep: number, others: number[], n
   await tx.deleteFrom('warning').where('id', 'in', ids).execute()
 }
 
+/** A notice's columns that a measure is derived from (a stored row, or one about to be). */
+type MeasureSource = Pick<NoticeRow, 'doc_type' | 'title' | 'description' | 'member' | 'distribution_date' | 'comment_deadline' | 'adoption_date' | 'entry_into_force_date' | 'language' | 'area' | 'symbol'>
+
+/**
+ * What a measure's row says, derived from its documents (in id order) and their base
+ * symbols. The lifecycle status (open, closed...) depends on the local day as well: the
+ * score stage and the daily lifecycle job set measure.status from this (lifecycle.service).
+ */
+function measureColumns(bases: string[], notices: MeasureSource[]) {
+  // A WTO symbol names the measure when there is one; a source's own key (FR:…) otherwise.
+  const sorted = [...bases].sort()
+  const key = sorted.find((b) => parseSymbol(b)) ?? sorted[0] ?? notices[0].symbol
+  const s = deriveMeasure(
+    notices.map((n) => ({
+      docType: n.doc_type as StoredNotice['type'],
+      title: n.title,
+      description: n.description,
+      member: n.member,
+      distributionDate: n.distribution_date,
+      commentDeadline: n.comment_deadline,
+      adoptionDate: n.adoption_date,
+      entryIntoForceDate: n.entry_into_force_date,
+      language: n.language,
+    })),
+  )
+  return {
+    key,
+    // The agreement of the measure's WTO symbol; a national document's own otherwise.
+    area: parseSymbol(key)?.agreement ?? (notices.some((n) => n.area === 'SPS') ? 'SPS' : 'TBT'),
+    member: s.member,
+    title: s.title,
+    stated_status: s.status,
+    comment_deadline: s.commentDeadline,
+    adoption_date: s.adoptionDate,
+    entry_into_force_date: s.entryIntoForceDate,
+    first_distribution_date: s.firstDistributionDate,
+  }
+}
+
 /** Recomputes a measure from all its documents; its key is the smallest base symbol. */
 export async function refreshMeasure(tx: Tx, measureId: number, now: string) {
   await refreshMeasures(tx, [measureId], now)
@@ -488,38 +537,9 @@ export async function refreshMeasures(tx: Tx, measureIds: number[], now: string)
   const updates: (Omit<MeasureRow, 'stated_status' | 'area'> & { stated_status: string; area: string })[] = []
   for (const measureId of live) {
     const notices = noticesOf.get(measureId)!
-    // A WTO symbol names the measure when there is one; a source's own key (FR:…) otherwise.
-    const sorted = (basesOf.get(measureId) ?? []).sort()
-    const key = sorted.find((b) => parseSymbol(b)) ?? sorted[0] ?? notices[0].symbol
-    const s = deriveMeasure(
-      notices.map((n) => ({
-        docType: n.doc_type as StoredNotice['type'],
-        title: n.title,
-        description: n.description,
-        member: n.member,
-        distributionDate: n.distribution_date,
-        commentDeadline: n.comment_deadline,
-        adoptionDate: n.adoption_date,
-        entryIntoForceDate: n.entry_into_force_date,
-        language: n.language,
-      })),
-    )
     const current = currents.get(measureId)
     if (!current) throw new Error(`measure ${measureId} not found`)
-    // The lifecycle status (open, closed...) depends on the local day as well: the score
-    // stage and the daily lifecycle job set measure.status from this (lifecycle.service).
-    const next = {
-      key,
-      // The agreement of the measure's WTO symbol; a national document's own otherwise.
-      area: parseSymbol(key)?.agreement ?? (notices.some((n) => n.area === 'SPS') ? 'SPS' : 'TBT'),
-      member: s.member,
-      title: s.title,
-      stated_status: s.status,
-      comment_deadline: s.commentDeadline,
-      adoption_date: s.adoptionDate,
-      entry_into_force_date: s.entryIntoForceDate,
-      first_distribution_date: s.firstDistributionDate,
-    }
+    const next = measureColumns(basesOf.get(measureId) ?? [], notices)
     const changed = (Object.keys(next) as (keyof typeof next)[]).some((k) => current[k] !== next[k])
     if (changed) updates.push({ id: measureId, status: current.status, created_at: current.created_at, ...next, updated_at: now })
     // The members that notified the measure (every symbol's member, then the sources' codes), in order.
