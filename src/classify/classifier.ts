@@ -6,6 +6,7 @@ import { chineseSegmenter, cutWords, toVector, wordFeatures, type TextPart } fro
 import { ATTRIBUTIVE, matchHan, matchHanWords, matchLatin, matchMixed, settleUse, YIELD, type CompiledLexicon, type TermMatch } from './lexicon.js'
 import { HEADING_PRIOR_FLOOR, LinearModel, type FeatureVector, type TrainingExample } from './linear-model.js'
 import type { Materials } from './materials.js'
+import type { States } from './states.js'
 import { NearTerms } from './near-terms.js'
 import { NomenclatureIndex } from './nomenclature.js'
 import { cleanText, hanRuns, latinWords, ofPhrases, STEM_LANGUAGES, toSimplified, type StemLanguage } from './normalize.js'
@@ -23,6 +24,8 @@ export interface Knowledge {
   nomenclature?: NomenclatureIndex
   /** materials that decide an article's chapter (rules/materials.yaml) */
   materials?: Materials
+  /** states that decide a farm or fishery product's chapter (rules/states.yaml) */
+  states?: States
 }
 
 /** How much a word found in each field counts: the title and product fields name the product, the description often names its uses and neighbours. */
@@ -160,7 +163,8 @@ export class ProductClassifier {
         if (l === primary && part.field !== 'objectives' && this.model) modelParts.push({ words, text, weight: MODEL_FIELD_WEIGHTS[part.field] * part.weight, phrases: part.field !== 'description' })
         if (l === 'eng' && this.k.nomenclature && part.field !== 'objectives') for (const w of words) englishQuery.set(w.stem, (englishQuery.get(w.stem) ?? 0) + fw)
         const matched = matchLatin(this.k.lexicon, l, words)
-        const plain = this.k.materials ? this.k.materials.readLatin(matched, words, l) : matched
+        const made = this.k.materials ? this.k.materials.readLatin(matched, words, l) : matched
+        const plain = this.k.states ? this.k.states.readLatin(made, words, l) : made
         const inverted = l === 'eng' ? this.ofReadings(text) : null
         // A word that says what an "A of B" head is made of or from counts as a qualifier.
         readings.push({ matches: inverted ? plain.map((m) => (m.end - m.start === 1 && inverted.qualifiers.has(words[m.start].stem) ? { ...m, weight: m.weight * ATTRIBUTIVE, attributive: true } : m)) : plain, weight: fw * lw })
@@ -171,8 +175,9 @@ export class ProductClassifier {
       if (runs.length) {
         const seg = this.k.lexicon.hanWords.size ? chineseSegmenter() : null
         const words = seg ? matchHanWords(this.k.lexicon, runs, (r) => cutWords(seg, r)) : []
-        const han = matchHan(this.k.lexicon, runs)
-        found.push({ matches: [...(this.k.materials ? this.k.materials.readHan(han, runs) : han), ...words], field: part.field, weight: fw, then: (ms) => purposeDiscount(ms, runs), quoted: quotedHan(text, part.field) })
+        const han = matchHan(this.k.lexicon, runs, words)
+        const made = this.k.materials ? this.k.materials.readHan(han, runs) : han
+        found.push({ matches: [...(this.k.states ? this.k.states.readHan(made, runs) : made), ...words], field: part.field, weight: fw, then: (ms) => purposeDiscount(ms, runs), quoted: quotedHan(text, part.field) })
         this.addTermVotes(votes, matchMixed(this.k.lexicon, text.toLowerCase()), part.field, fw)
       }
     }
@@ -356,7 +361,7 @@ export class ProductClassifier {
       const span = m.lang === 'cmn' ? Math.max(0, m.term.length - 2) * 0.5 : m.end - m.start - 1
       const specificity = Math.min(1.6, 1 + 0.3 * span)
       const value = fieldWeight * m.weight * boost * specificity
-      votes.push({ code: m.code, value, fieldWeight, evidence: { kind: 'term', code: m.code, detail: `"${m.term}" (${m.lang}) in ${field} → HS ${m.code}${m.quality !== undefined && m.quality < 1 ? ' (word form differs)' : ''}${m.attributive ? ' (qualifies the next word, counted less)' : ''}${m.use ? ' (names the use, counted less)' : ''}${m.material ? ` (made of ${m.material})` : ''}`, weight: round(value), term: m.term, field, lang: m.lang, ...(m.attributive ? { attributive: true } : {}), ...(m.use ? { use: true } : {}), ...(m.material ? { material: m.material } : {}) } })
+      votes.push({ code: m.code, value, fieldWeight, evidence: { kind: 'term', code: m.code, detail: `"${m.term}" (${m.lang}) in ${field} → HS ${m.code}${m.quality !== undefined && m.quality < 1 ? ' (word form differs)' : ''}${m.attributive ? ' (qualifies the next word, counted less)' : ''}${m.use ? ' (names the use, counted less)' : ''}${m.material ? ` (made of ${m.material})` : ''}${m.state ? ` (state: ${m.state})` : ''}`, weight: round(value), term: m.term, field, lang: m.lang, ...(m.attributive ? { attributive: true } : {}), ...(m.use ? { use: true } : {}), ...(m.material ? { material: m.material } : {}), ...(m.state ? { state: m.state } : {}) } })
     }
   }
 

@@ -7,6 +7,7 @@ import { DEFAULT_CHAPTER_DEFAULTS_FILE, DEFAULT_EDITIONS_FILE, DEFAULT_ICS_FILE,
 import { loadLexicon } from './lexicon.js'
 import { ModelFiles, type StoredModel } from './model-store.js'
 import { DEFAULT_MATERIALS_FILE, Materials } from './materials.js'
+import { DEFAULT_STATES_FILE, States } from './states.js'
 import { NomenclatureIndex } from './nomenclature.js'
 import { trainModel, type TrainResult, type WeightedExample } from './training.js'
 import type { Classifier, ClassifyInput, LabelledExample } from './types.js'
@@ -18,7 +19,7 @@ export { detectLanguage } from './language.js'
 export { scrubCodes } from './scrub.js'
 
 /** The classifier's own version: a stored classification made by another version is redone by `reclassify`. */
-export const CLASSIFIER_VERSION = 'tbt-watch-classifier/8'
+export const CLASSIFIER_VERSION = 'tbt-watch-classifier/9'
 
 export interface ClassifierOptions {
   /** where the learnt model lives (dataDir/models/); without it nothing is loaded or saved */
@@ -41,7 +42,7 @@ const nomenclatures = new Map<string, NomenclatureIndex>()
  * with `train`, which can add examples from elsewhere (the database's coded notices).
  */
 export async function createClassifier(opts: ClassifierOptions = {}): Promise<Classifier> {
-  shared ??= { lexicon: loadLexicon(undefined, opts.dataDir ? path.join(opts.dataDir, 'cache') : undefined), ics: new IcsCrosswalk(), editions: new HsEditions(), chapterDefaults: loadChapterDefaults(), materials: new Materials() }
+  shared ??= { lexicon: loadLexicon(undefined, opts.dataDir ? path.join(opts.dataDir, 'cache') : undefined), ics: new IcsCrosswalk(), editions: new HsEditions(), chapterDefaults: loadChapterDefaults(), materials: new Materials(), states: new States() }
   let nomenclature: NomenclatureIndex | undefined
   if (opts.nomenclaturePath) {
     nomenclature = nomenclatures.get(opts.nomenclaturePath) ?? new NomenclatureIndex(opts.nomenclaturePath)
@@ -51,7 +52,7 @@ export async function createClassifier(opts: ClassifierOptions = {}): Promise<Cl
   const categories = new CategoryIndex(loadCategories(categoriesFile))
   // The knowledge's own version: editing rules/ or the categories makes stored classifications stale.
   const knowledge = crypto.createHash('sha1').update(shared.lexicon.hash)
-  for (const f of [DEFAULT_ICS_FILE, DEFAULT_EDITIONS_FILE, DEFAULT_CHAPTER_DEFAULTS_FILE, DEFAULT_MATERIALS_FILE, categoriesFile]) knowledge.update(fs.readFileSync(f))
+  for (const f of [DEFAULT_ICS_FILE, DEFAULT_EDITIONS_FILE, DEFAULT_CHAPTER_DEFAULTS_FILE, DEFAULT_MATERIALS_FILE, DEFAULT_STATES_FILE, categoriesFile]) knowledge.update(fs.readFileSync(f))
   if (opts.nomenclaturePath) knowledge.update(opts.nomenclaturePath)
   const baseVersion = `${CLASSIFIER_VERSION}+k${knowledge.digest('hex').slice(0, 8)}`
   const files = opts.dataDir ? new ModelFiles(path.join(opts.dataDir, 'models')) : null

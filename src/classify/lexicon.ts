@@ -270,6 +270,8 @@ export interface TermMatch extends LexiconTerm {
   headless?: boolean
   /** the material named beside the article, which moved it to that material's chapter (rules/materials.yaml) */
   material?: string
+  /** the state named beside a farm or fishery product, which moved it to that state's code (rules/states.yaml) */
+  state?: string
   /** the term names what the product is used for or with ("for cosmetic use"); its weight is lowered */
   use?: boolean
 }
@@ -349,21 +351,35 @@ export function settleUse(found: TermMatch[], context: TermMatch[] = found): Ter
  * else names those steel products.
  */
 function settleAttributive(found: TermMatch[], headFirst: boolean, reach: number, latin = false): TermMatch[] {
-  return found.map((m) => {
-    if (!m.attributive) return m
-    const far = reach + (m.gap ?? 0)
-    const head = found.some((o) => o !== m && o.code !== m.code && !o.attributive && (headFirst ? o.end <= m.start && o.end >= m.start - far : o.start >= m.end && o.start <= m.end + far))
-    if (!head) {
-      const { attributive: _, gap: _g, ...plain } = m
-      // (a Latin word qualifying a noun the lexicon does not know: "pig creep meal")
-      return latin ? { ...plain, headless: true } : plain
+  if (!found.some((m) => m.attributive)) return found
+  // Heads are settled first (from the phrase's end: the right in English and Chinese, the
+  // left where heads come first), so that a qualifier whose own head names nothing counts
+  // as the head of what qualifies it: 芒果 in 芒果插枝植物 (插枝 qualifies 植物, which is no term).
+  const order = found.map((_, i) => i).sort((a, b) => (headFirst ? found[a].start - found[b].start : found[b].start - found[a].start))
+  const out: TermMatch[] = found.slice()
+  const settled = new Set<number>()
+  for (const i of order) {
+    const m = found[i]
+    if (m.attributive) {
+      const far = reach + (m.gap ?? 0)
+      const head = out.some((o, j) => j !== i && o.code !== m.code && !o.attributive && (settled.has(j) || !found[j].attributive) && (headFirst ? o.end <= m.start && o.end >= m.start - far : o.start >= m.end && o.start <= m.end + far))
+      if (!head) {
+        const { attributive: _, gap: _g, ...plain } = m
+        // (a Latin word qualifying a noun the lexicon does not know: "pig creep meal")
+        out[i] = latin ? { ...plain, headless: true } : plain
+      } else out[i] = { ...m, weight: m.weight * ATTRIBUTIVE }
     }
-    return { ...m, weight: m.weight * ATTRIBUTIVE }
-  })
+    settled.add(i)
+  }
+  return out
 }
 
-/** Matches of Chinese terms as substrings of a text's Han runs. */
-export function matchHan(lex: CompiledLexicon, runs: string[]): TermMatch[] {
+/**
+ * Matches of Chinese terms as substrings of a text's Han runs. `words`: the one-character
+ * terms the segmenter cut out of the same runs (matchHanWords), which may head a phrase
+ * (萝卜 in 萝卜籽 qualifies 籽).
+ */
+export function matchHan(lex: CompiledLexicon, runs: string[], words: TermMatch[] = []): TermMatch[] {
   const found: TermMatch[] = []
   let base = 0
   for (const run of runs) {
@@ -387,7 +403,8 @@ export function matchHan(lex: CompiledLexicon, runs: string[]): TermMatch[] {
     // Runs are separate; keep their offsets apart so no span crosses two runs.
     base += run.length + 1
   }
-  return settleAttributive(dropContained(found), false, 3)
+  const terms = dropContained(found)
+  return settleAttributive([...terms, ...words], false, 3).slice(0, terms.length)
 }
 
 /**

@@ -20,6 +20,28 @@ const MaterialsSchema = z.strictObject({
 
 interface Material { name: string; chapter: string; household: string; other: string; word: string }
 
+/**
+ * A rules file's words by language: Chinese words as written, longest first, and the
+ * other languages' words by their light stem (accents removed), as the matchers see them.
+ */
+export class WordsByLanguage<T> {
+  readonly han: (T & { word: string })[] = []
+  readonly latin = new Map<StemLanguage, Map<string, T & { word: string }>>()
+
+  add(entry: Partial<Record<string, string[] | unknown>>, value: T) {
+    for (const w of (entry.zh as string[] | undefined) ?? []) this.han.push({ ...value, word: w })
+    for (const [key, lang] of Object.entries(LANG_KEYS)) {
+      if (lang === 'han' || !(key in entry)) continue
+      for (const w of (entry[key] as string[] | undefined) ?? []) {
+        const map = this.latin.get(lang) ?? new Map<string, T & { word: string }>()
+        map.set(lightStem(stripAccents(w.toLowerCase()), lang), { ...value, word: w })
+        this.latin.set(lang, map)
+      }
+    }
+    this.han.sort((a, b) => b.word.length - a.word.length)
+  }
+}
+
 /** In these languages the material follows its article ("pajitas de papel"). */
 const AFTER = new Set<StemLanguage>(['spa', 'fra', 'por'])
 
@@ -32,9 +54,7 @@ const AFTER = new Set<StemLanguage>(['spa', 'fra', 'por'])
 export class Materials {
   private readonly articles: Set<string>
   private readonly household: Set<string>
-  /** Chinese material words, longest first */
-  private readonly han: Material[] = []
-  private readonly latin = new Map<StemLanguage, Map<string, Material>>()
+  private readonly words = new WordsByLanguage<Omit<Material, 'word'>>()
 
   constructor(file = DEFAULT_MATERIALS_FILE) {
     const data = loadYamlFile(file, MaterialsSchema)
@@ -42,18 +62,8 @@ export class Materials {
     this.household = new Set(data.household)
     for (const [name, m] of Object.entries(data.materials)) {
       for (const h of [m.household, m.other]) if (!h.startsWith(m.chapter)) throw new Error(`${file}: ${name}: ${h} is not a heading of chapter ${m.chapter}`)
-      const base = { name, chapter: m.chapter, household: m.household, other: m.other }
-      for (const w of m.zh ?? []) this.han.push({ ...base, word: w })
-      for (const [key, lang] of Object.entries(LANG_KEYS)) {
-        if (lang === 'han' || !(key in m)) continue
-        for (const w of (m[key as keyof typeof m] as string[] | undefined) ?? []) {
-          const map = this.latin.get(lang) ?? new Map<string, Material>()
-          map.set(lightStem(stripAccents(w.toLowerCase()), lang), { ...base, word: w })
-          this.latin.set(lang, map)
-        }
-      }
+      this.words.add(m, { name, chapter: m.chapter, household: m.household, other: m.other })
     }
-    this.han.sort((a, b) => b.word.length - a.word.length)
   }
 
   /** The heading an article's code stands for under a material, or null where the material is the article's own or the article is not one of a material. */
@@ -79,14 +89,14 @@ export class Materials {
     const joined = runs.join(' ')
     return found.map((t) => {
       const before = joined.slice(Math.max(0, t.start - 6), t.start).replace(/[制质製質]$/, '')
-      const m = this.han.find((x) => before.endsWith(x.word))
+      const m = this.words.han.find((x) => before.endsWith(x.word))
       return m ? this.moved(t, m) : t
     })
   }
 
   /** Latin matches (word offsets) read under the material named next to them. */
   readLatin(found: TermMatch[], words: Word[], lang: StemLanguage): TermMatch[] {
-    const map = this.latin.get(lang)
+    const map = this.words.latin.get(lang)
     if (!map || !this.anyArticle(found)) return found
     const after = AFTER.has(lang)
     return found.map((t) => {

@@ -149,6 +149,37 @@ describe('reading regulatory language', () => {
     expect(evidenceText('zh', ev)).toMatch(/材质：竹/)
   })
 
+  it('reads a farm or fishery product in the state named beside it: fresh, frozen, dried, prepared or preserved', async () => {
+    const c = await createClassifier()
+    const top = headingOf(c)
+    expect(top('Fresh chilli peppers')).toBe('0709')
+    expect(top('Tomatoes, prepared or preserved otherwise than by vinegar or acetic acid')).toBe('2002')
+    expect(top('Frozen lychees')).toBe('0811')
+    expect(top('Litchis surgelés')).toBe('0811')
+    expect(top('Lichis congelados')).toBe('0811')
+    expect(top('速冻榴莲')).toBe('0811')
+    expect(top('芒果罐头')).toBe('2008')
+    expect(top('Dried shiitake mushrooms')).toBe('0712')
+    // no state, or one the product already is in, leaves it
+    expect(top('Lychees')).toBe('0810')
+    expect(top('Dried beans')).toBe('0713')
+    expect(top('Fresh mangoes')).toBe('0804')
+    // a state across a full stop is another sentence's
+    expect(top('Frozen. Lychees')).toBe('0810')
+    const ev = c.classify({ id: 'x', title: '速冻榴莲' }).evidence.find((e) => e.kind === 'term' && e.code === '0811')!
+    expect(ev.detail).toMatch(/state: 速冻/)
+    expect(evidenceText('zh', ev)).toMatch(/状态：速冻/)
+  })
+
+  it('lets a Chinese qualifier give way to the word it qualifies, when that word heads its phrase or is a one-character term', async () => {
+    const c = await createClassifier()
+    const top = headingOf(c)
+    // 插枝 qualifies 植物 (no term), so it heads the phrase and 芒果 qualifies it
+    expect(top('芒果插枝植物卫生要求')).toBe('0602')
+    // 籽 is cut out by the segmenter
+    expect(top('萝卜籽植物卫生要求')).toBe('1209')
+  })
+
   it('lets a word qualifying a noun the lexicon does not know give way to a product named outright', async () => {
     const c = await createClassifier()
     const feeds = c.classify({ id: 'x', title: 'Pig creep meal, pig weaner meal and pig finisher meal', products: 'Compound feeds' }).hs

@@ -1,0 +1,98 @@
+import path from 'node:path'
+import { z } from 'zod'
+import { loadYamlFile } from '../util/yaml-file.js'
+import { projectRoot } from '../util/paths.js'
+import { stripAccents, type StemLanguage, type Word } from './normalize.js'
+import type { TermMatch } from './lexicon.js'
+import { WordsByLanguage } from './materials.js'
+
+export const DEFAULT_STATES_FILE = path.join(projectRoot, 'rules', 'states.yaml')
+
+const Code = z.string().regex(/^\d{2}(\d{2}){0,2}$/, 'codes: 2, 4 or 6 digits')
+const Words = z.array(z.string().min(1)).optional()
+const StatesSchema = z.strictObject({
+  states: z.record(
+    z.string(),
+    z.strictObject({ zh: Words, en: Words, es: Words, fr: Words, pt: Words, moves: z.record(Code, Code), keep: z.array(Code) }),
+  ),
+})
+
+interface State { name: string; word: string; moves: [string, string][]; keep: string[] }
+
+/** How many words before a Latin product its state may stand ("fresh chilli peppers"). */
+const BEFORE = 2
+
+/**
+ * States that decide a farm or fishery product's chapter (rules/states.yaml): a product
+ * whose lexicon code a state moves is read in the state the notice names right beside it
+ * (冷冻蔬菜 → 0710, 番茄罐头 → 2002, "dried mushrooms" → 0712, "Tomatoes, prepared or
+ * preserved" → 2002, "fresh chilli peppers" → 0709).
+ */
+export class States {
+  private readonly words = new WordsByLanguage<Omit<State, 'word'>>()
+  /** every prefix some state moves: a quick test of whether a match can move at all */
+  private readonly movable = new Set<string>()
+
+  constructor(file = DEFAULT_STATES_FILE) {
+    const data = loadYamlFile(file, StatesSchema)
+    for (const [name, s] of Object.entries(data.states)) {
+      // Longest prefix first: "0702" (tomatoes) before "07" (vegetables).
+      const moves = Object.entries(s.moves).sort((a, b) => b[0].length - a[0].length)
+      for (const [from] of moves) this.movable.add(from.slice(0, 2))
+      this.words.add(s, { name, moves, keep: s.keep })
+    }
+  }
+
+  /** The code a product has in a state, or null where the state leaves it (not a product it moves, or one already in that state). */
+  private target(code: string, s: State): string | null {
+    if (s.keep.some((k) => code.startsWith(k))) return null
+    const move = s.moves.find(([from]) => code.startsWith(from))
+    return move && !code.startsWith(move[1]) ? move[1] : null
+  }
+
+  private anyMovable(found: TermMatch[]): boolean {
+    for (const t of found) if (this.movable.has(t.code.slice(0, 2))) return true
+    return false
+  }
+
+  private moved(t: TermMatch, s: State | undefined): TermMatch {
+    const code = s && this.target(t.code, s)
+    return code ? { ...t, code, state: s.word } : t
+  }
+
+  /** Chinese matches (offsets in the runs joined one apart, as matchHan counts them) read in the state written right before or right after them. */
+  readHan(found: TermMatch[], runs: string[]): TermMatch[] {
+    if (!this.anyMovable(found)) return found
+    const joined = runs.join(' ')
+    const han = this.words.han
+    return found.map((t) => {
+      if (!this.movable.has(t.code.slice(0, 2))) return t
+      const before = joined.slice(Math.max(0, t.start - 4), t.start)
+      const after = joined.slice(t.end, t.end + 4)
+      const s = han.find((x) => before.endsWith(x.word) && this.target(t.code, x)) ?? han.find((x) => after.startsWith(x.word) && this.target(t.code, x))
+      return this.moved(t, s)
+    })
+  }
+
+  /** Latin matches (word offsets) read in the state named right before them (up to two words, within the phrase) or right after them. */
+  readLatin(found: TermMatch[], words: Word[], lang: StemLanguage): TermMatch[] {
+    const map = this.words.latin.get(lang)
+    if (!map || !this.anyMovable(found)) return found
+    const stateAt = (i: number, code: string) => {
+      const w = words[i]
+      const s = w && map.get(stripAccents(w.light))
+      return s && this.target(code, s) ? s : undefined
+    }
+    return found.map((t) => {
+      if (!this.movable.has(t.code.slice(0, 2))) return t
+      let s: State | undefined
+      for (let i = t.start - 1; i >= Math.max(0, t.start - BEFORE) && !s; i--) {
+        if (words[i + 1].brk) break
+        s = stateAt(i, t.code)
+      }
+      // After the product: the next word, across a comma as the nomenclature writes it.
+      s ??= stateAt(t.end, t.code)
+      return this.moved(t, s)
+    })
+  }
+}
