@@ -491,8 +491,15 @@ export function productStems(text: string, lang: StemLanguage): string[] {
 
 /** Runs of Han characters; Chinese has no spaces, so matching works on substrings of these. */
 export function hanRuns(text: string): string[] {
-  return text.match(HAN_RUN) ?? []
+  return text.replace(HAN_ASIDE, '$1').match(HAN_RUN) ?? []
 }
+
+/**
+ * A bracketed aside without Chinese inside a Chinese phrase, as SPS notices give a species'
+ * scientific name (芒果(Mangifera indica L.)插枝: mango cuttings): the phrase reads on
+ * across it.
+ */
+const HAN_ASIDE = /(\p{Script=Han})\s*[(（][^()（）\p{Script=Han}]{1,80}[)）]\s*(?=\p{Script=Han})/gu
 
 // Characters that glue Chinese sentences together rather than name products.
 export const HAN_STOP = new Set('的和与及或等在对于为是其中了用以上下本该此各类种中按其'.split(''))

@@ -178,6 +178,9 @@ describe('reading regulatory language', () => {
     expect(top('芒果插枝植物卫生要求')).toBe('0602')
     // 籽 is cut out by the segmenter
     expect(top('萝卜籽植物卫生要求')).toBe('1209')
+    // a scientific name in brackets does not end the phrase
+    expect(top('进口芒果(Mangifera indica L.)插枝的植物卫生要求')).toBe('0602')
+    expect(top('萝卜（Daucus carota）籽')).toBe('1209')
   })
 
   it('lets a word qualifying a noun the lexicon does not know give way to a product named outright', async () => {
