@@ -19,6 +19,9 @@ const CHECK_EVERY_MS = 5_000
 /** A table is analysed again when it grew by this share of the rows it had at its last analysis (plus a floor). */
 const CHANGED_SHARE = 0.2
 const CHANGED_FLOOR = 1_000
+/** A table is vacuumed when its dead rows outnumber this many plus this share of its live ones. */
+const DEAD_FLOOR = 5_000
+const DEAD_SHARE = 2
 
 const lastCheck = new WeakMap<object, number>()
 
@@ -41,6 +44,21 @@ export async function keepStatsFresh(db: Kysely<any>, now = Date.now()): Promise
       and s.n_live_tup > ${CHANGED_FLOOR}::float8 + (1 + ${CHANGED_SHARE}::float8) * greatest(c.reltuples, 0)
     order by s.n_live_tup - greatest(c.reltuples, 0) desc`.execute(db)
   const done: string[] = []
+  // A table whose rows come and go (the outbox: every notice and measure marked, then
+  // settled, at each stage) is mostly dead rows until a vacuum: its lookups wade through
+  // them (the outbox's 0.8 ms at 20,000 notices became 5.4 ms at 100,000). Vacuumed here
+  // when its dead rows outnumber the live ones twice over; a plain vacuum blocks no writer.
+  const churned = await sql<{ relname: string }>`
+    select relname from pg_stat_user_tables
+    where schemaname = current_schema() and n_dead_tup > ${DEAD_FLOOR}::float8 + ${DEAD_SHARE}::float8 * n_live_tup`.execute(db)
+  for (const { relname } of churned.rows) {
+    try {
+      await sql`vacuum ${sql.table(relname)}`.execute(db)
+      done.push(`vacuum ${relname}`)
+    } catch {
+      // Inside a transaction (a caller's), or a table dropped meanwhile: the next check retries.
+    }
+  }
   for (const { relname, cols } of stale.rows) {
     try {
       await sql`analyze ${sql.table(relname)} (${sql.join(cols.map((c) => sql.id(c)))})`.execute(db)

@@ -43,6 +43,32 @@ describe('planner statistics during a bulk load (postgres)', () => {
   })
 })
 
+describe('a table whose rows come and go (postgres)', () => {
+  let env: TestEnv
+  beforeAll(async () => {
+    env = await createTestEnv('postgres')
+  })
+  afterAll(async () => env?.cleanup())
+
+  it('is vacuumed when its dead rows outnumber the live ones, and lookups stop wading through them', async () => {
+    // As a bulk load leaves the outbox: 30,000 marks written and settled, 100 still owed.
+    await sql`insert into pipeline_outbox (stage, ref_id, token, created_at) select 'score', g, 't' || g, '2026-11-28' from generate_series(1, 30100) g`.execute(env.ctx.db)
+    await sql`delete from pipeline_outbox where ref_id <= 30000`.execute(env.ctx.db)
+    const dead = async () => (await sql<{ n: string }>`select n_dead_tup::text as n from pg_stat_user_tables where schemaname = current_schema() and relname = 'pipeline_outbox'`.execute(env.ctx.db)).rows[0]?.n
+    let done: string[] = []
+    const t0 = Date.now()
+    for (let now = t0; !done.includes('vacuum pipeline_outbox') && Date.now() - t0 < 20_000; now += 10_000) {
+      done = await keepStatsFresh(env.ctx.db, now + 10_000_000)
+      if (!done.includes('vacuum pipeline_outbox')) await new Promise((r) => setTimeout(r, 500))
+    }
+    expect(done).toContain('vacuum pipeline_outbox')
+    expect(Number(await dead())).toBeLessThan(1_000)
+    expect(await env.ctx.db.selectFrom('pipeline_outbox').select('ref_id').execute()).toHaveLength(100)
+    // the live marks alone are no reason to vacuum again
+    expect(await keepStatsFresh(env.ctx.db, Date.now() + 20_000_000)).not.toContain('vacuum pipeline_outbox')
+  })
+})
+
 describe('planner statistics (sqlite)', () => {
   it('has nothing to do on SQLite', async () => {
     const env = await createTestEnv('sqlite')
