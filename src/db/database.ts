@@ -20,6 +20,7 @@ import * as m700 from './migrations/2026-11-30-700-comments.js'
 import * as m710 from './migrations/2026-11-30-710-search-index.js'
 import * as m720 from './migrations/2026-11-30-720-short-search.js'
 import * as m730 from './migrations/2026-11-30-730-faster-grams.js'
+import * as m740 from './migrations/2026-12-01-740-measure-search-key.js'
 
 export type Dialect = 'sqlite' | 'postgres'
 export type Db = Kysely<Database>
@@ -50,6 +51,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-30-710-search-index': m710,
   '2026-11-30-720-short-search': m720,
   '2026-11-30-730-faster-grams': m730,
+  '2026-12-01-740-measure-search-key': m740,
 }
 
 class StaticMigrationProvider implements MigrationProvider {

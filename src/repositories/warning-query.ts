@@ -2,6 +2,7 @@ import { sql, type RawBuilder, type SqlBool } from 'kysely'
 import type { Db, Dialect } from '../db/database.js'
 import { searchText } from '../db/migrations/2026-11-30-710-search-index.js'
 import { GRAM_MAX, gramToken, pgGrams } from '../db/migrations/2026-11-30-720-short-search.js'
+import { measureSearchText, pgMeasureGrams } from '../db/migrations/2026-12-01-740-measure-search-key.js'
 
 // The queue's queries that depend on the engine or on the size of the data: the full-text
 // search (FTS5 trigram on SQLite, pg_trgm on PostgreSQL; migration 710; grams of one or
@@ -66,8 +67,11 @@ function searchParts(dialect: Dialect, q: string, how: ReturnType<typeof searchI
   // One or two characters are one gram: the rows holding it hold the substring.
   const gram = q.toLowerCase()
   if (dialect === 'postgres') {
+    // (A measure's searched text is its key alone since migration 740.)
     const text = (table: 'notice' | 'measure' | 'warning', alias: string) =>
-      how === 'grams' ? sql`${sql.raw(pgGrams(table, alias))} @> array[${gram}]::text[]` : like(sql`lower(${sql.raw(searchText(table, alias))})`)
+      how === 'grams'
+        ? sql`${sql.raw(table === 'measure' ? pgMeasureGrams(alias) : pgGrams(table, alias))} @> array[${gram}]::text[]`
+        : like(sql`lower(${sql.raw(table === 'measure' ? measureSearchText(alias) : searchText(table, alias))})`)
     return {
       measures: sql`select sn.measure_id from notice sn where ${text('notice', 'sn')} union select sm.id from measure sm where ${text('measure', 'sm')}`,
       notes: sql`select sw.id from warning sw where ${text('warning', 'sw')}`,

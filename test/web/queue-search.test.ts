@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { seedQueue } from '../../bench/queue-data.js'
 import * as m710 from '../../src/db/migrations/2026-11-30-710-search-index.js'
 import * as m720 from '../../src/db/migrations/2026-11-30-720-short-search.js'
+import * as m740 from '../../src/db/migrations/2026-12-01-740-measure-search-key.js'
 import { distinctValues, searchCondition, searchIndex } from '../../src/repositories/warning-query.js'
 import { allWarnings, listWarnings, queueNeighbours, queueSql, type QueueFilter } from '../../src/services/warning.service.js'
 import { createTestEnv, DIALECTS, type TestEnv } from '../helpers/db.js'
@@ -170,8 +171,12 @@ describe.each(DIALECTS)('queue search and pages at scale (%s)', (dialect) => {
     await db.updateTable('warning').set({ note: '复核：见附件夔' }).where('id', '=', n.wid).execute()
     expect(await keysOf({ q: '附件夔' })).toEqual([key])
     expect(await keysOf({ q: '夔' })).toEqual([key])
-    await db.updateTable('measure').set({ title: 'Vwxq measure' }).where('id', '=', n.measure_id).execute()
-    expect(await keysOf({ q: 'vwxq' })).toEqual([key])
+    // a measure's own searched text is its key (its title is a notice's, found there)
+    await db.updateTable('measure').set({ key: `${key}-vwxq` }).where('id', '=', n.measure_id).execute()
+    expect(await keysOf({ q: 'VWXQ' })).toEqual([`${key}-vwxq`])
+    expect(await keysOf({ q: 'q' })).toContain(`${key}-vwxq`)
+    await db.updateTable('measure').set({ key }).where('id', '=', n.measure_id).execute()
+    expect(await keysOf({ q: 'vwxq' })).toEqual([])
     // a notice added (as ingest does) is found at once
     const other = await db.selectFrom('notice').selectAll().where('measure_id', '=', n.measure_id).executeTakeFirstOrThrow()
     const { id: _id, ...copy } = other
@@ -181,11 +186,16 @@ describe.each(DIALECTS)('queue search and pages at scale (%s)', (dialect) => {
     expect(await keysOf({ q: 'kjhq' })).toEqual([])
     // rows written while the index did not exist are indexed by the migration
     expect(await keysOf({ q: '甾' })).toEqual([])
+    await m740.down(db)
     await m720.down(db)
     await m710.down(db)
     await db.updateTable('notice').set({ title: 'Plmq before the index 甾' }).where('id', '=', n.id).execute()
+    await db.updateTable('measure').set({ key: `${key}-zkqv` }).where('id', '=', n.measure_id).execute()
     await m710.up(db)
     await m720.up(db)
+    await m740.up(db)
+    expect(await keysOf({ q: 'zkqv' })).toEqual([`${key}-zkqv`])
+    await db.updateTable('measure').set({ key }).where('id', '=', n.measure_id).execute()
     expect(await keysOf({ q: 'plmq' })).toEqual([key])
     expect(await keysOf({ q: '甾' })).toEqual([key])
     expect(await keysOf({ q: 'x 甾' })).toEqual([key])
