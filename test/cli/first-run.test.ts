@@ -112,9 +112,10 @@ describe('a first run that guides', () => {
       const cookie = form.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ')
       const res = await fetch(`${base}/subscribe`, { method: 'POST', headers: { cookie }, body: new URLSearchParams({ nonce: nonce!, email: 'port-link@example.org', hs: '8517' }) })
       expect(res.status).toBe(200)
-      // The answer takes a steady time and the sending may go on after it (forms.ts): wait for the file.
+      // The answer takes a steady time and the sending may go on after it (forms.ts): wait for the
+      // file (the mailer writes confirm-….eml.tmp, then renames it: only the .eml is whole).
       const outbox = path.join(dataDir, 'outbox')
-      const found = () => (fs.existsSync(outbox) ? fs.readdirSync(outbox).find((f) => f.startsWith('confirm-')) : undefined)
+      const found = () => (fs.existsSync(outbox) ? fs.readdirSync(outbox).find((f) => f.startsWith('confirm-') && f.endsWith('.eml')) : undefined)
       for (const deadline = Date.now() + 20_000; !found() && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 100))
       const eml = found()!
       expect(eml).toBeTruthy()
