@@ -50,10 +50,19 @@ describe.each(DIALECTS)('queue search and pages at scale (%s)', (dialect) => {
     const notices = await db.selectFrom('notice').select(['measure_id', 'title', 'description', 'products', 'symbols', 'keywords', 'member']).execute()
     const measures = await db.selectFrom('measure').select(['id', 'key', 'title']).execute()
     const cats = await db.selectFrom('warning_category as wc').innerJoin('category as c', 'c.id', 'wc.category_id').select(['wc.warning_id', 'c.name_zh', 'c.name_en']).execute()
-    const warnings = await db.selectFrom('warning as w').innerJoin('measure as m', 'm.id', 'w.measure_id').select(['w.id', 'w.measure_id', 'w.note', 'm.key']).execute()
+    const warnings = await db.selectFrom('warning as w').innerJoin('measure as m', 'm.id', 'w.measure_id').select(['w.id', 'w.measure_id', 'w.note', 'w.status', 'w.level', 'm.key']).execute()
     const hitMeasures = new Set([...notices.filter((n) => has(n.title, n.description, n.products, n.symbols, n.keywords, n.member)).map((n) => n.measure_id), ...measures.filter((m) => has(m.key, m.title)).map((m) => m.id)])
     const hitWarnings = new Set(cats.filter((c) => has(c.name_zh, c.name_en)).map((c) => c.warning_id))
-    return warnings.filter((w) => hitMeasures.has(w.measure_id) || hitWarnings.has(w.id) || has(w.note)).map((w) => w.key).sort()
+    const hits = warnings.filter((w) => hitMeasures.has(w.measure_id) || hitWarnings.has(w.id) || has(w.note))
+    statusesOf.set(q, hits.map((w) => ({ status: w.status, level: w.level })))
+    return hits.map((w) => w.key).sort()
+  }
+  /** The statuses of the warnings `expected` found last for a query. */
+  const statusesOf = new Map<string, { status: string; level: string }[]>()
+  const countsOf = (hits: { status: string; level: string }[], level?: string) => {
+    const out: Record<string, number> = {}
+    for (const h of hits) if (!level || h.level === level) out[h.status] = (out[h.status] ?? 0) + 1
+    return out
   }
 
   it('finds what a substring search finds, for long, short, Chinese and odd queries', async () => {
@@ -71,6 +80,14 @@ describe.each(DIALECTS)('queue search and pages at scale (%s)', (dialect) => {
           expect(keys, `${q} (${max})`).toEqual(await expected(q))
           const page = await listWarnings(env.ctx, { q, pageSize: 7, page: 2, sort: 'deadline' })
           expect(page.total, q).toBe(keys.length)
+          // every tab's count, whether read with the ids or counted (a tab chosen, or the search alone)
+          const tabs = Object.fromEntries(Object.entries(page.counts).filter(([, n]) => n > 0))
+          expect(tabs, `${q} (${max})`).toEqual(countsOf(statusesOf.get(q)!))
+          const onTab = await listWarnings(env.ctx, { q, status: ['new'], pageSize: 7 })
+          expect(onTab.counts, `${q} (${max}), tab new`).toEqual(page.counts)
+          // with another filter beside the search, the tabs are counted under it
+          const high = await listWarnings(env.ctx, { q, level: ['high'], pageSize: 7 })
+          expect(Object.fromEntries(Object.entries(high.counts).filter(([, n]) => n > 0)), `${q} (${max}), high`).toEqual(countsOf(statusesOf.get(q)!, 'high'))
           if (max === asConfigured) mine.set(q, keys)
           else expect(page.rows.map((r) => r.id), `${q} (${max})`).toEqual(pages.get(q))
           pages.set(q, page.rows.map((r) => r.id))
