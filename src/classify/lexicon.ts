@@ -356,20 +356,19 @@ function settleAttributive(found: TermMatch[], headFirst: boolean, reach: number
   // left where heads come first), so that a qualifier whose own head names nothing counts
   // as the head of what qualifies it: 芒果 in 芒果插枝植物 (插枝 qualifies 植物, which is no term).
   const order = found.map((_, i) => i).sort((a, b) => (headFirst ? found[a].start - found[b].start : found[b].start - found[a].start))
+  // (Until settled, a qualifier still says so in `out`: it heads nothing yet.)
   const out: TermMatch[] = found.slice()
-  const settled = new Set<number>()
   for (const i of order) {
     const m = found[i]
     if (m.attributive) {
       const far = reach + (m.gap ?? 0)
-      const head = out.some((o, j) => j !== i && o.code !== m.code && !o.attributive && (settled.has(j) || !found[j].attributive) && (headFirst ? o.end <= m.start && o.end >= m.start - far : o.start >= m.end && o.start <= m.end + far))
+      const head = out.some((o, j) => j !== i && o.code !== m.code && !o.attributive && (headFirst ? o.end <= m.start && o.end >= m.start - far : o.start >= m.end && o.start <= m.end + far))
       if (!head) {
         const { attributive: _, gap: _g, ...plain } = m
         // (a Latin word qualifying a noun the lexicon does not know: "pig creep meal")
         out[i] = latin ? { ...plain, headless: true } : plain
       } else out[i] = { ...m, weight: m.weight * ATTRIBUTIVE }
     }
-    settled.add(i)
   }
   return out
 }

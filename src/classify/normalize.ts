@@ -297,20 +297,19 @@ function productWordAnywhere(word: string): boolean {
  * contienen cereales" names what the product holds): so once per text, when it is tokenised.
  */
 function markUse(out: RawToken[]): void {
-  const raw = out
   for (let k = 1; k < out.length; k++) {
     if (!RESIDUE_AFTER.test(out[k].raw)) continue
-    for (let j = k - 1; j >= Math.max(0, k - 2) && raw[j].spaced === true && !RESIDUE_STOP.test(out[j].raw); j--) out[j].use = true
+    for (let j = k - 1; j >= Math.max(0, k - 2) && out[j].spaced === true && !RESIDUE_STOP.test(out[j].raw); j--) out[j].use = true
   }
   // "X for Y", "X para Y", "X pour Y": where X is a product word of its own (tyres for motor
   // vehicles, chargers for mobile phones), Y is what it serves. Not after the notice's words
   // (requirements for toys) nor after parts (parts for motor vehicles are the vehicles' parts).
   for (let k = 1; k + 1 < out.length; k++) {
-    if (!FOR_WORDS.test(out[k].raw) || raw[k - 1].spaced !== true || raw[k].spaced !== true) continue
+    if (!FOR_WORDS.test(out[k].raw) || out[k - 1].spaced !== true || out[k].spaced !== true) continue
     if (!productWordAnywhere(out[k - 1].raw)) continue
     for (let j = k + 1; j < out.length && j <= k + 3 && !UNTIL.test(out[j].raw) && !USE_CLOSE.test(out[j].raw); j++) {
       out[j].use = true
-      if (raw[j].spaced !== true) break
+      if (out[j].spaced !== true) break
     }
   }
   for (let k = 0; k < out.length; k++) {
@@ -320,15 +319,15 @@ function markUse(out: RawToken[]): void {
       if (k + n >= out.length) continue
       let ok = true
       for (let j = 0; j < n && ok; j++) {
-        ok = p.open[j].test(out[k + j].raw) && (j === n - 1 || raw[k + j].spaced === true)
+        ok = p.open[j].test(out[k + j].raw) && (j === n - 1 || out[k + j].spaced === true)
       }
-      if (!ok || !raw[k + n - 1].spaced) continue
+      if (!ok || !out[k + n - 1].spaced) continue
       // the words of the use, up to the span, punctuation, or the closing word
       let end = k + n
       while (end < out.length && end - (k + n) < p.span) {
         if (p.close?.test(out[end].raw) || p.until?.test(out[end].raw)) break
         end++
-        if (!raw[end - 1].spaced) break
+        if (!out[end - 1].spaced) break
       }
       if (p.close && !(end < out.length && p.close.test(out[end].raw))) continue
       for (let j = k + n; j < end; j++) out[j].use = true
