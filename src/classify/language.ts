@@ -26,8 +26,9 @@ export function languageFromHint(hint: string | undefined): string | undefined {
 
 interface ScriptCounts { han: number; kana: number; hangul: number; cyrillic: number; arabic: number; thai: number; latin: number; vietnamese: number }
 
-// Letters with diacritics that only Vietnamese uses among the languages above.
-const VIETNAMESE = /[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]/i
+// Letters with diacritics that only Vietnamese uses among the languages above (â, ê and ô
+// are French and Portuguese too: "tôles", "pêche", "revêtues" are not Vietnamese).
+const VIETNAMESE = /[ăđơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]/i
 
 export function countScripts(text: string): ScriptCounts {
   const c: ScriptCounts = { han: 0, kana: 0, hangul: 0, cyrillic: 0, arabic: 0, thai: 0, latin: 0, vietnamese: 0 }

@@ -194,7 +194,7 @@ export function lexiconFiles(dir = DEFAULT_LEXICON_DIR): string[] {
 }
 
 // Bump when the cached form changes meaning.
-const CACHE_VERSION = 10
+const CACHE_VERSION = 11
 const NATURAL_VERSION = (() => {
   try {
     return (JSON.parse(fs.readFileSync(path.join(projectRoot, 'node_modules', 'natural', 'package.json'), 'utf8')) as { version: string }).version

@@ -3,7 +3,7 @@ import { z } from 'zod'
 import { loadYamlFile } from '../util/yaml-file.js'
 import { projectRoot } from '../util/paths.js'
 import { lightStem, stripAccents, type StemLanguage, type Word } from './normalize.js'
-import { LANG_KEYS, type TermMatch } from './lexicon.js'
+import { ATTRIBUTIVE, LANG_KEYS, type TermMatch } from './lexicon.js'
 
 export const DEFAULT_MATERIALS_FILE = path.join(projectRoot, 'rules', 'materials.yaml')
 
@@ -49,7 +49,8 @@ const AFTER = new Set<StemLanguage>(['spa', 'fra', 'por'])
  * Materials that decide an article's chapter (rules/materials.yaml): an article whose
  * lexicon heading belongs to one material's chapter is read under the material the notice
  * names right before it (竹吸管, "glass drinking straws") or, in Spanish, French and
- * Portuguese, right after it ("pajitas de papel").
+ * Portuguese, right after it, across a comma too ("pajitas de papel", "Tubos y accesorios de tubería,
+ * de plástico").
  */
 export class Materials {
   private readonly articles: Set<string>
@@ -83,28 +84,60 @@ export class Materials {
     return code ? { ...t, code, material: m.word } : t
   }
 
-  /** Chinese matches (offsets in the runs joined one apart, as matchHan counts them) read under the material written right before them. */
+  /**
+   * Chinese matches (offsets in the runs joined one apart, as matchHan counts them) read
+   * under the material written right before them; the material's own match (不锈钢 in
+   * 不锈钢保温杯) then qualifies the article and counts less.
+   */
   readHan(found: TermMatch[], runs: string[]): TermMatch[] {
     if (!this.anyArticle(found)) return found
     const joined = runs.join(' ')
-    return found.map((t) => {
-      const before = joined.slice(Math.max(0, t.start - 6), t.start).replace(/[制质製質]$/, '')
+    const materialEnds = new Set<number>()
+    const articles = new Set<number>()
+    const read = found.map((t, i) => {
+      const raw = joined.slice(Math.max(0, t.start - 6), t.start)
+      const before = raw.replace(/[制质製質]$/, '')
       const m = this.words.han.find((x) => before.endsWith(x.word))
-      return m ? this.moved(t, m) : t
+      if (!m) return t
+      if (this.articles.has(t.code.slice(0, 2))) {
+        materialEnds.add(t.start - (raw.length - before.length))
+        articles.add(i)
+      }
+      return this.moved(t, m)
     })
+    return materialEnds.size ? read.map((t, i) => (!articles.has(i) && materialEnds.has(t.end) ? qualifier(t) : t)) : read
   }
 
-  /** Latin matches (word offsets) read under the material named next to them. */
+  /**
+   * Latin matches (word offsets) read under the material named next to them; the
+   * material's own match ("acier inoxydable" in "ustensiles de cuisine en acier
+   * inoxydable") then qualifies the article and counts less.
+   */
   readLatin(found: TermMatch[], words: Word[], lang: StemLanguage): TermMatch[] {
     const map = this.words.latin.get(lang)
     if (!map || !this.anyArticle(found)) return found
     const after = AFTER.has(lang)
-    return found.map((t) => {
+    const materialAt = new Set<number>()
+    const articles = new Set<number>()
+    const read = found.map((t, i) => {
       const at = after ? t.end : t.start - 1
       const w = words[at]
-      if (!w || (after ? w.brk : words[t.start].brk)) return t
+      // Before the article, within its phrase; after it, across a comma too, as the
+      // nomenclature writes "Artículos para el transporte o envasado, de plástico".
+      if (!w || (!after && words[t.start].brk)) return t
       const m = map.get(stripAccents(w.light))
-      return m ? this.moved(t, m) : t
+      if (!m) return t
+      if (this.articles.has(t.code.slice(0, 2))) {
+        materialAt.add(at)
+        articles.add(i)
+      }
+      return this.moved(t, m)
     })
+    if (!materialAt.size) return read
+    // The material's match starts at its word after the article, or ends at it before.
+    return read.map((t, i) => (!articles.has(i) && materialAt.has(after ? t.start : t.end - 1) ? qualifier(t) : t))
   }
 }
+
+/** A match that names what an article is made of: it qualifies the article. */
+const qualifier = (t: TermMatch): TermMatch => (t.attributive ? t : { ...t, weight: t.weight * ATTRIBUTIVE, attributive: true })

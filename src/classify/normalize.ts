@@ -33,7 +33,8 @@ const NOTICE_WORDS: Record<StemLanguage, string[]> = {
 }
 
 export function stripAccents(s: string): string {
-  return s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/đ/g, 'd').replace(/Đ/g, 'D')
+  // Ligatures are two letters: French writes "œufs" and "oeufs", "cæcum" and "caecum".
+  return s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/đ/g, 'd').replace(/Đ/g, 'D').replace(/œ/g, 'oe').replace(/Œ/g, 'OE').replace(/æ/g, 'ae').replace(/Æ/g, 'AE')
 }
 
 // Negations carry meaning in product names ("non-alcoholic beverages", "bebidas no
@@ -111,6 +112,8 @@ export interface LatinToken {
   index: number
   /** punctuation or a line break lies between this token and the one before it */
   broken?: boolean
+  /** what lies between is more than a comma: a clause or a sentence ends there */
+  ended?: boolean
   /** the part of a hyphenated compound that is not its head: "short" in "short-circuit" */
   modifier?: boolean
   /**
@@ -153,12 +156,17 @@ const tokenCache = new Map<string, RawToken[]>()
 /** The tokens of a text with their compound groups (language-independent; cached for the passes of one notice). */
 // Compounds made of stop words that name a product: joined, or they would vanish.
 const JOINED = /\bmake[-\s]up\b/g
+// A one-letter prefix names another product than the word it joins ("e-cigarettes" are
+// not cigarettes, "e-bikes" not bicycles, "t-shirts" not shirts): one word, or the lexicon's
+// "e-cigarettes" would be the term "cigarettes". (Chemical locants, "n-hexane", "p-xylene",
+// stay apart: the substance is the word after them.)
+const LETTER_PREFIX = /\b([et])[-‐](?=\p{L}{2})/gu
 
 function tokenize(text: string): RawToken[] {
   const hit = tokenCache.get(text)
   if (hit) return hit
   const out: RawToken[] = []
-  const lower = text.toLowerCase().replace(JOINED, 'makeup')
+  const lower = text.toLowerCase().replace(JOINED, 'makeup').replace(LETTER_PREFIX, '$1')
   let group = 0
   for (const m of lower.matchAll(LATIN_TOKEN)) {
     // French and Italian elisions (l'huile, d'origine) belong to the next word.
@@ -179,7 +187,10 @@ function tokenize(text: string): RawToken[] {
   for (let k = 0; k + 1 < out.length; k++) {
     const gap = lower.slice(out[k].index + out[k].raw.length, out[k + 1].index)
     out[k].spaced = /^[ \t\u00a0]+$/.test(gap)
-    if (PHRASE_BREAK.test(gap)) out[k + 1].broken = true
+    if (PHRASE_BREAK.test(gap)) {
+      out[k + 1].broken = true
+      if (CLAUSE_BREAK.test(gap)) out[k + 1].ended = true
+    }
   }
   markUse(out)
   if (tokenCache.size > 2000) tokenCache.clear()
@@ -189,7 +200,7 @@ function tokenize(text: string): RawToken[] {
 
 function markModifiers(tokens: RawToken[], lang?: string): LatinToken[] {
   const headFirst = lang !== undefined && HEAD_FIRST.has(lang)
-  const out: LatinToken[] = tokens.map((t) => ({ raw: t.raw, index: t.index, ...(t.broken ? { broken: true } : {}), ...(t.use && lang !== undefined ? { use: true } : {}) }))
+  const out: LatinToken[] = tokens.map((t) => ({ raw: t.raw, index: t.index, ...(t.broken ? { broken: true } : {}), ...(t.ended ? { ended: true } : {}), ...(t.use && lang !== undefined ? { use: true } : {}) }))
   let i = 0
   while (i < tokens.length) {
     const g = tokens[i].group
@@ -444,24 +455,31 @@ export interface Word {
   use?: boolean
   /** punctuation or a line break lies between this word and the word before it: no phrase runs across */
   brk?: boolean
+  /** a clause or sentence ends between this word and the word before it (more than a comma) */
+  end?: boolean
   /** "for", "para" or "pour" lies between this word and the one before it: a phrase runs across only where its term has it too */
   forGap?: boolean
 }
 
 /** What ends a phrase between two words: punctuation other than hyphens and apostrophes, or a line break. */
 const PHRASE_BREAK = /[,;:()[\]{}.!?/|·•\n\r<>«»“”"]/
+/** What ends a clause: a phrase break other than a comma. */
+const CLAUSE_BREAK = /[;:()[\]{}.!?|·•\n\r]/
 
 /** The words of a text in one language, stop words dropped, order kept. */
 export function latinWords(text: string, lang: StemLanguage): Word[] {
   const out: Word[] = []
   let brk = false
+  let end = false
   let forGap = false
   for (const t of latinTokens(text, lang)) {
     if (t.broken) brk = true
+    if (t.ended) end = true
     const s = stemToken(t.raw, lang)
     if (s) {
-      out.push({ stem: s, light: lightStem(t.raw, lang), modifier: t.modifier === true, attributive: t.attributive === true, ...(t.use ? { use: true } : {}), ...(brk && out.length ? { brk: true } : {}), ...(forGap && out.length ? { forGap: true } : {}) })
+      out.push({ stem: s, light: lightStem(t.raw, lang), modifier: t.modifier === true, attributive: t.attributive === true, ...(t.use ? { use: true } : {}), ...(brk && out.length ? { brk: true } : {}), ...(end && out.length ? { end: true } : {}), ...(forGap && out.length ? { forGap: true } : {}) })
       brk = false
+      end = false
       forGap = false
     } else if (FOR_WORDS.test(t.raw)) forGap = true
   }
@@ -563,7 +581,7 @@ function convertToSimplified(text: string): string {
  */
 export function ofPhrases(text: string): { words: Word[]; qualifiers: Set<string> }[] {
   const t = tokenize(text)
-  const lower = text.toLowerCase().replace(JOINED, 'makeup')
+  const lower = text.toLowerCase().replace(JOINED, 'makeup').replace(LETTER_PREFIX, '$1')
   const content = (k: number) => k >= 0 && k < t.length && /^\p{L}/u.test(t[k].raw) && isContent(t[k], 'eng')
   const spaced = (k: number) => k >= 0 && t[k].spaced === true
   const out: { words: Word[]; qualifiers: Set<string> }[] = []

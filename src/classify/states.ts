@@ -2,7 +2,7 @@ import path from 'node:path'
 import { z } from 'zod'
 import { loadYamlFile } from '../util/yaml-file.js'
 import { projectRoot } from '../util/paths.js'
-import { stripAccents, type StemLanguage, type Word } from './normalize.js'
+import { lightStem, stripAccents, type StemLanguage, type Word } from './normalize.js'
 import type { TermMatch } from './lexicon.js'
 import { WordsByLanguage } from './materials.js'
 
@@ -21,12 +21,23 @@ interface State { name: string; word: string; moves: [string, string][]; keep: s
 
 /** How many words before a Latin product its state may stand ("fresh chilli peppers"). */
 const BEFORE = 2
+/** How many words of a list of products may stand between a product and the state after the list. */
+const AFTER_LIST = 12
+/** Words a list of products holds beside the products: "and other fruit", "y artículos similares". */
+const LIST_WORDS = ['other', 'others', 'similar', 'articles', 'otro', 'otros', 'otra', 'otras', 'demás', 'similares', 'análogos', 'artículos', 'autre', 'autres', 'similaires', 'analogues', 'outro', 'outros', 'outra', 'outras', 'semelhantes', 'artigos']
+const listWords = new Map<StemLanguage, Set<string>>()
+const isListWord = (w: Word, lang: StemLanguage) => {
+  let set = listWords.get(lang)
+  if (!set) listWords.set(lang, (set = new Set(LIST_WORDS.map((x) => stripAccents(lightStem(x, lang))))))
+  return set.has(stripAccents(w.light))
+}
 
 /**
  * States that decide a farm or fishery product's chapter (rules/states.yaml): a product
  * whose lexicon code a state moves is read in the state the notice names right beside it
  * (冷冻蔬菜 → 0710, 番茄罐头 → 2002, "dried mushrooms" → 0712, "Tomatoes, prepared or
- * preserved" → 2002, "fresh chilli peppers" → 0709).
+ * preserved" → 2002, "fresh chilli peppers" → 0709, "Crustáceos, moluscos…, preparados o
+ * conservados" → 1605, 针织衬衫 → 6105).
  */
 export class States {
   private readonly words = new WordsByLanguage<Omit<State, 'word'>>()
@@ -60,14 +71,15 @@ export class States {
     return code ? { ...t, code, state: s.word } : t
   }
 
-  /** Chinese matches (offsets in the runs joined one apart, as matchHan counts them) read in the state written right before or right after them. */
+  /** Chinese matches (offsets in the runs joined one apart, as matchHan counts them) read in the state written right before them (制作或保藏的番茄, 的 between them or not) or right after them. */
   readHan(found: TermMatch[], runs: string[]): TermMatch[] {
     if (!this.anyMovable(found)) return found
     const joined = runs.join(' ')
     const han = this.words.han
     return found.map((t) => {
       if (!this.movable.has(t.code.slice(0, 2))) return t
-      const before = joined.slice(Math.max(0, t.start - 4), t.start)
+      // "制作或保藏的水果": a 的 may stand between the state and the product.
+      const before = joined.slice(Math.max(0, t.start - 7), t.start).replace(/的$/, '')
       const after = joined.slice(t.end, t.end + 4)
       const s = han.find((x) => before.endsWith(x.word) && this.target(t.code, x)) ?? han.find((x) => after.startsWith(x.word) && this.target(t.code, x))
       return this.moved(t, s)
@@ -83,6 +95,10 @@ export class States {
       const s = w && map.get(stripAccents(w.light))
       return s && this.target(code, s) ? s : undefined
     }
+    // Words that name a product: a list of them ("Crustáceos, moluscos, …") ends where
+    // its state may stand.
+    const named = new Uint8Array(words.length)
+    for (const m of found) named.fill(1, m.start, m.end)
     return found.map((t) => {
       if (!this.movable.has(t.code.slice(0, 2))) return t
       let s: State | undefined
@@ -90,8 +106,15 @@ export class States {
         if (words[i + 1].brk) break
         s = stateAt(i, t.code)
       }
-      // After the product: the next word, across a comma as the nomenclature writes it.
-      s ??= stateAt(t.end, t.code)
+      // After the product: the next word, across a comma as the nomenclature writes it,
+      // or the word after the list of products it ends or belongs to.
+      let after = t.end
+      let unknown = 0
+      // (Up to two words of the list may be products the lexicon does not know; the list
+      // ends with its clause.)
+      while (after < words.length && after - t.end < AFTER_LIST && !words[after].end && !stateAt(after, t.code) && (named[after] || isListWord(words[after], lang) || ++unknown <= 2)) after++
+      if (words[after]?.end) after = t.end
+      s ??= stateAt(after, t.code)
       return this.moved(t, s)
     })
   }

@@ -337,4 +337,48 @@ describe('what the reading changes in classification', () => {
     const r = c.classify({ id: 'f', title: 'Federal Motor Vehicle Safety Standards; Retreaded Tires', description: 'The agency revises Federal Motor Vehicle Safety Standard (FMVSS) No. 999 for retreaded tires: the strength test uses a higher load.' })
     expect(r.hs[0].code.slice(0, 2)).toBe('40')
   })
+
+  it('keeps a one-letter prefix on its word: e-cigarettes are not cigarettes, T-shirts not shirts', async () => {
+    const c = await createClassifier()
+    const chapters = (products: string) => c.classify({ id: 'p', products }).hs.map((h) => h.code)
+    expect(chapters('Cigarettes')).toEqual(['2402'])
+    expect(chapters("Men's shirts")[0]).toBe('6205')
+    expect(chapters('T-shirts')[0]).toBe('6109')
+    expect(chapters('Liquides pour freins hydrauliques')[0]).toBe('3819')
+    expect(chapters('E-cigarettes and e-liquids')).not.toContain('2402')
+  })
+
+  it('reads French with â, ê and ô as French, and œ as oe', async () => {
+    const c = await createClassifier()
+    const tole = c.classify({ id: 'f', title: "Projet d'arrêté", products: "tôles d'acier revêtues" })
+    expect(tole.language).toBe('fra')
+    expect(c.classify({ id: 'o', products: 'œufs en coquille' }).hs[0].code).toBe(c.classify({ id: 'o2', products: 'oeufs en coquille' }).hs[0].code)
+    expect(c.classify({ id: 'v', title: 'Quy chuẩn kỹ thuật quốc gia về đồ chơi trẻ em' }).language).toBe('vie')
+  })
+
+  it('reads a material named after a comma, and counts the material\'s own word as what qualifies the article', async () => {
+    const c = await createClassifier()
+    expect(codes(c.classify({ id: 't', products: 'Tubos y accesorios de tubería, de plástico' }))[0]).toBe('39')
+    const pan = c.classify({ id: 'u', products: 'ustensiles de cuisine en acier inoxydable' })
+    expect(pan.hs[0].code).toBe('7323')
+    const steel = pan.evidence.find((e) => e.kind === 'term' && e.code?.startsWith('72'))
+    expect(steel?.detail).toContain('counted less')
+  })
+
+  it('reads a state after a list of products as each one\'s, with 的 between them in Chinese, and knitted garments in chapter 61', async () => {
+    const c = await createClassifier()
+    const first = (products: string) => c.classify({ id: 's', products }).hs[0].code
+    const seafood = c.classify({ id: 'c', products: 'Crustáceos, moluscos y demás invertebrados acuáticos, preparados o conservados' })
+    expect(codes(seafood)).toEqual(['16'])
+    expect(first('Frutas y otros frutos, congelados')).toBe('0811')
+    expect(first('制作或保藏的番茄')).toBe('2002')
+    expect(first('冷冻的草莓')).toBe('0811')
+    expect(first('Abrigos, chaquetones, capas y artículos similares, de punto, para hombres')).toBe('6101')
+    expect(first('Chemises pour hommes, en bonneterie')).toBe('6105')
+    expect(first('针织衬衫')).toBe('6105')
+    expect(first('knitted shirts')).toBe('6105')
+    expect(first("Men's shirts")).toBe('6205')
+    // a state does not reach past a product the list does not hold
+    expect(first('Fresh fruit and vegetables; storage requirements for frozen foods')).not.toBe('0811')
+  })
 })
