@@ -175,7 +175,7 @@ export class ProductClassifier {
       if (runs.length) {
         const seg = this.k.lexicon.hanWords.size ? chineseSegmenter() : null
         const words = seg ? matchHanWords(this.k.lexicon, runs, (r) => cutWords(seg, r)) : []
-        const han = matchHan(this.k.lexicon, runs, words)
+        const han = matchHan(this.k.lexicon, runs, words, seg ? (r) => cutWords(seg, r) : undefined)
         const made = this.k.materials ? this.k.materials.readHan(han, runs) : han
         found.push({ matches: [...(this.k.states ? this.k.states.readHan(made, runs) : made), ...words], field: part.field, weight: fw, then: (ms) => purposeDiscount(ms, runs), quoted: quotedHan(text, part.field) })
         this.addTermVotes(votes, matchMixed(this.k.lexicon, text.toLowerCase()), part.field, fw)

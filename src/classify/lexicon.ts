@@ -311,6 +311,8 @@ export function matchLatin(lex: CompiledLexicon, lang: StemLanguage, words: Word
       const n = c.stems.length
       if (i + n > words.length) continue
       if (n === 1 && words[i].modifier) continue
+      // An acronym ("BEE", the Bureau of Energy Efficiency) is a word only where the term is written so ("PVC").
+      if (n === 1 && words[i].acronym !== undefined && words[i].acronym !== c.term) continue
       let ok = true
       let exact = true
       for (let k = 0; k < n; k++) {
@@ -378,16 +380,20 @@ function settleAttributive(found: TermMatch[], headFirst: boolean, reach: number
  * terms the segmenter cut out of the same runs (matchHanWords), which may head a phrase
  * (萝卜 in 萝卜籽 qualifies 籽).
  */
-export function matchHan(lex: CompiledLexicon, runs: string[], words: TermMatch[] = []): TermMatch[] {
+export function matchHan(lex: CompiledLexicon, runs: string[], words: TermMatch[] = [], cut?: (run: string) => string[]): TermMatch[] {
   const found: TermMatch[] = []
   let base = 0
   for (const run of runs) {
+    // With the segmenter's words: which word each character is in.
+    const wordOf = cut ? wordIndex(cut(run), run.length) : null
     for (let i = 0; i < run.length; i++) {
       const max = Math.min(lex.hanMaxLength, run.length - i)
       for (let len = 1; len <= max; len++) {
         const piece = run.slice(i, i + len)
         const hits = lex.han.get(piece)
-        if (hits) {
+        // A term that begins inside one word and ends inside the next names neither:
+        // 报刊 (periodicals) in 公报|刊登 (the gazette published).
+        if (hits && !(wordOf && straddles(wordOf, i, i + len))) {
           const rest = run.slice(i + len)
           // 农药残留, 兽药残留量: what is left in a food, not the product (see RESIDUE_AFTER)
           const use = HAN_RESIDUE.test(rest)
@@ -404,6 +410,24 @@ export function matchHan(lex: CompiledLexicon, runs: string[], words: TermMatch[
   }
   const terms = dropContained(found)
   return settleAttributive([...terms, ...words], false, 3).slice(0, terms.length)
+}
+
+/** For each character of a run, the index of the segmenter's word it belongs to. */
+function wordIndex(words: string[], length: number): Int32Array {
+  const out = new Int32Array(length)
+  let at = 0
+  words.forEach((w, k) => {
+    out.fill(k, at, Math.min(length, at + w.length))
+    at += w.length
+  })
+  return out
+}
+
+/** Whether [start, end) starts after the first character of one word and ends before the last of another. */
+function straddles(wordOf: Int32Array, start: number, end: number): boolean {
+  const a = wordOf[start]
+  const b = wordOf[end - 1]
+  return a !== b && start > 0 && wordOf[start - 1] === a && end < wordOf.length && wordOf[end] === b
 }
 
 /**

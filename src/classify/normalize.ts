@@ -114,6 +114,8 @@ export interface LatinToken {
   broken?: boolean
   /** what lies between is more than a comma: a clause or a sentence ends there */
   ended?: boolean
+  /** written in capitals in a text that has small letters: an acronym ("BEE", "EMC") */
+  acronym?: boolean
   /** the part of a hyphenated compound that is not its head: "short" in "short-circuit" */
   modifier?: boolean
   /**
@@ -161,12 +163,15 @@ const JOINED = /\bmake[-\s]up\b/g
 // "e-cigarettes" would be the term "cigarettes". (Chemical locants, "n-hexane", "p-xylene",
 // stay apart: the substance is the word after them.)
 const LETTER_PREFIX = /\b([et])[-‐](?=\p{L}{2})/gu
+const ACRONYM = /(?<![\p{Script=Latin}\p{N}])\p{Lu}{2,6}(?![\p{Script=Latin}\p{N}])/gu
 
 function tokenize(text: string): RawToken[] {
   const hit = tokenCache.get(text)
   if (hit) return hit
   const out: RawToken[] = []
   const lower = text.toLowerCase().replace(JOINED, 'makeup').replace(LETTER_PREFIX, '$1')
+  // Words in capitals where the text has small letters too are acronyms ("BEE/S&L", "EMC").
+  const caps = /\p{Ll}/u.test(text) ? new Set(Array.from(text.matchAll(ACRONYM), (m) => m[0].toLowerCase())) : null
   let group = 0
   for (const m of lower.matchAll(LATIN_TOKEN)) {
     // French and Italian elisions (l'huile, d'origine) belong to the next word.
@@ -180,7 +185,7 @@ function tokenize(text: string): RawToken[] {
       if (continues) group++
     }
     for (const p of parts) {
-      if (p) out.push({ raw: p, index: offset, group: joined || continues ? group : -1 })
+      if (p) out.push({ raw: p, index: offset, group: joined || continues ? group : -1, ...(caps?.has(p) ? { acronym: true } : {}) })
       offset += p.length + 1
     }
   }
@@ -200,7 +205,7 @@ function tokenize(text: string): RawToken[] {
 
 function markModifiers(tokens: RawToken[], lang?: string): LatinToken[] {
   const headFirst = lang !== undefined && HEAD_FIRST.has(lang)
-  const out: LatinToken[] = tokens.map((t) => ({ raw: t.raw, index: t.index, ...(t.broken ? { broken: true } : {}), ...(t.ended ? { ended: true } : {}), ...(t.use && lang !== undefined ? { use: true } : {}) }))
+  const out: LatinToken[] = tokens.map((t) => ({ raw: t.raw, index: t.index, ...(t.broken ? { broken: true } : {}), ...(t.ended ? { ended: true } : {}), ...(t.acronym ? { acronym: true } : {}), ...(t.use && lang !== undefined ? { use: true } : {}) }))
   let i = 0
   while (i < tokens.length) {
     const g = tokens[i].group
@@ -457,6 +462,8 @@ export interface Word {
   brk?: boolean
   /** a clause or sentence ends between this word and the word before it (more than a comma) */
   end?: boolean
+  /** the word as written, lower case, where it was written in capitals in a text with small letters (an acronym) */
+  acronym?: string
   /** "for", "para" or "pour" lies between this word and the one before it: a phrase runs across only where its term has it too */
   forGap?: boolean
 }
@@ -477,7 +484,7 @@ export function latinWords(text: string, lang: StemLanguage): Word[] {
     if (t.ended) end = true
     const s = stemToken(t.raw, lang)
     if (s) {
-      out.push({ stem: s, light: lightStem(t.raw, lang), modifier: t.modifier === true, attributive: t.attributive === true, ...(t.use ? { use: true } : {}), ...(brk && out.length ? { brk: true } : {}), ...(end && out.length ? { end: true } : {}), ...(forGap && out.length ? { forGap: true } : {}) })
+      out.push({ stem: s, light: lightStem(t.raw, lang), modifier: t.modifier === true, attributive: t.attributive === true, ...(t.use ? { use: true } : {}), ...(brk && out.length ? { brk: true } : {}), ...(end && out.length ? { end: true } : {}), ...(t.acronym ? { acronym: stripAccents(t.raw) } : {}), ...(forGap && out.length ? { forGap: true } : {}) })
       brk = false
       end = false
       forGap = false
@@ -582,6 +589,8 @@ function convertToSimplified(text: string): string {
 export function ofPhrases(text: string): { words: Word[]; qualifiers: Set<string> }[] {
   const t = tokenize(text)
   const lower = text.toLowerCase().replace(JOINED, 'makeup').replace(LETTER_PREFIX, '$1')
+  // Words in capitals where the text has small letters too are acronyms ("BEE/S&L", "EMC").
+  const caps = /\p{Ll}/u.test(text) ? new Set(Array.from(text.matchAll(ACRONYM), (m) => m[0].toLowerCase())) : null
   const content = (k: number) => k >= 0 && k < t.length && /^\p{L}/u.test(t[k].raw) && isContent(t[k], 'eng')
   const spaced = (k: number) => k >= 0 && t[k].spaced === true
   const out: { words: Word[]; qualifiers: Set<string> }[] = []

@@ -381,4 +381,19 @@ describe('what the reading changes in classification', () => {
     // a state does not reach past a product the list does not hold
     expect(first('Fresh fruit and vegetables; storage requirements for frozen foods')).not.toBe('0811')
   })
+
+  it('reads no product into an acronym ("BEE", the Bureau of Energy Efficiency, is no bees) nor into a Chinese term that straddles two words (公报|刊登 holds no 报刊)', async () => {
+    const c = await createClassifier()
+    const chillers = c.classify({ id: 'b', title: 'BEE/S&L/Chillers/40 号文件:能源效率局制冷机标签条例' })
+    expect(codes(chillers)).not.toContain('01')
+    expect(chillers.hs[0].code).toBe('8418')
+    // an acronym the lexicon writes as such still names its product, and a title in capitals is no acronym
+    expect(codes(c.classify({ id: 'p', title: 'Requirements for PVC pipes' }))[0]).toBe('39')
+    expect(codes(c.classify({ id: 't', title: 'SAFETY OF TOYS' }))[0]).toBe('95')
+    const gazette = c.classify({ id: 'g', title: '关于巴西官方公报刊登的决议:鲜切玫瑰' })
+    expect(codes(gazette)).not.toContain('49')
+    expect(codes(gazette)[0]).toBe('06')
+    // a term inside one longer word still counts: 电池 in 锂电池组
+    expect(c.classify({ id: 'l', title: '锂电池组安全要求' }).hs[0].code.slice(0, 4)).toBe('8507')
+  })
 })
