@@ -166,8 +166,8 @@ export class ProductClassifier {
         const made = this.k.materials ? this.k.materials.readLatin(matched, words, l) : matched
         const plain = this.k.states ? this.k.states.readLatin(made, words, l) : made
         const inverted = l === 'eng' ? this.ofReadings(text) : null
-        // A word that says what an "A of B" head is made of or from counts as a qualifier.
-        readings.push({ matches: inverted ? plain.map((m) => (m.end - m.start === 1 && inverted.qualifiers.has(words[m.start].stem) ? { ...m, weight: m.weight * ATTRIBUTIVE, attributive: true } : m)) : plain, weight: fw * lw })
+        // Words that say what an "A of B" head is made of or from count as a qualifier.
+        readings.push({ matches: inverted ? plain.map((m) => (words.slice(m.start, m.end).every((w) => inverted.qualifiers.has(w.stem)) ? { ...m, weight: m.weight * ATTRIBUTIVE, attributive: true } : m)) : plain, weight: fw * lw })
         if (inverted) readings.push({ matches: inverted.matches, weight: fw * lw })
       }
       for (const r of readings) found.push({ matches: r.matches, field: part.field, weight: r.weight })

@@ -589,15 +589,28 @@ function convertToSimplified(text: string): string {
 export function ofPhrases(text: string): { words: Word[]; qualifiers: Set<string> }[] {
   const t = tokenize(text)
   const lower = text.toLowerCase().replace(JOINED, 'makeup').replace(LETTER_PREFIX, '$1')
-  // Words in capitals where the text has small letters too are acronyms ("BEE/S&L", "EMC").
-  const caps = /\p{Ll}/u.test(text) ? new Set(Array.from(text.matchAll(ACRONYM), (m) => m[0].toLowerCase())) : null
   const content = (k: number) => k >= 0 && k < t.length && /^\p{L}/u.test(t[k].raw) && isContent(t[k], 'eng')
   const spaced = (k: number) => k >= 0 && t[k].spaced === true
   const out: { words: Word[]; qualifiers: Set<string> }[] = []
+  const comma = (k: number) => k >= 0 && k + 1 < t.length && /^\s*,\s*$/.test(lower.slice(t[k].index + t[k].raw.length, t[k + 1].index))
   for (let k = 1; k < t.length - 1; k++) {
-    if (t[k].raw !== 'of' || !spaced(k - 1) || !spaced(k) || !content(k - 1)) continue
+    if (t[k].raw !== 'of' || !spaced(k) || !content(k - 1)) continue
     const heads = [t[k - 1].raw]
-    if (k >= 3 && spaced(k - 3) && spaced(k - 2) && (t[k - 2].raw === 'and' || t[k - 2].raw === 'or') && content(k - 3)) heads.push(t[k - 3].raw)
+    if (spaced(k - 1)) {
+      if (k >= 3 && spaced(k - 3) && spaced(k - 2) && (t[k - 2].raw === 'and' || t[k - 2].raw === 'or') && content(k - 3)) heads.push(t[k - 3].raw)
+    } else if (comma(k - 1)) {
+      // The nomenclature's ", of": what follows qualifies every head of the list before
+      // ("Extracts, essences and concentrates, of coffee"; "Tubes, pipes and hoses, of plastics").
+      let i = k - 2
+      while (heads.length < 4 && i >= 1) {
+        if (comma(i) && content(i)) heads.push(t[i--].raw)
+        else if ((t[i].raw === 'and' || t[i].raw === 'or') && spaced(i) && spaced(i - 1) && content(i - 1)) {
+          heads.push(t[i - 1].raw)
+          i -= 2
+        } else break
+      }
+      if (i === 0 && comma(0) && content(0) && heads.length < 4) heads.push(t[0].raw)
+    } else continue
     // the qualifiers: one or two words each, separated by commas, "and" or "or"
     const mods: string[] = []
     let j = k + 1

@@ -396,4 +396,14 @@ describe('what the reading changes in classification', () => {
     // a term inside one longer word still counts: 电池 in 锂电池组
     expect(c.classify({ id: 'l', title: '锂电池组安全要求' }).hs[0].code.slice(0, 4)).toBe('8507')
   })
+
+  it('reads the nomenclature\'s ", of" as qualifying every head of the list before it', async () => {
+    const read = (t: string) => latinWords(t, 'eng').map((w) => w.stem).join(' ')
+    expect(ofPhrases('Extracts, essences and concentrates, of coffee').map((p) => p.words.map((w) => w.stem).join(' '))).toEqual(['coffee concentrates', 'coffee essences', 'coffee extracts'].map(read))
+    expect(ofPhrases('Coffee, of which decaffeinated')).toEqual([])
+    const c = await createClassifier()
+    const extracts = c.classify({ id: 'x', products: 'Extracts, essences and concentrates, of coffee' })
+    expect(extracts.hs[0].code.slice(0, 4)).toBe('2101')
+    expect(c.classify({ id: 'y', products: 'Coffee, whether or not roasted' }).hs[0].code.slice(0, 4)).toBe('0901')
+  })
 })
