@@ -194,6 +194,10 @@ export class ProductClassifier {
       return named.some((o) => !yields.has(o.code) && !o.use && Number(o.code.slice(0, 2)) >= range[0] && Number(o.code.slice(0, 2)) <= range[1])
     }
     const yielding = new Set(yields.size && named.some((o) => yields.has(o.code)) ? [...yields.keys()].filter(narrower) : [])
+    // The chapter's broad word gives way to a product of that chapter named in a state that
+    // moves it out: "Tomatoes, prepared or preserved…; Vegetables and derived products" are
+    // the prepared tomatoes (2002), not vegetables (07).
+    for (const o of named) if (o.stateFrom) yielding.add(o.stateFrom.slice(0, 2))
     // A word qualifying a noun the lexicon does not know ("pig creep meal", "lemon grass
     // leaves") gives way where the notice names a product of another chapter outright.
     const outright = named.some((o) => o.headless) ? named.filter((o) => !o.use && !o.headless && !o.attributive) : []

@@ -272,6 +272,8 @@ export interface TermMatch extends LexiconTerm {
   material?: string
   /** the state named beside a farm or fishery product, which moved it to that state's code (rules/states.yaml) */
   state?: string
+  /** the code the product had before its state moved it ("0702" for tomatoes read prepared, 2002) */
+  stateFrom?: string
   /** the term names what the product is used for or with ("for cosmetic use"); its weight is lowered */
   use?: boolean
 }

@@ -68,7 +68,7 @@ export class States {
 
   private moved(t: TermMatch, s: State | undefined): TermMatch {
     const code = s && this.target(t.code, s)
-    return code ? { ...t, code, state: s.word } : t
+    return code ? { ...t, code, state: s.word, stateFrom: t.code } : t
   }
 
   /** Chinese matches (offsets in the runs joined one apart, as matchHan counts them) read in the state written right before them (制作或保藏的番茄, 的 between them or not) or right after them. */
@@ -113,8 +113,8 @@ export class States {
       // (Up to two words of the list may be products the lexicon does not know; the list
       // ends with its clause.)
       while (after < words.length && after - t.end < AFTER_LIST && !words[after].end && !stateAt(after, t.code) && (named[after] || isListWord(words[after], lang) || ++unknown <= 2)) after++
-      if (words[after]?.end) after = t.end
-      s ??= stateAt(after, t.code)
+      if (words[after]?.end) after = -1
+      s ??= after >= 0 ? stateAt(after, t.code) : undefined
       return this.moved(t, s)
     })
   }

@@ -378,8 +378,12 @@ describe('what the reading changes in classification', () => {
     expect(first('针织衬衫')).toBe('6105')
     expect(first('knitted shirts')).toBe('6105')
     expect(first("Men's shirts")).toBe('6205')
-    // a state does not reach past a product the list does not hold
+    // a state does not reach past a product the list does not hold, nor past its clause
     expect(first('Fresh fruit and vegetables; storage requirements for frozen foods')).not.toBe('0811')
+    expect(codes(c.classify({ id: 'v', products: 'Fresh vegetables; canned tomatoes' }))).toContain('07')
+    // the chapter's broad word gives way to its product read in a state that moves it out
+    const tomatoes = c.classify({ id: 't', products: 'Tomatoes, prepared or preserved otherwise than by vinegar or acetic acid; Vegetables and derived products', description: 'This standard specifies requirements for dried tomatoes.' })
+    expect(tomatoes.hs[0].code).toBe('2002')
   })
 
   it('reads no product into an acronym ("BEE", the Bureau of Energy Efficiency, is no bees) nor into a Chinese term that straddles two words (公报|刊登 holds no 报刊)', async () => {
