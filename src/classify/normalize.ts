@@ -92,6 +92,8 @@ const ANNOTATIONS: RegExp[] = [
   /<[^>]{0,200}>/g,
   /&(?:nbsp|amp|lt|gt|quot|#\d+);/g,
   /\((?:HS|ICS)\s*code\(s\)\s*:[^)]*\)/gi,
+  // the same in ePing's Spanish and French: "(Código(s) del SA: 8517)", "(Code(s) SH : 6403)"
+  /\(\s*(?:c[oó]digo|code)s?\s*(?:\(s\))?\s*(?:del\s+|du\s+)?(?:SA|SH|ICS|HS)\b[^)]*\)/gi,
   /\b(?:HS|ICS)\s*(?:代码|编码|編碼|code\(s\)|codes?)?\s*[:：]?\s*(?:\d[\d.]*\d|\d{2})(?:\s*[,;，；、/]\s*(?:\d[\d.]*\d|\d{2}))*/gi,
   /\(\s*\d+\s*pages?(?:\(s\))?[^)]*\)/gi,
   /（?\d+\s*页[^)）]*[)）]?/g,

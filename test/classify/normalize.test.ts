@@ -6,6 +6,11 @@ describe('normalisation', () => {
     const t = cleanText('<p>Electric kettles (HS code(s): 8516.71); Kitchen appliances (ICS code(s): 97.040.50) (12 page(s), in Spanish)</p>')
     expect(t).not.toMatch(/8516|97\.040|page|Spanish|<p>/)
     expect(t).toContain('Electric kettles')
+    // ePing's Spanish and French labels, with their codes or with the codes scrubbed away
+    const es = cleanText('Aparatos telefónicos (Código(s) del SA: 8517); Telecomunicaciones (Código(s) ICS: ); Chaussures (Code(s) SH : 6403)')
+    expect(es).not.toMatch(/C[óo]digo|Code|SA|SH|ICS|8517|6403/)
+    expect(es).toContain('Aparatos telefónicos')
+    expect(es).toContain('Chaussures')
   })
 
   it('stems each Latin language with its own stemmer and drops stop words', () => {
