@@ -410,4 +410,11 @@ describe('what the reading changes in classification', () => {
     expect(extracts.hs[0].code.slice(0, 4)).toBe('2101')
     expect(c.classify({ id: 'y', products: 'Coffee, whether or not roasted' }).hs[0].code.slice(0, 4)).toBe('0901')
   })
+
+  it('reads the drugs of an over-the-counter monograph as the cosmetic it names, and drugs alone as drugs', async () => {
+    const c = await createClassifier()
+    expect(c.classify({ id: 's', title: 'Sunscreen Drug Products for Over-the-Counter Human Use' }).hs[0].code.slice(0, 4)).toBe('3304')
+    expect(c.classify({ id: 'a', title: 'Antiperspirant Drug Products for Over-the-Counter Human Use; Final Monograph' }).hs[0].code.slice(0, 4)).toBe('3307')
+    expect(codes(c.classify({ id: 'p', title: 'Prescription Drug Labeling', description: 'Requirements for the labeling of human prescription drugs.' }))[0]).toBe('30')
+  })
 })
