@@ -401,7 +401,18 @@ function markAttributive(raw: RawToken[], out: LatinToken[], lang: StemLanguage,
       out[k].attributive = true
     }
   }
+  // Head last, a one-word qualifier coordinated with another qualifies the same head:
+  // "truck and bus tires", "fruit and vegetable juices". A word that ends a phrase of its
+  // own ("ice cream and ice confectionery") is a head.
+  if (!headFirst) {
+    for (let k = out.length - 3; k >= 0; k--) {
+      const alone = k === 0 || !raw[k - 1].spaced || !isContent(out[k - 1], lang)
+      if (alone && !out[k].attributive && !out[k].modifier && raw[k].spaced && raw[k + 1].spaced && AND_OR.has(out[k + 1].raw) && out[k + 2].attributive && isContent(out[k], lang)) out[k].attributive = true
+    }
+  }
 }
+
+const AND_OR = new Set(['and', 'or', '&'])
 
 /**
  * A light stem: the word without its plural ending (and, in English, a final e), accents

@@ -18,7 +18,9 @@ describe('reading regulatory language', () => {
 
   it('marks words that qualify another noun of their phrase: before it in English, after "de" in Spanish and French', () => {
     const attributive = (text: string, lang: string) => latinTokens(text, lang).filter((t) => t.attributive).map((t) => t.raw)
-    expect(attributive('Herbal and fruit infusions', 'eng')).toEqual(['fruit'])
+    expect(attributive('Herbal and fruit infusions', 'eng')).toEqual(['herbal', 'fruit'])
+    expect(attributive('Truck and bus tires', 'eng')).toEqual(['truck', 'bus'])
+    expect(attributive('Ice cream and ice confectionery', 'eng')).toEqual(['ice', 'ice'])
     expect(attributive('lobsters packed with salt', 'eng')).toEqual([])
     expect(attributive('battery chargers; toy safety; battery recycling', 'eng')).toEqual(['battery'])
     expect(attributive('fruit, infusions', 'eng')).toEqual([])
@@ -416,5 +418,12 @@ describe('what the reading changes in classification', () => {
     expect(c.classify({ id: 's', title: 'Sunscreen Drug Products for Over-the-Counter Human Use' }).hs[0].code.slice(0, 4)).toBe('3304')
     expect(c.classify({ id: 'a', title: 'Antiperspirant Drug Products for Over-the-Counter Human Use; Final Monograph' }).hs[0].code.slice(0, 4)).toBe('3307')
     expect(codes(c.classify({ id: 'p', title: 'Prescription Drug Labeling', description: 'Requirements for the labeling of human prescription drugs.' }))[0]).toBe('30')
+  })
+
+  it('reads a qualifier coordinated with another as qualifying the same head: truck and bus tires are tires', async () => {
+    const c = await createClassifier()
+    expect(codes(c.classify({ id: 't', title: 'Federal Motor Vehicle Safety Standards; Truck and Bus Tires', description: 'This rule amends the standard for truck and bus tires.' }))[0]).toBe('40')
+    expect(codes(c.classify({ id: 'j', title: 'Fruit and vegetable juices' }))[0]).toBe('20')
+    expect(c.classify({ id: 'i', products: 'Ice cream and ice confectionery' }).hs[0].code.slice(0, 4)).toBe('2105')
   })
 })
