@@ -172,8 +172,8 @@ function tokenize(text: string): RawToken[] {
   if (hit) return hit
   const out: RawToken[] = []
   const lower = text.toLowerCase().replace(JOINED, 'makeup').replace(LETTER_PREFIX, '$1')
-  // Words in capitals where the text has small letters too are acronyms ("BEE/S&L", "EMC").
-  const caps = /\p{Ll}/u.test(text) ? new Set(Array.from(text.matchAll(ACRONYM), (m) => m[0].toLowerCase())) : null
+  // Words in capitals where the text has small letters or Chinese too are acronyms ("BEE/S&L", "EMC", LED灯具).
+  const caps = /[\p{Ll}\p{Script=Han}]/u.test(text) ? new Set(Array.from(text.matchAll(ACRONYM), (m) => m[0].toLowerCase())) : null
   let group = 0
   for (const m of lower.matchAll(LATIN_TOKEN)) {
     // French and Italian elisions (l'huile, d'origine) belong to the next word.

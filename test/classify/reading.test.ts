@@ -399,6 +399,8 @@ describe('what the reading changes in classification', () => {
     const gazette = c.classify({ id: 'g', title: '关于巴西官方公报刊登的决议:鲜切玫瑰' })
     expect(codes(gazette)).not.toContain('49')
     expect(codes(gazette)[0]).toBe('06')
+    // in Chinese text Latin capitals are acronyms too: LED灯具 are luminaires, not LED chips
+    expect(c.classify({ id: 'd', title: 'LED灯具安全要求' }).hs[0].code.slice(0, 4)).toBe('9405')
     // a term inside one longer word still counts: 电池 in 锂电池组
     expect(c.classify({ id: 'l', title: '锂电池组安全要求' }).hs[0].code.slice(0, 4)).toBe('8507')
   })
