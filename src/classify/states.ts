@@ -21,6 +21,8 @@ interface State { name: string; word: string; moves: [string, string][]; keep: s
 
 /** How many words before a Latin product its state may stand ("fresh chilli peppers"). */
 const BEFORE = 2
+/** How many characters may stand between a Chinese state and its product (罐装太平洋鲑鱼). */
+const HAN_GAP = 3
 /** How many words of a list of products may stand between a product and the state after the list. */
 const AFTER_LIST = 12
 /** Words a list of products holds beside the products: "and other fruit", "y artículos similares". */
@@ -79,9 +81,15 @@ export class States {
     return found.map((t) => {
       if (!this.movable.has(t.code.slice(0, 2))) return t
       // "制作或保藏的水果": a 的 may stand between the state and the product.
-      const before = joined.slice(Math.max(0, t.start - 7), t.start).replace(/的$/, '')
+      const before = joined.slice(Math.max(0, t.start - 10), t.start).replace(/的$/, '')
       const after = joined.slice(t.end, t.end + 4)
-      const s = han.find((x) => before.endsWith(x.word) && this.target(t.code, x)) ?? han.find((x) => after.startsWith(x.word) && this.target(t.code, x))
+      // A state of two characters or more may stand a short qualifier away (罐装|太平洋|鲑鱼).
+      const near = (x: { word: string }) => {
+        if (before.endsWith(x.word)) return true
+        const at = before.lastIndexOf(x.word)
+        return x.word.length >= 2 && at >= 0 && before.length - at - x.word.length <= HAN_GAP && !before.slice(at).includes(' ')
+      }
+      const s = han.find((x) => near(x) && this.target(t.code, x)) ?? han.find((x) => after.startsWith(x.word) && this.target(t.code, x))
       return this.moved(t, s)
     })
   }

@@ -375,6 +375,9 @@ describe('what the reading changes in classification', () => {
     expect(first('Frutas y otros frutos, congelados')).toBe('0811')
     expect(first('制作或保藏的番茄')).toBe('2002')
     expect(first('冷冻的草莓')).toBe('0811')
+    // a state of two characters may stand a short qualifier away; a one-character one may not
+    expect(first('罐装太平洋鲑鱼')).toBe('1604')
+    expect(first('干旱地区苹果')).toBe('0808')
     expect(first('Abrigos, chaquetones, capas y artículos similares, de punto, para hombres')).toBe('6101')
     expect(first('Chemises pour hommes, en bonneterie')).toBe('6105')
     expect(first('针织衬衫')).toBe('6105')
