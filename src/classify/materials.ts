@@ -128,7 +128,8 @@ export class Materials {
       const m = map.get(stripAccents(w.light))
       if (!m) return t
       if (this.articles.has(t.code.slice(0, 2))) {
-        materialAt.add(at)
+        // "de fundición, hierro o acero": every material word of the list qualifies it.
+        for (let k = at; k < words.length && (k === at || map.has(stripAccents(words[k].light))); k++) materialAt.add(k)
         articles.add(i)
       }
       return this.moved(t, m)

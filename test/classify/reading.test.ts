@@ -365,6 +365,11 @@ describe('what the reading changes in classification', () => {
     expect(pan.hs[0].code).toBe('7323')
     const steel = pan.evidence.find((e) => e.kind === 'term' && e.code?.startsWith('72'))
     expect(steel?.detail).toContain('counted less')
+    // every material word of the nomenclature's list qualifies the article
+    const cast = c.classify({ id: 'f', products: 'Ustensiles de cuisine en fonte, fer ou acier' })
+    expect(cast.hs[0].code).toBe('7323')
+    expect(cast.evidence.filter((e) => e.kind === 'term' && e.code?.startsWith('72')).every((e) => e.detail.includes('counted less'))).toBe(true)
+    expect(codes(c.classify({ id: 'p', products: 'Pâtes chimiques de bois, à dissoudre' }))[0]).toBe('47')
   })
 
   it('reads a state after a list of products as each one\'s, with 的 between them in Chinese, and knitted garments in chapter 61', async () => {
