@@ -167,11 +167,14 @@ const JOINED = /\bmake[-\s]up\b/g
 const LETTER_PREFIX = /\b([et])[-‐](?=\p{L}{2})/gu
 const ACRONYM = /(?<![\p{Script=Latin}\p{N}])\p{Lu}{2,6}(?![\p{Script=Latin}\p{N}])/gu
 
+/** The text tokens index into: lower case, with the compounds above joined. */
+const lowered = (text: string) => text.toLowerCase().replace(JOINED, 'makeup').replace(LETTER_PREFIX, '$1')
+
 function tokenize(text: string): RawToken[] {
   const hit = tokenCache.get(text)
   if (hit) return hit
   const out: RawToken[] = []
-  const lower = text.toLowerCase().replace(JOINED, 'makeup').replace(LETTER_PREFIX, '$1')
+  const lower = lowered(text)
   // Words in capitals where the text has small letters or Chinese too are acronyms ("BEE/S&L", "EMC", LED灯具).
   const caps = /[\p{Ll}\p{Script=Han}]/u.test(text) ? new Set(Array.from(text.matchAll(ACRONYM), (m) => m[0].toLowerCase())) : null
   let group = 0
@@ -601,7 +604,7 @@ function convertToSimplified(text: string): string {
  */
 export function ofPhrases(text: string): { words: Word[]; qualifiers: Set<string> }[] {
   const t = tokenize(text)
-  const lower = text.toLowerCase().replace(JOINED, 'makeup').replace(LETTER_PREFIX, '$1')
+  const lower = lowered(text)
   const content = (k: number) => k >= 0 && k < t.length && /^\p{L}/u.test(t[k].raw) && isContent(t[k], 'eng')
   const spaced = (k: number) => k >= 0 && t[k].spaced === true
   const out: { words: Word[]; qualifiers: Set<string> }[] = []

@@ -121,8 +121,7 @@ export class States {
       // (Up to two words of the list may be products the lexicon does not know; the list
       // ends with its clause.)
       while (after < words.length && after - t.end < AFTER_LIST && !words[after].end && !stateAt(after, t.code) && (named[after] || isListWord(words[after], lang) || ++unknown <= 2)) after++
-      if (words[after]?.end) after = -1
-      s ??= after >= 0 ? stateAt(after, t.code) : undefined
+      s ??= words[after]?.end ? undefined : stateAt(after, t.code)
       return this.moved(t, s)
     })
   }
