@@ -45,7 +45,8 @@ const EnvSchema = z.object({
   TBT_JOB_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(10),
   TBT_RECONCILE_EVERY_MS: z.coerce.number().int().min(1_000).default(20_000),
   TBT_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(100),
-  TBT_SEARCH_IDS_MAX: z.coerce.number().int().min(0).max(100_000).default(20_000),
+  TBT_SEARCH_IDS_MAX: z.coerce.number().int().min(0).max(100_000).default(2_000),
+  TBT_COUNT_MAX: z.coerce.number().int().min(0).max(10_000_000).default(1_000),
   TBT_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   TBT_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   TBT_ADMIN_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
@@ -81,6 +82,8 @@ export interface Config {
   batchSize: number
   /** TBT_SEARCH_IDS_MAX: a queue search finding at most this many warnings reads them by id (0: always as a filter over the queue's order). */
   searchIdsMax: number
+  /** TBT_COUNT_MAX: the queue's tab counts stop at this many warnings per status and say "N+" (0: count them all). */
+  countMax: number
   /** TBT_PORTALS_DIR: more portal definitions (YAML, as scrapers/portals/), e.g. a mounted volume. */
   portalsDir?: string
   /** A source's first run raises no warnings for notices distributed more than this many days ago. */
@@ -162,6 +165,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxPagesPerRun: e.TBT_MAX_PAGES_PER_RUN,
     batchSize: e.TBT_BATCH_SIZE,
     searchIdsMax: e.TBT_SEARCH_IDS_MAX,
+    countMax: e.TBT_COUNT_MAX,
     portalsDir: e.TBT_PORTALS_DIR ? path.resolve(e.TBT_PORTALS_DIR) : undefined,
     schedule: {
       scrapeCron: e.TBT_SCRAPE_CRON,

@@ -32,7 +32,8 @@ export function searchIndex(q: string): 'grams' | 'trigram' | 'scan' {
  * whichever index answers (a LIKE over the searched text is what each one stands for;
  * `how` = 'scan' reads it so, which tests compare against).
  */
-export function searchCondition(dialect: Dialect, q: string, how = searchIndex(q)): RawBuilder<SqlBool> {
+export function searchCondition(dialect: Dialect, q: string, how: ReturnType<typeof searchIndex> | 'row' = searchIndex(q)): RawBuilder<SqlBool> {
+  if (how === 'row') return rowCondition(dialect, q)
   const { measures, notes, categories } = searchParts(dialect, q, how)
   return sql<SqlBool>`(w.measure_id in (${measures})
       or w.id in (${notes})
@@ -49,6 +50,36 @@ export function searchIdsQuery(dialect: Dialect, q: string, limit: number): RawB
   return sql`select x.id from (select w.id from warning w where w.measure_id in (${measures})
     union all ${notes}
     union all ${categories}) x limit ${limit}`
+}
+
+/**
+ * The same rows as `searchCondition`, checked on each warning by its own texts (its
+ * measure's notices through their measure key, the measure, its note, its categories'
+ * names) instead of read from the indexes as one set. For a search that matches many
+ * warnings, read in the queue's order until a page is full: each row costs a few index
+ * lookups and a LIKE, and the page stops after a few hundred rows, where the set would
+ * cost every match.
+ */
+function rowCondition(dialect: Dialect, q: string): RawBuilder<SqlBool> {
+  const p = likePattern(q)
+  const like = (expr: RawBuilder<unknown>) => sql`${expr} like ${p} escape '\\'`
+  const categories = sql`exists (select 1 from warning_category wq inner join category cq on cq.id = wq.category_id where wq.warning_id = w.id and (${like(sql`lower(cq.name_zh)`)} or ${like(sql`lower(cq.name_en)`)}))`
+  if (dialect === 'postgres') {
+    // Scalar subqueries, not EXISTS: PostgreSQL turns an EXISTS into a semi-join and may
+    // hash every notice's text first (a second at 100,000 notices); a scalar subquery
+    // stays a per-row lookup through the measure's index.
+    const any = (from: RawBuilder<unknown>) => sql`(select true from ${from} limit 1) is not null`
+    return sql<SqlBool>`(${any(sql`notice sn where sn.measure_id = w.measure_id and ${like(sql`lower(${sql.raw(searchText('notice', 'sn'))})`)}`)}
+      or ${any(sql`measure sm where sm.id = w.measure_id and ${like(sql`lower(${sql.raw(measureSearchText('sm'))})`)}`)}
+      or ${any(sql`warning sw where sw.id = w.id and ${like(sql`lower(${sql.raw(searchText('warning', 'sw'))})`)}`)}
+      or ${any(sql`warning_category wq inner join category cq on cq.id = wq.category_id where wq.warning_id = w.id and (${like(sql`lower(cq.name_zh)`)} or ${like(sql`lower(cq.name_en)`)})`)})`
+  }
+  // The FTS tables hold each row's searched text under its id (LIKE folds ASCII case; the
+  // FTS 'scan' reading, which the other readings are tested against, is the same LIKE).
+  return sql<SqlBool>`(exists (select 1 from notice sn inner join notice_fts nf on nf.rowid = sn.id where sn.measure_id = w.measure_id and ${like(sql`nf.body`)})
+      or exists (select 1 from measure_fts mf where mf.rowid = w.measure_id and ${like(sql`mf.body`)})
+      or exists (select 1 from warning_note_fts wf where wf.rowid = w.id and ${like(sql`wf.body`)})
+      or ${categories})`
 }
 
 /** Warnings (alias `w`) among `ids`: one parameter whatever their number. */

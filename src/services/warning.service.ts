@@ -65,6 +65,12 @@ export interface QueueFilter {
   before?: string
   /** the warnings a search found, when they are few (`narrowSearch`; never from a query string) */
   matchIds?: number[]
+  /**
+   * A search that finds many warnings, read row by row in the queue's order (`narrowSearch`
+   * for a page: each row's own texts are checked, so a page costs what it shows, not
+   * every match); with `seen`, the ids the search read before it stopped counting
+   */
+  dense?: { seen: number[] }
 }
 
 export interface QueueCategory {
@@ -120,8 +126,12 @@ export interface QueuePage {
   page: number
   pageSize: number
   pages: number
-  /** per status, under every filter but the status filter */
+  /** per status, under every filter but the status filter: exact, or at least this many (`countsAtLeast`) */
   counts: Record<string, number>
+  /** the statuses whose count stopped at `TBT_COUNT_MAX` (or at a dense search's first reads): there are at least that many */
+  countsAtLeast: string[]
+  /** `total` is a lower bound (a count it sums stopped early): the page says "N+" and has no last page */
+  totalAtLeast: boolean
   /** cursor of the next page (?after=), null on the last */
   next: string | null
   /** cursor of the page before (?before=), null on the first */
@@ -174,7 +184,7 @@ function conditions(ctx: AppContext, f: QueueFilter, eb: Eb, withStatus: boolean
   const q = f.q?.trim()
   // Through the full-text index (FTS5 trigram on SQLite, pg_trgm on PostgreSQL; grams under
   // three characters): the same rows on both.
-  if (q) out.push(searchCondition(ctx.dialect, q))
+  if (q) out.push(searchCondition(ctx.dialect, q, f.dense ? 'row' : undefined))
   if (f.matchIds) out.push(idsCondition(ctx.dialect, f.matchIds))
   return out
 }
@@ -187,13 +197,21 @@ function conditions(ctx: AppContext, f: QueueFilter, eb: Eb, withStatus: boolean
  * PostgreSQL, 100 ms and more for a term on 300 notices). A search that finds more keeps
  * the filter: its rows are dense and a page fills early.
  */
-export async function narrowSearch(ctx: AppContext, f: QueueFilter): Promise<QueueFilter> {
+export async function narrowSearch(ctx: AppContext, f: QueueFilter, opts: { page?: boolean } = {}): Promise<QueueFilter> {
   const q = f.q?.trim()
   const max = ctx.config.searchIdsMax
-  if (!q || !max || f.matchIds || searchIndex(q) === 'scan') return f
-  const rows = await planned(ctx, f, (db) => searchIdsQuery(ctx.dialect, q, max + 1).execute(db))
-  if (rows.rows.length > max) return f
-  return { ...f, q: undefined, matchIds: [...new Set(rows.rows.map((r) => Number(r.id)))] }
+  if (!q || !max || f.matchIds || f.dense || searchIndex(q) === 'scan') return f
+  // On PostgreSQL the matching measures' warnings are looked up by their key, a few hundred
+  // index reads: priced by the planner, a hash join reads every warning instead (64,000 at
+  // 100,000 notices: 11 to 40 ms against 3).
+  const rows = await planned(ctx, f, (db) => searchIdsQuery(ctx.dialect, q, max + 1).execute(db), ['enable_hashjoin', 'enable_mergejoin'])
+  const ids = [...new Set(rows.rows.map((r) => Number(r.id)))]
+  if (rows.rows.length <= max) return { ...f, q: undefined, matchIds: ids }
+  // Many: a page (and a detail page's neighbours) checks each row of the queue's order for
+  // the text, and fills after a few hundred rows whatever the number of matches; its counts
+  // are those of the warnings read so far (lower bounds). An export reads every match: the
+  // indexes' whole answer, once, is cheaper there.
+  return opts.page ? { ...f, dense: { seen: ids } } : f
 }
 
 function base(db: Db) {
@@ -250,12 +268,13 @@ const needsMeasure = (f: QueueFilter) => !!(f.lifecycle?.length || f.area?.lengt
  * below about 50,000 notices it would scan the table (100+ ms) rather than use the index
  * (a few ms): a search reads with sequential scans off, in a transaction of its own.
  */
-async function planned<T>(ctx: AppContext, f: QueueFilter, fn: (db: Db) => Promise<T>): Promise<T> {
+async function planned<T>(ctx: AppContext, f: QueueFilter, fn: (db: Db) => Promise<T>, alsoOff: ('enable_hashjoin' | 'enable_mergejoin')[] = []): Promise<T> {
   // (Without an index for the query, the scan is the plan.)
   const q = f.q?.trim()
   if (ctx.dialect !== 'postgres' || !q || searchIndex(q) === 'scan') return fn(ctx.db)
   return ctx.db.transaction().execute(async (tx) => {
     await sql`set local enable_seqscan = off`.execute(tx)
+    for (const setting of alsoOff) await sql.raw(`set local ${setting} = off`).execute(tx)
     return fn(tx)
   })
 }
@@ -267,7 +286,7 @@ async function planned<T>(ctx: AppContext, f: QueueFilter, fn: (db: Db) => Promi
  * category among the high-level warnings read a third of the table: 31 ms at 64,000
  * warnings on SQLite, 4 ms this way; 34 and 21 ms on PostgreSQL).
  */
-function countsQuery(ctx: AppContext, f: QueueFilter, db: Db = ctx.db) {
+function countsBase(ctx: AppContext, f: QueueFilter, db: Db = ctx.db) {
   const plain = () => db.selectFrom('warning as w')
   let q = f.category?.length
     ? (db
@@ -275,22 +294,68 @@ function countsQuery(ctx: AppContext, f: QueueFilter, db: Db = ctx.db) {
         .innerJoin('warning as w', 'w.id', 'cw.warning_id') as unknown as ReturnType<typeof plain>)
     : plain()
   if (needsMeasure(f)) q = q.innerJoin('measure as m', 'm.id', 'w.measure_id') as typeof q
-  return q
-    .where(((eb: Eb) => eb.and(conditions(ctx, f, eb, false, true))) as never)
+  return q.where(((eb: Eb) => eb.and(conditions(ctx, f, eb, false, true))) as never)
+}
+
+function countsQuery(ctx: AppContext, f: QueueFilter, db: Db = ctx.db) {
+  return countsBase(ctx, f, db)
     .select(['w.status', (eb) => eb.fn.countAll<number>().as('n')])
     .groupBy('w.status')
 }
 
-export async function statusCounts(ctx: AppContext, f: QueueFilter, db: Db = ctx.db): Promise<Record<string, number>> {
-  const countRows = await countsQuery(ctx, f, db).execute()
-  const counts: Record<string, number> = Object.fromEntries(STATUSES.map((s) => [s, 0]))
-  for (const r of countRows) counts[r.status] = Number(r.n)
-  return counts
+/** Tab counts: per status, exact, or a lower bound for the statuses in `atLeast`. */
+export interface StatusCounts {
+  counts: Record<string, number>
+  atLeast: string[]
 }
 
-/** The filtered queue's size from its tab counts: the chosen statuses, or all. */
-const totalOf = (f: QueueFilter, counts: Record<string, number>) =>
-  f.status?.length ? f.status.reduce((s, st) => s + (counts[st] ?? 0), 0) : Object.values(counts).reduce((a, b) => a + b, 0)
+/**
+ * Warnings per status under every filter but the status filter. Each status is counted up
+ * to `TBT_COUNT_MAX` (1,000) warnings and stops there ("1,000+"), so the tabs cost the same
+ * at 20,000 notices as at a million: a count reads every row it counts, and a filter
+ * that leaves 30,000 warnings would read them all on every page. 0 counts everything.
+ * A dense search (`narrowSearch`) counts the warnings its first reads found: lower bounds.
+ */
+export async function statusCounts(ctx: AppContext, f: QueueFilter, db: Db = ctx.db): Promise<StatusCounts> {
+  const counts: Record<string, number> = Object.fromEntries(STATUSES.map((s) => [s, 0]))
+  if (f.dense) {
+    const rows = await countsQuery(ctx, { ...f, q: undefined, dense: undefined, matchIds: f.dense.seen }, db).execute()
+    for (const r of rows) counts[r.status] = Number(r.n)
+    return { counts, atLeast: [...STATUSES] }
+  }
+  const max = ctx.config.countMax
+  if (!max) {
+    for (const r of await countsQuery(ctx, f, db).execute()) counts[r.status] = Number(r.n)
+    return { counts, atLeast: [] }
+  }
+  // A filter the status index cannot drive (categories, markets, sources, languages, a
+  // search's ids) reads its own set once: counted together, up to max rows in all; past
+  // that, every count is a lower bound.
+  if (f.category?.length || f.market?.length || f.source?.length || f.language?.length || f.matchIds || f.q?.trim()) {
+    const limit = max
+    const inner = countsBase(ctx, f, db).select('w.status').limit(limit + 1)
+    const rows = await db.selectFrom(inner.as('x')).select(['x.status', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('x.status').execute()
+    let seen = 0
+    for (const r of rows) seen += counts[r.status] = Number(r.n)
+    return { counts, atLeast: seen > limit ? [...STATUSES] : [] }
+  }
+  // Otherwise one statement: per status, through the status index, at most max + 1 of its rows.
+  const one = (st: string) => sql<{ status: string; n: number }>`select ${st} as status, (select count(*) from (${countsBase(ctx, f, db).where('w.status', '=', st).select(sql<number>`1`.as('one')).limit(max + 1)}) x) as n`
+  const rows = await sql<{ status: string; n: number }>`${sql.join(STATUSES.map(one), sql` union all `)}`.execute(db)
+  const atLeast: string[] = []
+  for (const r of rows.rows) {
+    const n = Number(r.n)
+    counts[r.status] = Math.min(n, max)
+    if (n > max) atLeast.push(r.status)
+  }
+  return { counts, atLeast }
+}
+
+/** The filtered queue's size from its tab counts (the chosen statuses, or all), and whether it is a lower bound. */
+const totalOf = (f: QueueFilter, c: StatusCounts) => {
+  const statuses = f.status?.length ? f.status : [...STATUSES]
+  return { total: statuses.reduce((s, st) => s + (c.counts[st] ?? 0), 0), atLeast: statuses.some((st) => c.atLeast.includes(st)) }
+}
 
 /** The page query of the queue: rows in the queue's order, from an offset or after/before a cursor. */
 function orderFor(f: QueueFilter) {
@@ -358,7 +423,7 @@ async function toQueueRows(ctx: AppContext, rows: PageRow[]): Promise<QueueRow[]
 
 /** The SQL of a queue page and of its tab counts (tests EXPLAIN them). */
 export function queueSql(ctx: AppContext, f: QueueFilter = {}) {
-  return { page: queueQuery(ctx, f, {}, (f.pageSize ?? 50) + 1).q.compile(), counts: countsQuery(ctx, f).compile() }
+  return { page: queueQuery(ctx, f, {}, (f.pageSize ?? 50) + 1).q.compile(), counts: countsQuery(ctx, f).compile(), countOne: countsBase(ctx, f).where('w.status', '=', 'new').select(sql<number>`1`.as('one')).limit(ctx.config.countMax + 1).compile() }
 }
 
 /**
@@ -368,7 +433,7 @@ export function queueSql(ctx: AppContext, f: QueueFilter = {}) {
  */
 export async function listWarnings(ctx: AppContext, asked: QueueFilter = {}): Promise<QueuePage> {
   await lifecycleFresh(ctx)
-  const f = await narrowSearch(ctx, asked)
+  const f = await narrowSearch(ctx, asked, { page: true })
   const pageSize = Math.min(MAX_PAGE_SIZE, Math.max(1, f.pageSize ?? 50))
   const page = Math.max(1, f.page ?? 1)
   const order = orderFor(f)
@@ -385,16 +450,24 @@ export async function listWarnings(ctx: AppContext, asked: QueueFilter = {}): Pr
   )
   const more = fetched.length > pageSize
   const rows = backwards ? fetched.slice(0, pageSize).reverse() : fetched.slice(0, pageSize)
-  const total = totalOf(f, counts)
   const hasNext = backwards ? true : more
   const hasPrev = backwards ? more : page > 1 || !!cursor
+  // A lower bound is at least what the pages so far hold.
+  // A lower bound is at least the rows up to this page (its number says how many pages came
+  // before), and a page with no next page knows the total exactly.
+  const sized = totalOf(f, counts)
+  const known = sized.atLeast && rows.length > 0
+  const total = known ? Math.max(sized.total, (page - 1) * pageSize + rows.length + (hasNext ? 1 : 0)) : sized.total
+  const totalAtLeast = sized.atLeast && !(known && !hasNext)
   return {
     rows: await toQueueRows(ctx, rows),
     total,
+    totalAtLeast,
     page,
     pageSize,
     pages: Math.max(1, Math.ceil(total / pageSize)),
-    counts,
+    counts: counts.counts,
+    countsAtLeast: counts.atLeast,
     next: hasNext && rows.length ? encodeCursor(sort, dir, cols, rows[rows.length - 1]) : null,
     prev: hasPrev && rows.length ? encodeCursor(sort, dir, cols, rows[0]) : null,
   }
@@ -732,10 +805,14 @@ export async function setLevel(ctx: AppContext, id: number, level: Level | null,
 export interface QueueNeighbours {
   /** the warning's position in the filtered queue (0-based), or null when it no longer matches the filter */
   index: number | null
+  /** the position is a lower bound: more than `TBT_COUNT_MAX` rows come before it (its page is not known) */
+  indexAtLeast: boolean
   total: number
-  /** the warning before it and the one after it, with their page and 0-based place in the filtered queue */
-  prev: { id: number; page: number; index: number } | null
-  next: { id: number; page: number; index: number } | null
+  /** the queue's size is a lower bound (its counts stopped at `TBT_COUNT_MAX`) */
+  totalAtLeast: boolean
+  /** the warning before it and the one after it, with their page and 0-based place in the filtered queue (null when not known) */
+  prev: { id: number; page: number | null; index: number | null } | null
+  next: { id: number; page: number | null; index: number | null } | null
 }
 
 /**
@@ -745,7 +822,7 @@ export interface QueueNeighbours {
  */
 export async function queueNeighbours(ctx: AppContext, asked: QueueFilter, id: number, hint?: QueuePlace): Promise<QueueNeighbours> {
   await lifecycleFresh(ctx)
-  const f = await narrowSearch(ctx, asked)
+  const f = await narrowSearch(ctx, asked, { page: true })
   const pageSize = Math.min(MAX_PAGE_SIZE, Math.max(1, f.pageSize ?? 50))
   const { cols } = orderFor(f)
   return planned(ctx, f, async (db) => {
@@ -754,7 +831,10 @@ export async function queueNeighbours(ctx: AppContext, asked: QueueFilter, id: n
       .where('w.id', '=', id)
       .select(['w.id', 'w.lifecycle_rank', 'w.score', 'w.created_at', 'w.updated_at', sql<string>`coalesce(m.comment_deadline, '9999-12-31')`.as('sort_deadline')])
       .executeTakeFirst()
-    if (!self) return { index: null, total: totalOf(f, await statusCounts(ctx, f, db)), prev: null, next: null }
+    if (!self) {
+      const sized = totalOf(f, await statusCounts(ctx, f, db))
+      return { index: null, indexAtLeast: false, total: sized.total, totalAtLeast: sized.atLeast, prev: null, next: null }
+    }
     const at = cols.map((c) => (self as Record<string, unknown>)[c.field])
     // Two keyset reads (the row before it and the row after it), and one pass over the
     // filtered queue for its size, whether the warning is in it and how many rows sit
@@ -762,22 +842,36 @@ export async function queueNeighbours(ctx: AppContext, asked: QueueFilter, id: n
     // The queue page's links say where the row stood (`hint`): then only whether it still
     // matches the filter is read, by its key, not the whole filtered queue.
     const [prev, next, place] = await Promise.all([readFrom(ctx, f, at, true, 1, db), readFrom(ctx, f, at, false, 1, db), hint ? placeFromHint(ctx, f, id, hint, db) : placeOf(ctx, f, id, at, db)])
-    const { before, inQueue, total } = place
+    const { before, inQueue, beforeAtLeast } = place
     const pageOf = (i: number) => Math.floor(i / pageSize) + 1
-    // Positions in the filtered queue: a warning outside it takes no place.
+    const placed = (i: number) => (beforeAtLeast ? { page: null, index: null } : { page: pageOf(i), index: i })
+    // Positions in the filtered queue: a warning outside it takes no place. A lower bound
+    // of the size is at least the rows up to the one after this.
+    const total = place.totalAtLeast ? Math.max(place.total, before + (beforeAtLeast ? 1 : 0) + (inQueue ? 1 : 0) + (next[0] ? 1 : 0)) : place.total
     return {
       index: inQueue ? before : null,
+      indexAtLeast: inQueue && beforeAtLeast,
       total,
-      prev: prev[0] ? { id: prev[0].id, page: pageOf(Math.max(0, before - 1)), index: Math.max(0, before - 1) } : null,
-      next: next[0] ? { id: next[0].id, page: pageOf(inQueue ? before + 1 : before), index: inQueue ? before + 1 : before } : null,
+      totalAtLeast: place.totalAtLeast,
+      prev: prev[0] ? { id: prev[0].id, ...placed(Math.max(0, before - 1)) } : null,
+      next: next[0] ? { id: next[0].id, ...placed(inQueue ? before + 1 : before) } : null,
     }
   })
 }
 
-/** Where a warning stood in the filtered queue when its link was made: its 0-based index and the queue's size then. */
+/** Where a warning stood in the filtered queue when its link was made: its 0-based index and the queue's size then (a lower bound when `totalAtLeast`). */
 export interface QueuePlace {
   index: number
   total: number
+  totalAtLeast?: boolean
+}
+
+interface Place {
+  total: number
+  totalAtLeast: boolean
+  before: number
+  beforeAtLeast: boolean
+  inQueue: boolean
 }
 
 /**
@@ -785,10 +879,10 @@ export interface QueuePlace {
  * that left the filter (confirmed from the open work) took its place with it: the queue is
  * one shorter and the row after it now stands where it stood.
  */
-async function placeFromHint(ctx: AppContext, f: QueueFilter, id: number, hint: QueuePlace, db: Db): Promise<{ total: number; before: number; inQueue: boolean }> {
+async function placeFromHint(ctx: AppContext, f: QueueFilter, id: number, hint: QueuePlace, db: Db): Promise<Place> {
   const self = await filteredQueue(ctx, f, db).where('w.id', '=', id).select('w.id').executeTakeFirst()
   const inQueue = !!self
-  return { total: inQueue ? hint.total : Math.max(0, hint.total - 1), before: hint.index, inQueue }
+  return { total: inQueue ? hint.total : Math.max(0, hint.total - 1), totalAtLeast: !!hint.totalAtLeast, before: hint.index, beforeAtLeast: false, inQueue }
 }
 
 /** The warnings (alias `w`, with `m` where the filter or the order reads the measure) under filter `f`, status included. */
@@ -798,9 +892,29 @@ function filteredQueue(ctx: AppContext, f: QueueFilter, db: Db) {
   return q.where(((eb: Eb) => eb.and(conditions(ctx, f, eb, true))) as never)
 }
 
-/** The filtered queue's size, whether warning `id` is in it, and how many of its rows come before the sort values `at`. */
-async function placeOf(ctx: AppContext, f: QueueFilter, id: number, at: unknown[], db: Db): Promise<{ total: number; before: number; inQueue: boolean }> {
+/**
+ * The filtered queue's size, whether warning `id` is in it, and how many of its rows come
+ * before the sort values `at`: the rows before it are counted backwards through the
+ * order's index, up to `TBT_COUNT_MAX` ("after the first 1,000"), and the size is the tab
+ * counts'. A warning near the top, the one most often opened, costs a few rows.
+ */
+async function placeOf(ctx: AppContext, f: QueueFilter, id: number, at: unknown[], db: Db): Promise<Place> {
   const { cols } = orderFor(f)
+  const max = ctx.config.countMax
+  if (max || f.dense) {
+    const limit = max || ctx.config.searchIdsMax || 1_000
+    const [self, sized] = await Promise.all([filteredQueue(ctx, f, db).where('w.id', '=', id).select('w.id').executeTakeFirst(), statusCounts(ctx, f, db)])
+    let before = 0
+    for (const range of keysetRanges(cols, at, true)) {
+      let q = filteredQueue(ctx, f, db).where(range).select(sql<number>`1`.as('one'))
+      for (const o of orderOf(cols, true)) q = q.orderBy(o.expr, o.dir)
+      const r = await db.selectFrom(q.limit(limit + 1 - before).as('x')).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
+      before += Number(r.n)
+      if (before > limit) break
+    }
+    const { total, atLeast } = totalOf(f, sized)
+    return { total, totalAtLeast: atLeast, before: Math.min(before, limit), beforeAtLeast: before > limit, inQueue: !!self }
+  }
   const earlier = sql.join(keysetRanges(cols, at, true), sql` or `)
   const r = await filteredQueue(ctx, f, db)
     .select([
@@ -809,7 +923,7 @@ async function placeOf(ctx: AppContext, f: QueueFilter, id: number, at: unknown[
       sql<number>`coalesce(max(case when w.id = ${id} then 1 else 0 end), 0)`.as('self'),
     ])
     .executeTakeFirstOrThrow()
-  return { total: Number(r.total), before: Number(r.before), inQueue: Number(r.self) === 1 }
+  return { total: Number(r.total), totalAtLeast: false, before: Number(r.before), beforeAtLeast: false, inQueue: Number(r.self) === 1 }
 }
 
 /** Whether an action may be taken on a warning in this status (the detail page offers only these). */

@@ -119,11 +119,15 @@ export function queryOf(f: QueueFilter, over: Partial<Record<string, string | st
 export function placeFromQuery(q: Query): QueuePlace | undefined {
   const index = int(q, 'at', 0, 100_000_000)
   const total = int(q, 'of', 0, 100_000_000)
-  return index !== undefined && total !== undefined && index < total ? { index, total } : undefined
+  // more=1: the size was a lower bound (the counts stopped at TBT_COUNT_MAX); the place may lie beyond it.
+  const totalAtLeast = String(q.more ?? '') === '1'
+  if (index === undefined || total === undefined) return undefined
+  if (totalAtLeast) return { index, total: Math.max(total, index + 1), totalAtLeast }
+  return index < total ? { index, total } : undefined
 }
 
 /** The query keys of a place (`placeFromQuery` reads them back). */
-export const placeKeys = (p: QueuePlace | undefined): { at?: number; of?: number } => (p ? { at: p.index, of: p.total } : {})
+export const placeKeys = (p: QueuePlace | undefined): { at?: number; of?: number; more?: 1 } => (p ? { at: p.index, of: p.total, ...(p.totalAtLeast ? { more: 1 as const } : {}) } : {})
 
 /** The queue page's default tab, 待处理: the open work (new and in review). */
 export const OPEN_WORK = ['new', 'in_review']

@@ -5,7 +5,7 @@ import * as m710 from '../../src/db/migrations/2026-11-30-710-search-index.js'
 import * as m720 from '../../src/db/migrations/2026-11-30-720-short-search.js'
 import * as m740 from '../../src/db/migrations/2026-12-01-740-measure-search-key.js'
 import { distinctValues, searchCondition, searchIndex } from '../../src/repositories/warning-query.js'
-import { allWarnings, listWarnings, queueNeighbours, queueSql, type QueueFilter } from '../../src/services/warning.service.js'
+import { allWarnings, listWarnings, queueNeighbours, queueSql, STATUSES, type QueueFilter } from '../../src/services/warning.service.js'
 import { createTestEnv, DIALECTS, type TestEnv } from '../helpers/db.js'
 
 // The queue at more than a handful of rows: the full-text search (FTS5 trigram on SQLite,
@@ -79,15 +79,28 @@ describe.each(DIALECTS)('queue search and pages at scale (%s)', (dialect) => {
           const keys = await keysOf({ q })
           expect(keys, `${q} (${max})`).toEqual(await expected(q))
           const page = await listWarnings(env.ctx, { q, pageSize: 7, page: 2, sort: 'deadline' })
-          expect(page.total, q).toBe(keys.length)
-          // every tab's count, whether read with the ids or counted (a tab chosen, or the search alone)
-          const tabs = Object.fromEntries(Object.entries(page.counts).filter(([, n]) => n > 0))
-          expect(tabs, `${q} (${max})`).toEqual(countsOf(statusesOf.get(q)!))
+          const exact = countsOf(statusesOf.get(q)!)
+          const high = await listWarnings(env.ctx, { q, level: ['high'], pageSize: 7 })
           const onTab = await listWarnings(env.ctx, { q, status: ['new'], pageSize: 7 })
           expect(onTab.counts, `${q} (${max}), tab new`).toEqual(page.counts)
-          // with another filter beside the search, the tabs are counted under it
-          const high = await listWarnings(env.ctx, { q, level: ['high'], pageSize: 7 })
-          expect(Object.fromEntries(Object.entries(high.counts).filter(([, n]) => n > 0)), `${q} (${max}), high`).toEqual(countsOf(statusesOf.get(q)!, 'high'))
+          if (max && keys.length > max) {
+            // more hits than the ids read: each row checked in the queue's order; the counts
+            // are those of the warnings read, lower bounds, and say so
+            expect(page.totalAtLeast, q).toBe(true)
+            expect(page.countsAtLeast.sort(), q).toEqual([...STATUSES].sort())
+            for (const st of STATUSES) expect(page.counts[st], `${q} ${st}`).toBeLessThanOrEqual(exact[st] ?? 0)
+            expect(page.total, q).toBeLessThanOrEqual(keys.length)
+            expect(page.total, q).toBeGreaterThan(0)
+            for (const st of STATUSES) expect(high.counts[st], `${q} ${st} high`).toBeLessThanOrEqual(countsOf(statusesOf.get(q)!, 'high')[st] ?? 0)
+          } else {
+            expect(page.total, q).toBe(keys.length)
+            expect(page.totalAtLeast, q).toBe(false)
+            // every tab's count, whether read with the ids or counted (a tab chosen, or the search alone)
+            const tabs = Object.fromEntries(Object.entries(page.counts).filter(([, n]) => n > 0))
+            expect(tabs, `${q} (${max})`).toEqual(exact)
+            // with another filter beside the search, the tabs are counted under it
+            expect(Object.fromEntries(Object.entries(high.counts).filter(([, n]) => n > 0)), `${q} (${max}), high`).toEqual(countsOf(statusesOf.get(q)!, 'high'))
+          }
           if (max === asConfigured) mine.set(q, keys)
           else expect(page.rows.map((r) => r.id), `${q} (${max})`).toEqual(pages.get(q))
           pages.set(q, page.rows.map((r) => r.id))
@@ -137,6 +150,58 @@ describe.each(DIALECTS)('queue search and pages at scale (%s)', (dialect) => {
       const got = Object.fromEntries(Object.entries(page.counts).filter(([, n]) => n > 0))
       expect(got, JSON.stringify(f)).toEqual(want)
       expect(page.total, JSON.stringify(f)).toBe(f.status ? f.status.reduce((s, st) => s + (want[st] ?? 0), 0) : Object.values(want).reduce((a, b) => a + b, 0))
+    }
+  })
+
+  it('checks a row by its own texts (the reading of a search with many hits) as the indexes find it', async () => {
+    const db = env.ctx.db
+    const ids = async (q: string, how?: 'row') => (await db.selectFrom('warning as w').select('w.id').where(searchCondition(dialect, q, how)).orderBy('w.id').execute()).map((r) => r.id)
+    for (const q of [...QUERIES, ...SHORT.filter((x) => x !== 'İ')]) expect(await ids(q, 'row'), q).toEqual(await ids(q))
+    expect((await ids('电池', 'row')).length).toBeGreaterThan(1)
+  })
+
+  it('stops counting a tab at TBT_COUNT_MAX and says "N+" in the tabs, the total and the place of a warning', async () => {
+    const config = env.ctx.config as { countMax: number }
+    const was = config.countMax
+    const f: QueueFilter = { status: ['new', 'in_review'], pageSize: 10 }
+    try {
+      config.countMax = 0
+      const exact = await listWarnings(env.ctx, f)
+      const order: number[] = []
+      for await (const r of allWarnings(env.ctx, f, 100)) order.push(r.id)
+      expect(exact.totalAtLeast).toBe(false)
+      expect(exact.countsAtLeast).toEqual([])
+      const cap = 20
+      config.countMax = cap
+      expect(exact.counts.new).toBeGreaterThan(cap)
+      const page = await listWarnings(env.ctx, f)
+      for (const st of STATUSES) {
+        expect(page.counts[st], st).toBe(Math.min(exact.counts[st], cap))
+        expect(page.countsAtLeast.includes(st), st).toBe(exact.counts[st] > cap)
+      }
+      expect(page.totalAtLeast).toBe(true)
+      expect(page.total).toBe(page.counts.new + page.counts.in_review)
+      expect(page.rows.map((r) => r.id)).toEqual(exact.rows.map((r) => r.id))
+      // a lower bound is at least the rows of the pages so far
+      const deep = await listWarnings(env.ctx, { ...f, page: 9 })
+      expect(deep.rows.map((r) => r.id)).toEqual(order.slice(80, 90))
+      expect(deep.total).toBeGreaterThanOrEqual(91)
+      // a filter's counts stop too, and exact ones below the cap stay exact
+      const high = await listWarnings(env.ctx, { level: ['high'], pageSize: 5 })
+      config.countMax = 0
+      const highExact = await listWarnings(env.ctx, { level: ['high'], pageSize: 5 })
+      config.countMax = cap
+      for (const st of STATUSES) expect(high.counts[st], st).toBe(Math.min(highExact.counts[st], cap))
+      // a warning's place: counted backwards up to the cap, "21+" past it, its neighbours' pages unknown
+      const near = await queueNeighbours(env.ctx, f, order[4])
+      expect(near).toMatchObject({ index: 4, indexAtLeast: false, totalAtLeast: true, prev: { id: order[3], page: 1, index: 3 }, next: { id: order[5], page: 1, index: 5 } })
+      const far = await queueNeighbours(env.ctx, f, order[60])
+      expect(far).toMatchObject({ index: cap, indexAtLeast: true, totalAtLeast: true, prev: { id: order[59], page: null, index: null }, next: { id: order[61], page: null, index: null } })
+      expect(far.total).toBeGreaterThanOrEqual(cap + 3)
+      // with the place a queue page's link carried, it is trusted as before
+      expect(await queueNeighbours(env.ctx, f, order[60], { index: 60, total: 61, totalAtLeast: true })).toMatchObject({ index: 60, indexAtLeast: false, total: 62, totalAtLeast: true, next: { id: order[61], page: 7, index: 61 } })
+    } finally {
+      config.countMax = was
     }
   })
 
@@ -270,7 +335,9 @@ describe.each(DIALECTS)('queue search and pages at scale (%s)', (dialect) => {
         const pageOf = (i: number) => Math.floor(i / 7) + 1
         const expected = {
           index: index >= 0 ? index : null,
+          indexAtLeast: false,
           total: matching.length,
+          totalAtLeast: false,
           prev: before.length ? { id: before[before.length - 1], page: pageOf(before.length - 1), index: before.length - 1 } : null,
           next: after.length ? { id: after[0], page: pageOf(index >= 0 ? before.length + 1 : before.length), index: index >= 0 ? before.length + 1 : before.length } : null,
         }

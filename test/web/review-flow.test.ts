@@ -51,6 +51,46 @@ describe('the review flow over HTTP: state, flash, undo, messages', () => {
     await env.ctx.db.updateTable('warning').set({ status: 'new' }).where('id', '=', first.id).execute()
   })
 
+  it('says "N+" where the counts stop (TBT_COUNT_MAX): tabs, pager, detail page and API, and pages on to the end', async () => {
+    const config = env.ctx.config as { countMax: number }
+    const was = config.countMax
+    const all = (await listWarnings(env.ctx, { status: ['new', 'in_review'], pageSize: 200 })).rows.map((r) => r.id)
+    expect(all.length).toBeGreaterThan(6)
+    try {
+      config.countMax = 2
+      const page = await analyst.get('/?size=3')
+      expect(page.statusCode).toBe(200)
+      expect(page.body).toMatch(/data-status="open" class="on" aria-current="true">待处理 <b class="count" title="至少 \d+ 条[^"]*">\d+\+<\/b>/)
+      expect(page.body).toContain('第 1 页，共 4+ 条')
+      // the pages follow their cursors to the last one, which knows the total
+      const seen = ids(page.body)
+      let body = page.body
+      for (let i = 0; i < 100; i++) {
+        const next = /<a href="([^"]+)" rel="next">/.exec(body)
+        if (!next) break
+        body = (await analyst.get(unescape(next[1]))).body
+        seen.push(...ids(body))
+      }
+      expect(seen).toEqual(all)
+      const pages = Math.ceil(all.length / 3)
+      expect(body).toContain(`第 ${pages}/${pages} 页，共 ${all.length} 条`)
+      // a warning opened directly, deep in the queue: its place past the count
+      const deep = await analyst.get(`/warnings/${all[5]}`)
+      expect(deep.body).toMatch(/当前筛选第 3\+\/\d+\+ 条/)
+      const near = await analyst.get(`/warnings/${all[1]}`)
+      expect(near.body).toMatch(/当前筛选第 2\/\d+\+ 条/)
+      const api = (await analyst.get('/api/warnings?size=2')).json()
+      expect(api.totalAtLeast).toBe(true)
+      expect(api.countsAtLeast).toContain('new')
+      expect(api.counts.new).toBe(2)
+      // English too
+      expect((await analyst.get('/?size=3&lang=en')).body).toMatch(/Page 1, \d+\+ warnings/)
+      await analyst.get('/?lang=zh')
+    } finally {
+      config.countMax = was
+    }
+  })
+
   it('carries filters, sort and page to the detail page and back, with previous/next in the queue order', async () => {
     const f = { level: ['high', 'medium'], sort: 'score' as const, dir: 'desc' as const, status: ['new', 'in_review'], pageSize: 3 }
     const order = (await listWarnings(env.ctx, { ...f, pageSize: 200 })).rows.map((r) => r.id)

@@ -84,7 +84,7 @@ const queueRoutes: RoutePlugin = async (app, { ctx }) => {
     const here = `${path}${pageQueryOf(f)}`
     // A row's link says where it stands (at, of): its page shows its position without counting the queue again.
     const first = (page.page - 1) * page.pageSize
-    const detail = (id: number, i: number) => `/warnings/${id}${pageQueryOf(f, placeKeys({ index: first + i, total: page.total }))}`
+    const detail = (id: number, i: number) => `/warnings/${id}${pageQueryOf(f, placeKeys({ index: first + i, total: page.total, totalAtLeast: page.totalAtLeast }))}`
     const name = (x: { zh: string; en: string }) => (lang === 'zh' ? x.zh : x.en)
     const sel = (nm: string, options: [string, string][], current: string[] | string | undefined, label: string, groups?: { label: string; options: [string, string][] }[]) => {
       const cur = Array.isArray(current) ? current : current ? [current] : []
@@ -93,13 +93,14 @@ const queueRoutes: RoutePlugin = async (app, { ctx }) => {
     }
     const watched = ctx.markets.filter((m) => m.watched)
     const others = ctx.markets.filter((m) => !m.watched).sort((a, b) => (lang === 'zh' ? a.zh.localeCompare(b.zh, 'zh-Hans-CN') : a.en.localeCompare(b.en)))
-    const total = Object.values(page.counts).reduce((a, b) => a + b, 0)
+    // Counts that stopped at TBT_COUNT_MAX are lower bounds: "1000+".
+    const sum = (sts: readonly string[]) => ({ n: sts.reduce((a, st) => a + (page.counts[st] ?? 0), 0), more: sts.some((st) => page.countsAtLeast.includes(st)) })
     const choice = statusChoice(f)
-    const tab = (value: string | undefined, label: string, n: number, on: boolean, status?: string) =>
-      html`<a href="${path}${pageQueryOf(f, { status: value, page: undefined })}"${raw(status ? ` data-status="${status}"` : '')}${raw(on ? ' class="on" aria-current="true"' : '')}>${label} <b class="count">${n}</b></a>`
-    const tabs = html`<nav class="tabs" aria-label="${t.status}">${tab(undefined, t.openWork, (page.counts.new ?? 0) + (page.counts.in_review ?? 0), choice === '', 'open')}
-${STATUSES.map((st) => tab(st, t.statuses[st], page.counts[st] ?? 0, choice === st, st))}
-${tab('all', t.all, total, choice === 'all', 'all')}</nav>`
+    const tab = (value: string | undefined, label: string, c: { n: number; more: boolean }, on: boolean, status?: string) =>
+      html`<a href="${path}${pageQueryOf(f, { status: value, page: undefined })}"${raw(status ? ` data-status="${status}"` : '')}${raw(on ? ' class="on" aria-current="true"' : '')}>${label} <b class="count"${raw(c.more ? ` title="${t.countAtLeast(c.n)}"` : '')}>${c.n}${c.more ? '+' : ''}</b></a>`
+    const tabs = html`<nav class="tabs" aria-label="${t.status}">${tab(undefined, t.openWork, sum(['new', 'in_review']), choice === '', 'open')}
+${STATUSES.map((st) => tab(st, t.statuses[st], sum([st]), choice === st, st))}
+${tab('all', t.all, sum(STATUSES), choice === 'all', 'all')}</nav>`
     // Collapsible (app.js folds it on a phone, where it would push the warnings a screen down).
     const active = [f.level, f.category, f.market, f.lifecycle, f.source, f.language].filter((x) => x?.length).length + (f.assignee ? 1 : 0) + (f.deadlineDays !== undefined ? 1 : 0) + (f.q ? 1 : 0) + (f.sort ? 1 : 0)
     const filters = html`<details class="filterbox" id="filterbox" open><summary>${t.filterSummary(active)}</summary><form method="get" action="${path}" class="filters" id="filters">
@@ -140,7 +141,7 @@ ${staff ? html`<td class="pick"><input type="checkbox" name="ids" value="${r.id}
     // Page links carry a cursor (keyset pagination): the page number is what the pager shows.
     const prevLink = page.page <= 2 || !page.prev ? pageQueryOf(f, { page: undefined }) : pageQueryOf(f, { page: page.page - 1, before: page.prev })
     const pager = html`<nav class="pager">${page.page > 1 ? html`<a href="${path}${prevLink}" rel="prev">${t.prev}</a>` : ''}
-<span>${t.page(page.page, page.pages, page.total)}</span>${page.page < page.pages && page.next ? html`<a href="${path}${pageQueryOf(f, { page: page.page + 1, after: page.next })}" rel="next">${t.next}</a>` : ''}
+<span>${t.page(page.page, page.pages, page.total, page.totalAtLeast)}</span>${(page.totalAtLeast || page.page < page.pages) && page.next ? html`<a href="${path}${pageQueryOf(f, { page: page.page + 1, after: page.next })}" rel="next">${t.next}</a>` : ''}
 <span class="exports">${t.export}: <a href="/queue.csv${queryOf(f, { page: undefined })}">CSV</a> · <a href="/queue.xlsx${queryOf(f, { page: undefined })}">XLSX</a></span></nav>`
     const alertsBox =
       alerts.length && staff

@@ -94,10 +94,12 @@ const warningRoutes: RoutePlugin = async (app, { ctx }) => {
     const around = await queueNeighbours(ctx, f, w.id, hint)
     const queuePath = staff ? '/' : '/queue'
     const backHref = `${queuePath}${pageQueryOf(f, { sel: w.id })}`
-    const go = (n: { id: number; page: number; index: number }) => `/warnings/${n.id}${pageQueryOf(f, { page: n.page > 1 ? n.page : undefined, ...placeKeys({ index: n.index, total: around!.total }) })}`
+    // A neighbour's page and place are unknown past TBT_COUNT_MAX rows: its page counts them again.
+    const go = (n: { id: number; page: number | null; index: number | null }) =>
+      `/warnings/${n.id}${pageQueryOf(f, { page: n.page && n.page > 1 ? n.page : undefined, ...placeKeys(n.index === null ? undefined : { index: n.index, total: around!.total, totalAtLeast: around!.totalAtLeast }) })}`
     const nav = around
       ? html`<nav class="walk" aria-label="${t.queue}">${around.prev ? html`<a href="${go(around.prev)}" rel="prev" id="prev-warning" data-key="k">← ${t.prevWarning} <kbd>k</kbd></a>` : html`<span class="off">← ${t.prevWarning}</span>`}
-<span class="pos">${around.index !== null ? t.position(around.index + 1, around.total) : t.notInFilter}</span>
+<span class="pos">${around.index !== null ? t.position(around.index + 1, around.total, around.indexAtLeast, around.totalAtLeast) : t.notInFilter}</span>
 ${around.next ? html`<a href="${go(around.next)}" rel="next" id="next-warning" data-key="j">${t.nextWarning} → <kbd>j</kbd></a>` : html`<span class="off">${t.nextWarning} →</span>`}</nav>`
       : ''
     const traceTable = (trace: WarningDetail['trace'], cls = 'trace') => {
