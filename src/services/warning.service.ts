@@ -374,7 +374,14 @@ function queueQuery(ctx: AppContext, f: QueueFilter, at: { offset?: number; rang
       'm.stated_status', 'm.adoption_date', 'm.entry_into_force_date', sql<string>`coalesce(m.comment_deadline, '9999-12-31')`.as('sort_deadline'),
     ])
   if (at.range) q = q.where(at.range)
-  for (const o of orderOf(cols, !!at.backwards)) q = q.orderBy(o.expr, o.dir)
+  // A search's few ids (matchIds) are read by their keys and sorted. PostgreSQL would walk
+  // the order's index instead, checking each row against the ids, sure to fill a page
+  // early: at 100,000 notices it read 8,000 rows for a page of 500 hits (10 ms against 2).
+  // An order by an expression the index does not hold leaves it the keys' plan.
+  const byKeys = !!f.matchIds && ctx.dialect === 'postgres'
+  orderOf(cols, !!at.backwards).forEach((o, i) => {
+    q = q.orderBy(byKeys && i === 0 ? sql`coalesce(${o.expr}, ${o.expr})` : o.expr, o.dir)
+  })
   q = q.limit(limit)
   if (at.offset) q = q.offset(at.offset)
   return { q, sort, dir, cols }
