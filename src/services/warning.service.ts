@@ -613,10 +613,13 @@ export async function getWarning(ctx: AppContext, id: number): Promise<WarningDe
     .where('w.id', '=', id)
     .executeTakeFirst()
   if (!w) return undefined
-  const risks = await db.selectFrom('risk_score').select(['category_id', 'trace', 'rules_version']).where('measure_id', '=', w.measure_id).execute()
+  // What depends on the warning alone is read at once (on PostgreSQL, each on its own connection).
+  const [risks, facts, rows] = await Promise.all([
+    db.selectFrom('risk_score').select(['category_id', 'trace', 'rules_version']).where('measure_id', '=', w.measure_id).execute(),
+    measureFacts(ctx, [{ id: w.id, measure_id: w.measure_id, key: w.key }]),
+    db.selectFrom('notice').selectAll().where('measure_id', '=', w.measure_id).orderBy('distribution_date').orderBy('id').execute(),
+  ])
   const risk = risks.find((r) => r.category_id === w.category_id)
-  const facts = await measureFacts(ctx, [{ id: w.id, measure_id: w.measure_id, key: w.key }])
-  const rows = await db.selectFrom('notice').selectAll().where('measure_id', '=', w.measure_id).orderBy('distribution_date').orderBy('id').execute()
   const ids = rows.map((r) => r.id)
   const [cls, cats, hs, ics, events, corr, measureCats] = await Promise.all([
     ids.length ? db.selectFrom('classification').selectAll().where('notice_id', 'in', ids).execute() : [],
