@@ -190,7 +190,7 @@ function conditions(ctx: AppContext, f: QueueFilter, eb: Eb, withStatus: boolean
 }
 
 /**
- * A search that finds few warnings (`TBT_SEARCH_IDS_MAX`, 20,000), read the other way round: their ids first, from the
+ * A search that finds few warnings (`TBT_SEARCH_IDS_MAX`, 2,000), read the other way round: their ids first, from the
  * text indexes outward (a few ms), then the page, counts and neighbours among those ids.
  * Read as a filter over the queue's order instead, a rare term walks most of the queue's
  * index before it fills a page, and counts every warning (at 100,000 notices on
@@ -459,7 +459,6 @@ export async function listWarnings(ctx: AppContext, asked: QueueFilter = {}): Pr
   const rows = backwards ? fetched.slice(0, pageSize).reverse() : fetched.slice(0, pageSize)
   const hasNext = backwards ? true : more
   const hasPrev = backwards ? more : page > 1 || !!cursor
-  // A lower bound is at least what the pages so far hold.
   // A lower bound is at least the rows up to this page (its number says how many pages came
   // before), and a page with no next page knows the total exactly.
   const sized = totalOf(f, counts)
