@@ -67,11 +67,14 @@ function rowCondition(dialect: Dialect, q: string): RawBuilder<SqlBool> {
   if (dialect === 'postgres') {
     // Scalar subqueries, not EXISTS: PostgreSQL turns an EXISTS into a semi-join and may
     // hash every notice's text first (a second at 100,000 notices); a scalar subquery
-    // stays a per-row lookup through the measure's index.
+    // stays a per-row lookup through the measure's index. The texts are written so that
+    // no trigram index matches them (`|| ''`): with sequential scans off (`planned`), the
+    // planner would otherwise read a whole trigram index for each row.
     const any = (from: RawBuilder<unknown>) => sql`(select true from ${from} limit 1) is not null`
-    return sql<SqlBool>`(${any(sql`notice sn where sn.measure_id = w.measure_id and ${like(sql`lower(${sql.raw(searchText('notice', 'sn'))})`)}`)}
-      or ${any(sql`measure sm where sm.id = w.measure_id and ${like(sql`lower(${sql.raw(measureSearchText('sm'))})`)}`)}
-      or ${any(sql`warning sw where sw.id = w.id and ${like(sql`lower(${sql.raw(searchText('warning', 'sw'))})`)}`)}
+    const text = (expr: string) => like(sql`lower(${sql.raw(expr)} || '')`)
+    return sql<SqlBool>`(${any(sql`notice sn where sn.measure_id = w.measure_id and ${text(searchText('notice', 'sn'))}`)}
+      or ${any(sql`measure sm where sm.id = w.measure_id and ${text(measureSearchText('sm'))}`)}
+      or ${text(searchText('warning', 'w'))}
       or ${any(sql`warning_category wq inner join category cq on cq.id = wq.category_id where wq.warning_id = w.id and (${like(sql`lower(cq.name_zh)`)} or ${like(sql`lower(cq.name_en)`)})`)})`
   }
   // The FTS tables hold each row's searched text under its id (LIKE folds ASCII case; the

@@ -324,14 +324,17 @@ export async function statusCounts(ctx: AppContext, f: QueueFilter, db: Db = ctx
     return { counts, atLeast: [...STATUSES] }
   }
   const max = ctx.config.countMax
-  if (!max) {
+  // A search read as a filter (TBT_SEARCH_IDS_MAX=0, or no index for it) reads its whole set
+  // from the indexes anyway: counted in full. Under a limit, PostgreSQL would check it row
+  // by row through the trigram index instead (half a second for 600 warnings).
+  if (!max || f.q?.trim()) {
     for (const r of await countsQuery(ctx, f, db).execute()) counts[r.status] = Number(r.n)
     return { counts, atLeast: [] }
   }
   // A filter the status index cannot drive (categories, markets, sources, languages, a
   // search's ids) reads its own set once: counted together, up to max rows in all; past
   // that, every count is a lower bound.
-  if (f.category?.length || f.market?.length || f.source?.length || f.language?.length || f.matchIds || f.q?.trim()) {
+  if (f.category?.length || f.market?.length || f.source?.length || f.language?.length || f.matchIds) {
     const limit = max
     const inner = countsBase(ctx, f, db).select('w.status').limit(limit + 1)
     const rows = await db.selectFrom(inner.as('x')).select(['x.status', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('x.status').execute()
@@ -910,7 +913,8 @@ function filteredQueue(ctx: AppContext, f: QueueFilter, db: Db) {
 async function placeOf(ctx: AppContext, f: QueueFilter, id: number, at: unknown[], db: Db): Promise<Place> {
   const { cols } = orderFor(f)
   const max = ctx.config.countMax
-  if (max || f.dense) {
+  // (A search read as a filter is counted in full, as in statusCounts.)
+  if ((max && !f.q?.trim()) || f.dense) {
     const limit = max || ctx.config.searchIdsMax || 1_000
     const [self, sized] = await Promise.all([filteredQueue(ctx, f, db).where('w.id', '=', id).select('w.id').executeTakeFirst(), statusCounts(ctx, f, db)])
     let before = 0
