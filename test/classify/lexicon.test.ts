@@ -1,8 +1,8 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { describe, expect, it } from 'vitest'
-import { loadLexicon } from '../../src/classify/lexicon.js'
+import { describe, expect, it, vi } from 'vitest'
+import { CompiledLexicon, loadLexicon } from '../../src/classify/lexicon.js'
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'tbt-lex-'))
 
@@ -32,5 +32,25 @@ describe('lexicon files', () => {
     const second = loadLexicon(dir, cache)
     expect(fs.readdirSync(cache).length).toBe(1)
     expect(second.toJSON()).toEqual(first.toJSON())
+  })
+
+  it("starts a new data directory from the installation's compiled lexicon, and compiles an edited one again", () => {
+    const dir = tmp()
+    fs.writeFileSync(path.join(dir, 'a.yaml'), `entries:\n  "0402": { en: [milk powder ${process.pid}-${Date.now()}] }\n`)
+    const first = loadLexicon(dir, tmp())
+    const add = vi.spyOn(CompiledLexicon.prototype, 'add')
+    try {
+      // another data directory: read from node_modules/.cache, nothing compiled, and copied to its own cache
+      const fresh = tmp()
+      expect(loadLexicon(dir, fresh).toJSON()).toEqual(first.toJSON())
+      expect(add).not.toHaveBeenCalled()
+      expect(fs.readdirSync(fresh).filter((f) => f.endsWith('.json')).length).toBe(1)
+      // an edited file is another digest: compiled
+      fs.writeFileSync(path.join(dir, 'a.yaml'), `entries:\n  "0402": { en: [milk powder, cream ${process.pid}-${Date.now()}] }\n`)
+      expect([...loadLexicon(dir, tmp()).codes]).toEqual(['0402'])
+      expect(add).toHaveBeenCalled()
+    } finally {
+      add.mockRestore()
+    }
   })
 })
