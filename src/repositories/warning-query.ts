@@ -63,7 +63,7 @@ export function searchIdsQuery(dialect: Dialect, q: string, limit: number): RawB
 function rowCondition(dialect: Dialect, q: string): RawBuilder<SqlBool> {
   const p = likePattern(q)
   const like = (expr: RawBuilder<unknown>) => sql`${expr} like ${p} escape '\\'`
-  const categories = sql`exists (select 1 from warning_category wq inner join category cq on cq.id = wq.category_id where wq.warning_id = w.id and (${like(sql`lower(cq.name_zh)`)} or ${like(sql`lower(cq.name_en)`)}))`
+  const categories = sql`warning_category wq inner join category cq on cq.id = wq.category_id where wq.warning_id = w.id and (${like(sql`lower(cq.name_zh)`)} or ${like(sql`lower(cq.name_en)`)})`
   if (dialect === 'postgres') {
     // Scalar subqueries, not EXISTS: PostgreSQL turns an EXISTS into a semi-join and may
     // hash every notice's text first (a second at 100,000 notices); a scalar subquery
@@ -75,14 +75,14 @@ function rowCondition(dialect: Dialect, q: string): RawBuilder<SqlBool> {
     return sql<SqlBool>`(${any(sql`notice sn where sn.measure_id = w.measure_id and ${text(searchText('notice', 'sn'))}`)}
       or ${any(sql`measure sm where sm.id = w.measure_id and ${text(measureSearchText('sm'))}`)}
       or ${text(searchText('warning', 'w'))}
-      or ${any(sql`warning_category wq inner join category cq on cq.id = wq.category_id where wq.warning_id = w.id and (${like(sql`lower(cq.name_zh)`)} or ${like(sql`lower(cq.name_en)`)})`)})`
+      or ${any(categories)})`
   }
   // The FTS tables hold each row's searched text under its id (LIKE folds ASCII case; the
   // FTS 'scan' reading, which the other readings are tested against, is the same LIKE).
   return sql<SqlBool>`(exists (select 1 from notice sn inner join notice_fts nf on nf.rowid = sn.id where sn.measure_id = w.measure_id and ${like(sql`nf.body`)})
       or exists (select 1 from measure_fts mf where mf.rowid = w.measure_id and ${like(sql`mf.body`)})
       or exists (select 1 from warning_note_fts wf where wf.rowid = w.id and ${like(sql`wf.body`)})
-      or ${categories})`
+      or exists (select 1 from ${categories}))`
 }
 
 /** Warnings (alias `w`) among `ids`: one parameter whatever their number. */

@@ -343,7 +343,7 @@ export async function statusCounts(ctx: AppContext, f: QueueFilter, db: Db = ctx
     return { counts, atLeast: seen > limit ? [...STATUSES] : [] }
   }
   // Otherwise one statement: per status, through the status index, at most max + 1 of its rows.
-  const one = (st: string) => sql<{ status: string; n: number }>`select ${st} as status, (select count(*) from (${countsBase(ctx, f, db).where('w.status', '=', st).select(sql<number>`1`.as('one')).limit(max + 1)}) x) as n`
+  const one = (st: string) => sql<{ status: string; n: number }>`select ${st} as status, (select count(*) from (${cappedStatusRows(ctx, f, st, max, db)}) x) as n`
   const rows = await sql<{ status: string; n: number }>`${sql.join(STATUSES.map(one), sql` union all `)}`.execute(db)
   const atLeast: string[] = []
   for (const r of rows.rows) {
@@ -353,6 +353,10 @@ export async function statusCounts(ctx: AppContext, f: QueueFilter, db: Db = ctx
   }
   return { counts, atLeast }
 }
+
+/** At most max + 1 of a status's rows under the filter (a tab's capped count reads them through the status index). */
+const cappedStatusRows = (ctx: AppContext, f: QueueFilter, status: string, max: number, db: Db = ctx.db) =>
+  countsBase(ctx, f, db).where('w.status', '=', status).select(sql<number>`1`.as('one')).limit(max + 1)
 
 /** The filtered queue's size from its tab counts (the chosen statuses, or all), and whether it is a lower bound. */
 const totalOf = (f: QueueFilter, c: StatusCounts) => {
@@ -433,7 +437,7 @@ async function toQueueRows(ctx: AppContext, rows: PageRow[]): Promise<QueueRow[]
 
 /** The SQL of a queue page and of its tab counts (tests EXPLAIN them). */
 export function queueSql(ctx: AppContext, f: QueueFilter = {}) {
-  return { page: queueQuery(ctx, f, {}, (f.pageSize ?? 50) + 1).q.compile(), counts: countsQuery(ctx, f).compile(), countOne: countsBase(ctx, f).where('w.status', '=', 'new').select(sql<number>`1`.as('one')).limit(ctx.config.countMax + 1).compile() }
+  return { page: queueQuery(ctx, f, {}, (f.pageSize ?? 50) + 1).q.compile(), counts: countsQuery(ctx, f).compile(), countOne: cappedStatusRows(ctx, f, 'new', ctx.config.countMax).compile() }
 }
 
 /**
