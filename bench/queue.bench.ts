@@ -158,7 +158,9 @@ try {
   let lines = 0
   for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
     bytes += chunk.length
-    for (const b of chunk) if (b === 10) lines++
+    // indexOf, not a loop over each byte: the client shares the server's process, and a
+    // byte loop cost it about 80 ms of the export's time at 17 MB
+    for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines++
   }
   const csvSeconds = (performance.now() - s) / 1000
   clearInterval(timer)
