@@ -381,6 +381,25 @@ const LINKS: Record<string, Set<string>> = {
   por: new Set(['de', 'do', 'da', 'dos', 'das', 'para', 'com']),
 }
 
+/** Articles and conjunctions: where a Romance noun phrase, read backwards, begins. */
+const PHRASE_OPENERS: Record<string, Set<string>> = {
+  spa: new Set(['el', 'la', 'los', 'las', 'lo', 'un', 'una', 'unos', 'unas', 'y', 'e', 'o', 'u', 'sobre', 'en', 'por']),
+  fra: new Set(['le', 'la', 'les', 'l', 'un', 'une', 'et', 'ou', 'sur', 'en', 'par']),
+  por: new Set(['o', 'a', 'os', 'as', 'um', 'uma', 'e', 'ou', 'sobre', 'em', 'no', 'na', 'nos', 'nas', 'por']),
+}
+
+/**
+ * Head first, the noun that heads the words before `end` is the first of them: in
+ * "eficiencia energética de refrigeradores" the words after "de" qualify "eficiencia",
+ * not the adjective "energética" just before it. Back across spaces only, to an article,
+ * a conjunction or a linking word.
+ */
+function phraseStart(raw: RawToken[], out: LatinToken[], end: number, lang: string): number {
+  let j = end
+  while (j > 0 && raw[j - 1].spaced && !LINKS[lang]?.has(out[j - 1].raw) && !PHRASE_OPENERS[lang]?.has(out[j - 1].raw)) j--
+  return j
+}
+
 /** A word that can be the head of a noun phrase: not a stop word, not a phrase end, not a number. */
 function isContent(t: LatinToken, lang: Exclude<StemLanguage, 'vie'>): boolean {
   // An English participle after a noun starts a clause ("lobsters packed with salt"), not a compound.
@@ -392,7 +411,9 @@ function isContent(t: LatinToken, lang: Exclude<StemLanguage, 'vie'>): boolean {
  * English noun phrases end in their head ("herbal and fruit *infusions*"): a word
  * followed, across a space only, by another content word qualifies it. Romance noun
  * phrases start with it ("*infusiones* de frutas"): a word after a linking word
- * (de, pour, para) that follows a content word qualifies that word.
+ * (de, pour, para) that follows a content word qualifies that word, unless the phrase
+ * before it is headed by a word that names no product ("eficiencia energética de
+ * *refrigeradores*", "requisitos fitosanitarios de *semillas*").
  */
 function markAttributive(raw: RawToken[], out: LatinToken[], lang: StemLanguage, headFirst: boolean): void {
   if (lang === 'vie') return
@@ -400,7 +421,7 @@ function markAttributive(raw: RawToken[], out: LatinToken[], lang: StemLanguage,
     if (out[k].modifier) continue
     if (!headFirst) {
       if (raw[k].spaced && k + 1 < out.length && isContent(out[k + 1], lang) && isContent(out[k], lang)) out[k].attributive = true
-    } else if (k >= 2 && raw[k - 1].spaced && raw[k - 2].spaced && LINKS[lang]?.has(out[k - 1].raw) && isContent(out[k - 2], lang)) {
+    } else if (k >= 2 && raw[k - 1].spaced && raw[k - 2].spaced && LINKS[lang]?.has(out[k - 1].raw) && isContent(out[k - 2], lang) && isContent(out[phraseStart(raw, out, k - 2, lang)], lang)) {
       out[k].attributive = true
     }
   }

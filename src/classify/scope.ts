@@ -122,6 +122,10 @@ const CAP = "[A-Z][\\w'’&-]*"
 const ORG_PATTERNS: RegExp[] = [
   // "the U.S. Food and Drug Administration", "The Consumer Product Safety Commission"
   new RegExp(`\\b[Tt]he\\s+(?:(?:U\\.S\\.|US|EU)\\s+)?(?:${CAP}(?:\\s+(?:and|of|for|on|&))?\\s+){0,6}${ORG_HEAD}\\b(?:\\s+(?:of|for)(?:\\s+the)?(?:\\s+${CAP}){1,4})?`, 'g'),
+  // without "the", two or more capitalised words ending in a word no product name ends in:
+  // "Food and Drug Administration, HHS", "Environmental Protection Agency", "Pipeline and
+  // Hazardous Materials Safety Administration" (a Federal Register header names its agency so)
+  new RegExp(`\\b(?:${CAP}(?:\\s+(?:and|of|for|on|&))?\\s+){1,7}(?:Administration|Agency|Commission|Directorate|Secretariat)\\b(?:,\\s*[A-Z]{2,6}\\b)?`, 'g'),
   // "Department of Energy", "Ministry of Health and Population"
   new RegExp(`\\b(?:Department|Ministry|Bureau|Secretariat|Directorate)\\s+(?:of|for)(?:\\s+the)?(?:\\s+(?:and|&)?\\s*${CAP}){1,5}`, 'g'),
   // "Ministerio de Salud Pública", "Secretaría de Economía", "Ministère de l'Agriculture"
@@ -135,9 +139,25 @@ const ORG_WORD = /\b(?:Act|Standards?|Program(?:me)?|Regulations?|Directive|Code
 // "(FDA)", "(CPSC or Commission)": an acronym in parentheses after a name.
 const ACRONYM_AFTER = /((?:[A-Z][\w'’&.-]*\s+(?:(?:and|of|for|on|the|&|de|del|la|y|des|du)\s+)*){2,8})\(([A-Z][A-Za-z&.]{1,9})(?:[,;]?\s+or\s+[^)]{0,40})?\)/g
 
+// A Federal Register document opens with labelled parts: AGENCY (who), ACTION (the kind of
+// document: "Proposed rule"), SUMMARY (what), then DATES, ADDRESSES and FOR FURTHER
+// INFORMATION CONTACT (the procedure), then SUPPLEMENTARY INFORMATION (the background).
+// Who and the procedure name no product: a part is dropped up to the next label. Labels are
+// matched in capitals only, as the Register prints them.
+const FR_LABEL = '(?:AGENC(?:Y|IES)|ACTION|SUMMARY|DATES?|ADDRESSES|FOR\\s+FURTHER\\s+INFORMATION\\s+CONTACT|SUPPLEMENTARY\\s+INFORMATION)\\s*:'
+const FR_DROPPED = new RegExp(`\\b(?:AGENC(?:Y|IES)|ACTION|DATES?|ADDRESSES|FOR\\s+FURTHER\\s+INFORMATION\\s+CONTACT)\\s*:[^]*?(?=\\b${FR_LABEL}|$)`, 'g')
+const FR_KEPT = /\b(?:SUMMARY|SUPPLEMENTARY\s+INFORMATION)\s*:\s*/g
+
+/** A Federal Register preamble's parts that say who and how, not what (with two labels or more). */
+export function dropRegisterParts(text: string): string {
+  const labels = text.match(new RegExp(`\\b${FR_LABEL}`, 'g'))
+  if (!labels || labels.length < 2) return text
+  return text.replace(FR_DROPPED, ' ').replace(FR_KEPT, ' ').replace(/\s{2,}/g, ' ').trim()
+}
+
 /** The text without the names of authorities (product words inside them say who regulates, not what). */
 export function dropAuthorities(text: string): string {
-  let t = text.replace(ACRONYM_AFTER, (whole, name: string, acro: string) => {
+  let t = dropRegisterParts(text).replace(ACRONYM_AFTER, (whole, name: string, acro: string) => {
     const letters = acro.replace(/[^A-Z]/g, '')
     const initials = name.split(/\s+/).filter((w) => /^[A-Z]/.test(w)).map((w) => w[0]).join('')
     // Products have acronyms too ("Liquefied Petroleum Gas (LPG)"): only the name of an

@@ -24,6 +24,31 @@ describe('classify: words', () => {
     expect(r.categories.map((x) => x.id)).toContain('mobile-phones')
   })
 
+  it('reads a Federal Register notice by its summary, not by the name of its agency', () => {
+    const r = c.classify({ id: 'fr', title: 'Standards for the Growing, Harvesting, Packing, and Holding of Produce for Human Consumption', description: 'AGENCY: Food and Drug Administration, HHS. ACTION: Proposed rule. SUMMARY: The proposed rule would revise the pre-harvest water requirements for fresh vegetables and fruits other than sprouts. DATES: Submit comments within 120 days.' })
+    expect(r.hs.map((h) => h.code.slice(0, 2))).not.toContain('30')
+    expect(['07', '08']).toContain(chapterOf(r))
+  })
+
+  it('reads a Spanish product after an aspect and "de" as the product ("eficiencia energética de refrigeradores")', () => {
+    const r = c.classify({ id: 'es', title: 'Eficiencia energética de refrigeradores y congeladores electrodomésticos. Límites, métodos de prueba y etiquetado' })
+    expect(r.hs[0].code.slice(0, 4)).toBe('8418')
+  })
+
+  it('keeps seeds of a cereal in the cereal\'s heading (maize seed 1005.10), other seeds for sowing in 1209', () => {
+    for (const title of ['Phytosanitary requirements for the importation of maize seeds for sowing', 'Requisitos fitosanitarios para la importación de semillas de maíz para siembra', 'Exigences phytosanitaires pour les semences de maïs destinées à l\'ensemencement']) {
+      expect(c.classify({ id: 's', title }).hs[0].code.slice(0, 4), title).toBe('1005')
+    }
+    expect(c.classify({ id: 's', title: 'Phytosanitary requirements for vegetable seeds for sowing' }).hs[0].code.slice(0, 4)).toBe('1209')
+  })
+
+  it('does not read the adjective of sanitary requirements as sanitary ware', () => {
+    for (const title of ['Pescado congelado: requisitos sanitarios', 'Registro sanitario de dispositivos médicos', 'Requisitos sanitarios para leche en polvo']) {
+      expect(c.classify({ id: 's', title }).hs.map((h) => h.code.slice(0, 4)), title).not.toContain('6910')
+    }
+    expect(c.classify({ id: 's', title: 'Aparatos sanitarios de cerámica: inodoros y lavabos' }).hs[0].code.slice(0, 4)).toBe('6910')
+  })
+
   it('finds Spanish and French product words', () => {
     const es = c.classify({ id: 'n3', title: 'Proyecto de reglamento técnico: neumáticos nuevos para automóviles' })
     expect(es.language).toBe('spa')

@@ -26,6 +26,11 @@ describe('reading regulatory language', () => {
     expect(attributive('fruit, infusions', 'eng')).toEqual([])
     expect(attributive('infusiones de frutas; requisitos de juguetes', 'spa')).toEqual(['frutas'])
     expect(attributive('machines à café', 'fra')).toEqual(['café'])
+    // the phrase before "de" is headed by its first word: an aspect, not a product
+    expect(attributive('eficiencia energética de refrigeradores y congeladores', 'spa')).toEqual([])
+    expect(attributive('requisitos fitosanitarios de frutas frescas; aceite crudo de oliva', 'spa')).toEqual(['oliva'])
+    expect(attributive('exigences essentielles de sécurité des jouets', 'fra')).toEqual([])
+    expect(attributive('jus concentré de pomme', 'fra')).toEqual(['pomme'])
   })
 
   it('marks the words that name a product\'s use, not the product, in four languages', () => {
@@ -168,6 +173,17 @@ describe('reading regulatory language', () => {
     expect(top('Fresh mangoes')).toBe('0804')
     // a state across a full stop is another sentence's
     expect(top('Frozen. Lychees')).toBe('0810')
+    // bovine meat and fish have a heading per state; feminine forms are states too
+    expect(top('Import requirements for frozen boneless beef')).toBe('0202')
+    expect(top('Carne de bovino deshuesada congelada')).toBe('0202')
+    expect(top('Viande bovine congelée')).toBe('0202')
+    expect(top('进口冷冻牛肉检疫要求')).toBe('0202')
+    expect(top('Chilled beef')).toBe('0201')
+    expect(top('Frozen tuna')).toBe('0303')
+    expect(top('Fresh chilled salmon')).toBe('0302')
+    expect(top('Frozen pork cuts')).toBe('0203')
+    expect(top('Frozen fish fillets')).toBe('0304')
+    expect(top('Cebolla deshidratada')).toBe('0712')
     const ev = c.classify({ id: 'x', title: '速冻榴莲' }).evidence.find((e) => e.kind === 'term' && e.code === '0811')!
     expect(ev.detail).toMatch(/state: 速冻/)
     expect(evidenceText('zh', ev)).toMatch(/状态：速冻/)
@@ -238,6 +254,21 @@ describe('reading regulatory language', () => {
     expect(dropAuthorities('沙特食品药品管理局发布锂电池要求')).toBe('沙特 发布锂电池要求')
     expect(dropAuthorities('cylinders for Liquefied Petroleum Gas (LPG)')).toContain('Petroleum Gas')
     expect(dropAuthorities('Safety Requirements for Office Furniture and Service Equipment')).toBe('Safety Requirements for Office Furniture and Service Equipment')
+    // without "the": a capitalised name ending in a word no product name ends in
+    expect(dropAuthorities('Food and Drug Administration, HHS, amends the rule on sprouts')).toMatch(/^[\s,]*amends the rule on sprouts$/)
+    expect(dropAuthorities('Environmental Protection Agency sets tolerances')).not.toMatch(/Protection/)
+    expect(dropAuthorities('Energy Conservation Standards for Consumer Boilers')).toBe('Energy Conservation Standards for Consumer Boilers')
+  })
+
+  it('reads a Federal Register preamble: who (AGENCY), the kind of document (ACTION) and the procedure (DATES, ADDRESSES, contact) are dropped, the summary kept', () => {
+    const text = 'AGENCY: Consumer Product Safety Commission. ACTION: Notice of proposed rulemaking. SUMMARY: The rule would set a safety standard for portable bed rails. DATES: Submit comments by the date given. ADDRESSES: Comments may be sent to the Office of the Secretary. FOR FURTHER INFORMATION CONTACT: a staff member, Drug and Cosmetic Unit. SUPPLEMENTARY INFORMATION: Bed rails are sold for children.'
+    const kept = dropAuthorities(text)
+    expect(kept).toMatch(/portable bed rails/)
+    expect(kept).toMatch(/Bed rails are sold for children/)
+    expect(kept).not.toMatch(/Consumer Product|rulemaking|comments|Secretary|Drug|Cosmetic|AGENCY|SUMMARY/)
+    // one label alone, or labels in small letters, are ordinary text
+    expect(dropAuthorities('Action: labelling of tyres')).toBe('Action: labelling of tyres')
+    expect(dropAuthorities('DATES: 1 June. Pumps for swimming pools')).toBe('DATES: 1 June. Pumps for swimming pools')
   })
 
   it('finds the product phrase of scope sentences in four languages', () => {
