@@ -438,8 +438,15 @@ const EMPTY_MODEL = new LinearModel({ chapters: { classes: [], features: [], wei
 function titleSegments(title: string): { text: string; weight: number }[] {
   const parts = title.split(/\s*[;；]\s*|:\s+|：/).filter((p) => p.trim())
   if (parts.length < 2) return [{ text: title, weight: 1 }]
+  // A standard's title goes the other way: "Hair shampoo — Specification — Part 2:
+  // Synthetic detergent-based", "玩具安全 第3部分：易燃性能": the product comes before
+  // "Part n", and the part's own title narrows it.
+  const part = parts.findIndex((p, i) => i < parts.length - 1 && ISO_PART.test(p))
+  if (part >= 0) return parts.map((text, i) => ({ text, weight: i === part ? 1 : 0.6 }))
   return parts.map((text, i) => ({ text, weight: i === parts.length - 1 ? 1 : 0.6 }))
 }
+
+const ISO_PART = /(?:\b(?:Part|Partie|Parte)\s+\d+[A-Za-z]?|第\s*\d+\s*部分)\s*$/i
 
 function featureLabel(f: string): string {
   return f.replace(/^[a-zA-Z]:/, '').replace(/_/g, ' ')

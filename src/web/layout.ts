@@ -74,6 +74,7 @@ export const T = {
     // `more`: the total is a lower bound (the counts stop at TBT_COUNT_MAX): no last page.
     page: (p: number, n: number, total: number, more = false) => (more ? `第 ${p} 页，共 ${total}+ 条` : `第 ${p}/${n} 页，共 ${total} 条`),
     countAtLeast: (n: number) => `至少 ${n} 条（为保持页面速度，计数到上限即停止）`,
+    countNotYet: '未计数（结果很多，为保持页面速度只统计了已读取的部分；打开此标签查看）',
     prev: '上一页',
     next: '下一页',
     export: '导出',
@@ -251,6 +252,7 @@ export const T = {
     none: 'No warnings match.',
     page: (p: number, n: number, total: number, more = false) => (more ? `Page ${p}, ${total}+ warnings` : `Page ${p} of ${n}, ${total} warnings`),
     countAtLeast: (n: number) => `at least ${n} (counting stops at a limit, to keep the page fast)`,
+    countNotYet: 'not counted (many results; to keep the page fast only those read so far are counted; open the tab to see them)',
     prev: 'Previous',
     next: 'Next',
     export: 'Export',

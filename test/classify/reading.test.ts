@@ -189,6 +189,13 @@ describe('reading regulatory language', () => {
     expect(evidenceText('zh', ev)).toMatch(/状态：速冻/)
   })
 
+  it('knows the bare mineral words: sand, clay', async () => {
+    const top = headingOf(await createClassifier())
+    expect(top('Specification for sand used in plastering and rendering')).toBe('2505')
+    expect(top('Requisitos de la arena para concreto')).toBe('2505')
+    expect(top('Clay for ceramic manufacture: sampling and testing')).toBe('2508')
+  })
+
   it('lets a Chinese qualifier give way to the word it qualifies, when that word heads its phrase or is a one-character term', async () => {
     const c = await createClassifier()
     const top = headingOf(c)
@@ -258,6 +265,15 @@ describe('reading regulatory language', () => {
     expect(dropAuthorities('Food and Drug Administration, HHS, amends the rule on sprouts')).toMatch(/^[\s,]*amends the rule on sprouts$/)
     expect(dropAuthorities('Environmental Protection Agency sets tolerances')).not.toMatch(/Protection/)
     expect(dropAuthorities('Energy Conservation Standards for Consumer Boilers')).toBe('Energy Conservation Standards for Consumer Boilers')
+  })
+
+  it('reads a standard\'s title product first: "X — Specification — Part 2: part title"', async () => {
+    const c = await createClassifier()
+    const top = headingOf(c)
+    expect(top('Hair shampoo — Specification — Part 2: Synthetic detergent-based')).toBe('3305')
+    expect(top('玩具安全 第3部分：易燃性能')).toBe('9503')
+    // a programme before its product still counts less
+    expect(top('Energy Conservation Program: Energy Conservation Standards for Dishwashers')).toBe('8422')
   })
 
   it('reads a Federal Register preamble: who (AGENCY), the kind of document (ACTION) and the procedure (DATES, ADDRESSES, contact) are dropped, the summary kept', () => {

@@ -86,6 +86,14 @@ describe('the review flow over HTTP: state, flash, undo, messages', () => {
       // English too
       expect((await analyst.get('/?size=3&lang=en')).body).toMatch(/Page 1, \d+\+ warnings/)
       await analyst.get('/?lang=zh')
+      // a filter read up to the limit: a status absent from what was read is not "0+" but "…"
+      const busiest = await env.ctx.db.selectFrom('warning_category').select(['category_id', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('category_id').orderBy('n', 'desc').executeTakeFirstOrThrow()
+      config.countMax = 1
+      const filtered = await analyst.get(`/?status=all&category=${busiest.category_id}`)
+      expect(filtered.statusCode).toBe(200)
+      expect(filtered.body).not.toMatch(/>0\+</)
+      expect(filtered.body).toMatch(/<b class="count" title="未计数[^"]*">…<\/b>/)
+      expect(filtered.body).toMatch(/<b class="count" title="至少 \d+ 条[^"]*">\d+\+<\/b>/)
     } finally {
       config.countMax = was
     }

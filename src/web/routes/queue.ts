@@ -96,8 +96,11 @@ const queueRoutes: RoutePlugin = async (app, { ctx }) => {
     // Counts that stopped at TBT_COUNT_MAX are lower bounds: "1000+".
     const sum = (sts: readonly string[]) => ({ n: sts.reduce((a, st) => a + (page.counts[st] ?? 0), 0), more: sts.some((st) => page.countsAtLeast.includes(st)) })
     const choice = statusChoice(f)
+    // A bound of 0 says nothing ("0+": none among the rows read so far): the tab says "…".
+    const count = (c: { n: number; more: boolean }) =>
+      !c.more ? html`<b class="count">${c.n}</b>` : c.n ? html`<b class="count" title="${t.countAtLeast(c.n)}">${c.n}+</b>` : html`<b class="count" title="${t.countNotYet}">…</b>`
     const tab = (value: string | undefined, label: string, c: { n: number; more: boolean }, on: boolean, status?: string) =>
-      html`<a href="${path}${pageQueryOf(f, { status: value, page: undefined })}"${raw(status ? ` data-status="${status}"` : '')}${raw(on ? ' class="on" aria-current="true"' : '')}>${label} <b class="count"${raw(c.more ? ` title="${t.countAtLeast(c.n)}"` : '')}>${c.n}${c.more ? '+' : ''}</b></a>`
+      html`<a href="${path}${pageQueryOf(f, { status: value, page: undefined })}"${raw(status ? ` data-status="${status}"` : '')}${raw(on ? ' class="on" aria-current="true"' : '')}>${label} ${count(c)}</a>`
     const tabs = html`<nav class="tabs" aria-label="${t.status}">${tab(undefined, t.openWork, sum(['new', 'in_review']), choice === '', 'open')}
 ${STATUSES.map((st) => tab(st, t.statuses[st], sum([st]), choice === st, st))}
 ${tab('all', t.all, sum(STATUSES), choice === 'all', 'all')}</nav>`
