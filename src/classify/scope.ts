@@ -122,15 +122,17 @@ const CAP = "[A-Z][\\w'’&-]*"
 const ORG_PATTERNS: RegExp[] = [
   // "the U.S. Food and Drug Administration", "The Consumer Product Safety Commission"
   new RegExp(`\\b[Tt]he\\s+(?:(?:U\\.S\\.|US|EU)\\s+)?(?:${CAP}(?:\\s+(?:and|of|for|on|&))?\\s+){0,6}${ORG_HEAD}\\b(?:\\s+(?:of|for)(?:\\s+the)?(?:\\s+${CAP}){1,4})?`, 'g'),
-  // without "the", two or more capitalised words ending in a word no product name ends in:
-  // "Food and Drug Administration, HHS", "Environmental Protection Agency", "Pipeline and
-  // Hazardous Materials Safety Administration" (a Federal Register header names its agency so)
-  new RegExp(`\\b(?:${CAP}(?:\\s+(?:and|of|for|on|&))?\\s+){1,7}(?:Administration|Agency|Commission|Directorate|Secretariat)\\b(?:,\\s*[A-Z]{2,6}\\b)?`, 'g'),
   // "Department of Energy", "Ministry of Health and Population"
   new RegExp(`\\b(?:Department|Ministry|Bureau|Secretariat|Directorate)\\s+(?:of|for)(?:\\s+the)?(?:\\s+(?:and|&)?\\s*${CAP}){1,5}`, 'g'),
   // "Ministerio de Salud Pública", "Secretaría de Economía", "Ministère de l'Agriculture"
   /\b(?:Ministerio|Secretar[ií]a|Instituto|Servicio\s+Nacional|Agencia|Direcci[oó]n\s+General|Superintendencia|Minist[eè]re|Direction\s+g[ée]n[ée]rale|Agence|Institut)(?:\s+(?:de|del|de\s+la|des|du|de\s+l['’]|y|et|para|pour)?\s*\p{Lu}[\p{L}'’-]*){1,6}/gu,
 ]
+// Without "the", two or more capitalised words ending in a word no product name ends in:
+// "Food and Drug Administration, HHS", "Environmental Protection Agency", "Pipeline and
+// Hazardous Materials Safety Administration" (a Federal Register header names its agency so).
+// Tried only where one of those words occurs.
+const ORG_BARE_HEAD = /\b(?:Administration|Agency|Commission|Directorate|Secretariat)\b/
+const ORG_BARE = new RegExp(`\\b(?:${CAP}(?:\\s+(?:and|of|for|on|&))?\\s+){1,7}(?:Administration|Agency|Commission|Directorate|Secretariat)\\b(?:,\\s*[A-Z]{2,6}\\b)?`, 'g')
 const ORG_ZH = [
   /(?:食品药品|食品藥品|食品和药品|食品药物|食品藥物|食品|药品|藥品|药物|藥物|消费品|消費品|农业|農業|渔业|漁業|林业|林業|能源|卫生|衛生|医药|醫藥|化学品|化學品)[\u4e00-\u9fff]{0,6}?(?:监督管理总局|監督管理總局|管理总局|管理總局|监督管理局|監督管理局|管理局|监督局|監督局|委员会|委員會|研究院|总局|總局)/g,
   /(?:农业|農業|卫生|衛生|能源|商务|商務|工业|工業|环境|環境|贸易|貿易)(?:和[\u4e00-\u9fff]{1,4})?部(?![件分位品门門])/g,
@@ -147,10 +149,12 @@ const ACRONYM_AFTER = /((?:[A-Z][\w'’&.-]*\s+(?:(?:and|of|for|on|the|&|de|del|
 const FR_LABEL = '(?:AGENC(?:Y|IES)|ACTION|SUMMARY|DATES?|ADDRESSES|FOR\\s+FURTHER\\s+INFORMATION\\s+CONTACT|SUPPLEMENTARY\\s+INFORMATION)\\s*:'
 const FR_DROPPED = new RegExp(`\\b(?:AGENC(?:Y|IES)|ACTION|DATES?|ADDRESSES|FOR\\s+FURTHER\\s+INFORMATION\\s+CONTACT)\\s*:[^]*?(?=\\b${FR_LABEL}|$)`, 'g')
 const FR_KEPT = /\b(?:SUMMARY|SUPPLEMENTARY\s+INFORMATION)\s*:\s*/g
+const FR_LABELS = new RegExp(`\\b${FR_LABEL}`, 'g')
 
 /** A Federal Register preamble's parts that say who and how, not what (with two labels or more). */
 export function dropRegisterParts(text: string): string {
-  const labels = text.match(new RegExp(`\\b${FR_LABEL}`, 'g'))
+  if (!text.includes(':')) return text
+  const labels = text.match(FR_LABELS)
   if (!labels || labels.length < 2) return text
   return text.replace(FR_DROPPED, ' ').replace(FR_KEPT, ' ').replace(/\s{2,}/g, ' ').trim()
 }
@@ -166,6 +170,7 @@ export function dropAuthorities(text: string): string {
     return ORG_WORD.test(name) && letters.length >= 2 && initials.includes(letters.slice(0, 1)) ? ' ' : whole
   })
   for (const re of ORG_PATTERNS) t = t.replace(re, ' ')
+  if (ORG_BARE_HEAD.test(t)) t = t.replace(ORG_BARE, ' ')
   for (const re of ORG_ZH) t = t.replace(re, ' ')
   return t
 }
