@@ -131,8 +131,9 @@ const ORG_PATTERNS: RegExp[] = [
 // "Food and Drug Administration, HHS", "Environmental Protection Agency", "Pipeline and
 // Hazardous Materials Safety Administration" (a Federal Register header names its agency so).
 // Tried only where one of those words occurs.
-const ORG_BARE_HEAD = /\b(?:Administration|Agency|Commission|Directorate|Secretariat)\b/
-const ORG_BARE = new RegExp(`\\b(?:${CAP}(?:\\s+(?:and|of|for|on|&))?\\s+){1,7}(?:Administration|Agency|Commission|Directorate|Secretariat)\\b(?:,\\s*[A-Z]{2,6}\\b)?`, 'g')
+const BARE_HEADS = '(?:Administration|Agency|Commission|Directorate|Secretariat)'
+const ORG_BARE_HEAD = new RegExp(`\\b${BARE_HEADS}\\b`)
+const ORG_BARE = new RegExp(`\\b(?:${CAP}(?:\\s+(?:and|of|for|on|&))?\\s+){1,7}${BARE_HEADS}\\b(?:,\\s*[A-Z]{2,6}\\b)?`, 'g')
 const ORG_ZH = [
   /(?:食品药品|食品藥品|食品和药品|食品药物|食品藥物|食品|药品|藥品|药物|藥物|消费品|消費品|农业|農業|渔业|漁業|林业|林業|能源|卫生|衛生|医药|醫藥|化学品|化學品)[\u4e00-\u9fff]{0,6}?(?:监督管理总局|監督管理總局|管理总局|管理總局|监督管理局|監督管理局|管理局|监督局|監督局|委员会|委員會|研究院|总局|總局)/g,
   /(?:农业|農業|卫生|衛生|能源|商务|商務|工业|工業|环境|環境|贸易|貿易)(?:和[\u4e00-\u9fff]{1,4})?部(?![件分位品门門])/g,

@@ -324,10 +324,7 @@ export async function statusCounts(ctx: AppContext, f: QueueFilter, db: Db = ctx
     return { counts, atLeast: [...STATUSES] }
   }
   const max = ctx.config.countMax
-  // A search read as a filter (TBT_SEARCH_IDS_MAX=0, or no index for it) reads its whole set
-  // from the indexes anyway: counted in full. Under a limit, PostgreSQL would check it row
-  // by row through the trigram index instead (half a second for 600 warnings).
-  if (!max || f.q?.trim()) {
+  if (!countsStop(ctx, f)) {
     for (const r of await countsQuery(ctx, f, db).execute()) counts[r.status] = Number(r.n)
     return { counts, atLeast: [] }
   }
@@ -353,6 +350,14 @@ export async function statusCounts(ctx: AppContext, f: QueueFilter, db: Db = ctx
   }
   return { counts, atLeast }
 }
+
+/**
+ * Whether the filter's counts stop at TBT_COUNT_MAX. Not with 0, and not for a search read
+ * as a filter (TBT_SEARCH_IDS_MAX=0, or no index for it), which reads its whole set from the
+ * indexes anyway: under a limit, PostgreSQL would check it row by row through the trigram
+ * index instead (half a second for 600 warnings).
+ */
+const countsStop = (ctx: AppContext, f: QueueFilter) => !!ctx.config.countMax && !f.q?.trim()
 
 /** At most max + 1 of a status's rows under the filter (a tab's capped count reads them through the status index). */
 const cappedStatusRows = (ctx: AppContext, f: QueueFilter, status: string, max: number, db: Db = ctx.db) =>
@@ -917,8 +922,7 @@ function filteredQueue(ctx: AppContext, f: QueueFilter, db: Db) {
 async function placeOf(ctx: AppContext, f: QueueFilter, id: number, at: unknown[], db: Db): Promise<Place> {
   const { cols } = orderFor(f)
   const max = ctx.config.countMax
-  // (A search read as a filter is counted in full, as in statusCounts.)
-  if ((max && !f.q?.trim()) || f.dense) {
+  if (countsStop(ctx, f) || f.dense) {
     const limit = max || ctx.config.searchIdsMax || 1_000
     const [self, sized] = await Promise.all([filteredQueue(ctx, f, db).where('w.id', '=', id).select('w.id').executeTakeFirst(), statusCounts(ctx, f, db)])
     let before = 0
