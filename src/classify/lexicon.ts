@@ -481,6 +481,8 @@ function qualifiesNext(rest: string): boolean {
  */
 function headGap(rest: string): number {
   if (qualifiesNext(rest)) return 0
+  const de = possessiveGap(rest)
+  if (de > 0) return de
   if (!rest || HAN_STOP.has(rest[0])) return -1
   let gap = 0
   for (;;) {
@@ -490,6 +492,30 @@ function headGap(rest: string): number {
   }
   const next = rest.slice(gap)
   return gap > 0 && next.length >= 2 && !HAN_STOP.has(next[0]) && qualifiesNext(next) ? gap : -1
+}
+
+/**
+ * "X的Y", and "X或Z的Y" (X and Z alike): Y is the head of the phrase, X says whose or of what
+ * (手机的充电器: chargers; 汽车的轮胎标签: tyres; 液体燃料或气体的燃烧器: burners). The
+ * gap reaches across 的 (and the rest of the list) to where Y begins; whether Y names a
+ * product is settled with the other qualifiers. Not where what follows 的 is a word about
+ * the product (电池的安全要求) or a content, limit or residue of X (玩具的邻苯二甲酸酯含量:
+ * the toys are regulated), nor across a clause.
+ */
+const HAN_LIST_LINK = new Set('或和及与'.split(''))
+const HAN_MEASURED = /^[^的，。；：、]{0,12}?(?:含量|限量|残留|迁移|浓度|释放|限值|总量|比例)/
+
+function possessiveGap(rest: string): number {
+  let at = 0
+  if (HAN_LIST_LINK.has(rest[0])) {
+    // One more item of the list, up to its 的 (a few characters, no particle in between).
+    const de = rest.indexOf('的', 1)
+    if (de < 2 || de > 9 || [...rest.slice(1, de)].some((c) => HAN_STOP.has(c))) return -1
+    at = de
+  } else if (rest[0] !== '的') return -1
+  const after = rest.slice(at + 1)
+  if (after.length < 2 || HAN_STOP.has(after[0]) || HAN_PHRASE_ENDS.some((w) => after.startsWith(w)) || HAN_MEASURED.test(after)) return -1
+  return at + 1
 }
 
 /**

@@ -80,6 +80,17 @@ describe('classify: words', () => {
     expect(c.classify({ id: 'n10', title: '儿童用品 玩具' }).hs[0].code).toBe('9503')
   })
 
+  it('reads Chinese "X的Y" and "X或Z的Y" as Y, unless Y is about X or what X contains', () => {
+    const heading = (title: string) => c.classify({ id: 'de', title }).hs[0]?.code.slice(0, 4)
+    expect(heading('手机的充电器')).toBe('8504')
+    expect(heading('汽车的轮胎标签')).toBe('4011')
+    expect(heading('液体燃料或气体的燃烧器')).toBe('8416')
+    expect(heading('含有锂电池的玩具')).toBe('9503')
+    // what follows 的 is a word about the product, or the content of a substance in it: X stays the product
+    expect(heading('锂电池的安全要求')).toBe('8507')
+    expect(heading('玩具的邻苯二甲酸酯含量')).toBe('9503')
+  })
+
   it('gives no category when nothing matches, and says und for empty text', () => {
     const r = c.classify({ id: 'n7', title: '' })
     expect(r.hs).toEqual([])
