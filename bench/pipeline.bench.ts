@@ -2,6 +2,10 @@
 // classify → score → warn) in 1, 2 and 4 worker processes, against BullMQ's own no-op
 // jobs of the same shape on the same Redis (the overhead ratio), with peak memory.
 // Run: node bin/run-ts.mjs bench/pipeline.bench.ts [--quick] [--n 10000,100000] [--workers 1,2,4] [--keep]
+//   [--engine postgres|sqlite] [--no-inline] [--inline-engines sqlite,postgres]
+// The inline pass (`tbt-watch run`, one process) is measured on both engines, so the workers
+// are compared with it on the same database as well as with the embedded SQLite. --engine
+// sqlite runs the workers on one SQLite file (one machine; its writers take turns).
 // --keep: rows of the previous results file outside this run's N × workers grid are kept,
 // each with the time it was measured (a 100,000-notice row takes ~40 min on 2 cores).
 // Needs PostgreSQL (TEST_DATABASE_URL, default the local `test` database); starts its own
@@ -34,6 +38,13 @@ const listArg = (name: string) => {
 }
 const NS = listArg('--n') ?? (quick ? [2_000, 4_000] : [10_000, 100_000])
 const WORKERS = listArg('--workers') ?? [1, 2, 4]
+const textArg = (name: string) => {
+  const i = process.argv.indexOf(name)
+  return i > 0 ? process.argv[i + 1] : undefined
+}
+type Engine = 'sqlite' | 'postgres'
+const ENGINE: Engine = textArg('--engine') === 'sqlite' ? 'sqlite' : 'postgres'
+const INLINE_ENGINES = (textArg('--inline-engines')?.split(',') ?? ['sqlite', 'postgres']).filter((e): e is Engine => e === 'sqlite' || e === 'postgres')
 
 function spawnProc(args: string[], env: Record<string, string>): { child: ChildProcess; ready: Promise<void> } {
   const child = spawn(process.execPath, args, { cwd: projectRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] })
@@ -144,16 +155,11 @@ async function run(kind: 'pipeline' | 'noop', n: number, workers: number, redisU
     let env: Record<string, string> = {}
     let args: string[]
     if (kind === 'pipeline') {
-      schema = `bench_p${process.pid}_${randomBytes(4).toString('hex')}`
-      live.schemas.add(schema)
-      const c = new pg.Client({ connectionString: PG_URL })
-      await c.connect()
-      await c.query(`create schema ${schema}`)
-      await c.end()
       dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tbt-bench-'))
+      const db: Record<string, string> = ENGINE === 'sqlite' ? { DATABASE_URL: `sqlite:${path.join(dataDir, 'bench.db')}` } : { DATABASE_URL: PG_URL, TBT_DB_SCHEMA: (schema = await newSchema()) }
       // One ePing run reads 200 pages (20,000 notices) unless told otherwise: a backfill's setting.
       const maxPages = String(Math.ceil(n / EPING_PAGE_SIZE) + 1)
-      env = { DATABASE_URL: PG_URL, TBT_DB_SCHEMA: schema, TBT_DATA_DIR: dataDir, REDIS_URL: redisUrl, TBT_QUEUE_PREFIX: prefix, TBT_SOURCE_EPING_BASE_URL: sourceUrl, TBT_HTTP_MIN_DELAY_MS: '0', TBT_MAX_PAGES_PER_RUN: maxPages, TBT_LOG_LEVEL: 'info', TBT_NOW: '2026-11-28T04:00:00Z' }
+      env = { ...db, TBT_DATA_DIR: dataDir, REDIS_URL: redisUrl, TBT_QUEUE_PREFIX: prefix, TBT_SOURCE_EPING_BASE_URL: sourceUrl, TBT_HTTP_MIN_DELAY_MS: '0', TBT_MAX_PAGES_PER_RUN: maxPages, TBT_LOG_LEVEL: 'info', TBT_NOW: '2026-11-28T04:00:00Z' }
       const ctx = await createContext(loadConfig(env), { log: createLogger('silent') })
       await seed(ctx, { subscribers: false })
       await ctx.close()
@@ -177,11 +183,10 @@ async function run(kind: 'pipeline' | 'noop', n: number, workers: number, redisU
     // During the run only (start-up compiles TypeScript).
     const workerCpu = children.map((c, i) => cpuSeconds(c.pid!) - workerCpu0[i])
     let notices = n
-    if (schema) {
-      const c = new pg.Client({ connectionString: PG_URL, options: `-c search_path=${schema}` })
-      await c.connect()
-      notices = Number((await c.query('select count(*) from notice')).rows[0].count)
-      await c.end()
+    if (kind === 'pipeline') {
+      const ctx = await createContext(loadConfig(env), { log: createLogger('silent') })
+      notices = Number((await ctx.db.selectFrom('notice').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n)
+      await ctx.close()
     }
     return {
       seconds: Math.round(seconds * 100) / 100,
@@ -197,27 +202,43 @@ async function run(kind: 'pipeline' | 'noop', n: number, workers: number, redisU
     await Promise.all(queues.map((q) => q.obliterate({ force: true }).catch(() => {})))
     await Promise.all(queues.map((q) => q.close()))
     connection.disconnect()
-    if (schema) {
-      const c = new pg.Client({ connectionString: PG_URL })
-      await c.connect()
-      await c.query(`drop schema ${schema} cascade`)
-      await c.end()
-      live.schemas.delete(schema)
-    }
+    if (schema) await dropSchema(schema)
     if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true })
   }
 }
 
+/** A PostgreSQL schema of its own for a run (dropped by dropSchema, or on Ctrl-C). */
+async function newSchema() {
+  const schema = `bench_p${process.pid}_${randomBytes(4).toString('hex')}`
+  live.schemas.add(schema)
+  const c = new pg.Client({ connectionString: PG_URL })
+  await c.connect()
+  await c.query(`create schema ${schema}`)
+  await c.end()
+  return schema
+}
+
+async function dropSchema(schema: string) {
+  const c = new pg.Client({ connectionString: PG_URL })
+  await c.connect()
+  await c.query(`drop schema ${schema} cascade`)
+  await c.end()
+  live.schemas.delete(schema)
+}
+
 /**
  * The other baseline: the inline pass (`tbt-watch run`'s runPass) over the same N notices
- * on the embedded SQLite, in this process, timed from the pass's start to its end. It does
- * a little more than the workers (the due digests and alerts of the demo subscribers).
+ * on the embedded SQLite or on PostgreSQL, in this process, timed from the pass's start to
+ * its end. It does a little more than the workers (the due digests and alerts of the demo
+ * subscribers).
  */
-async function inlinePass(n: number, sourceUrl: string) {
+async function inlinePass(n: number, sourceUrl: string, engine: Engine) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tbt-bench-inline-'))
+  const schema = engine === 'postgres' ? await newSchema() : undefined
   try {
     const maxPages = String(Math.ceil(n / EPING_PAGE_SIZE) + 1)
-    const env = { DATABASE_URL: `sqlite:${path.join(dataDir, 'bench.db')}`, TBT_DATA_DIR: dataDir, TBT_SOURCE_EPING_BASE_URL: sourceUrl, TBT_HTTP_MIN_DELAY_MS: '0', TBT_MAX_PAGES_PER_RUN: maxPages, TBT_NOW: '2026-11-28T04:00:00Z' }
+    const db: Record<string, string> = schema ? { DATABASE_URL: PG_URL, TBT_DB_SCHEMA: schema } : { DATABASE_URL: `sqlite:${path.join(dataDir, 'bench.db')}` }
+    const env = { ...db, TBT_DATA_DIR: dataDir, TBT_SOURCE_EPING_BASE_URL: sourceUrl, TBT_HTTP_MIN_DELAY_MS: '0', TBT_MAX_PAGES_PER_RUN: maxPages, TBT_NOW: '2026-11-28T04:00:00Z' }
     const ctx = await createContext(loadConfig(env), { log: createLogger('silent') })
     try {
       const cpu0 = process.cpuUsage()
@@ -231,6 +252,7 @@ async function inlinePass(n: number, sourceUrl: string) {
       await ctx.close()
     }
   } finally {
+    if (schema) await dropSchema(schema)
     fs.rmSync(dataDir, { recursive: true, force: true })
   }
 }
@@ -259,7 +281,7 @@ const rows: Row[] = []
 if (process.argv.includes('--keep') && fs.existsSync(resultsFile)) {
   const old = JSON.parse(fs.readFileSync(resultsFile, 'utf8')) as { quick: boolean; date: string; rows: Row[] }
   if (old.quick !== quick) throw new Error(`--keep: ${resultsFile} holds ${old.quick ? 'quick' : 'full'} rows, this run is ${quick ? 'quick' : 'full'}`)
-  for (const r of old.rows) if (!(NS.includes(r.notices) && WORKERS.includes(r.workers))) rows.push({ ...r, measuredAt: r.measuredAt ?? old.date })
+  for (const r of old.rows) if (!(NS.includes(r.notices) && WORKERS.includes(r.workers) && (r.engine ?? 'postgres') === ENGINE)) rows.push({ ...r, measuredAt: r.measuredAt ?? old.date })
 }
 /** Each run on its own Redis, so `used_memory_peak` is that run's alone. */
 async function measured(kind: 'pipeline' | 'noop', n: number, workers: number, sourceUrl: string) {
@@ -276,13 +298,15 @@ async function measured(kind: 'pipeline' | 'noop', n: number, workers: number, s
 }
 
 /** Growth with N, per worker count: each larger N against the smallest one measured. */
-function growthOf(): Record<string, number>[] {
-  const growth: Record<string, number>[] = []
-  for (const w of [...new Set(rows.map((r) => r.workers))].sort((a, b) => a - b)) {
-    const mine = rows.filter((r) => r.workers === w).sort((a, b) => a.notices - b.notices)
+function growthOf(): Record<string, number | string>[] {
+  const growth: Record<string, number | string>[] = []
+  const engineOf = (r: Row) => String(r.engine ?? 'postgres')
+  for (const [e, w] of [...new Map(rows.map((r) => [`${engineOf(r)}:${r.workers}`, [engineOf(r), r.workers] as const])).values()].sort((a, b) => a[0].localeCompare(b[0]) || a[1] - b[1])) {
+    const mine = rows.filter((r) => r.workers === w && engineOf(r) === e).sort((a, b) => a.notices - b.notices)
     for (const r of mine.slice(1)) {
       const b = mine[0]
       const g = {
+        engine: e,
         workers: w,
         fromNotices: b.notices,
         toNotices: r.notices,
@@ -311,9 +335,17 @@ await dropOrphanSchemas()
 for (const n of NS) {
   const source = await startSyntheticEping(n)
   try {
-    // Once per N: the inline pass on SQLite that the workers on PostgreSQL must at least match.
-    const inline = process.argv.includes('--no-inline') ? null : await inlinePass(n, source.url)
-    if (inline) console.log(JSON.stringify({ inlineSqlite: { n, ...inline } }))
+    // Once per N: the inline pass that the workers must at least match, on the embedded
+    // SQLite (the single process's own database) and on PostgreSQL (the same database as the workers').
+    const inlineOn: Partial<Record<Engine, { seconds: number }>> = {}
+    if (!process.argv.includes('--no-inline')) {
+      for (const e of INLINE_ENGINES) {
+        inlineOn[e] = await inlinePass(n, source.url, e)
+        console.log(JSON.stringify({ [e === 'sqlite' ? 'inlineSqlite' : 'inlinePostgres']: { n, ...inlineOn[e] } }))
+      }
+    }
+    const inline = inlineOn.sqlite
+    const inlinePg = inlineOn.postgres
     for (const w of WORKERS) {
       const base = await measured('noop', n, w, source.url)
       const real = await measured('pipeline', n, w, source.url)
@@ -322,6 +354,7 @@ for (const n of NS) {
         commit: COMMIT,
         notices: n,
         workers: w,
+        engine: ENGINE,
         jobs: 3 * n + Math.ceil(n / 100) + 1,
         seconds: real.seconds,
         noticesPerSecond: Math.round(n / real.seconds),
@@ -330,6 +363,8 @@ for (const n of NS) {
         overheadRatio: Math.round((real.seconds / base.seconds) * 10) / 10,
         // The inline pass on SQLite, same N, same run: > 1 means the workers are faster.
         ...(inline ? { inlineSqliteSeconds: inline.seconds, inlineSqliteNoticesPerSecond: Math.round(n / inline.seconds), speedupVsInline: Math.round((inline.seconds / real.seconds) * 100) / 100 } : {}),
+        // The inline pass on PostgreSQL: the same engine's cost on both sides.
+        ...(inlinePg ? { inlinePostgresSeconds: inlinePg.seconds, speedupVsInlinePostgres: Math.round((inlinePg.seconds / real.seconds) * 100) / 100 } : {}),
         batchSize: Number(process.env.TBT_BATCH_SIZE ?? 100),
         loadAverageAtEnd: Math.round(os.loadavg()[0] * 10) / 10,
         peakRssMbPerWorker: real.peakRssMbMax,
@@ -342,7 +377,7 @@ for (const n of NS) {
         noticesStored: real.notices,
       }
       rows.push(row)
-      rows.sort((a, b) => a.notices - b.notices || a.workers - b.workers)
+      rows.sort((a, b) => String(a.engine ?? 'postgres').localeCompare(String(b.engine ?? 'postgres')) || a.notices - b.notices || a.workers - b.workers)
       console.log(JSON.stringify(row))
       save()
     }
@@ -353,5 +388,5 @@ for (const n of NS) {
 
 const growth = save()
 console.log('pipeline: overhead = pipeline time / BullMQ no-op time, same jobs, same workers')
-for (const r of rows) console.log(`  N=${r.notices} workers=${r.workers}: ${r.seconds} s (${r.noticesPerSecond}/s), no-op ${r.noopSeconds} s, ratio ${r.overheadRatio}${r.inlineSqliteSeconds ? `, inline pass on SQLite ${r.inlineSqliteSeconds} s (${r.inlineSqliteNoticesPerSecond}/s): workers ${r.speedupVsInline}× as fast` : ''}, peak RSS ${r.peakRssMbPerWorker} MB/worker, Redis peak ${r.redisPeakMb} MB, machine CPU ${r.machineCpuBusyPct}% busy, workers used ${r.workerCpuSeconds} CPU s`)
-for (const g of growth) console.log(`  growth, ${g.workers} worker(s), N ${g.fromNotices} → ${g.toNotices} (×${g.noticesRatio}): time ×${g.timeRatio} (per notice ×${g.perNoticeTimeRatio}), peak RSS ×${g.peakRssRatio}, Redis peak ×${g.redisPeakRatio}`)
+for (const r of rows) console.log(`  N=${r.notices} workers=${r.workers} on ${r.engine ?? 'postgres'}: ${r.seconds} s (${r.noticesPerSecond}/s), no-op ${r.noopSeconds} s, ratio ${r.overheadRatio}${r.inlineSqliteSeconds ? `, inline pass on SQLite ${r.inlineSqliteSeconds} s (${r.inlineSqliteNoticesPerSecond}/s): workers ${r.speedupVsInline}× as fast` : ''}${r.inlinePostgresSeconds ? `, inline pass on PostgreSQL ${r.inlinePostgresSeconds} s: workers ${r.speedupVsInlinePostgres}× as fast` : ''}, peak RSS ${r.peakRssMbPerWorker} MB/worker, Redis peak ${r.redisPeakMb} MB, machine CPU ${r.machineCpuBusyPct}% busy, workers used ${r.workerCpuSeconds} CPU s`)
+for (const g of growth) console.log(`  growth, ${g.workers} worker(s) on ${g.engine}, N ${g.fromNotices} → ${g.toNotices} (×${g.noticesRatio}): time ×${g.timeRatio} (per notice ×${g.perNoticeTimeRatio}), peak RSS ×${g.peakRssRatio}, Redis peak ×${g.redisPeakRatio}`)
