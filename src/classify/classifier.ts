@@ -9,7 +9,7 @@ import type { Materials } from './materials.js'
 import type { States } from './states.js'
 import { NearTerms } from './near-terms.js'
 import { NomenclatureIndex } from './nomenclature.js'
-import { cleanText, hanRuns, latinWords, ofPhrases, STEM_LANGUAGES, toSimplified, type StemLanguage } from './normalize.js'
+import { cleanText, hanRuns, latinWords, ofPhrases, STEM_LANGUAGES, toSimplified, type StemLanguage, type Word } from './normalize.js'
 import { dropAuthorities, dropExclusions, productPhrases, segmentDescription } from './scope.js'
 import { scrubCodes } from './scrub.js'
 import type { CategoryGuess, ClassifyInput, ClassifyResult, Evidence, HsGuess, LabelledExample } from './types.js'
@@ -156,7 +156,7 @@ export class ProductClassifier {
       if (!part.text) continue
       const text = cleanText(part.text)
       const fw = FIELD_WEIGHTS[part.field] * part.weight
-      const readings: { matches: TermMatch[]; weight: number }[] = []
+      const readings: { matches: TermMatch[]; weight: number; words?: Word[] }[] = []
       for (const [l, lw] of passes) {
         const words = latinWords(text, l)
         // The model reads the same words (codes are digits, which words never hold).
@@ -167,10 +167,10 @@ export class ProductClassifier {
         const plain = this.k.states ? this.k.states.readLatin(made, words, l) : made
         const inverted = l === 'eng' ? this.ofReadings(text) : null
         // Words that say what an "A of B" head is made of or from count as a qualifier.
-        readings.push({ matches: inverted ? plain.map((m) => (words.slice(m.start, m.end).every((w) => inverted.qualifiers.has(w.stem)) ? { ...m, weight: m.weight * ATTRIBUTIVE, attributive: true } : m)) : plain, weight: fw * lw })
+        readings.push({ matches: inverted ? plain.map((m) => (words.slice(m.start, m.end).every((w) => inverted.qualifiers.has(w.stem)) ? { ...m, weight: m.weight * ATTRIBUTIVE, attributive: true } : m)) : plain, weight: fw * lw, words })
         if (inverted) readings.push({ matches: inverted.matches, weight: fw * lw })
       }
-      for (const r of readings) found.push({ matches: r.matches, field: part.field, weight: r.weight })
+      for (const r of withinLonger(readings)) found.push({ matches: r.matches, field: part.field, weight: r.weight })
       const runs = hanRuns(text)
       if (runs.length) {
         const seg = this.k.lexicon.hanWords.size ? chineseSegmenter() : null
@@ -607,3 +607,24 @@ function quotedHan(text: string, field: Field): ((m: TermMatch) => boolean) | un
 function round(x: number): number {
   return Math.round(x * 1000) / 1000
 }
+
+/**
+ * A word that a longer term of another language's reading holds, in a reading that counts
+ * no more, is that term's word, as it is within one reading: "pvc" (English, French) in
+ * "Tubos de PVC" (Spanish "tubos de pvc") is the pipes' material, not PVC of 3904. Spans are
+ * compared by where their words start in the text.
+ */
+function withinLonger<R extends { matches: TermMatch[]; weight: number; words?: Word[] }>(readings: R[]): R[] {
+  const spans = readings.map((r) => (r.words ? r.matches.map((m) => ({ from: r.words![m.start]?.at, to: r.words![m.end - 1]?.at, n: m.end - m.start })) : []))
+  if (spans.filter((s) => s.some((x) => x.n > 1)).length === 0) return readings
+  return readings.map((r, i) => {
+    if (!r.words) return r
+    const keep = r.matches.filter((_, k) => {
+      const a = spans[i][k]
+      if (a.from === undefined || a.to === undefined) return true
+      return !readings.some((o, j) => j !== i && o.words && o.weight >= r.weight && spans[j].some((b) => b.n > a.n && b.from !== undefined && b.to !== undefined && b.from <= a.from! && a.to! <= b.to && (b.from < a.from! || a.to! < b.to)))
+    })
+    return keep.length === r.matches.length ? r : { ...r, matches: keep }
+  })
+}
+

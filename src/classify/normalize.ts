@@ -103,8 +103,15 @@ const ANNOTATIONS: RegExp[] = [
 export function cleanText(text: string): string {
   let t = text
   for (const re of ANNOTATIONS) t = t.replace(re, ' ')
-  return t
+  return t.replace(POLYMER_BRACKETS, '$1$2')
 }
+
+/**
+ * A polymer's systematic name brackets its monomer: "poly(vinyl chloride)", "poli(cloruro
+ * de vinilo)", "poly(chlorure de vinyle)". Read as the usual name ("polyvinyl chloride",
+ * "policloruro de vinilo"), so that the bracket does not cut the name in two.
+ */
+const POLYMER_BRACKETS = /\b(poly|poli)\s*\(\s*([\p{L}][\p{L}\s-]{1,40}?)\s*\)/giu
 
 const LATIN_TOKEN = /[\p{Script=Latin}\p{M}'’\d]+/gu
 const HAN_RUN = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+/g
@@ -503,6 +510,8 @@ export interface Word {
   acronym?: string
   /** "for", "para" or "pour" lies between this word and the one before it: a phrase runs across only where its term has it too */
   forGap?: boolean
+  /** where the word starts in the text (the same in every language's reading of it) */
+  at?: number
 }
 
 /** What ends a phrase between two words: punctuation other than hyphens and apostrophes, or a line break. */
@@ -521,7 +530,7 @@ export function latinWords(text: string, lang: StemLanguage): Word[] {
     if (t.ended) end = true
     const s = stemToken(t.raw, lang)
     if (s) {
-      out.push({ stem: s, light: lightStem(t.raw, lang), modifier: t.modifier === true, attributive: t.attributive === true, ...(t.use ? { use: true } : {}), ...(brk && out.length ? { brk: true } : {}), ...(end && out.length ? { end: true } : {}), ...(t.acronym ? { acronym: stripAccents(t.raw) } : {}), ...(forGap && out.length ? { forGap: true } : {}) })
+      out.push({ stem: s, light: lightStem(t.raw, lang), modifier: t.modifier === true, attributive: t.attributive === true, ...(t.use ? { use: true } : {}), ...(brk && out.length ? { brk: true } : {}), ...(end && out.length ? { end: true } : {}), ...(t.acronym ? { acronym: stripAccents(t.raw) } : {}), ...(forGap && out.length ? { forGap: true } : {}), at: t.index })
       brk = false
       end = false
       forGap = false

@@ -196,6 +196,28 @@ describe('reading regulatory language', () => {
     expect(top('Clay for ceramic manufacture: sampling and testing')).toBe('2508')
   })
 
+  it('reads a polymer\'s bracketed name whole, and a word inside a longer term of another language as that term\'s', async () => {
+    const top = headingOf(await createClassifier())
+    // "pvc" is a term in English and French; in "Tubos de PVC" it is the pipes' material (Spanish "tubos de pvc")
+    expect(top('Tubos de PVC para agua potable')).toBe('3917')
+    expect(top('Tubos de poli(cloruro de vinilo) para agua potable')).toBe('3917')
+    expect(top('Poly(vinyl chloride) pipes for water supply')).toBe('3917')
+    expect(top('Tubes en poly(chlorure de vinyle) non plastifié')).toBe('3917')
+    // PVC alone stays the polymer
+    expect(top('Poly(vinyl chloride) resins')).toBe('3904')
+    expect(top('Cilindros de acero soldados para gas licuado de petróleo')).toBe('7311')
+  })
+
+  it('reads alcoholic beverages as spirits (2208) at best, never as the non-alcoholic drinks of 2202, and lets the drink named give its heading', async () => {
+    const top = headingOf(await createClassifier())
+    expect(top('Labelling of alcoholic beverages')).toBe('2208')
+    expect(top('Reglamento técnico de bebidas alcohólicas')).toBe('2208')
+    expect(top('酒类产品标签')).toBe('2208')
+    expect(top('Bebidas alcohólicas. Cerveza. Especificaciones')).toBe('2203')
+    expect(top('Labelling of alcoholic beverages: wine')).toBe('2204')
+    expect(top('Soft drinks and other beverages')).toBe('2202')
+  })
+
   it('lets a Chinese qualifier give way to the word it qualifies, when that word heads its phrase or is a one-character term', async () => {
     const c = await createClassifier()
     const top = headingOf(c)
