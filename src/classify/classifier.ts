@@ -164,7 +164,7 @@ export class ProductClassifier {
         if (l === 'eng' && this.k.nomenclature && part.field !== 'objectives') for (const w of words) englishQuery.set(w.stem, (englishQuery.get(w.stem) ?? 0) + fw)
         const matched = matchLatin(this.k.lexicon, l, words)
         const made = this.k.materials ? this.k.materials.readLatin(matched, words, l) : matched
-        const plain = this.k.states ? this.k.states.readLatin(made, words, l) : made
+        const plain = heldIn(this.k.states ? this.k.states.readLatin(made, words, l) : made, words)
         const inverted = l === 'eng' ? this.ofReadings(text) : null
         // Words that say what an "A of B" head is made of or from count as a qualifier.
         readings.push({ matches: inverted ? plain.map((m) => (words.slice(m.start, m.end).every((w) => inverted.qualifiers.has(w.stem)) ? { ...m, weight: m.weight * ATTRIBUTIVE, attributive: true } : m)) : plain, weight: fw * lw, words })
@@ -625,6 +625,28 @@ function withinLonger<R extends { matches: TermMatch[]; weight: number; words?: 
       return !readings.some((o, j) => j !== i && o.words && o.weight >= r.weight && spans[j].some((b) => b.n > a.n && b.from !== undefined && b.to !== undefined && b.from <= a.from! && a.to! <= b.to && (b.from < a.from! || a.to! < b.to)))
     })
     return keep.length === r.matches.length ? r : { ...r, matches: keep }
+  })
+}
+
+/** Substances whose name before "in" is what a product holds: chemicals (28, 29), pesticides, lead, cadmium. */
+const SUBSTANCE = (code: string) => /^(?:28|29|3808|7801|8107)/.test(code)
+const IN_WORDS = new Set(['in', 'en', 'dans'])
+
+/**
+ * "Phthalates in children's toys", "lead in paint", "plomo en pinturas", "formaldéhyde dans
+ * les textiles": a substance named in a product is what is limited in it, and the product is
+ * what is regulated. The substance then counts as a use does (less, where another product
+ * is named). Only substances: "tuna in oil" and "peaches in syrup" are the tuna and the
+ * peaches.
+ */
+function heldIn(matches: TermMatch[], words: Word[]): TermMatch[] {
+  if (!matches.some((m) => SUBSTANCE(m.code))) return matches
+  return matches.map((m) => {
+    if (m.use || !SUBSTANCE(m.code) || m.end >= words.length) return m
+    const k = m.end
+    if (!IN_WORDS.has(words[k].prep ?? '') || words[k].end) return m
+    const product = matches.some((o) => o !== m && !SUBSTANCE(o.code) && !o.use && o.start >= k && o.start <= k + 3 && !words.slice(k + 1, o.start + 1).some((w) => w.end))
+    return product ? { ...m, use: true } : m
   })
 }
 

@@ -512,6 +512,8 @@ export interface Word {
   forGap?: boolean
   /** where the word starts in the text (the same in every language's reading of it) */
   at?: number
+  /** the first stop word dropped between this word and the word before it, lower case ("in" in "lead in paint") */
+  prep?: string
 }
 
 /** What ends a phrase between two words: punctuation other than hyphens and apostrophes, or a line break. */
@@ -525,16 +527,21 @@ export function latinWords(text: string, lang: StemLanguage): Word[] {
   let brk = false
   let end = false
   let forGap = false
+  let prep: string | undefined
   for (const t of latinTokens(text, lang)) {
     if (t.broken) brk = true
     if (t.ended) end = true
     const s = stemToken(t.raw, lang)
     if (s) {
-      out.push({ stem: s, light: lightStem(t.raw, lang), modifier: t.modifier === true, attributive: t.attributive === true, ...(t.use ? { use: true } : {}), ...(brk && out.length ? { brk: true } : {}), ...(end && out.length ? { end: true } : {}), ...(t.acronym ? { acronym: stripAccents(t.raw) } : {}), ...(forGap && out.length ? { forGap: true } : {}), at: t.index })
+      out.push({ stem: s, light: lightStem(t.raw, lang), modifier: t.modifier === true, attributive: t.attributive === true, ...(t.use ? { use: true } : {}), ...(brk && out.length ? { brk: true } : {}), ...(end && out.length ? { end: true } : {}), ...(t.acronym ? { acronym: stripAccents(t.raw) } : {}), ...(forGap && out.length ? { forGap: true } : {}), ...(prep && out.length ? { prep } : {}), at: t.index })
       brk = false
       end = false
       forGap = false
-    } else if (FOR_WORDS.test(t.raw)) forGap = true
+      prep = undefined
+    } else {
+      if (FOR_WORDS.test(t.raw)) forGap = true
+      prep ??= t.raw.toLowerCase()
+    }
   }
   return out
 }

@@ -196,6 +196,17 @@ describe('reading regulatory language', () => {
     expect(top('Clay for ceramic manufacture: sampling and testing')).toBe('2508')
   })
 
+  it('reads a substance named "in" a product as what the product holds: the product is regulated', async () => {
+    const top = headingOf(await createClassifier())
+    expect(top("Phthalates in Children's Toys and Child Care Articles")).toBe('9503')
+    expect(top('Plomo en pinturas')).toBe('3208')
+    expect(top('Formaldéhyde dans les textiles')?.slice(0, 2)).not.toBe('29')
+    expect(top('Restrictions on perfluoroalkyl substances in firefighting foam')).toBe('3813')
+    // the substance alone, or a product that is not a substance in a medium, stays what it is
+    expect(top('Phthalates')).toBe('2917')
+    expect(top('Phthalates: in vitro testing')).toBe('2917')
+  })
+
   it('reads a polymer\'s bracketed name whole, and a word inside a longer term of another language as that term\'s', async () => {
     const top = headingOf(await createClassifier())
     // "pvc" is a term in English and French; in "Tubos de PVC" it is the pipes' material (Spanish "tubos de pvc")
