@@ -384,7 +384,8 @@ function settleAttributive(found: TermMatch[], headFirst: boolean, reach: number
     const m = found[i]
     if (m.attributive) {
       const far = reach + (m.gap ?? 0)
-      const head = out.some((o, j) => j !== i && o.code !== m.code && !o.attributive && (headFirst ? o.end <= m.start && o.end >= m.start - far : o.start >= m.end && o.start <= m.end + far))
+      // (A term that is itself a word about the product, 能效 or 能源效率, heads nothing.)
+      const head = out.some((o, j) => j !== i && o.code !== m.code && !o.attributive && !HAN_ABOUT.has(o.term) && (headFirst ? o.end <= m.start && o.end >= m.start - far : o.start >= m.end && o.start <= m.end + far))
       if (!head) {
         const { attributive: _, gap: _g, ...plain } = m
         // (a Latin word qualifying a noun the lexicon does not know: "pig creep meal")
@@ -456,10 +457,14 @@ function straddles(wordOf: Int32Array, start: number, end: number): boolean {
  * product (安全, 标签, 回收, 要求...). Anything else makes it a qualifier of what follows:
  * 水果 in 水果茶, 燃料 in 颗粒燃料取暖炉, 汽车 in 汽车轮胎, and "X用Y" (Y used for X).
  */
-const HAN_PHRASE_ENDS = ['产品', '用品', '制品', '安全', '技术', '要求', '规范', '标准', '法规', '条例', '规定', '规程', '规则', '标签', '标识', '标志', '说明', '质量', '卫生', '行业', '企业', '厂商', '生产', '制造', '加工', '检测', '检验', '测试', '试验', '测定', '分析', '能效', '能耗', '效率', '限值', '限量', '含量', '管理', '通用', '进口', '出口', '贸易', '销售', '使用', '回收', '处理', '处置', '运输', '储存', '贮存', '认证', '注册', '审批', '评估', '评定', '合格', '性能', '排放', '召回', '领域', '市场', '目录', '清单', '名录', '分类', '命名', '术语', '定义', '方法', '指南', '草案', '修订', '修正', '法', '部分', '系列', '相关']
+const HAN_PHRASE_ENDS = ['产品', '用品', '制品', '安全', '技术', '要求', '规范', '标准', '法规', '条例', '规定', '规程', '规则', '标签', '标识', '标志', '说明', '质量', '卫生', '行业', '企业', '厂商', '生产', '制造', '加工', '检测', '检验', '测试', '试验', '测定', '分析', '能效', '能耗', '能源效率', '能源消耗', '效率', '限值', '限定值', '限量', '含量', '管理', '通用', '进口', '出口', '贸易', '销售', '使用', '回收', '处理', '处置', '运输', '储存', '贮存', '认证', '注册', '审批', '评估', '评定', '合格', '性能', '排放', '召回', '领域', '市场', '目录', '清单', '名录', '分类', '命名', '术语', '定义', '方法', '指南', '草案', '修订', '修正', '法', '部分', '系列', '相关']
 
-/** What makes the Chinese word before it a residue in a product: 残留, 的残留. */
-const HAN_RESIDUE = /^的?残留/
+/**
+ * What makes the Chinese word before it what a product holds, not the product: a residue
+ * (残留, 的最大残留限量), a content, limit, release or migration (甲醛释放限量, 铅含量,
+ * 铅镉溶出量, 迁移量).
+ */
+const HAN_RESIDUE = /^的?(?:最大)?(?:残留|含量|限量|释放|溶出|迁移)/
 
 /** Chinese words about a product rather than naming one (要求, 标签, 安全…), as a set. */
 export const HAN_ABOUT: ReadonlySet<string> = new Set(HAN_PHRASE_ENDS)

@@ -207,6 +207,17 @@ describe('reading regulatory language', () => {
     expect(top('Phthalates: in vitro testing')).toBe('2917')
   })
 
+  it('reads a Chinese substance before 含量, 限量, 释放 or 溶出 as what the product holds, and an aspect term heads nothing', async () => {
+    const top = headingOf(await createClassifier())
+    expect(top('木制家具甲醛释放限量')).toBe('9403')
+    expect(top('茶叶中农药最大残留限量')).toBe('0902')
+    expect(top('纺织品 甲醛含量的限定')?.slice(0, 2)).not.toBe('29')
+    // 能源效率 and 能效 are terms of chapter 85 and words about the product: the air conditioner stays the head
+    expect(top('空调器能源效率限定值及能效等级')).toBe('8415')
+    expect(top('道路车辆 轮胎压力监测系统')).toBe('9026')
+    expect(top('钢制管道')).toBe('7306')
+  })
+
   it('reads a polymer\'s bracketed name whole, and a word inside a longer term of another language as that term\'s', async () => {
     const top = headingOf(await createClassifier())
     // "pvc" is a term in English and French; in "Tubos de PVC" it is the pipes' material (Spanish "tubos de pvc")
