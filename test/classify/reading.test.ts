@@ -218,6 +218,15 @@ describe('reading regulatory language', () => {
     expect(top('钢制管道')).toBe('7306')
   })
 
+  it('knows the regulators\' names for food contact materials, in vitro diagnostics and lifting appliances in Spanish and French', async () => {
+    const top = headingOf(await createClassifier())
+    expect(top('Materiales y objetos destinados a entrar en contacto con alimentos')).toBe('3923')
+    expect(top('Matériaux et objets en contact avec les denrées alimentaires')).toBe('3923')
+    expect(top('Dispositivos médicos para diagnóstico in vitro')).toBe('3822')
+    expect(top('In vitro diagnostic medical devices')).toBe('3822')
+    expect(top('Appareils de levage')).toBe('8428')
+  })
+
   it('reads a polymer\'s bracketed name whole, and a word inside a longer term of another language as that term\'s', async () => {
     const top = headingOf(await createClassifier())
     // "pvc" is a term in English and French; in "Tubos de PVC" it is the pipes' material (Spanish "tubos de pvc")
