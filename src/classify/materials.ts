@@ -96,7 +96,8 @@ export class Materials {
     const articles = new Set<number>()
     const read = found.map((t, i) => {
       const raw = joined.slice(Math.max(0, t.start - 6), t.start)
-      const before = raw.replace(/[制质製質]$/, '')
+      // (钢制吸管, 钢制的容器, 塑料的盖子: 制 or 质, 的, or both between them)
+      const before = raw.replace(/(?:[制质製質]的?|的)$/, '')
       const m = this.words.han.find((x) => before.endsWith(x.word))
       if (!m) return t
       if (this.articles.has(t.code.slice(0, 2))) {

@@ -103,8 +103,11 @@ const ANNOTATIONS: RegExp[] = [
 export function cleanText(text: string): string {
   let t = text
   for (const re of ANNOTATIONS) t = t.replace(re, ' ')
-  return t.replace(POLYMER_BRACKETS, '$1$2')
+  return t.replace(POLYMER_BRACKETS, '$1$2').replace(HAN_PARTS_OF, '')
 }
+
+/** "机动车辆的零件" is "机动车辆零件" (parts of motor vehicles): the 的 goes, so the phrase reads whole. */
+const HAN_PARTS_OF = /的(?=零部件|零件|部件|配件|附件)/g
 
 /**
  * A polymer's systematic name brackets its monomer: "poly(vinyl chloride)", "poli(cloruro

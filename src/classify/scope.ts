@@ -242,6 +242,8 @@ export function dropExclusions(text: string): string {
   }
   // "（竹制品除外）", "(X 除外)": the parenthesis before 除外
   for (const m of text.matchAll(/[(（]([^()（）]{1,40})除外[)）]/g)) blank.push([m.index!, m.index! + m[0].length])
+  // "冻鱼，但税目0304的鱼片及其他鱼肉除外", "…，竹制品除外": from 但 (or the clause's start) to 除外
+  for (const m of text.matchAll(/(?:但|(?<=[，,：:]))[^，,；;。\n()（）]{1,40}?除外/g)) blank.push([m.index!, m.index! + m[0].length])
   if (!blank.length) return text
   // (UTF-16 offsets throughout; a blank keeps the length, so later spans stay in place)
   let out = text

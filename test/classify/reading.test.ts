@@ -91,6 +91,10 @@ describe('reading regulatory language', () => {
     expect(dropExclusions('Cereal flours (excl. wheat, meslin and maize) ; Cereals')).toMatch(/^Cereal flours \(\s+\) ; Cereals$/)
     expect(dropExclusions('Tomatoes, prepared or preserved otherwise than by vinegar ; Vegetables').trim()).toMatch(/^Tomatoes, prepared or preserved\s+; Vegetables$/)
     expect(dropExclusions('木制餐具,不包括竹制餐具、筷子和扫帚;厨房用具')).toMatch(/^木制餐具,\s+;厨房用具$/)
+    // the nomenclature's "X，但Y除外" and "X，Y除外"
+    expect(dropExclusions('冻鱼，但税目的鱼片及其他鱼肉除外')).toMatch(/^冻鱼，\s+$/)
+    expect(dropExclusions('木制餐具，竹制品除外；厨房用具')).toMatch(/^木制餐具，\s+；厨房用具$/)
+    expect(dropExclusions('玩具除外的产品')).toBe('玩具除外的产品')
     expect(dropExclusions('家具（竹制品除外）')).toMatch(/^家具\s+$/)
     expect(dropExclusions('Footwear, other than sports footwear, with soles')).toMatch(/^Footwear,\s+, with soles$/)
     expect(dropExclusions('Exigences applicables aux jouets, à l’exclusion des bicyclettes')).toMatch(/^Exigences applicables aux jouets,\s+$/)
@@ -146,6 +150,7 @@ describe('reading regulatory language', () => {
     expect(top('不锈钢吸管')).toBe('7323')
     expect(top('玻璃吸管')).toBe('7013')
     expect(top('纸质餐具')).toBe('4823')
+    expect(top('不锈钢制的吸管')).toBe('7323')
     expect(top('Glass drinking straws')).toBe('7013')
     expect(top('Pajitas de papel para beber')?.slice(0, 2)).toBe('48')
     // the material of the article's own chapter, or an article of no material, stays
@@ -216,6 +221,9 @@ describe('reading regulatory language', () => {
     expect(top('空调器能源效率限定值及能效等级')).toBe('8415')
     expect(top('道路车辆 轮胎压力监测系统')).toBe('9026')
     expect(top('钢制管道')).toBe('7306')
+    // "X的零件" are X's parts
+    expect(top('机动车辆的零件及附件')).toBe('8708')
+    expect(top('摩托车的零件')).toBe('8714')
   })
 
   it('knows the regulators\' names for food contact materials, in vitro diagnostics and lifting appliances in Spanish and French', async () => {
