@@ -631,6 +631,7 @@ function withinLonger<R extends { matches: TermMatch[]; weight: number; words?: 
 /** Substances whose name before "in" is what a product holds: chemicals (28, 29), pesticides, lead, cadmium. */
 const SUBSTANCE = (code: string) => /^(?:28|29|3808|7801|8107)/.test(code)
 const IN_WORDS = new Set(['in', 'en', 'dans'])
+const WITH_WORDS = new Set(['with', 'con', 'avec', 'com'])
 
 /**
  * "Phthalates in children's toys", "lead in paint", "plomo en pinturas", "formaldéhyde dans
@@ -640,9 +641,18 @@ const IN_WORDS = new Set(['in', 'en', 'dans'])
  * peaches.
  */
 function heldIn(matches: TermMatch[], words: Word[]): TermMatch[] {
-  if (!matches.some((m) => SUBSTANCE(m.code))) return matches
+  if (matches.length < 2) return matches
   return matches.map((m) => {
-    if (m.use || !SUBSTANCE(m.code) || m.end >= words.length) return m
+    if (m.use) return m
+    // "X with Y": Y is a part, a feature or an ingredient of the product X ("footwear with
+    // outer soles of rubber", "appliances with a self-contained electric motor", "pan con
+    // pasas", "jouets avec piles")
+    // (two words may stand between "with" and Y: "with a self-contained electric motor")
+    for (let k = m.start; k >= Math.max(1, m.start - 2); k--) {
+      if (words[k].end) break
+      if (WITH_WORDS.has(words[k].prep ?? '')) return matches.some((o) => o !== m && !o.use && o.end === k) ? { ...m, use: true } : m
+    }
+    if (!SUBSTANCE(m.code) || m.end >= words.length) return m
     const k = m.end
     if (!IN_WORDS.has(words[k].prep ?? '') || words[k].end) return m
     const product = matches.some((o) => o !== m && !SUBSTANCE(o.code) && !o.use && o.start >= k && o.start <= k + 3 && !words.slice(k + 1, o.start + 1).some((w) => w.end))

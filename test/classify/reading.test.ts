@@ -235,6 +235,20 @@ describe('reading regulatory language', () => {
     expect(top('Appareils de levage')).toBe('8428')
   })
 
+  it('reads "X with Y" as X, Y its part, feature or ingredient, in four languages; and the nomenclature\'s engines, gas containers and domestic appliances', async () => {
+    const c = await createClassifier()
+    const second = (title: string, prefix: string) => c.classify({ id: 'w', title }).hs.find((h) => h.code.startsWith(prefix))?.score ?? 0
+    expect(c.classify({ id: 'w', title: 'Toys with batteries' }).hs[0].code).toBe('9503')
+    expect(second('Toys with batteries', '8507')).toBeLessThan(0.25)
+    expect(second('Jouets avec piles', '8506')).toBeLessThan(0.1)
+    expect(second('Pan con pasas', '0806')).toBeLessThan(0.15)
+    const top = headingOf(c)
+    expect(top('Electro-mechanical domestic appliances, with self-contained electric motor')).toBe('8509')
+    expect(top('Spark-ignition reciprocating or rotary internal combustion piston engines')).toBe('8407')
+    expect(top('Containers for compressed or liquefied gas, of iron or steel')).toBe('7311')
+    expect(top('Mineral or chemical fertilisers')).toBe('3105')
+  })
+
   it('reads a polymer\'s bracketed name whole, and a word inside a longer term of another language as that term\'s', async () => {
     const top = headingOf(await createClassifier())
     // "pvc" is a term in English and French; in "Tubos de PVC" it is the pipes' material (Spanish "tubos de pvc")
