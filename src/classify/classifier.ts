@@ -615,8 +615,9 @@ function round(x: number): number {
  * compared by where their words start in the text.
  */
 function withinLonger<R extends { matches: TermMatch[]; weight: number; words?: Word[] }>(readings: R[]): R[] {
+  // (only a phrase can hold another reading's word: most texts' readings have none to compare)
+  if (readings.length < 2 || !readings.some((r) => r.words && r.matches.some((m) => m.end - m.start > 1))) return readings
   const spans = readings.map((r) => (r.words ? r.matches.map((m) => ({ from: r.words![m.start]?.at, to: r.words![m.end - 1]?.at, n: m.end - m.start })) : []))
-  if (spans.filter((s) => s.some((x) => x.n > 1)).length === 0) return readings
   return readings.map((r, i) => {
     if (!r.words) return r
     const keep = r.matches.filter((_, k) => {

@@ -103,7 +103,10 @@ const ANNOTATIONS: RegExp[] = [
 export function cleanText(text: string): string {
   let t = text
   for (const re of ANNOTATIONS) t = t.replace(re, ' ')
-  return t.replace(POLYMER_BRACKETS, '$1$2').replace(HAN_PARTS_OF, '')
+  // (each only where its sign is there: most texts have neither)
+  if (t.includes('(')) t = t.replace(POLYMER_BRACKETS, '$1$2')
+  if (t.includes('的')) t = t.replace(HAN_PARTS_OF, '')
+  return t
 }
 
 /** "机动车辆的零件" is "机动车辆零件" (parts of motor vehicles): the 的 goes, so the phrase reads whole. */
@@ -308,6 +311,8 @@ const ALL_USE_PATTERNS: UsePattern[] = Object.values(USE_PATTERNS).flat()
 const USE_OPENER = new RegExp(ALL_USE_PATTERNS.map((p) => `(?:${p.open[0].source})`).join('|'))
 
 export const FOR_WORDS = /^(?:for|para|pour)$/
+/** The prepositions a word remembers when they are dropped before it (Word.prep): "in" and "with", in four languages. */
+const PREPOSITIONS = new Set(['in', 'en', 'dans', 'with', 'con', 'avec', 'com'])
 /** The word that closes "for cosmetic use", "para uso", "à usage": the use itself, named no further. */
 const USE_CLOSE = /^(?:use|uses|usage|application|applications|purposes?|uso|usos|utilisation|utilização)$/
 /** Heads that name no product of their own: "parts for", "accesorios para", "pièces pour". */
@@ -515,7 +520,7 @@ export interface Word {
   forGap?: boolean
   /** where the word starts in the text (the same in every language's reading of it) */
   at?: number
-  /** the first stop word dropped between this word and the word before it, lower case ("in" in "lead in paint") */
+  /** "in" or "with" (in one of the languages: PREPOSITIONS) among the stop words dropped before this word ("lead in paint") */
   prep?: string
 }
 
@@ -543,7 +548,7 @@ export function latinWords(text: string, lang: StemLanguage): Word[] {
       prep = undefined
     } else {
       if (FOR_WORDS.test(t.raw)) forGap = true
-      prep ??= t.raw.toLowerCase()
+      if (prep === undefined && PREPOSITIONS.has(t.raw)) prep = t.raw
     }
   }
   return out
