@@ -5,7 +5,7 @@ import path from 'node:path'
 import { z } from 'zod'
 import { parseYamlText } from '../util/yaml-file.js'
 import { projectRoot } from '../util/paths.js'
-import { FOR_WORDS, HAN_STOP, latinTokens, lightStem, stemToken, stripAccents, toSimplified, type StemLanguage, type Word } from './normalize.js'
+import { aboutWord, FOR_WORDS, HAN_STOP, latinTokens, lightStem, stemToken, stripAccents, toSimplified, type StemLanguage, type Word } from './normalize.js'
 
 export const DEFAULT_LEXICON_DIR = path.join(projectRoot, 'rules', 'lexicon')
 
@@ -337,7 +337,13 @@ export function matchLatin(lex: CompiledLexicon, lang: StemLanguage, words: Word
       let exact = true
       for (let k = 0; k < n; k++) {
         if (k > 0 && (words[i + k].stem !== c.stems[k] || words[i + k].brk || (words[i + k].forGap === true) !== (c.forGaps?.includes(k) === true))) { ok = false; break }
-        if (words[i + k].light !== c.light[k]) exact = false
+        if (words[i + k].light !== c.light[k]) {
+          exact = false
+          // A word about the product shares its Porter stem with a product's word only by
+          // accident: "labelling of textile products" names no "labels of textile" (5807),
+          // "etiquetado" no "etiquetas".
+          if (n > 1 && aboutWord(words[i + k].light, lang)) { ok = false; break }
+        }
       }
       if (!ok) continue
       const quality = exact ? 1 : n === 1 ? LOOSE_ONE_WORD : LOOSE_PHRASE

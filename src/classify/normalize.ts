@@ -384,6 +384,11 @@ const PHRASE_END_WORDS: Record<Exclude<StemLanguage, 'vie'>, string[]> = {
     por: ['requisitos', 'especificacoes', 'rotulagem', 'etiquetagem', 'seguranca', 'qualidade', 'metodos', 'ensaio', 'ensaios', 'analise', 'controle', 'limites', 'teor', 'uso', 'producao', 'fabricacao', 'importacao', 'exportacao', 'comercializacao', 'venda', 'registro', 'certificacao', 'avaliacao', 'conformidade', 'eficiencia', 'consumo', 'emissoes', 'setor', 'industria', 'fabricantes', 'regulamento', 'norma', 'classificacao', 'amostragem', 'embalagem', 'inspecao', 'transporte', 'armazenamento'],
 }
 let phraseEnds: Record<Exclude<StemLanguage, 'vie'>, Set<string>> | undefined
+/** Whether a word (its light stem) is about a product rather than naming one, in a language: "labelling", "etiquetado". */
+export function aboutWord(light: string, lang: StemLanguage): boolean {
+  return lang !== 'vie' && phraseEndsOf(lang).has(light)
+}
+
 function phraseEndsOf(lang: Exclude<StemLanguage, 'vie'>): Set<string> {
   phraseEnds ??= Object.fromEntries(Object.entries(PHRASE_END_WORDS).map(([l, words]) => [l, new Set(words.map((w) => lightStem(w, l as StemLanguage)))])) as Record<Exclude<StemLanguage, 'vie'>, Set<string>>
   return phraseEnds[lang]

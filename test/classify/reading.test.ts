@@ -249,6 +249,12 @@ describe('reading regulatory language', () => {
     expect(top('Mineral or chemical fertilisers')).toBe('3105')
   })
 
+  it('reads no textile labels (5807) into the labelling of textile products: a word about the product shares no phrase by its Porter stem', async () => {
+    const top = headingOf(await createClassifier())
+    for (const title of ['Labelling of textile products', 'Labeling of Textile Fiber Products', 'Etiquetado de productos textiles']) expect(top(title)?.slice(0, 2)).toBe('63')
+    expect(top('Woven labels of textile materials')?.slice(0, 2)).toBe('58')
+  })
+
   it('reads a polymer\'s bracketed name whole, and a word inside a longer term of another language as that term\'s', async () => {
     const top = headingOf(await createClassifier())
     // "pvc" is a term in English and French; in "Tubos de PVC" it is the pipes' material (Spanish "tubos de pvc")
