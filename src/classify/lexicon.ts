@@ -320,6 +320,12 @@ const HEAD_FIRST_LANGS = new Set<string>(['spa', 'fra', 'por'])
  * Matches of lexicon terms in a word sequence; a match inside a longer one is dropped.
  * A one-word term never matches a modifier inside a hyphenated compound.
  */
+/** Whether a word of the text that differs from the term's light stem is a word about the product. */
+function aboutDiffers(words: Word[], i: number, light: string[], lang: StemLanguage): boolean {
+  for (let k = 0; k < light.length; k++) if (words[i + k].light !== light[k] && aboutWord(words[i + k].light, lang)) return true
+  return false
+}
+
 export function matchLatin(lex: CompiledLexicon, lang: StemLanguage, words: Word[]): TermMatch[] {
   const index = lex.latin.get(lang)
   if (!index) return []
@@ -337,15 +343,13 @@ export function matchLatin(lex: CompiledLexicon, lang: StemLanguage, words: Word
       let exact = true
       for (let k = 0; k < n; k++) {
         if (k > 0 && (words[i + k].stem !== c.stems[k] || words[i + k].brk || (words[i + k].forGap === true) !== (c.forGaps?.includes(k) === true))) { ok = false; break }
-        if (words[i + k].light !== c.light[k]) {
-          exact = false
-          // A word about the product shares its Porter stem with a product's word only by
-          // accident: "labelling of textile products" names no "labels of textile" (5807),
-          // "etiquetado" no "etiquetas".
-          if (n > 1 && aboutWord(words[i + k].light, lang)) { ok = false; break }
-        }
+        if (words[i + k].light !== c.light[k]) exact = false
       }
       if (!ok) continue
+      // A word about the product shares its Porter stem with a product's word only by
+      // accident: "labelling of textile products" names no "labels of textile" (5807),
+      // "etiquetado" no "etiquetas".
+      if (!exact && n > 1 && aboutDiffers(words, i, c.light, lang)) continue
       const quality = exact ? 1 : n === 1 ? LOOSE_ONE_WORD : LOOSE_PHRASE
       if (quality === 0) continue
       const attributive = HEAD_FIRST_LANGS.has(lang) ? words[i].attributive : words[i + n - 1].attributive

@@ -546,7 +546,21 @@ export function latinWords(text: string, lang: StemLanguage): Word[] {
     if (t.ended) end = true
     const s = stemToken(t.raw, lang)
     if (s) {
-      out.push({ stem: s, light: lightStem(t.raw, lang), modifier: t.modifier === true, attributive: t.attributive === true, ...(t.use ? { use: true } : {}), ...(brk && out.length ? { brk: true } : {}), ...(end && out.length ? { end: true } : {}), ...(t.acronym ? { acronym: stripAccents(t.raw) } : {}), ...(forGap && out.length ? { forGap: true } : {}), ...(prep && out.length ? { prep } : {}), at: t.index })
+      // (one shape for every word: absent flags are undefined)
+      const first = out.length === 0
+      out.push({
+        stem: s,
+        light: lightStem(t.raw, lang),
+        modifier: t.modifier === true,
+        attributive: t.attributive === true,
+        use: t.use ? true : undefined,
+        brk: brk && !first ? true : undefined,
+        end: end && !first ? true : undefined,
+        acronym: t.acronym ? stripAccents(t.raw) : undefined,
+        forGap: forGap && !first ? true : undefined,
+        at: t.index,
+        prep: first ? undefined : prep,
+      })
       brk = false
       end = false
       forGap = false
