@@ -635,20 +635,19 @@ const IN_WORDS = new Set(['in', 'en', 'dans'])
 const WITH_WORDS = new Set(['with', 'con', 'avec', 'com'])
 
 /**
- * "Phthalates in children's toys", "lead in paint", "plomo en pinturas", "formaldéhyde dans
- * les textiles": a substance named in a product is what is limited in it, and the product is
- * what is regulated. The substance then counts as a use does (less, where another product
- * is named). Only substances: "tuna in oil" and "peaches in syrup" are the tuna and the
- * peaches.
+ * What a product holds or has, read as a use (counted less where another product is named):
+ * - a substance named "in" a product ("Phthalates in children's toys", "lead in paint",
+ *   "plomo en pinturas", "formaldéhyde dans les textiles") is what is limited in it; the
+ *   product is what is regulated. Only substances: this leaves "tuna in oil" and "peaches in
+ *   syrup" as they were;
+ * - "X with Y": Y is a part, a feature or an ingredient of X.
  */
 function heldIn(matches: TermMatch[], words: Word[]): TermMatch[] {
   if (matches.length < 2) return matches
   return matches.map((m) => {
     if (m.use) return m
-    // "X with Y": Y is a part, a feature or an ingredient of the product X ("footwear with
-    // outer soles of rubber", "appliances with a self-contained electric motor", "pan con
-    // pasas", "jouets avec piles")
-    // (two words may stand between "with" and Y: "with a self-contained electric motor")
+    // "X with Y" ("footwear with outer soles of rubber", "pan con pasas", "jouets avec
+    // piles"); two words may stand between "with" and Y ("with self-contained electric motor")
     for (let k = m.start; k >= Math.max(1, m.start - 2); k--) {
       if (words[k].end) break
       if (WITH_WORDS.has(words[k].prep ?? '')) return matches.some((o) => o !== m && !o.use && o.end === k) ? { ...m, use: true } : m
