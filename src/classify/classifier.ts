@@ -9,7 +9,7 @@ import type { Materials } from './materials.js'
 import type { States } from './states.js'
 import { NearTerms } from './near-terms.js'
 import { NomenclatureIndex } from './nomenclature.js'
-import { cleanText, hanRuns, latinWords, ofPhrases, STEM_LANGUAGES, toSimplified, type StemLanguage, type Word } from './normalize.js'
+import { cleanText, hanRuns, IN_WORDS, latinWords, ofPhrases, STEM_LANGUAGES, toSimplified, WITH_WORDS, type StemLanguage, type Word } from './normalize.js'
 import { dropAuthorities, dropExclusions, productPhrases, segmentDescription } from './scope.js'
 import { scrubCodes } from './scrub.js'
 import type { CategoryGuess, ClassifyInput, ClassifyResult, Evidence, HsGuess, LabelledExample } from './types.js'
@@ -631,8 +631,6 @@ function withinLonger<R extends { matches: TermMatch[]; weight: number; words?: 
 
 /** Substances whose name before "in" is what a product holds: chemicals (28, 29), pesticides, lead, cadmium. */
 const SUBSTANCE = (code: string) => /^(?:28|29|3808|7801|8107)/.test(code)
-const IN_WORDS = new Set(['in', 'en', 'dans'])
-const WITH_WORDS = new Set(['with', 'con', 'avec', 'com'])
 
 /**
  * What a product holds or has, read as a use (counted less where another product is named):

@@ -316,16 +316,16 @@ export const YIELD = 0.3
 export const USE = 0.4
 const HEAD_FIRST_LANGS = new Set<string>(['spa', 'fra', 'por'])
 
-/**
- * Matches of lexicon terms in a word sequence; a match inside a longer one is dropped.
- * A one-word term never matches a modifier inside a hyphenated compound.
- */
 /** Whether a word of the text that differs from the term's light stem is a word about the product. */
 function aboutDiffers(words: Word[], i: number, light: string[], lang: StemLanguage): boolean {
   for (let k = 0; k < light.length; k++) if (words[i + k].light !== light[k] && aboutWord(words[i + k].light, lang)) return true
   return false
 }
 
+/**
+ * Matches of lexicon terms in a word sequence; a match inside a longer one is dropped.
+ * A one-word term never matches a modifier inside a hyphenated compound.
+ */
 export function matchLatin(lex: CompiledLexicon, lang: StemLanguage, words: Word[]): TermMatch[] {
   const index = lex.latin.get(lang)
   if (!index) return []
@@ -469,12 +469,14 @@ function straddles(wordOf: Int32Array, start: number, end: number): boolean {
  */
 const HAN_PHRASE_ENDS = ['产品', '用品', '制品', '安全', '技术', '要求', '规范', '标准', '法规', '条例', '规定', '规程', '规则', '标签', '标识', '标志', '说明', '质量', '卫生', '行业', '企业', '厂商', '生产', '制造', '加工', '检测', '检验', '测试', '试验', '测定', '分析', '能效', '能耗', '能源效率', '能源消耗', '效率', '限值', '限定值', '限量', '含量', '管理', '通用', '进口', '出口', '贸易', '销售', '使用', '回收', '处理', '处置', '运输', '储存', '贮存', '认证', '注册', '审批', '评估', '评定', '合格', '性能', '排放', '召回', '领域', '市场', '目录', '清单', '名录', '分类', '命名', '术语', '定义', '方法', '指南', '草案', '修订', '修正', '法', '部分', '系列', '相关']
 
+/** Chinese words for what a product holds: a residue, a content, a limit, a release or migration. */
+const HAN_HELD = ['残留', '含量', '限量', '释放', '溶出', '迁移']
 /**
  * What makes the Chinese word before it what a product holds, not the product: a residue
  * (残留, 的最大残留限量), a content, limit, release or migration (甲醛释放限量, 铅含量,
  * 铅镉溶出量, 迁移量).
  */
-const HAN_RESIDUE = /^的?(?:最大)?(?:残留|含量|限量|释放|溶出|迁移)/
+const HAN_RESIDUE = new RegExp(`^的?(?:最大)?(?:${HAN_HELD.join('|')})`)
 
 /** Chinese words about a product rather than naming one (要求, 标签, 安全…), as a set. */
 export const HAN_ABOUT: ReadonlySet<string> = new Set(HAN_PHRASE_ENDS)
@@ -518,7 +520,7 @@ function headGap(rest: string): number {
  * the toys are regulated), nor across a clause.
  */
 const HAN_LIST_LINK = new Set('或和及与'.split(''))
-const HAN_MEASURED = /^[^的，。；：、]{0,12}?(?:含量|限量|残留|迁移|浓度|释放|限值|总量|比例)/
+const HAN_MEASURED = new RegExp(`^[^的，。；：、]{0,12}?(?:${[...HAN_HELD, '浓度', '限值', '总量', '比例'].join('|')})`)
 
 function possessiveGap(rest: string): number {
   let at = 0

@@ -311,8 +311,12 @@ const ALL_USE_PATTERNS: UsePattern[] = Object.values(USE_PATTERNS).flat()
 const USE_OPENER = new RegExp(ALL_USE_PATTERNS.map((p) => `(?:${p.open[0].source})`).join('|'))
 
 export const FOR_WORDS = /^(?:for|para|pour)$/
-/** The prepositions a word remembers when they are dropped before it (Word.prep): "in" and "with", in four languages. */
-const PREPOSITIONS = new Set(['in', 'en', 'dans', 'with', 'con', 'avec', 'com'])
+/** "in" in the languages whose "X in Y" names what a product holds ("lead in paint", "plomo en pinturas"). */
+export const IN_WORDS: ReadonlySet<string> = new Set(['in', 'en', 'dans'])
+/** "with", "con", "avec", "com": "X with Y" names a part or an ingredient of X. */
+export const WITH_WORDS: ReadonlySet<string> = new Set(['with', 'con', 'avec', 'com'])
+/** The prepositions a word remembers when they are dropped before it (Word.prep). */
+const PREPOSITIONS = new Set([...IN_WORDS, ...WITH_WORDS])
 /** The word that closes "for cosmetic use", "para uso", "à usage": the use itself, named no further. */
 const USE_CLOSE = /^(?:use|uses|usage|application|applications|purposes?|uso|usos|utilisation|utilização)$/
 /** Heads that name no product of their own: "parts for", "accesorios para", "pièces pour". */
@@ -321,7 +325,7 @@ const GENERIC_FOR = new Set(['part', 'parts', 'accessories', 'accessory', 'compo
 function productWordAnywhere(word: string): boolean {
   if (word.length < 3 || GENERIC_FOR.has(word)) return false
   for (const l of ['eng', 'spa', 'fra', 'por'] as const) {
-    if (stemToken(word, l) === null || phraseEndsOf(l).has(lightStem(word, l))) return false
+    if (stemToken(word, l) === null || aboutWord(lightStem(word, l), l)) return false
   }
   return true
 }
@@ -424,7 +428,7 @@ function phraseStart(raw: RawToken[], out: LatinToken[], end: number, lang: stri
 function isContent(t: LatinToken, lang: Exclude<StemLanguage, 'vie'>): boolean {
   // An English participle after a noun starts a clause ("lobsters packed with salt"), not a compound.
   if (lang === 'eng' && /^[a-z]{3,}ed$/.test(t.raw) && !/(?:bed|seed|reed|feed|sled|shed)$/.test(t.raw)) return false
-  return stemToken(t.raw, lang) !== null && !phraseEndsOf(lang).has(lightStem(t.raw, lang))
+  return stemToken(t.raw, lang) !== null && !aboutWord(lightStem(t.raw, lang), lang)
 }
 
 /**
@@ -588,7 +592,7 @@ export function productStems(text: string, lang: StemLanguage): string[] {
   const out: string[] = []
   for (const t of latinTokens(text)) {
     const s = stemToken(t.raw, lang)
-    if (s && (lang === 'vie' || !phraseEndsOf(lang).has(lightStem(t.raw, lang)))) out.push(s)
+    if (s && !aboutWord(lightStem(t.raw, lang), lang)) out.push(s)
   }
   return out
 }
