@@ -346,7 +346,7 @@ export class ProductClassifier {
    * when no such term is found.
    */
   private ofReadings(text: string): { matches: TermMatch[]; qualifiers: Set<string> } | null {
-    if (!/\bof\b/i.test(text)) return null
+    if (!/\b(?:of|for)\b/i.test(text)) return null
     const matches: TermMatch[] = []
     const qualifiers = new Set<string>()
     for (const p of ofPhrases(text)) {

@@ -5,7 +5,7 @@ import path from 'node:path'
 import { z } from 'zod'
 import { parseYamlText } from '../util/yaml-file.js'
 import { projectRoot } from '../util/paths.js'
-import { aboutWord, FOR_WORDS, HAN_STOP, latinTokens, lightStem, stemToken, stripAccents, toSimplified, type StemLanguage, type Word } from './normalize.js'
+import { aboutWord, FOR_WORDS, HAN_STOP, PRODUCT_WORD, latinTokens, lightStem, stemToken, stripAccents, toSimplified, type StemLanguage, type Word } from './normalize.js'
 
 export const DEFAULT_LEXICON_DIR = path.join(projectRoot, 'rules', 'lexicon')
 
@@ -33,6 +33,8 @@ interface LatinTerm extends LexiconTerm {
   light: string[]
   /** positions of the stems that "for"/"para"/"pour" precedes in the term ("pumps for liquids") */
   forGaps?: number[]
+  /** a term written with "products" and one word ("dairy products", "productos de tabaco"): it matches that word only beside "products" */
+  headed?: boolean
 }
 
 /**
@@ -153,8 +155,15 @@ export class CompiledLexicon {
     // would match everywhere; skip it rather than fail, since stop-word lists change with
     // natural's releases. "lead products" cut to "lead", "animal products" to "animal" would
     // be just as wrong: a one-word term is written as one word, on purpose.
-    if (!stems.length || (stems.length === 1 && tokens.filter((t) => t.raw.length > 1).length > 1)) return
-    this.addLatin(key, code, text, weight, stems, light, forGaps)
+    if (!stems.length) return
+    let headed = false
+    if (stems.length === 1 && tokens.filter((t) => t.raw.length > 1).length > 1) {
+      // "products" is a stop word, but "vaping products" (or "productos de tabaco") names
+      // what "vaping" alone does not: the word matches only beside "products".
+      if (!tokens.some((t) => PRODUCT_WORD.test(t.raw))) return
+      headed = true
+    }
+    this.addLatin(key, code, text, weight, stems, light, forGaps, headed)
     // "cast iron articles" also names "cast iron" products; "articles of iron" names iron ones:
     // a generic head word (articles, products, goods) is optional, at a little less weight.
     const generic = GENERIC_HEADS[key]
@@ -164,17 +173,23 @@ export class CompiledLexicon {
     }
   }
 
-  private addLatin(key: StemLanguage, code: string, text: string, weight: number, stems: string[], light: string[], forGaps: number[] = []): void {
+  private addLatin(key: StemLanguage, code: string, text: string, weight: number, stems: string[], light: string[], forGaps: number[] = [], headed = false): void {
     let index = this.latin.get(key)
     if (!index) this.latin.set(key, (index = new Map()))
     const list = index.get(stems[0]) ?? []
-    // Spellings that stem alike ("lithium-ion batteries", "lithium ion battery") are one term.
+    // Spellings that stem alike ("lithium-ion batteries", "lithium ion battery") are one term;
+    // the word alone also stands for the word beside "products".
     const same = list.find((t) => t.code === code && t.stems.length === stems.length && t.stems.every((s, i) => s === stems[i]))
     if (same) {
-      same.weight = Math.max(same.weight, weight)
+      if (same.headed === headed) same.weight = Math.max(same.weight, weight)
+      else if (!headed) {
+        delete same.headed
+        same.term = stripAccents(text.trim().toLowerCase())
+        same.weight = Math.max(same.weight, weight)
+      }
       return
     }
-    list.push({ code, term: stripAccents(text.trim().toLowerCase()), lang: key, weight, stems, light, ...(forGaps.length ? { forGaps } : {}) })
+    list.push({ code, term: stripAccents(text.trim().toLowerCase()), lang: key, weight, stems, light, ...(forGaps.length ? { forGaps } : {}), ...(headed ? { headed } : {}) })
     index.set(stems[0], list)
   }
 }
@@ -194,7 +209,7 @@ export function lexiconFiles(dir = DEFAULT_LEXICON_DIR): string[] {
 }
 
 // Bump when the cached form changes meaning.
-const CACHE_VERSION = 11
+const CACHE_VERSION = 14
 const NATURAL_VERSION = (() => {
   try {
     return (JSON.parse(fs.readFileSync(path.join(projectRoot, 'node_modules', 'natural', 'package.json'), 'utf8')) as { version: string }).version
@@ -336,7 +351,7 @@ export function matchLatin(lex: CompiledLexicon, lang: StemLanguage, words: Word
     for (const c of candidates) {
       const n = c.stems.length
       if (i + n > words.length) continue
-      if (n === 1 && words[i].modifier) continue
+      if (n === 1 && (words[i].modifier || (c.headed && !words[i].headed))) continue
       // An acronym ("BEE", the Bureau of Energy Efficiency) is a word only where the term is written so ("PVC").
       if (n === 1 && words[i].acronym !== undefined && words[i].acronym !== c.term) continue
       let ok = true

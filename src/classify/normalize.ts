@@ -174,10 +174,11 @@ const tokenCache = new Map<string, RawToken[]>()
 // Compounds made of stop words that name a product: joined, or they would vanish.
 const JOINED = /\bmake[-\s]up\b/g
 // A one-letter prefix names another product than the word it joins ("e-cigarettes" are
-// not cigarettes, "e-bikes" not bicycles, "t-shirts" not shirts): one word, or the lexicon's
-// "e-cigarettes" would be the term "cigarettes". (Chemical locants, "n-hexane", "p-xylene",
-// stay apart: the substance is the word after them.)
-const LETTER_PREFIX = /\b([et])[-‐](?=\p{L}{2})/gu
+// not cigarettes, "e-bikes" not bicycles, "t-shirts" not shirts, "h-beams" no beam of
+// light, "x-ray" no fish): one word, or the lexicon's "e-cigarettes" would be the term
+// "cigarettes". (Chemical locants, "n-hexane", "o-xylene", "p-phenylenediamine", "l-lysine",
+// "d-glucose", "m-cresol", stay apart: the substance is the word after them.)
+const LETTER_PREFIX = /\b([cefhituvxz])[-‐](?=\p{L}{2})/gu
 const ACRONYM = /(?<![\p{Script=Latin}\p{N}])\p{Lu}{2,6}(?![\p{Script=Latin}\p{N}])/gu
 
 /** The text tokens index into: lower case, with the compounds above joined. */
@@ -243,18 +244,43 @@ function markModifiers(tokens: RawToken[], lang?: string): LatinToken[] {
     }
     i = j
   }
+  // "phenol and its salts", "toys and their packaging", "sus sales", "salts thereof": what
+  // follows "its" is a form or a part of the thing before, no product of its own (no table
+  // salt, 2501); so are the "salts of" an acid.
+  for (let k = 0; k < tokens.length; k++) {
+    const raw = tokens[k].raw
+    if (!OWNED.has(raw)) continue
+    const next = tokens[k].spaced ? tokens[k + 1]?.raw : undefined
+    if ((k > 0 && POSSESSIVES.has(tokens[k - 1].raw) && tokens[k - 1].spaced) || next === 'thereof' || (SALTS_OF.has(raw) && next === 'of')) out[k].modifier = true
+  }
   if (lang !== undefined && lang !== 'vie') markAttributive(tokens, out, lang as StemLanguage, headFirst)
   return out
 }
+
+const POSSESSIVES = new Set(['its', 'their', 'sus', 'su', 'ses', 'sa', 'son', 'leurs', 'leur', 'seus', 'suas', 'seu', 'sua'])
+/** Words that, after "its", name a form or a part of the thing before ("its salts", "their packaging"). */
+const OWNED = new Set([
+  'salt', 'salts', 'ester', 'esters', 'ethers', 'derivatives', 'isomers', 'fractions', 'packaging', 'packagings', 'package', 'packages', 'labels', 'label', 'parts', 'containers',
+  'sal', 'sales', 'ésteres', 'derivados', 'isómeros', 'fracciones', 'envase', 'envases', 'embalaje', 'embalajes', 'etiquetas', 'etiqueta', 'partes', 'piezas',
+  'sel', 'sels', 'esters', 'dérivés', 'isomères', 'emballage', 'emballages', 'étiquettes', 'étiquette', 'pièces',
+  'sais', 'derivados', 'embalagem', 'embalagens', 'rótulos', 'peças',
+])
+const SALTS_OF = new Set(['salts', 'salt'])
 
 /**
  * Phrases that name a product's use rather than the product, per language: an opening (a
  * sequence of words), then how many words the use may take, and whether the use ends at a
  * closing word ("for *cosmetic* use") or simply runs on ("used in *motor vehicles*").
  */
-interface UsePattern { open: RegExp[]; span: number; close?: RegExp; until?: RegExp }
+interface UsePattern { open: RegExp[]; span: number; close?: RegExp; until?: RegExp; list?: boolean }
 /** Where such a phrase stops, in any of the languages (every language's patterns read every text): prepositions, conjunctions, relative words. */
 const UNTIL = /^(?:in|on|for|and|or|by|with|to|that|which|shall|must|may|en|em|no|na|nos|nas|para|pour|por|y|e|et|o|ou|que|qui|dans|sur|par)$/
+/** The same, where the use may be a list ("for working stone, ceramics or concrete"): its "and", "or" and commas belong to it. */
+const UNTIL_LIST = /^(?:in|on|for|by|with|to|that|which|shall|must|may|en|em|no|na|nos|nas|para|pour|por|que|qui|dans|sur|par)$/
+/** What a machine does to what it works on ("for making", "para fabricar", "pour le travail"): the material after it is no product of the notice. */
+const WORKING_EN = /^(?:making|manufacturing|manufacture|working|processing|preparing|producing|treating|finishing|cutting|assembling|filling|packing|packaging|cleaning|sorting|grading|testing|extruding|moulding|molding|shaping|sawing|grinding)$/
+const WORKING_ES = /^(?:trabajar|fabricar|elaborar|procesar|preparar|producir|tratar|cortar|ensamblar|envasar|limpiar|clasificar|moldear|fabricaci[oó]n|elaboraci[oó]n|preparaci[oó]n|producci[oó]n|transformaci[oó]n|trabajo|limpieza|clasificaci[oó]n)$/
+const WORKING_FR = /^(?:travailler|fabriquer|pr[ée]parer|traiter|produire|transformer|nettoyer|trier|mouler|travail|fabrication|pr[ée]paration|traitement|production|transformation|nettoyage|triage|moulage)$/
 const USE_PATTERNS: Record<string, UsePattern[]> = {
   eng: [
     { open: [/^for$/], span: 3, close: /^(?:use|uses|usage|application|applications|purposes?)$/ },
@@ -267,6 +293,8 @@ const USE_PATTERNS: Record<string, UsePattern[]> = {
     { open: [/^(?:containing|contains|contain)$/], span: 3, until: UNTIL },
     // what a product is made from: "flour obtained from sorghum grains"
     { open: [/^(?:obtained|derived|made|produced|extracted|manufactured|prepared)$/, /^from$/], span: 3, until: UNTIL },
+    // what a machine works on: "machinery for making paper", "machine-tools for working stone"
+    { open: [/^for$/, WORKING_EN], span: 8, until: UNTIL_LIST, list: true },
   ],
   spa: [
     { open: [/^(?:para|de)$/, /^usos?$/], span: 3 },
@@ -277,6 +305,8 @@ const USE_PATTERNS: Record<string, UsePattern[]> = {
     { open: [/^(?:obtenid|derivad|elaborad|extra[íi]d|producid)[oa]s?$/, /^(?:de|del|con)$/], span: 3, until: UNTIL },
     { open: [/^que$/, /^contienen?$/], span: 3, until: UNTIL },
     { open: [/^conteniendo$/], span: 3, until: UNTIL },
+    { open: [/^para$/, WORKING_ES], span: 8, until: UNTIL_LIST, list: true },
+    { open: [/^para$/, /^(?:la|el)$/, WORKING_ES], span: 8, until: UNTIL_LIST, list: true },
   ],
   fra: [
     { open: [/^(?:à|a|pour)$/, /^usages?$/], span: 3 },
@@ -287,6 +317,8 @@ const USE_PATTERNS: Record<string, UsePattern[]> = {
     { open: [/^(?:obtenu|d[ée]riv[ée]|fabriqu[ée]|extrait|produit)e?s?$/, /^(?:de|des|du|avec)$/], span: 3, until: UNTIL },
     { open: [/^contenant$/], span: 3, until: UNTIL },
     { open: [/^qui$/, /^contiennent$/], span: 3, until: UNTIL },
+    { open: [/^pour$/, WORKING_FR], span: 8, until: UNTIL_LIST, list: true },
+    { open: [/^pour$/, /^(?:le|la|l)$/, WORKING_FR], span: 8, until: UNTIL_LIST, list: true },
   ],
   por: [
     { open: [/^(?:para|de)$/, /^usos?$/], span: 3 },
@@ -367,7 +399,8 @@ function markUse(out: RawToken[]): void {
       while (end < out.length && end - (k + n) < p.span) {
         if (p.close?.test(out[end].raw) || p.until?.test(out[end].raw)) break
         end++
-        if (!out[end - 1].spaced) break
+        // (a list's commas belong to it, nothing more than a comma does)
+        if (!out[end - 1].spaced && !(p.list && end < out.length && !out[end].ended)) break
       }
       if (p.close && !(end < out.length && p.close.test(out[end].raw))) continue
       for (let j = k + n; j < end; j++) out[j].use = true
@@ -531,7 +564,27 @@ export interface Word {
   at?: number
   /** "in" or "with" (in one of the languages: PREPOSITIONS) among the stop words dropped before this word ("lead in paint") */
   prep?: string
+  /**
+   * "products" (productos, produits, produtos), a stop word, stands beside this word:
+   * "vaping products", "productos lácteos", "produits de la pêche". The lexicon's terms
+   * written so match only such a word.
+   */
+  headed?: boolean
+  /** "not", "sin", "sans", "than" ("other than") just before: "(not knitted or crocheted)", "whether or not cooked" */
+  neg?: boolean
 }
+
+/** Words that deny the word after them ("not knitted", "other than knitted", "sin cocer", "sans sucre"). */
+const DENIALS = new Set([...NEGATIONS, 'nor', 'than', 'nem', 'ni', 'excl', 'excluding', 'except'])
+
+/**
+ * The generic product word, a stop word of notices (nearly every notice says "products"):
+ * dropped from phrases, but a term written with it ("dairy products", "productos de
+ * tabaco") needs it beside its one remaining word.
+ */
+export const PRODUCT_WORD = /^(?:products?|productos?|produits?|produtos?)$/
+/** What may stand between "productos"/"produits" and the word it heads. */
+const PRODUCT_LINKS = /^(?:de|del|des|du|la|d|da|do|das|dos|of)$/
 
 /** What ends a phrase between two words: punctuation other than hyphens and apostrophes, or a line break. */
 const PHRASE_BREAK = /[,;:()[\]{}.!?/|·•\n\r<>«»“”"]/
@@ -545,9 +598,16 @@ export function latinWords(text: string, lang: StemLanguage): Word[] {
   let end = false
   let forGap = false
   let prep: string | undefined
+  // a product word just before (only "de", "of"… between), and the word just before it
+  let headNext = false
+  let afterProduct = false
+  let prevRaw: string | undefined
+  let last: Word | undefined
   for (const t of latinTokens(text, lang)) {
     if (t.broken) brk = true
     if (t.ended) end = true
+    const denied = prevRaw !== undefined && DENIALS.has(prevRaw)
+    prevRaw = t.raw
     const s = stemToken(t.raw, lang)
     if (s) {
       // (one shape for every word: absent flags are undefined)
@@ -564,14 +624,31 @@ export function latinWords(text: string, lang: StemLanguage): Word[] {
         forGap: forGap && !first ? true : undefined,
         at: t.index,
         prep: first ? undefined : prep,
+        headed: headNext && !brk ? true : undefined,
+        neg: denied ? true : undefined,
       })
+      last = out[out.length - 1]
       brk = false
       end = false
       forGap = false
       prep = undefined
+      headNext = false
+      afterProduct = false
     } else {
       if (FOR_WORDS.test(t.raw)) forGap = true
       if (prep === undefined && PREPOSITIONS.has(t.raw)) prep = t.raw
+      if (PRODUCT_WORD.test(t.raw)) {
+        if (last && !t.broken) last.headed = true
+        // English puts the word before ("dairy products") or after "of"; Romance languages
+        // after, an adjective or with "de" ("productos lácteos", "produits de la pêche")
+        afterProduct = true
+        headNext = lang !== 'eng'
+      } else if (afterProduct && PRODUCT_LINKS.test(t.raw)) headNext = true
+      else {
+        headNext = false
+        afterProduct = false
+      }
+      last = undefined
     }
   }
   return out
@@ -662,6 +739,9 @@ function convertToSimplified(text: string): string {
   return traditionalToSimplified ? traditionalToSimplified(text) : text
 }
 
+/** Heads whose "for" phrase names what they are, as English compounds do: "machines for additive manufacturing" are additive manufacturing machines. */
+const DEVICE_HEADS = /^(?:machines?|machinery|apparatus|appliances?|equipment|instruments?|devices?|tools|installations?|plant|units?)$/
+
 /**
  * English "A of B" phrases read the other way round, as English compounds name them:
  * "extracts and juices of meat, fish or crustaceans" → "meat extracts", "meat juices",
@@ -678,7 +758,8 @@ export function ofPhrases(text: string): { words: Word[]; qualifiers: Set<string
   const out: { words: Word[]; qualifiers: Set<string> }[] = []
   const comma = (k: number) => k >= 0 && k + 1 < t.length && /^\s*,\s*$/.test(lower.slice(t[k].index + t[k].raw.length, t[k + 1].index))
   for (let k = 1; k < t.length - 1; k++) {
-    if (t[k].raw !== 'of' || !spaced(k) || !content(k - 1)) continue
+    const link = t[k].raw
+    if ((link !== 'of' && !(link === 'for' && DEVICE_HEADS.test(t[k - 1].raw))) || !spaced(k) || !content(k - 1)) continue
     const heads = [t[k - 1].raw]
     if (spaced(k - 1)) {
       if (k >= 3 && spaced(k - 3) && spaced(k - 2) && (t[k - 2].raw === 'and' || t[k - 2].raw === 'or') && content(k - 3)) heads.push(t[k - 3].raw)
@@ -699,9 +780,13 @@ export function ofPhrases(text: string): { words: Word[]; qualifiers: Set<string
     const mods: string[] = []
     let j = k + 1
     if (t[j] && /^(?:the|a|an)$/.test(t[j].raw) && spaced(j)) j++
+    // "machinery for making paper": paper making machinery
+    let gerund = ''
+    if (link === 'for' && t[j] && /ing$/.test(t[j].raw) && spaced(j) && content(j + 1)) gerund = ` ${t[j++].raw}`
     while (j < t.length && mods.length < 4 && content(j)) {
-      const two = spaced(j) && content(j + 1) && t[j + 2]?.raw !== 'of'
-      mods.push(two ? `${t[j].raw} ${t[j + 1].raw}` : t[j].raw)
+      // (a device's purpose may end in a word about products: "for additive manufacturing")
+      const two = spaced(j) && (content(j + 1) || (link === 'for' && j + 1 < t.length && /^\p{L}/u.test(t[j + 1].raw) && stemToken(t[j + 1].raw, 'eng') !== null)) && t[j + 2]?.raw !== 'of'
+      mods.push((two ? `${t[j].raw} ${t[j + 1].raw}` : t[j].raw) + gerund)
       j += two ? 2 : 1
       const last = j - 1
       if (j < t.length && (t[j].raw === 'and' || t[j].raw === 'or') && spaced(last) && spaced(j)) j++

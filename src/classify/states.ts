@@ -13,11 +13,11 @@ const Words = z.array(z.string().min(1)).optional()
 const StatesSchema = z.strictObject({
   states: z.record(
     z.string(),
-    z.strictObject({ zh: Words, en: Words, es: Words, fr: Words, pt: Words, moves: z.record(Code, Code), keep: z.array(Code) }),
+    z.strictObject({ zh: Words, en: Words, es: Words, fr: Words, pt: Words, moves: z.record(Code, Code), keep: z.array(Code), reach: z.literal('clause').optional() }),
   ),
 })
 
-interface State { name: string; word: string; moves: [string, string][]; keep: string[] }
+interface State { name: string; word: string; moves: [string, string][]; keep: string[]; reach?: 'clause' }
 
 /** How many words before a Latin product its state may stand ("fresh chilli peppers"). */
 const BEFORE = 2
@@ -52,7 +52,7 @@ export class States {
       // Longest prefix first: "0702" (tomatoes) before "07" (vegetables).
       const moves = Object.entries(s.moves).sort((a, b) => b[0].length - a[0].length)
       for (const [from] of moves) this.movable.add(from.slice(0, 2))
-      this.words.add(s, { name, moves, keep: s.keep })
+      this.words.add(s, { name, moves, keep: s.keep, reach: s.reach })
     }
   }
 
@@ -98,10 +98,20 @@ export class States {
   readLatin(found: TermMatch[], words: Word[], lang: StemLanguage): TermMatch[] {
     const map = this.words.latin.get(lang)
     if (!map || !this.anyMovable(found)) return found
+    // (a state denied, "not knitted or crocheted", "whether or not cooked", is none)
     const stateAt = (i: number, code: string) => {
       const w = words[i]
-      const s = w && map.get(stripAccents(w.light))
+      const s = w && !w.neg && map.get(stripAccents(w.light))
       return s && this.target(code, s) ? s : undefined
+    }
+    // A state whose reach is the clause ("Jackets and blazers, men's or boys', of
+    // synthetic fibres, knitted or crocheted"): its first word in the clause, not denied.
+    const inClause = (t: TermMatch) => {
+      for (let i = t.end; i < words.length && !words[i].end; i++) {
+        const s = words[i].neg ? undefined : map.get(stripAccents(words[i].light))
+        if (s) return s.reach === 'clause' && this.target(t.code, s) ? s : undefined
+      }
+      return undefined
     }
     // Words that name a product: a list of them ("Crustáceos, moluscos, …") ends where
     // its state may stand.
@@ -122,6 +132,7 @@ export class States {
       // ends with its clause.)
       while (after < words.length && after - t.end < AFTER_LIST && !words[after].end && !stateAt(after, t.code) && (named[after] || isListWord(words[after], lang) || ++unknown <= 2)) after++
       s ??= words[after]?.end ? undefined : stateAt(after, t.code)
+      s ??= inClause(t)
       return this.moved(t, s)
     })
   }

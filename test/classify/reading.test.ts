@@ -564,4 +564,62 @@ describe('what the reading changes in classification', () => {
     expect(codes(c.classify({ id: 'j', title: 'Fruit and vegetable juices' }))[0]).toBe('20')
     expect(c.classify({ id: 'i', products: 'Ice cream and ice confectionery' }).hs[0].code.slice(0, 4)).toBe('2105')
   })
+
+  it('reads a one-letter prefix as part of its word: H-beams are no beam of light, X-ray no fish; chemical locants stay apart', async () => {
+    const light = (t: string) => latinWords(t, 'eng').map((w) => w.light)
+    expect(light('H-beams, I-beams and V-belts')).toEqual(['hbeam', 'ibeam', 'vbelt'])
+    expect(light('X-ray tubes')[0]).toBe('xray')
+    expect(light('o-xylene and p-phenylenediamine')).not.toContain('ox')
+    const c = await createClassifier()
+    const headlamps = c.classify({ id: 'h', title: 'Adaptive Driving Beam Headlamps' })
+    expect(codes(headlamps)).not.toContain('72')
+    expect(headlamps.hs[0].code.slice(0, 4)).toBe('8512')
+    expect(c.classify({ id: 'b', title: 'Steel H-beams for construction' }).hs[0].code.slice(0, 4)).toBe('7216')
+    expect(c.classify({ id: 'x', title: 'Diagnostic X-ray equipment' }).hs[0].code.slice(0, 4)).toBe('9022')
+  })
+
+  it('reads a term written with "products" only beside that word, in English, Spanish and French', async () => {
+    const headed = (t: string, lang: 'eng' | 'spa' | 'fra') => latinWords(t, lang).filter((w) => w.headed).map((w) => w.light)
+    expect(headed('Vaping Products Labelling and Packaging Regulations', 'eng')).toEqual(['vaping'])
+    expect(headed('products: vaping devices', 'eng')).toEqual([])
+    expect(headed('Reglamento de productos de tabaco y productos lácteos', 'spa')).toEqual(['tabaco', 'lacteo'])
+    expect(headed('Certificat pour les produits de la pêche', 'fra')).toEqual(['peche'])
+    const c = await createClassifier()
+    expect(c.classify({ id: 'v', title: 'Vaping Products Labelling and Packaging Regulations' }).hs[0].code).toBe('2404')
+    expect(codes(c.classify({ id: 'd', title: 'Health certificate for dairy products' }))[0]).toBe('04')
+    expect(codes(c.classify({ id: 'm', title: 'Meat products; labelling' }))[0]).toBe('16')
+    // the word alone is not the phrase: "vaping" is what people do
+    const alone = c.classify({ id: 'a', title: 'Prohibition of vaping in public places' })
+    expect(alone.evidence.some((e) => e.kind === 'term' && e.code === '2404')).toBe(false)
+  })
+
+  it('reads "its salts", "salts thereof" and "their packaging" as forms of the thing before, not table salt or packing', async () => {
+    const c = await createClassifier()
+    expect(codes(c.classify({ id: 'p', products: 'Polyphenols, resorcinol and its salts' }))[0]).toBe('29')
+    expect(codes(c.classify({ id: 'a', products: 'Acyclic monoamines and their derivatives, and salts thereof' }))).not.toContain('25')
+    expect(codes(c.classify({ id: 's', title: 'Iodized salt for human consumption' }))[0]).toBe('25')
+    expect(codes(c.classify({ id: 't', title: 'Toys and their packaging' }))).not.toContain('39')
+    expect(latinTokens('fenol y sus sales', 'spa').filter((t) => t.modifier).map((t) => t.raw)).toEqual(['sales'])
+  })
+
+  it('reads "knitted or crocheted" anywhere in a garment\'s clause, and "not knitted" as not', async () => {
+    const c = await createClassifier()
+    const heading = (products: string) => c.classify({ id: 'k', products }).hs[0]?.code.slice(0, 4)
+    expect(heading("Jackets and blazers, men's or boys', of synthetic fibres, knitted or crocheted")).toBe('6103')
+    expect(heading("Overcoats, anoraks and similar articles, men's or boys', of man-made fibres, knitted or crocheted")).toBe('6101')
+    expect(heading("Blazers, men's or boys', of wool (not knitted or crocheted)")).toBe('6203')
+    expect(latinWords('whether or not cooked', 'eng').map((w) => w.neg === true)).toEqual([false, false, true])
+  })
+
+  it('reads what a machine works on as its use, and "machines for X" as X machines', async () => {
+    const c = await createClassifier()
+    const first = (title: string) => c.classify({ id: 'm', title }).hs[0]?.code
+    expect(first('Machinery for making paper and paperboard')?.slice(0, 2)).toBe('84')
+    expect(first('Machine-tools for working stone, ceramics and concrete')?.slice(0, 2)).toBe('84')
+    expect(first('Máquinas para la fabricación de papel')?.slice(0, 2)).toBe('84')
+    expect(first('Machines for additive manufacturing')?.slice(0, 4)).toBe('8485')
+    expect(first('Equipment for semiconductor manufacturing')?.slice(0, 4)).toBe('8486')
+    // a product's own "for" still names what it serves
+    expect(first('Tyres for motor vehicles')?.slice(0, 4)).toBe('4011')
+  })
 })
