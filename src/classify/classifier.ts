@@ -9,7 +9,7 @@ import type { Materials } from './materials.js'
 import type { States } from './states.js'
 import { NearTerms } from './near-terms.js'
 import { NomenclatureIndex } from './nomenclature.js'
-import { cleanText, hanRuns, IN_WORDS, latinWords, ofPhrases, STEM_LANGUAGES, toSimplified, WITH_WORDS, type StemLanguage, type Word } from './normalize.js'
+import { cleanText, hanListed, hanRuns, IN_WORDS, latinWords, ofPhrases, STEM_LANGUAGES, toSimplified, WITH_WORDS, type StemLanguage, type Word } from './normalize.js'
 import { dropAuthorities, dropExclusions, productPhrases, segmentDescription } from './scope.js'
 import { scrubCodes } from './scrub.js'
 import type { CategoryGuess, ClassifyInput, ClassifyResult, Evidence, HsGuess, LabelledExample } from './types.js'
@@ -167,7 +167,9 @@ export class ProductClassifier {
         const plain = heldIn(this.k.states ? this.k.states.readLatin(made, words, l) : made, words)
         const inverted = l === 'eng' ? this.ofReadings(text) : null
         // Words that say what an "A of B" head is made of or from count as a qualifier.
-        readings.push({ matches: inverted ? plain.map((m) => (words.slice(m.start, m.end).every((w) => inverted.qualifiers.has(w.stem)) ? { ...m, weight: m.weight * ATTRIBUTIVE, attributive: true } : m)) : plain, weight: fw * lw, words })
+        // (a phrase read apart that "A of B" reads in order is that reading's)
+        const mine = inverted ? plain.filter((m) => !(m.apart && inverted.matches.some((o) => o.code === m.code && o.term === m.term))) : plain
+        readings.push({ matches: inverted ? mine.map((m) => (words.slice(m.start, m.end).every((w) => inverted.qualifiers.has(w.stem)) ? { ...m, weight: m.weight * ATTRIBUTIVE, attributive: true } : m)) : plain, weight: fw * lw, words })
         if (inverted) readings.push({ matches: inverted.matches, weight: fw * lw })
       }
       for (const r of withinLonger(readings)) found.push({ matches: r.matches, field: part.field, weight: r.weight })
@@ -175,7 +177,7 @@ export class ProductClassifier {
       if (runs.length) {
         const seg = this.k.lexicon.hanWords.size ? chineseSegmenter() : null
         const words = seg ? matchHanWords(this.k.lexicon, runs, (r) => cutWords(seg, r)) : []
-        const han = matchHan(this.k.lexicon, runs, words, seg ? (r) => cutWords(seg, r) : undefined)
+        const han = matchHan(this.k.lexicon, runs, words, seg ? (r) => cutWords(seg, r) : undefined, hanListed(text))
         const made = this.k.materials ? this.k.materials.readHan(han, runs) : han
         found.push({ matches: [...(this.k.states ? this.k.states.readHan(made, runs) : made), ...words], field: part.field, weight: fw, then: (ms) => purposeDiscount(ms, runs), quoted: quotedHan(text, part.field) })
         this.addTermVotes(votes, matchMixed(this.k.lexicon, text.toLowerCase()), part.field, fw)
@@ -365,7 +367,7 @@ export class ProductClassifier {
       const span = m.lang === 'cmn' ? Math.max(0, m.term.length - 2) * 0.5 : m.end - m.start - 1
       const specificity = Math.min(1.6, 1 + 0.3 * span)
       const value = fieldWeight * m.weight * boost * specificity
-      votes.push({ code: m.code, value, fieldWeight, evidence: { kind: 'term', code: m.code, detail: `"${m.term}" (${m.lang}) in ${field} → HS ${m.code}${m.quality !== undefined && m.quality < 1 ? ' (word form differs)' : ''}${m.attributive ? ' (qualifies the next word, counted less)' : ''}${m.use ? ' (names the use, counted less)' : ''}${m.material ? ` (made of ${m.material})` : ''}${m.state ? ` (state: ${m.state})` : ''}`, weight: round(value), term: m.term, field, lang: m.lang, ...(m.attributive ? { attributive: true } : {}), ...(m.use ? { use: true } : {}), ...(m.material ? { material: m.material } : {}), ...(m.state ? { state: m.state } : {}) } })
+      votes.push({ code: m.code, value, fieldWeight, evidence: { kind: 'term', code: m.code, detail: `"${m.term}" (${m.lang}) in ${field} → HS ${m.code}${m.apart ? ' (words apart in one clause)' : m.quality !== undefined && m.quality < 1 ? ' (word form differs)' : ''}${m.attributive ? ' (qualifies the next word, counted less)' : ''}${m.use ? ' (names the use, counted less)' : ''}${m.material ? ` (made of ${m.material})` : ''}${m.state ? ` (state: ${m.state})` : ''}`, weight: round(value), term: m.term, field, lang: m.lang, ...(m.attributive ? { attributive: true } : {}), ...(m.use ? { use: true } : {}), ...(m.material ? { material: m.material } : {}), ...(m.state ? { state: m.state } : {}) } })
     }
   }
 
@@ -380,7 +382,7 @@ export class ProductClassifier {
     const seen = new Set<string>()
     for (const code of explicit) {
       // Only words that name the finer code refine a code on the notice, not a chapter's default.
-      const finer = ranked.find((r) => r.code.length > code.length && r.code.startsWith(code) && r.share > 0)
+      const finer = ranked.find((r) => r.code.length > code.length && r.code.startsWith(code) && r.share >= SCORE.headingShare)
       const chosen = finer?.code ?? code
       if (seen.has(chosen)) continue
       seen.add(chosen)
@@ -413,7 +415,8 @@ export class ProductClassifier {
       return [...scores.entries()].map(([id, share]) => ({ id, score: round(0.6 + 0.39 * share) })).sort((a, b) => b.score - a.score)
     }
     for (const h of hs) {
-      const code = h.code
+      // (a heading named weakly decides no category of its own: its chapter does)
+      const code = h.share > 0 && h.share < SCORE.headingShare ? h.code.slice(0, 2) : h.code
       const c: Category | undefined = this.k.categories.categoryOf(code)
       // Chapters are alternatives, so a category's probability is the sum of its codes'.
       if (c) scores.set(c.id, Math.min(0.99, (scores.get(c.id) ?? 0) + h.score))
@@ -494,8 +497,10 @@ function pickCode(ch: string, finer: Map<string, number>, defaults?: Map<string,
     }
   }
   if (code === ch) return defaults?.has(ch) ? { code: defaults.get(ch)!, share: 0 } : { code, share: 1 }
+  // (A heading that holds less than headingShare of the chapter's votes is still the best
+  // guess at heading level; it is shown, but its chapter decides the category.)
   const share = best / total
-  if (share < SCORE.headingShare) return { code: ch, share: 1 }
+  if (share < SCORE.headingShare) return { code, share }
   let bestSub = 0
   for (const [sub, ss] of finer) if (sub.length === 6 && sub.startsWith(code) && ss > bestSub) { bestSub = ss; if (ss >= 0.5 * best) code = sub }
   return { code, share }
@@ -528,7 +533,9 @@ export function tally(votes: Vote[]): Tally {
       const key = `${field}|${ch}`
       let ft = fieldTerms.get(key)
       if (!ft) fieldTerms.set(key, (ft = { field: FIELD_WEIGHTS[field], terms: new Map() }))
-      const termKey = `${v.code}|${e.term as string}`
+      // (the uses a field names count once per chapter: "tyres for cars, light trucks, buses
+      // and motorcycles" names one use, however long its list)
+      const termKey = e.use ? 'use' : `${v.code}|${e.term as string}`
       ft.terms.set(termKey, Math.max(ft.terms.get(termKey) ?? 0, v.value / ft.field))
     } else if (!e.headingOnly) add(chapters, ch, v.value)
     if (v.code.length >= 4) add(finer, v.code.slice(0, 4), v.value)
@@ -629,8 +636,8 @@ function withinLonger<R extends { matches: TermMatch[]; weight: number; words?: 
   })
 }
 
-/** Substances whose name before "in" is what a product holds: chemicals (28, 29), pesticides, lead, cadmium. */
-const SUBSTANCE = (code: string) => /^(?:28|29|3808|7801|8107)/.test(code)
+/** Substances whose name before "in" is what a product holds: chemicals (28, 29), pesticides, lead, nickel, cadmium and the other metals of chapter 81. */
+const SUBSTANCE = (code: string) => /^(?:28|29|3808|78|7502|81)/.test(code)
 
 /**
  * What a product holds or has, read as a use (counted less where another product is named):

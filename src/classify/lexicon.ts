@@ -309,6 +309,8 @@ export interface TermMatch extends LexiconTerm {
   stateFrom?: string
   /** the term names what the product is used for or with ("for cosmetic use"); its weight is lowered */
   use?: boolean
+  /** the term's words stand apart in one clause ("Cells and batteries, primary"): read at APART, at its head */
+  apart?: boolean
 }
 
 /**
@@ -373,7 +375,102 @@ export function matchLatin(lex: CompiledLexicon, lang: StemLanguage, words: Word
       found.push({ code: c.code, term: c.term, lang: c.lang, weight: c.weight * quality, start: i, end: i + n, quality, ...(attributive ? { attributive } : {}), ...(use ? { use } : {}) })
     }
   }
-  return settleAttributive(dropContained(found), HEAD_FIRST_LANGS.has(lang), 2, true)
+  return settleAttributive(apart(index, words, useLists(dropContained(found), words), lang), HEAD_FIRST_LANGS.has(lang), 2, true)
+}
+
+/**
+ * A use runs on through the list it starts, as far as the list names products of the same
+ * chapter: "Pneumatiques neufs pour voitures particulières, véhicules utilitaires légers,
+ * poids lourds, autobus et motocycles" are tyres for all of them; "chargers for mobile
+ * phones and power banks" still name power banks.
+ */
+function useLists(found: TermMatch[], words: Word[]): TermMatch[] {
+  if (found.length < 2 || !found.some((m) => m.use)) return found
+  const order = found.map((_, i) => i).sort((a, b) => found[a].start - found[b].start)
+  let out: TermMatch[] | null = null
+  let prev: TermMatch | null = null
+  for (const i of order) {
+    const m = (out ?? found)[i]
+    if (prev && !m.use && prev.use && m.start === prev.end && !words[m.start].end && m.code.slice(0, 2) === prev.code.slice(0, 2)) {
+      out ??= found.slice()
+      out[i] = { ...m, use: true }
+    }
+    prev = (out ?? found)[i]
+  }
+  return out ?? found
+}
+
+/** Heads too generic to be read apart from their qualifier, as light stems in the four languages. */
+const GENERIC_APART = new Set(['part', 'parts', 'accessory', 'accessori', 'accessories', 'component', 'components', 'equipment', 'device', 'devices', 'apparatus', 'system', 'systems', 'material', 'materials', 'article', 'articles', 'articl', 'artigo', 'item', 'items', 'good', 'goods', 'parte', 'partes', 'pieza', 'piezas', 'accesorio', 'accesorios', 'equipo', 'equipos', 'articulo', 'articulos', 'pièce', 'pièces', 'piece', 'pieces', 'accessoire', 'accessoires', 'equipement', 'equipements', 'peca', 'pecas'].map((w) => stripAccents(w)))
+
+/** Whether the words at p and q, and every word between them, each name a product on their own: items of one list. */
+function listed(solo: Set<number>, p: number, q: number): boolean {
+  for (let i = Math.min(p, q); i <= Math.max(p, q); i++) if (!solo.has(i)) return false
+  return true
+}
+
+/** How much a phrase counts whose words stand apart in one clause ("Cells and batteries, primary"). */
+export const APART = 0.6
+/** How far apart, in words, the words of such a phrase may stand. */
+const APART_REACH = 8
+
+/**
+ * Phrases whose words stand apart, in another order, within one clause, as the
+ * nomenclature and the product fields that copy it write them: "Cells and batteries,
+ * primary" (primary batteries), "Tubes, pipes and hollow profiles, seamless, of iron or
+ * steel" (seamless steel pipes), "Flat-rolled products of iron, hot-rolled". Read at
+ * APART, only where no phrase read in order holds one of its words; the phrase's head (its
+ * last word, the first in Spanish, French and Portuguese) stands for it, and the one-word
+ * terms it holds give way to it, their weight with them where it is more.
+ */
+function apart(index: Map<string, LatinTerm[]>, words: Word[], found: TermMatch[], lang: StemLanguage): TermMatch[] {
+  if (words.length < 3) return found
+  const clause = new Int32Array(words.length)
+  for (let i = 1; i < words.length; i++) clause[i] = clause[i - 1] + (words[i].end ? 1 : 0)
+  const inPhrase = new Uint8Array(words.length)
+  for (const m of found) if (m.end - m.start > 1) inPhrase.fill(1, m.start, m.end)
+  const headFirst = HEAD_FIRST_LANGS.has(lang)
+  const solo = new Set(found.filter((m) => m.end - m.start === 1).map((m) => m.start))
+  let extra: TermMatch[] | null = null
+  let covered: Set<number> | null = null
+  for (let i = 0; i < words.length; i++) {
+    if (inPhrase[i]) continue
+    const candidates = index.get(words[i].stem)
+    if (!candidates) continue
+    for (const c of candidates) {
+      const n = c.stems.length
+      if (n < 2 || n > 4 || c.forGaps || words[i].light !== c.light[0] || found.some((m) => m.term === c.term && m.code === c.code)) continue
+      const at = [i]
+      for (let k = 1; k < n; k++) {
+        let hit = -1
+        for (let j = Math.max(0, i - APART_REACH); j < Math.min(words.length, i + APART_REACH + 1) && hit < 0; j++) {
+          if (clause[j] === clause[i] && !inPhrase[j] && !at.includes(j) && words[j].light === c.light[k]) hit = j
+        }
+        if (hit < 0) break
+        at.push(hit)
+      }
+      if (at.length < n) continue
+      // (in order and side by side it is a phrase read already)
+      if (at.every((p, k) => k === 0 || p === at[k - 1] + 1)) continue
+      if (at.some((p) => words[p].use)) continue
+      // (products named one after another are a list, "meat, fish or crustaceans",
+      // "textiles, apparel, footwear and leather", not one phrase)
+      if (at.some((p, k) => at.some((q, l) => l > k && listed(solo, p, q)))) continue
+      const head = headFirst ? at[0] : at[n - 1]
+      // (a generic head, "clothing … accessories", "vehicles … parts", joins too much)
+      if (GENERIC_APART.has(words[head].light)) continue
+      // (it counts at least as much as its head, where that names a product on its own)
+      let weight = c.weight * APART
+      for (const m of found) if (m.end - m.start === 1 && m.start === head) weight = Math.max(weight, m.weight)
+      ;(extra ??= []).push({ code: c.code, term: c.term, lang: c.lang, weight, start: head, end: head + 1, quality: APART, apart: true })
+      covered ??= new Set()
+      for (const p of at) covered.add(p)
+    }
+  }
+  if (!extra) return found
+  const cov = covered!
+  // (in the text's order: the first of equal votes is the one named first)
+  return [...found.filter((m) => !(m.end - m.start === 1 && cov.has(m.start))), ...extra].sort((a, b) => a.start - b.start)
 }
 
 /**
@@ -426,7 +523,7 @@ function settleAttributive(found: TermMatch[], headFirst: boolean, reach: number
  * terms the segmenter cut out of the same runs (matchHanWords), which may head a phrase
  * (萝卜 in 萝卜籽 qualifies 籽).
  */
-export function matchHan(lex: CompiledLexicon, runs: string[], words: TermMatch[] = [], cut?: (run: string) => string[]): TermMatch[] {
+export function matchHan(lex: CompiledLexicon, runs: string[], words: TermMatch[] = [], cut?: (run: string) => string[], listed: boolean[] = []): TermMatch[] {
   const found: TermMatch[] = []
   let base = 0
   for (const run of runs) {
@@ -454,9 +551,49 @@ export function matchHan(lex: CompiledLexicon, runs: string[], words: TermMatch[
     // Runs are separate; keep their offsets apart so no span crosses two runs.
     base += run.length + 1
   }
-  const terms = dropContained(found)
+  const terms = listItems(dropContained(found), runs, listed)
   return settleAttributive([...terms, ...words], false, 3).slice(0, terms.length)
 }
+
+/**
+ * The items of a list qualify the head its last item qualifies, through 的 or as plants a
+ * seed or seedling is of: in 番茄、辣椒、黄瓜和西瓜种子 (seeds of tomato, pepper, cucumber and
+ * watermelon) and 玩具、童车和婴儿车的轮子 every item is what the seeds or the wheels are of,
+ * not a product of its own. Items are joined by 和, 及, 与, 或 or an enumeration comma (、,
+ * between runs: `listed`).
+ */
+function listItems(found: TermMatch[], runs: string[], listed: boolean[]): TermMatch[] {
+  if (found.length < 2 || !found.some((m) => m.attributive)) return found
+  // the character after each offset, as matchHan counts them (runs one apart)
+  const joined = runs.map((r, k) => r + (listed[k] ? '、' : ' ')).join('')
+  const byStart = new Map<number, TermMatch>()
+  for (const m of found) {
+    const o = byStart.get(m.start)
+    if (!o || o.end < m.end) byStart.set(m.start, m)
+  }
+  const out = found.slice()
+  // from the end of the list to its start, so that the head passes along the whole list
+  const order = found.map((_, i) => i).sort((a, b) => found[b].start - found[a].start)
+  for (const i of order) {
+    const m = out[i]
+    if (m.attributive || m.use || !LIST_JOINS.has(joined[m.end])) continue
+    const next = byStart.get(m.end + 1)
+    if (!next?.attributive) continue
+    // Only where the list plainly shares its head: through 的 (玩具、童车和婴儿车的轮子), or
+    // a head that is what plants are grown from (番茄、辣椒和西瓜种子); "A、B和C涂料" may be
+    // A, B and C coatings or A, B and coatings of C.
+    const at = next.end + (next.gap ?? 0)
+    if (joined[at - 1] !== '的' && !LIST_HEADS.some((w) => joined.startsWith(w, at))) continue
+    const item: TermMatch = { ...m, attributive: true, gap: next.end + (next.gap ?? 0) - m.end }
+    out[i] = item
+    if (byStart.get(m.start) === m) byStart.set(m.start, item)
+  }
+  return out
+}
+
+const LIST_JOINS = new Set('或和及与、'.split(''))
+/** Heads a list of plants shares without 的: seeds, seedlings, cuttings, bulbs. */
+const LIST_HEADS = ['种子', '种苗', '苗木', '幼苗', '植株', '插条', '插枝', '砧木', '种球', '鳞茎', '块茎', '繁殖材料']
 
 /** For each character of a run, the index of the segmenter's word it belongs to. */
 function wordIndex(words: string[], length: number): Int32Array {
@@ -496,11 +633,14 @@ const HAN_RESIDUE = new RegExp(`^的?(?:最大)?(?:${HAN_HELD.join('|')})`)
 /** Chinese words about a product rather than naming one (要求, 标签, 安全…), as a set. */
 export const HAN_ABOUT: ReadonlySet<string> = new Set(HAN_PHRASE_ENDS)
 
+/** Nouns that begin with a particle's character (种 in 各种, 上 in 以上): 西瓜种子 are watermelon seeds. */
+const HAN_STOP_NOUNS = ['种子', '种苗', '种畜', '种禽', '种蛋', '种猪', '种牛', '种薯', '种球', '上衣', '中药']
+
 function qualifiesNext(rest: string): boolean {
   if (!rest) return false
   if (rest[0] === '用') return rest.length > 1 && !HAN_PHRASE_ENDS.some((w) => rest.startsWith(w))
   // (用 is one of them too, but "X用Y" was read above.)
-  if (HAN_STOP.has(rest[0])) return false
+  if (HAN_STOP.has(rest[0]) && !HAN_STOP_NOUNS.some((w) => rest.startsWith(w))) return false
   return !HAN_PHRASE_ENDS.some((w) => rest.startsWith(w))
 }
 

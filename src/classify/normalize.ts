@@ -295,6 +295,10 @@ const USE_PATTERNS: Record<string, UsePattern[]> = {
     { open: [/^(?:obtained|derived|made|produced|extracted|manufactured|prepared)$/, /^from$/], span: 3, until: UNTIL },
     // what a machine works on: "machinery for making paper", "machine-tools for working stone"
     { open: [/^for$/, WORKING_EN], span: 8, until: UNTIL_LIST, list: true },
+    // what drives or equips it: "fans driven by electric motors", "vehicles equipped with airbags"
+    { open: [/^(?:driven|powered|operated|equipped|fitted|propelled)$/, /^(?:by|with)$/], span: 3, until: UNTIL },
+    // what is measured in it: "maximum levels of lead", "the content of formaldehyde"
+    { open: [/^(?:levels?|contents?|concentrations?|migration|amounts?)$/, /^of$/], span: 3, until: UNTIL },
   ],
   spa: [
     { open: [/^(?:para|de)$/, /^usos?$/], span: 3 },
@@ -305,6 +309,8 @@ const USE_PATTERNS: Record<string, UsePattern[]> = {
     { open: [/^(?:obtenid|derivad|elaborad|extra[íi]d|producid)[oa]s?$/, /^(?:de|del|con)$/], span: 3, until: UNTIL },
     { open: [/^que$/, /^contienen?$/], span: 3, until: UNTIL },
     { open: [/^conteniendo$/], span: 3, until: UNTIL },
+    { open: [/^(?:accionad|impulsad|equipad|provist)[oa]s?$/, /^(?:por|con|de)$/], span: 3, until: UNTIL },
+    { open: [/^(?:niveles?|contenidos?|concentraci[oó]n(?:es)?|migraci[oó]n)$/, /^(?:de|del)$/], span: 3, until: UNTIL },
     { open: [/^para$/, WORKING_ES], span: 8, until: UNTIL_LIST, list: true },
     { open: [/^para$/, /^(?:la|el)$/, WORKING_ES], span: 8, until: UNTIL_LIST, list: true },
   ],
@@ -317,6 +323,8 @@ const USE_PATTERNS: Record<string, UsePattern[]> = {
     { open: [/^(?:obtenu|d[ée]riv[ée]|fabriqu[ée]|extrait|produit)e?s?$/, /^(?:de|des|du|avec)$/], span: 3, until: UNTIL },
     { open: [/^contenant$/], span: 3, until: UNTIL },
     { open: [/^qui$/, /^contiennent$/], span: 3, until: UNTIL },
+    { open: [/^(?:entra[iî]n[ée]|aliment[ée]|[ée]quip[ée]|muni)e?s?$/, /^(?:par|de|d)$/], span: 3, until: UNTIL },
+    { open: [/^(?:teneurs?|niveaux?|concentrations?|migration)$/, /^(?:en|de|du|des|d)$/], span: 3, until: UNTIL },
     { open: [/^pour$/, WORKING_FR], span: 8, until: UNTIL_LIST, list: true },
     { open: [/^pour$/, /^(?:le|la|l)$/, WORKING_FR], span: 8, until: UNTIL_LIST, list: true },
   ],
@@ -477,7 +485,8 @@ function markAttributive(raw: RawToken[], out: LatinToken[], lang: StemLanguage,
   for (let k = 0; k < out.length; k++) {
     if (out[k].modifier) continue
     if (!headFirst) {
-      if (raw[k].spaced && k + 1 < out.length && isContent(out[k + 1], lang) && isContent(out[k], lang)) out[k].attributive = true
+      // (a participle after a noun opens a phrase about it: "fans driven by motors")
+      if (raw[k].spaced && k + 1 < out.length && isContent(out[k + 1], lang) && isContent(out[k], lang) && !PARTICIPLES.test(out[k + 1].raw)) out[k].attributive = true
     } else if (k >= 2 && raw[k - 1].spaced && raw[k - 2].spaced && LINKS[lang]?.has(out[k - 1].raw) && isContent(out[k - 2], lang) && isContent(out[phraseStart(raw, out, k - 2, lang)], lang)) {
       out[k].attributive = true
     }
@@ -494,6 +503,8 @@ function markAttributive(raw: RawToken[], out: LatinToken[], lang: StemLanguage,
 }
 
 const AND_OR = new Set(['and', 'or', '&'])
+/** Participles that follow the noun they are about ("fans driven by…", "vehicles equipped with…"). */
+const PARTICIPLES = /^(?:driven|powered|operated|equipped|fitted|propelled|used|intended|designed|placed|sold|imported|manufactured)$/
 
 /**
  * A light stem: the word without its plural ending (and, in English, a final e), accents
@@ -677,6 +688,18 @@ export function productStems(text: string, lang: StemLanguage): string[] {
 /** Runs of Han characters; Chinese has no spaces, so matching works on substrings of these. */
 export function hanRuns(text: string): string[] {
   return text.replace(HAN_ASIDE, '$1').match(HAN_RUN) ?? []
+}
+
+/** For each of hanRuns(text), whether an enumeration comma (、) alone joins it to the next: 番茄、辣椒和西瓜种子. */
+export function hanListed(text: string): boolean[] {
+  const t = text.replace(HAN_ASIDE, '$1')
+  const out: boolean[] = []
+  let end = -1
+  for (const m of t.matchAll(HAN_RUN)) {
+    if (end >= 0) out.push(/^\s*、\s*$/.test(t.slice(end, m.index)))
+    end = m.index! + m[0].length
+  }
+  return out
 }
 
 /**
