@@ -13,11 +13,13 @@ const Words = z.array(z.string().min(1)).optional()
 const StatesSchema = z.strictObject({
   states: z.record(
     z.string(),
-    z.strictObject({ zh: Words, en: Words, es: Words, fr: Words, pt: Words, moves: z.record(Code, Code), keep: z.array(Code), reach: z.literal('clause').optional() }),
+    z.strictObject({ zh: Words, en: Words, es: Words, fr: Words, pt: Words, moves: z.record(Code, Code), keep: z.array(Code), reach: z.literal('clause').optional(), against: Words }),
   ),
 })
 
-interface State { name: string; word: string; moves: [string, string][]; keep: string[]; reach?: 'clause' }
+interface State { name: string; word: string; moves: [string, string][]; keep: string[]; reach?: 'clause'; against?: Set<string> }
+
+const STEM_LANGS: StemLanguage[] = ['eng', 'spa', 'fra', 'por']
 
 /** How many words before a Latin product its state may stand ("fresh chilli peppers"). */
 const BEFORE = 2
@@ -52,7 +54,9 @@ export class States {
       // Longest prefix first: "0702" (tomatoes) before "07" (vegetables).
       const moves = Object.entries(s.moves).sort((a, b) => b[0].length - a[0].length)
       for (const [from] of moves) this.movable.add(from.slice(0, 2))
-      this.words.add(s, { name, moves, keep: s.keep, reach: s.reach })
+      // (words that, beside the product too, say the state is another's: "electric and gas water heaters")
+      const against = s.against?.length ? new Set(s.against.flatMap((w) => STEM_LANGS.map((l) => stripAccents(lightStem(w.toLowerCase(), l))))) : undefined
+      this.words.add(s, { name, moves, keep: s.keep, reach: s.reach, against })
     }
   }
 
@@ -133,6 +137,9 @@ export class States {
       while (after < words.length && after - t.end < AFTER_LIST && !words[after].end && !stateAt(after, t.code) && (named[after] || isListWord(words[after], lang) || ++unknown <= 2)) after++
       s ??= words[after]?.end ? undefined : stateAt(after, t.code)
       s ??= inClause(t)
+      if (s?.against) {
+        for (let i = Math.max(0, t.start - BEFORE); i <= Math.min(after, words.length - 1); i++) if (s.against.has(stripAccents(words[i].light))) return t
+      }
       return this.moved(t, s)
     })
   }

@@ -654,7 +654,7 @@ describe('what the reading changes in classification', () => {
     expect(use('ventiladores accionados por motores eléctricos', 'spa')).toEqual(['motores', 'eléctricos'])
     const fans = c.classify({ id: 'f', title: 'Ecodesign requirements for fans driven by electric motors', description: 'The Regulation sets minimum efficiency requirements for fans driven by motors with an electric input power between 125 W and 500 kW.' })
     expect(fans.hs[0].code.slice(0, 4)).toBe('8414')
-    expect(fans.evidence.filter((e) => e.kind === 'term' && e.code.startsWith('8501')).every((e) => e.use === true)).toBe(true)
+    expect(fans.evidence.filter((e) => e.kind === 'term' && e.code?.startsWith('8501')).every((e) => e.use === true)).toBe(true)
     expect(codes(c.classify({ id: 'c', title: 'Maximum levels of lead and cadmium in certain foodstuffs' }))[0]).toBe('21')
   })
 
@@ -672,5 +672,20 @@ describe('what the reading changes in classification', () => {
       expect(r.hs[0].code).toBe('850760')
       expect(r.categories[0].id).toBe('lithium-batteries')
     }
+  })
+
+  it('reads gas heaters and cookers as burning gas (8419, 7321), unless the same words say electric too', async () => {
+    const c = await createClassifier()
+    const heading = (title: string) => c.classify({ id: 'g', title }).hs[0]?.code.slice(0, 4)
+    expect(heading('Calentadores de agua instantáneos a gas')).toBe('8419')
+    expect(heading('燃气热水器能效限定值')).toBe('8419')
+    expect(heading('Cuisinières à gaz')).toBe('7321')
+    expect(heading('Electric water heaters')).toBe('8516')
+    expect(heading('Chauffe-eau électriques et au gaz')).toBe('8516')
+  })
+
+  it('reads chemicals in general, as chemical-control laws name them, under chapter 38', async () => {
+    const c = await createClassifier()
+    for (const title of ['Chemical Substances Control Law: designation of Class I Specified Chemical Substances', '化学物质审查和生产控制法修订', 'Reglamento sobre sustancias químicas']) expect(codes(c.classify({ id: 'c', title }))[0]).toBe('38')
   })
 })
