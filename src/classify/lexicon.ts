@@ -375,7 +375,36 @@ export function matchLatin(lex: CompiledLexicon, lang: StemLanguage, words: Word
       found.push({ code: c.code, term: c.term, lang: c.lang, weight: c.weight * quality, start: i, end: i + n, quality, ...(attributive ? { attributive } : {}), ...(use ? { use } : {}) })
     }
   }
+  if (lang === 'eng') closedCompounds(index, words, found)
   return settleAttributive(apart(index, words, useLists(dropContained(found), words), lang), HEAD_FIRST_LANGS.has(lang), 2, true)
+}
+
+/**
+ * English writes a compound open, hyphenated or closed: "ground nut oil", "cotton-seed
+ * oil" and "groundnut oil", "cottonseed oil" are one term. Two words side by side that
+ * together spell a term's first word match it (the term may go on after them).
+ */
+function closedCompounds(index: Map<string, LatinTerm[]>, words: Word[], found: TermMatch[]): void {
+  for (let i = 0; i + 1 < words.length; i++) {
+    const b = words[i + 1]
+    if (!b.close || words[i].acronym !== undefined || b.acronym !== undefined) continue
+    const light = words[i].light + b.light
+    const stem = stemToken(light, 'eng')
+    const candidates = stem ? index.get(stem) : undefined
+    if (!candidates) continue
+    for (const c of candidates) {
+      if (c.light[0] !== light) continue
+      const n = c.stems.length
+      if (i + n + 1 > words.length) continue
+      let ok = true
+      for (let k = 1; k < n && ok; k++) ok = words[i + 1 + k].stem === c.stems[k] && !words[i + 1 + k].brk && words[i + 1 + k].light === c.light[k]
+      if (!ok) continue
+      const end = i + 1 + n
+      const attributive = words[end - 1].attributive
+      const use = words.slice(i, end).every((w) => w.use === true)
+      found.push({ code: c.code, term: c.term, lang: c.lang, weight: c.weight, start: i, end, quality: 1, ...(attributive ? { attributive } : {}), ...(use ? { use } : {}) })
+    }
+  }
 }
 
 /**
@@ -452,7 +481,8 @@ function apart(index: Map<string, LatinTerm[]>, words: Word[], found: TermMatch[
       if (at.length < n) continue
       // (in order and side by side it is a phrase read already)
       if (at.every((p, k) => k === 0 || p === at[k - 1] + 1)) continue
-      if (at.some((p) => words[p].use)) continue
+      // (a word after "in" or "with" is not a qualifier: "Crustaceans, in shell or not")
+      if (at.some((p) => words[p].use || words[p].prep !== undefined)) continue
       // (products named one after another are a list, "meat, fish or crustaceans",
       // "textiles, apparel, footwear and leather", not one phrase)
       if (at.some((p, k) => at.some((q, l) => l > k && listed(solo, p, q)))) continue

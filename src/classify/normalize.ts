@@ -583,6 +583,8 @@ export interface Word {
   headed?: boolean
   /** "not", "sin", "sans", "than" ("other than") just before: "(not knitted or crocheted)", "whether or not cooked" */
   neg?: boolean
+  /** only a space or a hyphen lies between this word and the one before ("ground nut", "cotton-seed"), no word dropped */
+  close?: boolean
 }
 
 /** Words that deny the word after them ("not knitted", "other than knitted", "sin cocer", "sans sucre"). */
@@ -637,6 +639,7 @@ export function latinWords(text: string, lang: StemLanguage): Word[] {
         prep: first ? undefined : prep,
         headed: headNext && !brk ? true : undefined,
         neg: denied ? true : undefined,
+        close: last !== undefined && !t.broken ? true : undefined,
       })
       last = out[out.length - 1]
       brk = false

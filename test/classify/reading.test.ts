@@ -688,4 +688,15 @@ describe('what the reading changes in classification', () => {
     const c = await createClassifier()
     for (const title of ['Chemical Substances Control Law: designation of Class I Specified Chemical Substances', '化学物质审查和生产控制法修订', 'Reglamento sobre sustancias químicas']) expect(codes(c.classify({ id: 'c', title }))[0]).toBe('38')
   })
+
+  it('reads an English compound written open or hyphenated as the closed one, never across a dropped word', async () => {
+    const c = await createClassifier()
+    const heading = (products: string) => c.classify({ id: 'o', products }).hs[0]?.code.slice(0, 4)
+    expect(heading('Ground nut oil and its fractions')).toBe('1508')
+    expect(heading('Cotton-seed oil, refined')).toBe('1512')
+    // "paper and board" is no "paperboard" twice over, and "in shell" no shells of crustaceans
+    const terms = c.classify({ id: 'p', description: 'It applies to food contact paper and board.' }).evidence.filter((e) => e.kind === 'term').map((e) => e.term)
+    expect(terms).not.toContain('paperboard')
+    expect(heading('Crustaceans, in shell or not, live, fresh, chilled or frozen')).toBe('0306')
+  })
 })
