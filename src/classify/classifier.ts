@@ -367,7 +367,7 @@ export class ProductClassifier {
       const span = m.lang === 'cmn' ? Math.max(0, m.term.length - 2) * 0.5 : m.end - m.start - 1
       const specificity = Math.min(1.6, 1 + 0.3 * span)
       const value = fieldWeight * m.weight * boost * specificity
-      votes.push({ code: m.code, value, fieldWeight, evidence: { kind: 'term', code: m.code, detail: `"${m.term}" (${m.lang}) in ${field} → HS ${m.code}${m.apart ? ' (words apart in one clause)' : m.quality !== undefined && m.quality < 1 ? ' (word form differs)' : ''}${m.attributive ? ' (qualifies the next word, counted less)' : ''}${m.use ? ' (names the use, counted less)' : ''}${m.material ? ` (made of ${m.material})` : ''}${m.state ? ` (state: ${m.state})` : ''}`, weight: round(value), term: m.term, field, lang: m.lang, ...(m.attributive ? { attributive: true } : {}), ...(m.use ? { use: true } : {}), ...(m.material ? { material: m.material } : {}), ...(m.state ? { state: m.state } : {}) } })
+      votes.push({ code: m.code, value, fieldWeight, evidence: { kind: 'term', code: m.code, detail: `"${m.term}" (${m.lang}) in ${field} → HS ${m.code}${m.apart ? ' (words apart in one clause)' : m.quality !== undefined && m.quality < 1 ? ' (word form differs)' : ''}${m.attributive ? ' (qualifies the next word, counted less)' : ''}${m.use ? ' (names the use, counted less)' : ''}${m.material ? ` (made of ${m.material})` : ''}${m.state ? ` (state: ${m.state})` : ''}`, weight: round(value), term: m.term, field, lang: m.lang, ...(m.apart ? { apart: true } : {}), ...(m.attributive ? { attributive: true } : {}), ...(m.use ? { use: true } : {}), ...(m.material ? { material: m.material } : {}), ...(m.state ? { state: m.state } : {}) } })
     }
   }
 

@@ -77,7 +77,7 @@ export function evidenceText(lang: Lang, e: { kind?: unknown; detail?: unknown; 
       break
     case 'term':
       if (typeof e.term === 'string' && typeof e.code === 'string')
-        return `${FIELD_ZH[String(e.field)] ?? String(e.field ?? '')}中出现“${e.term}”（${languageName('zh', String(e.lang ?? ''))}）→ HS ${e.code}${e.attributive ? '（修饰其后的词，权重降低）' : ''}${e.use ? '（指用途，权重降低）' : ''}${typeof e.material === 'string' ? `（材质：${e.material}）` : ''}${typeof e.state === 'string' ? `（状态：${e.state}）` : ''}`
+        return `${FIELD_ZH[String(e.field)] ?? String(e.field ?? '')}中出现“${e.term}”（${languageName('zh', String(e.lang ?? ''))}）→ HS ${e.code}${e.apart ? '（词语在同一分句中分开出现）' : ''}${e.attributive ? '（修饰其后的词，权重降低）' : ''}${e.use ? '（指用途，权重降低）' : ''}${typeof e.material === 'string' ? `（材质：${e.material}）` : ''}${typeof e.state === 'string' ? `（状态：${e.state}）` : ''}`
       break
     case 'hs-code':
       if ((m = /^HS (.+?) listed on the notice(?:; (.*))?$/.exec(detail))) return `通报列明 HS ${m[1]}${m[2] ? `；${hsNotesZh(m[2])}` : ''}`

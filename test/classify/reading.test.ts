@@ -628,6 +628,9 @@ describe('what the reading changes in classification', () => {
     const c = await createClassifier()
     const heading = (products: string) => c.classify({ id: 'a', products }).hs[0]?.code.slice(0, 4)
     expect(heading('Cells and batteries, primary')).toBe('8506')
+    const cells = c.classify({ id: 'c', products: 'Cells and batteries, primary' }).evidence.find((e) => e.kind === 'term' && e.code === '8506')!
+    expect(cells.detail).toMatch(/words apart in one clause/)
+    expect(evidenceText('zh', cells)).toMatch(/同一分句中分开出现/)
     expect(heading('Iron or non-alloy steel, flat-rolled products of a width of 600 mm or more, hot-rolled')).toBe('7208')
     expect(heading('Tableware, kitchenware and other household articles, of plastics')).toBe('3924')
     const apart = (text: string) => c.classify({ id: 'b', description: text }).evidence.filter((e) => e.kind === 'term' && /words apart/.test(e.detail)).map((e) => e.term)
