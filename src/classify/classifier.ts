@@ -126,7 +126,8 @@ export class ProductClassifier {
     // The regulator's name is not the product ("Food and Drug Administration").
     // Nor is what a phrase leaves out ("Cereal flours (excl. wheat…)", "不包括竹制餐具").
     const title = dropExclusions(dropAuthorities(toSimplified(input.title ?? '')))
-    const products = dropExclusions(dropAuthorities(toSimplified(input.products ?? '')))
+    // The ICS groups' titles a product field prints beside its codes are those groups.
+    const { text: products, ics: titledIcs } = this.icsTitles(dropExclusions(dropAuthorities(toSimplified(input.products ?? ''))))
     const description = dropExclusions(dropAuthorities(toSimplified(input.description ?? '')))
     const allText = [title, products, description].join('\n')
     const lang = detectLanguage(cleanText(allText), input.languageHint)
@@ -211,10 +212,18 @@ export class ProductClassifier {
     }
 
     // ICS groups, from the fields or quoted in the text ("ICS: 67.220.10").
-    for (const ics of new Set([...(input.icsCodes ?? []), ...icsCodesInText([input.title, input.products, input.description].join('\n'))])) {
+    const icsCodes = new Set([...(input.icsCodes ?? []), ...icsCodesInText([input.title, input.products, input.description].join('\n'))])
+    for (const ics of icsCodes) {
       for (const link of this.k.ics.lookup(ics)) {
         const value = SCORE.icsWeight * link.weight
         votes.push({ code: link.hs, value, evidence: { kind: 'ics', code: link.hs, detail: `ICS ${ics} → HS ${link.hs} (crosswalk group ${link.ics})`, weight: round(value), ics } })
+      }
+    }
+    for (const { ics, title: t } of titledIcs) {
+      if (icsCodes.has(ics)) continue
+      for (const link of this.k.ics.lookup(ics)) {
+        const value = SCORE.icsWeight * link.weight
+        votes.push({ code: link.hs, value, evidence: { kind: 'ics', code: link.hs, detail: `ICS ${ics} → HS ${link.hs} (the group's title "${t}" in the product field)`, weight: round(value), ics } })
       }
     }
 
@@ -255,6 +264,28 @@ export class ProductClassifier {
     for (const [ch, score] of t.chapters) if (score >= 0.02) lexicon.set(`L:${ch}`, round(score))
     const x = this.model ? toVector(wordFeatures(modelParts), lexicon) : { keys: [], values: [] }
     return { lang, votes, tally: t, x, evidence }
+  }
+
+  /**
+   * The parts of a product field (between semicolons) that are an ICS group's title: read
+   * as that group, through the crosswalk, and taken out of the words where the field says
+   * more than titles ("Plants … used primarily in perfumery…; Spices and condiments" is the
+   * plants, not spices; "Nuts" of ICS 21.060.20 are no edible nuts).
+   */
+  private icsTitles(products: string): { text: string; ics: { ics: string; title: string }[] } {
+    if (!products.includes(';')) {
+      const ics = this.k.ics.titled(products)
+      return { text: products, ics: ics ? [{ ics, title: products.trim() }] : [] }
+    }
+    const parts = products.split(';')
+    const ics: { ics: string; title: string }[] = []
+    const rest: string[] = []
+    for (const p of parts) {
+      const code = p.trim() ? this.k.ics.titled(p) : undefined
+      if (code) ics.push({ ics: code, title: p.trim() })
+      else rest.push(p)
+    }
+    return { text: ics.length && rest.some((p) => p.trim()) ? rest.join(';') : products, ics }
   }
 
   /** Chapters best first, each with its heading (or subheading) where the evidence names one. */

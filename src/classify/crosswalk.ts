@@ -40,9 +40,25 @@ export interface IcsLink { ics: string; hs: string; weight: number }
 /** ICS groups to HS codes; an ICS code finds its most specific listed group. */
 export class IcsCrosswalk {
   private readonly links = new Map<string, { hs: string; weight: number }[]>()
+  /** a group's title (as `titleKey` writes it) → its code, where only one group has that title */
+  private readonly titles = new Map<string, string | null>()
   constructor(file = DEFAULT_ICS_FILE) {
     const { links } = loadYamlFile(file, IcsFileSchema)
-    for (const [ics, l] of Object.entries(links)) this.links.set(ics, Object.entries(l.hs).map(([hs, weight]) => ({ hs, weight })))
+    for (const [ics, l] of Object.entries(links)) {
+      this.links.set(ics, Object.entries(l.hs).map(([hs, weight]) => ({ hs, weight })))
+      if (!l.note) continue
+      const key = titleKey(l.note)
+      this.titles.set(key, this.titles.has(key) ? null : ics)
+    }
+  }
+
+  /**
+   * The ICS group a text is the title of: notification forms print the groups' titles
+   * beside their codes ("Spices and condiments. Food additives (ICS code(s): 67.220)"), and
+   * a title left without its code is still that group, not words about products.
+   */
+  titled(text: string): string | undefined {
+    return this.titles.get(titleKey(text)) ?? undefined
   }
 
   lookup(rawIcs: string): IcsLink[] {
@@ -100,4 +116,9 @@ export class HsEditions {
   private describe(from: string, to: string[]): string {
     return `${from} became ${to.join(', ')}`
   }
+}
+
+/** A title as compared: small letters, words only. */
+function titleKey(text: string): string {
+  return text.toLowerCase().replace(/[^\p{L}]+/gu, ' ').trim()
 }

@@ -379,21 +379,27 @@ export function matchLatin(lex: CompiledLexicon, lang: StemLanguage, words: Word
   return settleAttributive(apart(index, words, useLists(dropContained(found), words), lang), HEAD_FIRST_LANGS.has(lang), 2, true)
 }
 
+/** Terms by the light stem of their first word, per index (built on first use). */
+const FIRST_LIGHT = new WeakMap<Map<string, LatinTerm[]>, Map<string, LatinTerm[]>>()
+
 /**
  * English writes a compound open, hyphenated or closed: "ground nut oil", "cotton-seed
  * oil" and "groundnut oil", "cottonseed oil" are one term. Two words side by side that
  * together spell a term's first word match it (the term may go on after them).
  */
 function closedCompounds(index: Map<string, LatinTerm[]>, words: Word[], found: TermMatch[]): void {
+  let byLight = FIRST_LIGHT.get(index)
+  if (!byLight) {
+    byLight = new Map()
+    for (const list of index.values()) for (const c of list) byLight.set(c.light[0], [...(byLight.get(c.light[0]) ?? []), c])
+    FIRST_LIGHT.set(index, byLight)
+  }
   for (let i = 0; i + 1 < words.length; i++) {
     const b = words[i + 1]
     if (!b.close || words[i].acronym !== undefined || b.acronym !== undefined) continue
-    const light = words[i].light + b.light
-    const stem = stemToken(light, 'eng')
-    const candidates = stem ? index.get(stem) : undefined
+    const candidates = byLight.get(words[i].light + b.light)
     if (!candidates) continue
     for (const c of candidates) {
-      if (c.light[0] !== light) continue
       const n = c.stems.length
       if (i + n + 1 > words.length) continue
       let ok = true

@@ -702,4 +702,14 @@ describe('what the reading changes in classification', () => {
     expect(terms).not.toContain('paperboard')
     expect(heading('Crustaceans, in shell or not, live, fresh, chilled or frozen')).toBe('0306')
   })
+
+  it('reads an ICS group\'s title left in a product field as that group, not as words about products', async () => {
+    const c = await createClassifier()
+    const r = c.classify({ id: 'i', products: 'Spices and condiments. Food additives' })
+    expect(r.evidence.some((e) => e.kind === 'ics' && /the group's title/.test(e.detail))).toBe(true)
+    // beside words that say more, the title's own words no longer vote: "Fasteners" are no product of the field
+    const mixed = c.classify({ id: 'm', products: 'Plastic toys for children; Fasteners' })
+    expect(mixed.evidence.filter((e) => e.kind === 'term' && e.field === 'products').map((e) => e.code?.slice(0, 2))).toEqual(expect.arrayContaining(['95']))
+    expect(mixed.evidence.some((e) => e.kind === 'term' && e.field === 'products' && /fastener/i.test(String(e.term)))).toBe(false)
+  })
 })
