@@ -262,8 +262,8 @@ const POSSESSIVES = new Set(['its', 'their', 'sus', 'su', 'ses', 'sa', 'son', 'l
 const OWNED = new Set([
   'salt', 'salts', 'ester', 'esters', 'ethers', 'derivatives', 'isomers', 'fractions', 'packaging', 'packagings', 'package', 'packages', 'labels', 'label', 'parts', 'containers',
   'sal', 'sales', 'ésteres', 'derivados', 'isómeros', 'fracciones', 'envase', 'envases', 'embalaje', 'embalajes', 'etiquetas', 'etiqueta', 'partes', 'piezas',
-  'sel', 'sels', 'esters', 'dérivés', 'isomères', 'emballage', 'emballages', 'étiquettes', 'étiquette', 'pièces',
-  'sais', 'derivados', 'embalagem', 'embalagens', 'rótulos', 'peças',
+  'sel', 'sels', 'dérivés', 'isomères', 'emballage', 'emballages', 'étiquettes', 'étiquette', 'pièces',
+  'sais', 'embalagem', 'embalagens', 'rótulos', 'peças',
 ])
 const SALTS_OF = new Set(['salts', 'salt'])
 
@@ -771,7 +771,9 @@ const DEVICE_HEADS = /^(?:machines?|machinery|apparatus|appliances?|equipment|in
 /**
  * English "A of B" phrases read the other way round, as English compounds name them:
  * "extracts and juices of meat, fish or crustaceans" → "meat extracts", "meat juices",
- * "fish extracts"…; "bottles of glass" → "glass bottles". Heads are the word before "of"
+ * "fish extracts"…; "bottles of glass" → "glass bottles"; and a device's "for" the same
+ * way: "machines for additive manufacturing" → "additive manufacturing machines",
+ * "machinery for making paper" → "paper making machinery". Heads are the word before "of"
  * (and one more joined by "and"/"or"), qualifiers the one or two words after it (and up to
  * three more in a list). `qualifiers` are the qualifiers' stems: in such a phrase they say
  * what the head is made of or from, not the product.
