@@ -169,8 +169,8 @@ export class ProductClassifier {
         const inverted = l === 'eng' ? this.ofReadings(text) : null
         // Words that say what an "A of B" head is made of or from count as a qualifier.
         // (a phrase read apart that "A of B" reads in order is that reading's)
-        const mine = inverted ? plain.filter((m) => !(m.apart && inverted.matches.some((o) => o.code === m.code && o.term === m.term))) : plain
-        readings.push({ matches: inverted ? mine.map((m) => (words.slice(m.start, m.end).every((w) => inverted.qualifiers.has(w.stem)) ? { ...m, weight: m.weight * ATTRIBUTIVE, attributive: true } : m)) : plain, weight: fw * lw, words })
+        const mine = inverted ? plain.filter((m) => !(m.apart && inverted.matches.some((o) => o.code === m.code && o.term === m.term))).map((m) => (words.slice(m.start, m.end).every((w) => inverted.qualifiers.has(w.stem)) ? { ...m, weight: m.weight * ATTRIBUTIVE, attributive: true } : m)) : plain
+        readings.push({ matches: mine, weight: fw * lw, words })
         if (inverted) readings.push({ matches: inverted.matches, weight: fw * lw })
       }
       for (const r of withinLonger(readings)) found.push({ matches: r.matches, field: part.field, weight: r.weight })
@@ -212,18 +212,15 @@ export class ProductClassifier {
     }
 
     // ICS groups, from the fields or quoted in the text ("ICS: 67.220.10").
-    const icsCodes = new Set([...(input.icsCodes ?? []), ...icsCodesInText([input.title, input.products, input.description].join('\n'))])
-    for (const ics of icsCodes) {
+    // (and the groups whose titles the product field prints without their codes)
+    const icsCodes = new Map<string, string>()
+    for (const ics of [...(input.icsCodes ?? []), ...icsCodesInText([input.title, input.products, input.description].join('\n'))]) icsCodes.set(ics, '')
+    for (const { ics, title: t } of titledIcs) if (!icsCodes.has(ics)) icsCodes.set(ics, t)
+    for (const [ics, t] of icsCodes) {
       for (const link of this.k.ics.lookup(ics)) {
         const value = SCORE.icsWeight * link.weight
-        votes.push({ code: link.hs, value, evidence: { kind: 'ics', code: link.hs, detail: `ICS ${ics} → HS ${link.hs} (crosswalk group ${link.ics})`, weight: round(value), ics } })
-      }
-    }
-    for (const { ics, title: t } of titledIcs) {
-      if (icsCodes.has(ics)) continue
-      for (const link of this.k.ics.lookup(ics)) {
-        const value = SCORE.icsWeight * link.weight
-        votes.push({ code: link.hs, value, evidence: { kind: 'ics', code: link.hs, detail: `ICS ${ics} → HS ${link.hs} (the group's title "${t}" in the product field)`, weight: round(value), ics } })
+        const why = t ? `the group's title "${t}" in the product field` : `crosswalk group ${link.ics}`
+        votes.push({ code: link.hs, value, evidence: { kind: 'ics', code: link.hs, detail: `ICS ${ics} → HS ${link.hs} (${why})`, weight: round(value), ics } })
       }
     }
 

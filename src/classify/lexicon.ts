@@ -391,7 +391,13 @@ function closedCompounds(index: Map<string, LatinTerm[]>, words: Word[], found: 
   let byLight = FIRST_LIGHT.get(index)
   if (!byLight) {
     byLight = new Map()
-    for (const list of index.values()) for (const c of list) byLight.set(c.light[0], [...(byLight.get(c.light[0]) ?? []), c])
+    for (const list of index.values()) {
+      for (const c of list) {
+        const same = byLight.get(c.light[0])
+        if (same) same.push(c)
+        else byLight.set(c.light[0], [c])
+      }
+    }
     FIRST_LIGHT.set(index, byLight)
   }
   for (let i = 0; i + 1 < words.length; i++) {
@@ -435,8 +441,15 @@ function useLists(found: TermMatch[], words: Word[]): TermMatch[] {
   return out ?? found
 }
 
-/** Heads too generic to be read apart from their qualifier, as light stems in the four languages. */
-const GENERIC_APART = new Set(['part', 'parts', 'accessory', 'accessori', 'accessories', 'component', 'components', 'equipment', 'device', 'devices', 'apparatus', 'system', 'systems', 'material', 'materials', 'article', 'articles', 'articl', 'artigo', 'item', 'items', 'good', 'goods', 'parte', 'partes', 'pieza', 'piezas', 'accesorio', 'accesorios', 'equipo', 'equipos', 'articulo', 'articulos', 'pièce', 'pièces', 'piece', 'pieces', 'accessoire', 'accessoires', 'equipement', 'equipements', 'peca', 'pecas'].map((w) => stripAccents(w)))
+/** Heads too generic to be read apart from their qualifier, per stemming language, as light stems. */
+const GENERIC_APART: Partial<Record<StemLanguage, Set<string>>> = Object.fromEntries(
+  Object.entries({
+    eng: ['parts', 'accessories', 'components', 'equipment', 'devices', 'apparatus', 'systems', 'materials', 'articles', 'items', 'goods'],
+    spa: ['partes', 'piezas', 'accesorios', 'componentes', 'equipos', 'dispositivos', 'sistemas', 'materiales', 'artículos'],
+    fra: ['parties', 'pièces', 'accessoires', 'composants', 'équipements', 'dispositifs', 'systèmes', 'matériaux', 'articles'],
+    por: ['partes', 'peças', 'acessórios', 'componentes', 'equipamentos', 'dispositivos', 'sistemas', 'materiais', 'artigos'],
+  }).map(([l, words]) => [l, new Set(words.map((w) => lightStem(w, l as StemLanguage)))]),
+)
 
 /** Whether the words at p and q, and every word between them, each name a product on their own: items of one list. */
 function listed(solo: Set<number>, p: number, q: number): boolean {
@@ -466,6 +479,7 @@ function apart(index: Map<string, LatinTerm[]>, words: Word[], found: TermMatch[
   for (const m of found) if (m.end - m.start > 1) inPhrase.fill(1, m.start, m.end)
   const headFirst = HEAD_FIRST_LANGS.has(lang)
   const solo = new Set(found.filter((m) => m.end - m.start === 1).map((m) => m.start))
+  const read = new Set(found.map((m) => `${m.code}|${m.term}`))
   let extra: TermMatch[] | null = null
   let covered: Set<number> | null = null
   for (let i = 0; i < words.length; i++) {
@@ -474,7 +488,7 @@ function apart(index: Map<string, LatinTerm[]>, words: Word[], found: TermMatch[
     if (!candidates) continue
     for (const c of candidates) {
       const n = c.stems.length
-      if (n < 2 || n > 4 || c.forGaps || words[i].light !== c.light[0] || found.some((m) => m.term === c.term && m.code === c.code)) continue
+      if (n < 2 || n > 4 || c.forGaps || words[i].light !== c.light[0] || read.has(`${c.code}|${c.term}`)) continue
       const at = [i]
       for (let k = 1; k < n; k++) {
         let hit = -1
@@ -494,7 +508,7 @@ function apart(index: Map<string, LatinTerm[]>, words: Word[], found: TermMatch[
       if (at.some((p, k) => at.some((q, l) => l > k && listed(solo, p, q)))) continue
       const head = headFirst ? at[0] : at[n - 1]
       // (a generic head, "clothing … accessories", "vehicles … parts", joins too much)
-      if (GENERIC_APART.has(words[head].light)) continue
+      if (GENERIC_APART[lang]?.has(words[head].light)) continue
       // (it counts at least as much as its head, where that names a product on its own)
       let weight = c.weight * APART
       for (const m of found) if (m.end - m.start === 1 && m.start === head) weight = Math.max(weight, m.weight)
@@ -612,7 +626,7 @@ function listItems(found: TermMatch[], runs: string[], listed: boolean[]): TermM
   const order = found.map((_, i) => i).sort((a, b) => found[b].start - found[a].start)
   for (const i of order) {
     const m = out[i]
-    if (m.attributive || m.use || !LIST_JOINS.has(joined[m.end])) continue
+    if (m.attributive || m.use || !(joined[m.end] === '、' || HAN_LIST_LINK.has(joined[m.end]))) continue
     const next = byStart.get(m.end + 1)
     if (!next?.attributive) continue
     // Only where the list plainly shares its head: through 的 (玩具、童车和婴儿车的轮子), or
@@ -627,7 +641,6 @@ function listItems(found: TermMatch[], runs: string[], listed: boolean[]): TermM
   return out
 }
 
-const LIST_JOINS = new Set('或和及与、'.split(''))
 /** Heads a list of plants shares without 的: seeds, seedlings, cuttings, bulbs. */
 const LIST_HEADS = ['种子', '种苗', '苗木', '幼苗', '植株', '插条', '插枝', '砧木', '种球', '鳞茎', '块茎', '繁殖材料']
 

@@ -2,7 +2,7 @@ import path from 'node:path'
 import { z } from 'zod'
 import { loadYamlFile } from '../util/yaml-file.js'
 import { projectRoot } from '../util/paths.js'
-import { lightStem, stripAccents, type StemLanguage, type Word } from './normalize.js'
+import { lightStem, STEM_LANGUAGES, stripAccents, type StemLanguage, type Word } from './normalize.js'
 import type { TermMatch } from './lexicon.js'
 import { WordsByLanguage } from './materials.js'
 
@@ -18,8 +18,6 @@ const StatesSchema = z.strictObject({
 })
 
 interface State { name: string; word: string; moves: [string, string][]; keep: string[]; reach?: 'clause'; against?: Set<string> }
-
-const STEM_LANGS: StemLanguage[] = ['eng', 'spa', 'fra', 'por']
 
 /** How many words before a Latin product its state may stand ("fresh chilli peppers"). */
 const BEFORE = 2
@@ -55,7 +53,7 @@ export class States {
       const moves = Object.entries(s.moves).sort((a, b) => b[0].length - a[0].length)
       for (const [from] of moves) this.movable.add(from.slice(0, 2))
       // (words that, beside the product too, say the state is another's: "electric and gas water heaters")
-      const against = s.against?.length ? new Set(s.against.flatMap((w) => STEM_LANGS.map((l) => stripAccents(lightStem(w.toLowerCase(), l))))) : undefined
+      const against = s.against?.length ? new Set(s.against.flatMap((w) => STEM_LANGUAGES.map((l) => stripAccents(lightStem(w.toLowerCase(), l))))) : undefined
       this.words.add(s, { name, moves, keep: s.keep, reach: s.reach, against })
     }
   }
@@ -103,16 +101,19 @@ export class States {
     const map = this.words.latin.get(lang)
     if (!map || !this.anyMovable(found)) return found
     // (a state denied, "not knitted or crocheted", "whether or not cooked", is none)
-    const stateAt = (i: number, code: string) => {
+    const stateWord = (i: number) => {
       const w = words[i]
-      const s = w && !w.neg && map.get(stripAccents(w.light))
+      return w && !w.neg ? map.get(stripAccents(w.light)) : undefined
+    }
+    const stateAt = (i: number, code: string) => {
+      const s = stateWord(i)
       return s && this.target(code, s) ? s : undefined
     }
     // A state whose reach is the clause ("Jackets and blazers, men's or boys', of
     // synthetic fibres, knitted or crocheted"): its first word in the clause, not denied.
     const inClause = (t: TermMatch) => {
       for (let i = t.end; i < words.length && !words[i].end; i++) {
-        const s = words[i].neg ? undefined : map.get(stripAccents(words[i].light))
+        const s = stateWord(i)
         if (s) return s.reach === 'clause' && this.target(t.code, s) ? s : undefined
       }
       return undefined
