@@ -5,7 +5,7 @@ import * as m710 from '../../src/db/migrations/2026-11-30-710-search-index.js'
 import * as m720 from '../../src/db/migrations/2026-11-30-720-short-search.js'
 import * as m740 from '../../src/db/migrations/2026-12-01-740-measure-search-key.js'
 import { distinctValues, searchCondition, searchIndex } from '../../src/repositories/warning-query.js'
-import { allWarnings, listWarnings, queueNeighbours, queueSql, STATUSES, type QueueFilter } from '../../src/services/warning.service.js'
+import { allWarnings, listWarnings, plannerOff, queueNeighbours, queueSql, STATUSES, type QueueFilter } from '../../src/services/warning.service.js'
 import { createTestEnv, DIALECTS, type TestEnv } from '../helpers/db.js'
 
 // The queue at more than a handful of rows: the full-text search (FTS5 trigram on SQLite,
@@ -384,6 +384,26 @@ describe.each(DIALECTS)('queue search and pages at scale (%s)', (dialect) => {
       expect(plans[0].join('\n')).not.toMatch(/\bSort\b/)
     }
     expect(await distinctValues(db, 'notice', 'language')).toEqual((await db.selectFrom('notice').select('language').distinct().execute()).map((r) => r.language).sort())
+  })
+
+  it.runIf(dialect === 'postgres')('reads a search\'s few ids by their keys, planned as the page runs them: no scan of warning', async () => {
+    const db = env.ctx.db
+    const ids = (await db.selectFrom('warning').select('id').orderBy('id').limit(40).execute()).map((r) => r.id)
+    expect(ids.length).toBeGreaterThan(10)
+    for (const f of [{ matchIds: ids }, { matchIds: ids, status: ['new', 'in_review'] }] as QueueFilter[]) {
+      const off = plannerOff(env.ctx, f)
+      expect(off).toContain('enable_seqscan')
+      const { page, counts } = queueSql(env.ctx, f)
+      const plans = await db.transaction().execute(async (tx) => {
+        for (const s of off) await sql.raw(`set local ${s} = off`).execute(tx)
+        const out: string[] = []
+        for (const q of [page, counts]) out.push((await tx.executeQuery<{ 'QUERY PLAN': string }>(CompiledQuery.raw(`explain ${q.sql}`, [...q.parameters]))).rows.map((r) => r['QUERY PLAN']).join('\n'))
+        return out
+      })
+      for (const plan of plans) expect(plan, plan).not.toMatch(/Seq Scan on warning\b/)
+    }
+    // the default queue keeps the planner's own choices
+    expect(plannerOff(env.ctx, {})).toEqual([])
   })
 })
 
