@@ -67,7 +67,14 @@ const SCORE = {
   categoryRelative: 0.6,
 } as const
 
-interface Vote { code: string; value: number; evidence: Evidence; fieldWeight?: number }
+interface Vote {
+  code: string
+  value: number
+  evidence: Evidence
+  fieldWeight?: number
+  /** terms of one chapter whose words overlap in one reading of a field ("Motor Vehicle Safety": "motor vehicles", "vehicle safety") vote once, as one */
+  group?: string
+}
 
 /** One NearTerms index per compiled lexicon, built the first time a notice matches nothing. */
 const nearIndexes = new WeakMap<CompiledLexicon, NearTerms>()
@@ -389,13 +396,14 @@ export class ProductClassifier {
   }
 
   private addTermVotes(votes: Vote[], matches: TermMatch[], field: Field, fieldWeight: number, quoted?: (m: TermMatch) => boolean): void {
+    const groups = overlapping(matches)
     for (const m of matches) {
       const boost = quoted?.(m) ? 1.5 : 1
       // A longer term is a more specific one: "wheat flour" says more than "wheat".
       const span = m.lang === 'cmn' ? Math.max(0, m.term.length - 2) * 0.5 : m.end - m.start - 1
       const specificity = Math.min(1.6, 1 + 0.3 * span)
       const value = fieldWeight * m.weight * boost * specificity
-      votes.push({ code: m.code, value, fieldWeight, evidence: { kind: 'term', code: m.code, detail: `"${m.term}" (${m.lang}) in ${field} → HS ${m.code}${m.apart ? ' (words apart in one clause)' : m.quality !== undefined && m.quality < 1 ? ' (word form differs)' : ''}${m.attributive ? ' (qualifies the next word, counted less)' : ''}${m.use ? ' (names the use, counted less)' : ''}${m.material ? ` (made of ${m.material})` : ''}${m.state ? ` (state: ${m.state})` : ''}`, weight: round(value), term: m.term, field, lang: m.lang, ...(m.apart ? { apart: true } : {}), ...(m.attributive ? { attributive: true } : {}), ...(m.use ? { use: true } : {}), ...(m.material ? { material: m.material } : {}), ...(m.state ? { state: m.state } : {}) } })
+      votes.push({ code: m.code, value, fieldWeight, evidence: { kind: 'term', code: m.code, detail: `"${m.term}" (${m.lang}) in ${field} → HS ${m.code}${m.apart ? ' (words apart in one clause)' : m.quality !== undefined && m.quality < 1 ? ' (word form differs)' : ''}${m.attributive ? ' (qualifies the next word, counted less)' : ''}${m.use ? ' (names the use, counted less)' : ''}${m.material ? ` (made of ${m.material})` : ''}${m.state ? ` (state: ${m.state})` : ''}`, weight: round(value), term: m.term, field, lang: m.lang, ...(m.apart ? { apart: true } : {}), ...(m.attributive ? { attributive: true } : {}), ...(m.use ? { use: true } : {}), ...(m.material ? { material: m.material } : {}), ...(m.state ? { state: m.state } : {}) }, ...(groups?.has(m) ? { group: groups.get(m) } : {}) })
     }
   }
 
@@ -563,7 +571,8 @@ export function tally(votes: Vote[]): Tally {
       if (!ft) fieldTerms.set(key, (ft = { field: FIELD_WEIGHTS[field], terms: new Map() }))
       // (the uses a field names count once per chapter: "tyres for cars, light trucks, buses
       // and motorcycles" names one use, however long its list)
-      const termKey = e.use ? 'use' : `${v.code}|${e.term as string}`
+      // (and so do the words that qualify another: "番茄、辣椒和西瓜种子" names seeds, once)
+      const termKey = e.use ? 'use' : e.attributive ? 'attributive' : (v.group ?? `${v.code}|${e.term as string}`)
       ft.terms.set(termKey, Math.max(ft.terms.get(termKey) ?? 0, v.value / ft.field))
     } else if (!e.headingOnly) add(chapters, ch, v.value)
     if (v.code.length >= 4) add(finer, v.code.slice(0, 4), v.value)
@@ -662,6 +671,29 @@ function withinLonger<R extends { matches: TermMatch[]; weight: number; words?: 
     })
     return keep.length === r.matches.length ? r : { ...r, matches: keep }
   })
+}
+
+/**
+ * Matches of one reading that share words and a chapter, as groups: each match of a group
+ * gets its group's key ("motor vehicles" and "vehicle safety" in "Motor Vehicle Safety
+ * Standards" are one mention of vehicles, not two). Undefined when no two overlap.
+ */
+function overlapping(matches: TermMatch[]): Map<TermMatch, string> | undefined {
+  if (matches.length < 2) return undefined
+  let out: Map<TermMatch, string> | undefined
+  for (let i = 0; i < matches.length; i++) {
+    const a = matches[i]
+    if (a.apart) continue
+    for (let j = i + 1; j < matches.length; j++) {
+      const b = matches[j]
+      if (b.apart || a.code.slice(0, 2) !== b.code.slice(0, 2) || a.lang !== b.lang || b.start >= a.end || a.start >= b.end) continue
+      out ??= new Map()
+      const key = out.get(a) ?? out.get(b) ?? `span|${a.code.slice(0, 2)}|${a.lang}|${Math.min(a.start, b.start)}`
+      out.set(a, key)
+      out.set(b, key)
+    }
+  }
+  return out
 }
 
 /** Substances whose name before "in" is what a product holds: chemicals (28, 29), pesticides, lead, nickel, cadmium and the other metals of chapter 81. */

@@ -209,7 +209,7 @@ export function lexiconFiles(dir = DEFAULT_LEXICON_DIR): string[] {
 }
 
 // Bump when the cached form changes meaning.
-const CACHE_VERSION = 14
+const CACHE_VERSION = 15
 const NATURAL_VERSION = (() => {
   try {
     return (JSON.parse(fs.readFileSync(path.join(projectRoot, 'node_modules', 'natural', 'package.json'), 'utf8')) as { version: string }).version

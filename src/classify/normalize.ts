@@ -65,6 +65,14 @@ const stemCache: Record<StemLanguage, Map<string, string | null>> = { eng: new M
  * or a token that carries no product meaning (digits, single letters). Cached, because
  * notices repeat a small vocabulary and stemming dominates the cost of classifying.
  */
+/**
+ * English plurals that name another thing than their singular, an adjective: "shorts"
+ * (6203) and a "short title", "safety glasses" (9004) and "safety glass" (7007),
+ * "spirits" (2208) and "spirit", "sweets" and "sweet peppers", "tights", "briefs". Each
+ * keeps its plural as its stem (and light stem), so neither form matches the other.
+ */
+export const PLURAL_NOUNS = new Set(['shorts', 'glasses', 'spirits', 'sweets', 'tights', 'briefs'])
+
 export function stemToken(token: string, lang: StemLanguage): string | null {
   const cache = stemCache[lang]
   const hit = cache.get(token)
@@ -77,7 +85,7 @@ export function stemToken(token: string, lang: StemLanguage): string | null {
     const stem = STEMMERS[lang]
     // Accents are dropped before stemming: notices often omit them, and the Spanish
     // stemmer cuts "baterías" and "baterias" differently.
-    out = stem ? stripAccents(stem(plain)) : plain
+    out = lang === 'eng' && PLURAL_NOUNS.has(plain) ? plain : stem ? stripAccents(stem(plain)) : plain
     if (!out) out = plain
   }
   if (cache.size > 200_000) cache.clear()
@@ -299,6 +307,10 @@ const USE_PATTERNS: Record<string, UsePattern[]> = {
     { open: [/^(?:driven|powered|operated|equipped|fitted|propelled)$/, /^(?:by|with)$/], span: 3, until: UNTIL },
     // what is measured in it: "maximum levels of lead", "the content of formaldehyde"
     { open: [/^(?:levels?|contents?|concentrations?|migration|amounts?)$/, /^of$/], span: 3, until: UNTIL },
+    // what carries it: "lithium batteries transported by aircraft", "shipped aboard vessels", "as cargo on passenger aircraft"
+    { open: [/^(?:transported|carried|shipped|conveyed|loaded)$/, /^(?:by|on|in|aboard)$/], span: 3, until: UNTIL },
+    { open: [/^(?:aboard|onboard)$/], span: 3, until: UNTIL },
+    { open: [/^cargo$/, /^(?:on|in)$/], span: 3, until: UNTIL },
   ],
   spa: [
     { open: [/^(?:para|de)$/, /^usos?$/], span: 3 },
@@ -313,6 +325,8 @@ const USE_PATTERNS: Record<string, UsePattern[]> = {
     { open: [/^(?:niveles?|contenidos?|concentraci[oó]n(?:es)?|migraci[oó]n)$/, /^(?:de|del)$/], span: 3, until: UNTIL },
     { open: [/^para$/, WORKING_ES], span: 8, until: UNTIL_LIST, list: true },
     { open: [/^para$/, /^(?:la|el)$/, WORKING_ES], span: 8, until: UNTIL_LIST, list: true },
+    { open: [/^(?:transportad|embarcad|cargad)[oa]s?$/, /^(?:por|en|a)$/], span: 3, until: UNTIL },
+    { open: [/^bordo$/, /^(?:de|del)$/], span: 3, until: UNTIL },
   ],
   fra: [
     { open: [/^(?:à|a|pour)$/, /^usages?$/], span: 3 },
@@ -327,6 +341,8 @@ const USE_PATTERNS: Record<string, UsePattern[]> = {
     { open: [/^(?:teneurs?|niveaux?|concentrations?|migration)$/, /^(?:en|de|du|des|d)$/], span: 3, until: UNTIL },
     { open: [/^pour$/, WORKING_FR], span: 8, until: UNTIL_LIST, list: true },
     { open: [/^pour$/, /^(?:le|la|l)$/, WORKING_FR], span: 8, until: UNTIL_LIST, list: true },
+    { open: [/^(?:transport[ée]|embarqu[ée]|charg[ée])e?s?$/, /^(?:par|en|dans|à|a)$/], span: 3, until: UNTIL },
+    { open: [/^bord$/, /^(?:de|des|du|d)$/], span: 3, until: UNTIL },
   ],
   por: [
     { open: [/^(?:para|de)$/, /^usos?$/], span: 3 },
@@ -423,9 +439,9 @@ function markUse(out: RawToken[]): void {
  * (standard, requirements, products...) end a phrase too.
  */
 const PHRASE_END_WORDS: Record<Exclude<StemLanguage, 'vie'>, string[]> = {
-    eng: ['safety', 'labelling', 'labeling', 'label', 'labels', 'marking', 'quality', 'industry', 'industries', 'sector', 'manufacturers', 'manufacturer', 'manufacturing', 'manufacture', 'production', 'producers', 'importers', 'testing', 'tests', 'performance', 'efficiency', 'consumption', 'emissions', 'emission', 'limits', 'limit', 'content', 'recycling', 'disposal', 'collection', 'management', 'handling', 'transport', 'transportation', 'storage', 'import', 'imports', 'importation', 'export', 'exports', 'trade', 'market', 'marketing', 'sale', 'sales', 'use', 'users', 'certification', 'registration', 'inspection', 'approval', 'conformity', 'assessment', 'control', 'program', 'programme', 'procedure', 'procedures', 'guidelines', 'regime', 'system', 'systems', 'classification', 'identification', 'packaging', 'information', 'declaration', 'certificate', 'specification', 'grading', 'grades', 'sampling', 'analysis', 'measurement', 'conservation', 'processing', 'containing', 'including', 'using', 'concerning', 'regarding', 'covering', 'intended', 'sold', 'made'],
-    spa: ['requisitos', 'requerimientos', 'especificaciones', 'especificacion', 'etiquetado', 'rotulado', 'marcado', 'seguridad', 'calidad', 'metodos', 'metodo', 'ensayo', 'ensayos', 'analisis', 'control', 'limites', 'limite', 'contenido', 'uso', 'produccion', 'fabricacion', 'importacion', 'exportacion', 'comercializacion', 'venta', 'registro', 'certificacion', 'evaluacion', 'conformidad', 'eficiencia', 'consumo', 'emisiones', 'sector', 'industria', 'fabricantes', 'importadores', 'reglamento', 'norma', 'normas', 'clasificacion', 'muestreo', 'envasado', 'embalaje', 'informacion', 'inspeccion', 'vigilancia', 'gestion', 'manejo', 'transporte', 'almacenamiento'],
-    fra: ['exigences', 'specifications', 'specification', 'etiquetage', 'marquage', 'securite', 'qualite', 'methodes', 'methode', 'essai', 'essais', 'analyse', 'controle', 'limites', 'limite', 'teneur', 'utilisation', 'production', 'fabrication', 'importation', 'exportation', 'commercialisation', 'vente', 'enregistrement', 'certification', 'evaluation', 'conformite', 'efficacite', 'consommation', 'emissions', 'secteur', 'industrie', 'fabricants', 'importateurs', 'reglement', 'norme', 'normes', 'classification', 'echantillonnage', 'emballage', 'information', 'inspection', 'gestion', 'transport', 'stockage'],
+    eng: ['safety', 'labelling', 'labeling', 'label', 'labels', 'marking', 'quality', 'industry', 'industries', 'sector', 'manufacturers', 'manufacturer', 'manufacturing', 'manufacture', 'production', 'producers', 'importers', 'testing', 'tests', 'performance', 'efficiency', 'consumption', 'emissions', 'emission', 'limits', 'limit', 'content', 'recycling', 'disposal', 'collection', 'management', 'handling', 'transport', 'transportation', 'storage', 'import', 'imports', 'importation', 'export', 'exports', 'trade', 'market', 'marketing', 'sale', 'sales', 'use', 'users', 'certification', 'registration', 'inspection', 'approval', 'conformity', 'assessment', 'control', 'program', 'programme', 'procedure', 'procedures', 'guidelines', 'regime', 'system', 'systems', 'classification', 'identification', 'packaging', 'information', 'declaration', 'certificate', 'specification', 'grading', 'grades', 'sampling', 'analysis', 'measurement', 'conservation', 'processing', 'containing', 'including', 'using', 'concerning', 'regarding', 'covering', 'intended', 'sold', 'made', 'provisions', 'provision', 'rules', 'measures', 'conditions', 'criteria', 'obligations', 'restrictions', 'restriction', 'prohibition', 'ban', 'controls', 'directive', 'framework'],
+    spa: ['requisitos', 'requerimientos', 'especificaciones', 'especificacion', 'etiquetado', 'rotulado', 'marcado', 'seguridad', 'calidad', 'metodos', 'metodo', 'ensayo', 'ensayos', 'analisis', 'control', 'limites', 'limite', 'contenido', 'uso', 'produccion', 'fabricacion', 'importacion', 'exportacion', 'comercializacion', 'venta', 'registro', 'certificacion', 'evaluacion', 'conformidad', 'eficiencia', 'consumo', 'emisiones', 'sector', 'industria', 'fabricantes', 'importadores', 'reglamento', 'norma', 'normas', 'clasificacion', 'muestreo', 'envasado', 'embalaje', 'informacion', 'inspeccion', 'vigilancia', 'gestion', 'manejo', 'transporte', 'almacenamiento', 'disposiciones', 'medidas', 'condiciones', 'criterios', 'obligaciones', 'restricciones', 'restriccion', 'prohibicion', 'directiva'],
+    fra: ['exigences', 'specifications', 'specification', 'etiquetage', 'marquage', 'securite', 'qualite', 'methodes', 'methode', 'essai', 'essais', 'analyse', 'controle', 'limites', 'limite', 'teneur', 'utilisation', 'production', 'fabrication', 'importation', 'exportation', 'commercialisation', 'vente', 'enregistrement', 'certification', 'evaluation', 'conformite', 'efficacite', 'consommation', 'emissions', 'secteur', 'industrie', 'fabricants', 'importateurs', 'reglement', 'norme', 'normes', 'classification', 'echantillonnage', 'emballage', 'information', 'inspection', 'gestion', 'transport', 'stockage', 'dispositions', 'mesures', 'conditions', 'criteres', 'obligations', 'restrictions', 'restriction', 'interdiction', 'directive'],
     por: ['requisitos', 'especificacoes', 'rotulagem', 'etiquetagem', 'seguranca', 'qualidade', 'metodos', 'ensaio', 'ensaios', 'analise', 'controle', 'limites', 'teor', 'uso', 'producao', 'fabricacao', 'importacao', 'exportacao', 'comercializacao', 'venda', 'registro', 'certificacao', 'avaliacao', 'conformidade', 'eficiencia', 'consumo', 'emissoes', 'setor', 'industria', 'fabricantes', 'regulamento', 'norma', 'classificacao', 'amostragem', 'embalagem', 'inspecao', 'transporte', 'armazenamento'],
 }
 let phraseEnds: Record<Exclude<StemLanguage, 'vie'>, Set<string>> | undefined
@@ -518,7 +534,7 @@ export function lightStem(token: string, lang: StemLanguage): string {
   const cache = lightCache[lang]
   const hit = cache.get(token)
   if (hit !== undefined) return hit
-  const out = computeLightStem(token, lang)
+  const out = lang === 'eng' && PLURAL_NOUNS.has(token) ? token : computeLightStem(token, lang)
   if (cache.size > 200_000) cache.clear()
   cache.set(token, out)
   return out

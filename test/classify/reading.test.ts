@@ -712,4 +712,33 @@ describe('what the reading changes in classification', () => {
     expect(mixed.evidence.filter((e) => e.kind === 'term' && e.field === 'products').map((e) => e.code?.slice(0, 2))).toEqual(expect.arrayContaining(['95']))
     expect(mixed.evidence.some((e) => e.kind === 'term' && e.field === 'products' && /fastener/i.test(String(e.term)))).toBe(false)
   })
+
+  it('keeps a plural that names another thing than its singular apart from it: shorts, glasses, spirits', async () => {
+    const c = await createClassifier()
+    // "Short title" is the heading of an order's first article, no garment
+    const order = c.classify({ id: 's', title: 'Malleable Iron Shots and Grits (Quality Control) Order', description: '1. Short title and commencement. This Order may be called the Malleable Iron Shots and Grits Order.' })
+    expect(codes(order)).not.toContain('62')
+    expect(headingOf(c)('Safety glasses for industrial use')).toBe('9004')
+    expect(headingOf(c)('Safety glass for motor vehicles')).toBe('7007')
+    expect(headingOf(c)('Men\'s shorts and trousers')).toBe('6203')
+  })
+
+  it('reads what carries a product as no product of the notice, and a rule\'s "provisions for" as no product using another', async () => {
+    const c = await createClassifier()
+    const r = c.classify({ id: 'a', title: 'Hazardous Materials: Enhanced Safety Provisions for Lithium Batteries Transported by Aircraft', description: 'Lithium ion cells and batteries are not to be shipped as cargo on passenger aircraft.' })
+    expect(r.hs[0].code.slice(0, 4)).toBe('8507')
+    const aircraft = r.evidence.filter((e) => e.kind === 'term' && e.code?.startsWith('88'))
+    expect(aircraft.length).toBeGreaterThan(0)
+    for (const e of aircraft.filter((x) => x.field === 'title')) expect(e.use).toBe(true)
+    expect(r.evidence.some((e) => e.kind === 'term' && e.code?.startsWith('8507') && e.field === 'title' && !e.use)).toBe(true)
+    const use = (text: string, lang: string) => latinTokens(text, lang).filter((t) => t.use).map((t) => t.raw)
+    expect(use('baterías transportadas por vía aérea', 'spa')).toEqual(['vía', 'aérea'])
+    expect(use('piles transportées à bord des avions', 'fra')).toEqual(expect.arrayContaining(['avions']))
+  })
+
+  it('counts terms of one chapter that share words once: "Motor Vehicle Safety Standards" is one mention of vehicles', async () => {
+    const c = await createClassifier()
+    const r = c.classify({ id: 't', title: 'Federal Motor Vehicle Safety Standards; Tires', description: 'We are amending the performance requirements for snow tires used on light vehicles.' })
+    expect(r.hs[0].code.slice(0, 4)).toBe('4011')
+  })
 })
