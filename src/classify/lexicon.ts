@@ -369,7 +369,9 @@ export function matchLatin(lex: CompiledLexicon, lang: StemLanguage, words: Word
       if (!exact && n > 1 && aboutDiffers(words, i, c.light, lang)) continue
       const quality = exact ? 1 : n === 1 ? LOOSE_ONE_WORD : LOOSE_PHRASE
       if (quality === 0) continue
-      const attributive = HEAD_FIRST_LANGS.has(lang) ? words[i].attributive : words[i + n - 1].attributive
+      // (a phrase that ends inside a hyphenated compound qualifies the compound's head:
+      // "Hearing Aid-Compatible Handsets", "steel-framed chairs")
+      const attributive = HEAD_FIRST_LANGS.has(lang) ? words[i].attributive : words[i + n - 1].attributive || (n > 1 && words[i + n - 1].modifier)
       let use = true
       for (let k = 0; k < n && use; k++) use = words[i + k].use === true
       found.push({ code: c.code, term: c.term, lang: c.lang, weight: c.weight * quality, start: i, end: i + n, quality, ...(attributive ? { attributive } : {}), ...(use ? { use } : {}) })

@@ -736,6 +736,13 @@ describe('what the reading changes in classification', () => {
     expect(use('piles transportées à bord des avions', 'fra')).toEqual(expect.arrayContaining(['avions']))
   })
 
+  it('reads a phrase that ends inside a hyphenated compound as qualifying its head: "Hearing Aid-Compatible Handsets" are handsets', async () => {
+    const c = await createClassifier()
+    const r = c.classify({ id: 'h', title: 'Standards for Hearing Aid-Compatible Handsets' })
+    expect(r.hs[0].code.slice(0, 4)).toBe('8517')
+    expect(r.evidence.find((e) => e.kind === 'term' && e.code === '9021')?.attributive).toBe(true)
+  })
+
   it('counts terms of one chapter that share words once: "Motor Vehicle Safety Standards" is one mention of vehicles', async () => {
     const c = await createClassifier()
     const r = c.classify({ id: 't', title: 'Federal Motor Vehicle Safety Standards; Tires', description: 'We are amending the performance requirements for snow tires used on light vehicles.' })
