@@ -743,6 +743,13 @@ describe('what the reading changes in classification', () => {
     expect(r.evidence.find((e) => e.kind === 'term' && e.code === '9021')?.attributive).toBe(true)
   })
 
+  it('reads packaging made of elastomers as rubber and of cellulose as paper, the adjective after the noun in Spanish', async () => {
+    const c = await createClassifier()
+    expect(headingOf(c)('Envases y equipamientos elastoméricos destinados a entrar en contacto con alimentos')).toBe('4016')
+    expect(headingOf(c)('Envases y equipamientos celulósicos en contacto con alimentos')).toBe('4823')
+    expect(headingOf(c)('Elastomeric materials and articles in contact with food')).toBe('4016')
+  })
+
   it('counts terms of one chapter that share words once: "Motor Vehicle Safety Standards" is one mention of vehicles', async () => {
     const c = await createClassifier()
     const r = c.classify({ id: 't', title: 'Federal Motor Vehicle Safety Standards; Tires', description: 'We are amending the performance requirements for snow tires used on light vehicles.' })
