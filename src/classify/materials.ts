@@ -121,7 +121,10 @@ export class Materials {
     const materialAt = new Set<number>()
     const articles = new Set<number>()
     const read = found.map((t, i) => {
-      const at = after ? t.end : t.start - 1
+      let at = after ? t.end : t.start - 1
+      // After a pair of nouns the material qualifies both: "envases y equipamientos
+      // elastoméricos", "emballages et récipients en verre".
+      if (after && words[at] && !map.has(stripAccents(words[at].light)) && words[at + 1] && !words[at + 1].brk && map.has(stripAccents(words[at + 1].light))) at++
       const w = words[at]
       // Before the article, within its phrase; after it, across a comma too, as the
       // nomenclature writes "Artículos para el transporte o envasado, de plástico".
