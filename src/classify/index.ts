@@ -19,7 +19,7 @@ export { detectLanguage } from './language.js'
 export { scrubCodes } from './scrub.js'
 
 /** The classifier's own version: a stored classification made by another version is redone by `reclassify`. */
-export const CLASSIFIER_VERSION = 'tbt-watch-classifier/10'
+export const CLASSIFIER_VERSION = 'tbt-watch-classifier/11'
 
 export interface ClassifierOptions {
   /** where the learnt model lives (dataDir/models/); without it nothing is loaded or saved */
