@@ -4,9 +4,10 @@ import type { Classifier, LabelledExample } from '../classify/index.js'
 import { addDays, isoDay } from '../domain/dates.js'
 import type { ScrapedNotice } from '../domain/notice.js'
 import { splitSymbols, symbolKey, type DocType } from '../domain/symbols.js'
-import { classifyNotices } from '../services/classify.service.js'
-import { ingestRaw } from '../services/ingest.service.js'
-import { raiseWarnings, scoreMeasure } from '../services/risk.service.js'
+import { keepStatsFresh } from '../db/stats.js'
+import { inTx } from '../db/tx.js'
+import { chunks, classifyBatch, inline, scoreBatch, warnBatch } from '../pipeline/batch.js'
+import { ingestRaws } from '../services/ingest.service.js'
 import { seed } from '../services/seed.service.js'
 import { sha256 } from '../util/text.js'
 import {
@@ -171,7 +172,6 @@ export async function dryRunEpingXlsx(file: string, opts: { now: Date; baselineD
 }
 
 const RAW_BATCH = 200
-const CLASSIFY_BATCH = 50
 
 /**
  * Imports ePing's Excel export into the `eping` source. Each notification's rows are kept
@@ -214,10 +214,13 @@ export async function importEpingXlsx(ctx: AppContext, file: string, opts: { onP
   const measures = new Set<number>()
   let toClassify: number[] = []
   let rawNew = 0
+  // The pipeline's own batches (pipeline/batch.ts), as `tbt-watch run` classifies, scores
+  // and warns: set-based, one transaction each, the outbox's marks settled as they go.
+  const size = Math.max(1, ctx.config.batchSize)
   const classify = async (all = false) => {
-    while (toClassify.length >= CLASSIFY_BATCH || (all && toClassify.length)) {
-      const batch = toClassify.splice(0, CLASSIFY_BATCH)
-      for (const c of await classifyNotices(ctx, batch)) measures.add(c.measureId)
+    while (toClassify.length >= size || (all && toClassify.length)) {
+      const batch = toClassify.splice(0, size)
+      for (const r of await inline(batch.map((noticeId) => ({ noticeId })), (b) => classifyBatch(ctx, b))) for (const c of r.outcomes) measures.add(c.measureId)
     }
   }
   const name = path.basename(file)
@@ -253,8 +256,12 @@ export async function importEpingXlsx(ctx: AppContext, file: string, opts: { onP
       ? await db.selectFrom('raw_response').select(['id', 'content_hash']).where('source_id', '=', IMPORT_SOURCE).where('content_hash', 'in', known).where('parse_status', '=', 'pending').execute()
       : []
     const ids = [...inserted, ...leftover].sort((a, b) => a.id - b.id).map((r) => r.id)
-    for (const id of ids) {
-      const r = await ingestRaw(ctx, id)
+    // The batch's notifications as one page, in one transaction (set-based, one commit, not
+    // a score of statements and a commit each); a crash leaves their rows pending, and the
+    // next import of the file parses them.
+    const results = await inTx(db, (tx) => ingestRaws({ ...ctx, db: tx }, ids))
+    await keepStatsFresh(db)
+    for (const r of results) {
       for (const n of r.changedNoticeIds) {
         if (changed.has(n)) continue
         changed.add(n)
@@ -291,17 +298,19 @@ export async function importEpingXlsx(ctx: AppContext, file: string, opts: { onP
 
   const stages = { classified: changed.size, measuresScored: 0, warningsRaised: 0, warningsUpdated: 0, warningsClosed: 0 }
   const measureIds = [...measures].sort((a, b) => a - b)
-  for (const [i, id] of measureIds.entries()) {
-    progress('score', i + 1, measureIds.length)
-    await scoreMeasure(ctx, id)
-    stages.measuresScored++
+  // Every measure touched is scored and warned about, as the inline pass does.
+  const all = (ids: number[]) => ids.map((measureId) => ({ measureId }))
+  for (const [i, batch] of chunks(measureIds, size).entries()) {
+    stages.measuresScored += (await inline(all(batch), (b) => scoreBatch(ctx, b))).reduce((a, r) => a + r.outcomes.length, 0)
+    progress('score', i * size + batch.length, measureIds.length)
   }
-  for (const [i, id] of measureIds.entries()) {
-    progress('warn', i + 1, measureIds.length)
-    const w = await raiseWarnings(ctx, id)
-    stages.warningsRaised += w.raised
-    stages.warningsUpdated += w.updated
-    stages.warningsClosed += w.closed
+  for (const [i, batch] of chunks(measureIds, size).entries()) {
+    for (const w of (await inline(all(batch), (b) => warnBatch(ctx, b))).flatMap((r) => r.outcomes)) {
+      stages.warningsRaised += w.raised
+      stages.warningsUpdated += w.updated
+      stages.warningsClosed += w.closed
+    }
+    progress('warn', i * size + batch.length, measureIds.length)
   }
 
   const after = await noticeCount()

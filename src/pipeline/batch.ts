@@ -142,3 +142,14 @@ export function chunks<T>(list: T[], size: number): T[][] {
   for (let i = 0; i < list.length; i += Math.max(1, size)) out.push(list.slice(i, i + Math.max(1, size)))
   return out
 }
+
+/**
+ * A batch run in one process (`tbt-watch run`, `import eping-xlsx`): one bad item is
+ * isolated as in a worker, but has no job of its own to retry it, so its error then stops
+ * the run, as before batches.
+ */
+export async function inline<I, R>(items: I[], run: (items: I[]) => Promise<R>): Promise<R[]> {
+  const { results, failed } = await isolating(items, run)
+  if (failed.length) throw failed[0].error
+  return results
+}

@@ -6,14 +6,7 @@ import { scrapeSource, type ScrapeResult } from '../services/scrape.service.js'
 import { seed } from '../services/seed.service.js'
 import { purgeStaleSubscriptions } from '../services/subscriber.service.js'
 import { owedToken, settle } from './outbox.js'
-import { chunks, classifyBatch, ingestPage, isolating, scoreBatch, warnBatch } from './batch.js'
-
-/** A batch in this process: one bad item is isolated as in a worker, and its error then stops the pass, as before batches. */
-async function inline<I, R>(items: I[], run: (items: I[]) => Promise<R>): Promise<R[]> {
-  const { results, failed } = await isolating(items, run)
-  if (failed.length) throw failed[0].error
-  return results
-}
+import { chunks, classifyBatch, ingestPage, inline, scoreBatch, warnBatch } from './batch.js'
 
 export interface PassOptions {
   sources?: string[]

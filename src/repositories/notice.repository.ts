@@ -190,6 +190,8 @@ async function insertNoticeParts(tx: Tx, stored: { noticeId: number; notice: Scr
 export interface PageNotice {
   notice: ScrapedNotice
   baseline: boolean
+  /** the stored response it came from, where a page holds several (an import's batch); else the page's */
+  rawId?: number
 }
 
 /**
@@ -200,8 +202,10 @@ export interface PageNotice {
  * new one whose base symbols no other notice of the page shares, and that at most one
  * stored measure holds, is inserted with the others in multi-row statements (its measure
  * created by key, as `resolveMeasure` does). Everything else (a changed notice, measures
- * to merge, notices of the page that may find each other, an import's symbol-named notices)
- * goes through `upsertNotice` one by one: none of it can touch what the set-based part wrote.
+ * to merge, notices of the page that may find each other, an import's symbol-named notice
+ * whose first symbol a stored notice of its source holds) goes through `upsertNotice` one
+ * by one: none of it can touch what the set-based part wrote. A page may gather several
+ * stored responses (an import's notifications): each notice then names its own (`rawId`).
  */
 export async function upsertNotices(db: Db, page: PageNotice[], rawId: number | null, now: string): Promise<UpsertOutcome[]> {
   return inTx(db, async (tx) => {
@@ -220,7 +224,7 @@ export async function upsertNotices(db: Db, page: PageNotice[], rawId: number | 
         .map((f) => {
           const n = page[f.i].notice
           const bases = baseSymbols(n.symbols)
-          const { key: _derived, ...columns } = measureColumns(bases, [noticeRow(n, '', 0, rawId, now)])
+          const { key: _derived, ...columns } = measureColumns(bases, [noticeRow(n, '', 0, page[f.i].rawId ?? rawId, now)])
           return { ...columns, key: bases[0], status: 'open', created_at: now, updated_at: now }
         })
       const measureOf = new Map<string, number>()
@@ -235,7 +239,7 @@ export async function upsertNotices(db: Db, page: PageNotice[], rawId: number | 
       const rows = fresh.map((f) => {
         const n = page[f.i].notice
         const measureId = f.measureId ?? measureOf.get(baseSymbols(n.symbols)[0])!
-        return { i: f.i, row: { ...noticeRow(n, noticeHash(n), measureId, rawId, now), first_seen_at: now, baseline: page[f.i].baseline ? 1 : 0 } }
+        return { i: f.i, row: { ...noticeRow(n, noticeHash(n), measureId, page[f.i].rawId ?? rawId, now), first_seen_at: now, baseline: page[f.i].baseline ? 1 : 0 } }
       })
       // Two workers ingesting pages that share an item race here: the loser's insert waits
       // for the winner's commit and skips the row, leaving it (unchanged) to the winner.
@@ -261,7 +265,7 @@ export async function upsertNotices(db: Db, page: PageNotice[], rawId: number | 
         refreshLater.add(row.measure_id)
       }
     }
-    for (const i of one) out[i] = await upsertNotice(tx, page[i].notice, rawId, now, { baseline: page[i].baseline, refreshLater })
+    for (const i of one) out[i] = await upsertNotice(tx, page[i].notice, page[i].rawId ?? rawId, now, { baseline: page[i].baseline, refreshLater })
     if (refreshLater.size) await refreshMeasures(tx, [...refreshLater], now)
     return out
   })
@@ -280,15 +284,35 @@ async function planPage(tx: Tx, page: PageNotice[]) {
   const one: number[] = []
   const notices = page.map((p) => p.notice)
   const keys = notices.map((n) => symbolKey(n.symbols))
-  // An import's notices are named by their symbols: they find rows by symbols, one by one.
-  if (notices.some((n, i) => !n.symbols.length || n.sourceItemId === keys[i])) return { unchanged, fresh, one: notices.map((_, i) => i) }
+  if (notices.some((n) => !n.symbols.length)) return { unchanged, fresh, one: notices.map((_, i) => i) }
+  // An import's notices are named by their symbols (ePing's Excel export), and
+  // `sameDocument` finds a stored one by its first symbol: those whose first symbol a
+  // stored notice of their source holds go one by one; the others are new to their
+  // source and are planned as any.
+  const firstOf = (i: number) => keys[i].split(',')[0]
+  const named = notices.map((n, i) => n.sourceItemId === keys[i])
+  const held = new Set<string>()
+  const firsts = [...new Set(notices.flatMap((_, i) => (named[i] ? [firstOf(i)] : [])))]
+  const namedSources = [...new Set(notices.filter((_, i) => named[i]).map((n) => n.sourceId))]
+  for (let k = 0; k < firsts.length; k += 500) {
+    // (read by the symbol's index; the source is checked here: as a condition, SQLite
+    // would read the source's every notice first)
+    const rows = await tx
+      .selectFrom('notice_symbol')
+      .innerJoin('notice', 'notice.id', 'notice_symbol.notice_id')
+      .select(['notice.source_id', 'notice_symbol.symbol'])
+      .where('notice_symbol.symbol', 'in', firsts.slice(k, k + 500))
+      .execute()
+    for (const r of rows) if (namedSources.includes(r.source_id)) held.add(itemKey(r.source_id, r.symbol))
+  }
   // Notices of the page that may meet: the same item twice, an item named by another's
   // symbol key, a base symbol two of them share. They keep the one-by-one order.
   const seen = new Map<string, number>()
   const bump = (k: string) => seen.set(k, (seen.get(k) ?? 0) + 1)
   notices.forEach((n, i) => {
     bump(`item\n${itemKey(n.sourceId, n.sourceItemId)}`)
-    bump(`item\n${itemKey(n.sourceId, keys[i])}`)
+    // (an import's notice is named by its key: one name, counted once)
+    if (!named[i]) bump(`item\n${itemKey(n.sourceId, keys[i])}`)
     for (const b of baseSymbols(n.symbols)) bump(`base\n${b}`)
   })
   const bases = notices.map((n) => baseSymbols(n.symbols))
@@ -314,7 +338,7 @@ async function planPage(tx: Tx, page: PageNotice[]) {
   }
   notices.forEach((n, i) => {
     const existing = stored.get(itemKey(n.sourceId, n.sourceItemId))
-    if (entangled[i]) one.push(i)
+    if (entangled[i] || (named[i] && held.has(itemKey(n.sourceId, firstOf(i))))) one.push(i)
     else if (existing) (existing.content_hash === noticeHash(n) ? unchanged.push([i, existing]) : one.push(i))
     // A scraped item that finds a row an import stored under its symbol key: one by one.
     else if (stored.has(itemKey(n.sourceId, keys[i]))) one.push(i)

@@ -135,6 +135,39 @@ describe.each(DIALECTS)('a page stored set-based (%s)', (dialect) => {
     expect(m).toMatchObject({ key: 'G/TBT/N/KOR/5000', area: 'TBT', title: 'Technical regulation 5000', comment_deadline: '2027-01-20', first_distribution_date: '2026-11-20' })
     expect(await many.ctx.db.selectFrom('measure_member').select('member_code').where('measure_id', '=', r[0].measureId).execute()).toEqual([{ member_code: 'KOR' }])
   })
+
+  it('stores an import\'s notices (named by their symbols) set-based where they are new to their source, as one by one otherwise', async () => {
+    const imported = (symbols: string[]) => notice(symbolKey(symbols), symbols)
+    const IMPORT: ScrapedNotice[] = [
+      imported(['G/TBT/N/KOR/7100']), // new
+      imported(['G/TBT/N/BRA/400']), // the scraped row of the same document
+      imported(['G/TBT/N/VNM/700']), // the import's own row, unchanged
+      imported(['G/TBT/N/EU/200/Add.2']), // follows a stored measure
+      imported(['G/TBT/N/MEX/7200/Add.1']), // a follow-up before its base, both in the page
+      imported(['G/TBT/N/MEX/7200']),
+      imported(['G/TBT/N/KEN/7300', 'G/TBT/N/UGA/7300']), // joint
+      ...Array.from({ length: 30 }, (_, i) => imported([`G/TBT/N/CHL/${7400 + i}`])),
+    ]
+    // one stored response per notification, as an import keeps them
+    const rawOf = (i: number) => 9000 + i
+    const oneByOne: UpsertOutcome[] = []
+    for (const [i, n] of IMPORT.entries()) oneByOne.push(await upsertNotice(one.ctx.db, n, rawOf(i), LATER))
+    let inserts = 0
+    const counted = many.ctx.db.withPlugin({
+      transformQuery: (a) => {
+        const node = a.node as { kind: string; into?: { table: { identifier: { name: string } } } }
+        if (node.kind === 'InsertQueryNode' && node.into?.table.identifier.name === 'notice') inserts++
+        return a.node
+      },
+      transformResult: async (a) => a.result,
+    })
+    const together = await upsertNotices(counted, IMPORT.map((n, i) => ({ notice: n, baseline: false, rawId: rawOf(i) })), null, LATER)
+    expect(await named(many.ctx.db, together)).toEqual(await named(one.ctx.db, oneByOne))
+    expect(together.map((o) => o.outcome).slice(0, 3)).toEqual(['new', 'changed', 'unchanged'])
+    expect(await state(many.ctx.db)).toEqual(await state(one.ctx.db))
+    // the new ones went in multi-row statements: far fewer inserts than notices
+    expect(inserts).toBeLessThan(10)
+  })
 })
 
 describe('two transactions filing notices of one measure at once (postgres)', () => {
