@@ -473,6 +473,21 @@ const APART_REACH = 8
  * last word, the first in Spanish, French and Portuguese) stands for it, and the one-word
  * terms it holds give way to it, their weight with them where it is more.
  */
+/** The terms `apart` may read, per index: phrases of two to four words without "for". */
+const APART_INDEX = new WeakMap<Map<string, LatinTerm[]>, Map<string, LatinTerm[]>>()
+function apartIndex(index: Map<string, LatinTerm[]>): Map<string, LatinTerm[]> {
+  let out = APART_INDEX.get(index)
+  if (!out) {
+    out = new Map()
+    for (const [stem, list] of index) {
+      const phrases = list.filter((c) => c.stems.length >= 2 && c.stems.length <= 4 && !c.forGaps)
+      if (phrases.length) out.set(stem, phrases)
+    }
+    APART_INDEX.set(index, out)
+  }
+  return out
+}
+
 function apart(index: Map<string, LatinTerm[]>, words: Word[], found: TermMatch[], lang: StemLanguage): TermMatch[] {
   if (words.length < 3) return found
   const clause = new Int32Array(words.length)
@@ -482,15 +497,22 @@ function apart(index: Map<string, LatinTerm[]>, words: Word[], found: TermMatch[
   const headFirst = HEAD_FIRST_LANGS.has(lang)
   const solo = new Set(found.filter((m) => m.end - m.start === 1).map((m) => m.start))
   const read = new Set(found.map((m) => `${m.code}|${m.term}`))
+  // (a term whose words the text does not all hold is passed over at once)
+  const lights = new Set<string>()
+  for (const w of words) lights.add(w.light)
+  const phrases = apartIndex(index)
   let extra: TermMatch[] | null = null
   let covered: Set<number> | null = null
   for (let i = 0; i < words.length; i++) {
     if (inPhrase[i]) continue
-    const candidates = index.get(words[i].stem)
+    const candidates = phrases.get(words[i].stem)
     if (!candidates) continue
     for (const c of candidates) {
       const n = c.stems.length
-      if (n < 2 || n > 4 || c.forGaps || words[i].light !== c.light[0] || read.has(`${c.code}|${c.term}`)) continue
+      if (words[i].light !== c.light[0]) continue
+      let all = true
+      for (let k = 1; k < n && all; k++) all = lights.has(c.light[k])
+      if (!all || read.has(`${c.code}|${c.term}`)) continue
       const at = [i]
       for (let k = 1; k < n; k++) {
         let hit = -1
