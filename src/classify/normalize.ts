@@ -61,11 +61,6 @@ const NOTICE_SETS: Record<StemLanguage, Set<string>> = Object.fromEntries(
 const stemCache: Record<StemLanguage, Map<string, string | null>> = { eng: new Map(), spa: new Map(), fra: new Map(), por: new Map(), vie: new Map() }
 
 /**
- * One lower-cased token to its stem in a language, without accents; null for a stop word
- * or a token that carries no product meaning (digits, single letters). Cached, because
- * notices repeat a small vocabulary and stemming dominates the cost of classifying.
- */
-/**
  * English plurals that name another thing than their singular, an adjective: "shorts"
  * (6203) and a "short title", "safety glasses" (9004) and "safety glass" (7007),
  * "spirits" (2208) and "spirit", "sweets" and "sweet peppers", "tights", "briefs". Each
@@ -73,6 +68,11 @@ const stemCache: Record<StemLanguage, Map<string, string | null>> = { eng: new M
  */
 export const PLURAL_NOUNS = new Set(['shorts', 'glasses', 'spirits', 'sweets', 'tights', 'briefs'])
 
+/**
+ * One lower-cased token to its stem in a language, without accents; null for a stop word
+ * or a token that carries no product meaning (digits, single letters). Cached, because
+ * notices repeat a small vocabulary and stemming dominates the cost of classifying.
+ */
 export function stemToken(token: string, lang: StemLanguage): string | null {
   const cache = stemCache[lang]
   const hit = cache.get(token)

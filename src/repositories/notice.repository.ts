@@ -212,6 +212,7 @@ export async function upsertNotices(db: Db, page: PageNotice[], rawId: number | 
     await lockBases(tx, page.flatMap((p) => baseSymbols(p.notice.symbols)))
     const out: UpsertOutcome[] = new Array(page.length)
     const refreshLater = new Set<number>()
+    const rawOf = (i: number) => page[i].rawId ?? rawId
     const { unchanged, fresh, one } = await planPage(tx, page)
     for (const [i, row] of unchanged) out[i] = { noticeId: row.id, measureId: row.measure_id, outcome: 'unchanged' }
     if (fresh.length) {
@@ -224,7 +225,7 @@ export async function upsertNotices(db: Db, page: PageNotice[], rawId: number | 
         .map((f) => {
           const n = page[f.i].notice
           const bases = baseSymbols(n.symbols)
-          const { key: _derived, ...columns } = measureColumns(bases, [noticeRow(n, '', 0, page[f.i].rawId ?? rawId, now)])
+          const { key: _derived, ...columns } = measureColumns(bases, [noticeRow(n, '', 0, rawOf(f.i), now)])
           return { ...columns, key: bases[0], status: 'open', created_at: now, updated_at: now }
         })
       const measureOf = new Map<string, number>()
@@ -239,7 +240,7 @@ export async function upsertNotices(db: Db, page: PageNotice[], rawId: number | 
       const rows = fresh.map((f) => {
         const n = page[f.i].notice
         const measureId = f.measureId ?? measureOf.get(baseSymbols(n.symbols)[0])!
-        return { i: f.i, row: { ...noticeRow(n, noticeHash(n), measureId, page[f.i].rawId ?? rawId, now), first_seen_at: now, baseline: page[f.i].baseline ? 1 : 0 } }
+        return { i: f.i, row: { ...noticeRow(n, noticeHash(n), measureId, rawOf(f.i), now), first_seen_at: now, baseline: page[f.i].baseline ? 1 : 0 } }
       })
       // Two workers ingesting pages that share an item race here: the loser's insert waits
       // for the winner's commit and skips the row, leaving it (unchanged) to the winner.
@@ -265,7 +266,7 @@ export async function upsertNotices(db: Db, page: PageNotice[], rawId: number | 
         refreshLater.add(row.measure_id)
       }
     }
-    for (const i of one) out[i] = await upsertNotice(tx, page[i].notice, page[i].rawId ?? rawId, now, { baseline: page[i].baseline, refreshLater })
+    for (const i of one) out[i] = await upsertNotice(tx, page[i].notice, rawOf(i), now, { baseline: page[i].baseline, refreshLater })
     if (refreshLater.size) await refreshMeasures(tx, [...refreshLater], now)
     return out
   })

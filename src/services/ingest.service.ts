@@ -85,7 +85,9 @@ export async function ingestRaws(ctx: AppContext, rawIds: number[], opts: { forc
   if (page.length) {
     for (const [i, r] of (await upsertNotices(db, page, null, now)).entries()) {
       const into = r.outcome !== 'unchanged' ? changed : unchanged
-      into.set(from[i], [...(into.get(from[i]) ?? []), r.noticeId])
+      const list = into.get(from[i])
+      if (list) list.push(r.noticeId)
+      else into.set(from[i], [r.noticeId])
       ctx.fault('ingest:stored')
     }
   }
