@@ -605,6 +605,8 @@ export interface Word {
 
 /** Words that deny the word after them ("not knitted", "other than knitted", "sin cocer", "sans sucre"). */
 const DENIALS = new Set([...NEGATIONS, 'nor', 'than', 'nem', 'ni', 'excl', 'excluding', 'except'])
+/** What carries a denial on to the next word: "not knitted or crocheted". */
+const DENIED_LINKS = new Set(['or', 'o', 'u', 'ou'])
 
 /**
  * The generic product word, a stop word of notices (nearly every notice says "products"):
@@ -631,11 +633,15 @@ export function latinWords(text: string, lang: StemLanguage): Word[] {
   let headNext = false
   let afterProduct = false
   let prevRaw: string | undefined
+  let deniedBefore = false
   let last: Word | undefined
   for (const t of latinTokens(text, lang)) {
     if (t.broken) brk = true
     if (t.ended) end = true
-    const denied = prevRaw !== undefined && DENIALS.has(prevRaw)
+    // (a denial runs through "or": "not knitted or crocheted", "ni cocido ni congelado")
+    const denied = prevRaw !== undefined && (DENIALS.has(prevRaw) || (deniedBefore && DENIED_LINKS.has(prevRaw)))
+    if (denied) deniedBefore = true
+    else if (!DENIED_LINKS.has(t.raw)) deniedBefore = false
     prevRaw = t.raw
     const s = stemToken(t.raw, lang)
     if (s) {

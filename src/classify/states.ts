@@ -25,6 +25,9 @@ const BEFORE = 2
 const HAN_GAP = 3
 /** How many words of a list of products may stand between a product and the state after the list. */
 const AFTER_LIST = 12
+/** How far (in words) and across how many clause ends a state of `reach: clause` stands after its product. */
+const CLAUSE_REACH = 30
+const CLAUSES_AFTER = 2
 /** Words a list of products holds beside the products: "and other fruit", "y artículos similares". */
 const LIST_WORDS = ['other', 'others', 'similar', 'articles', 'otro', 'otros', 'otra', 'otras', 'demás', 'similares', 'análogos', 'artículos', 'autre', 'autres', 'similaires', 'analogues', 'outro', 'outros', 'outra', 'outras', 'semelhantes', 'artigos']
 const listWords = new Map<StemLanguage, Set<string>>()
@@ -109,19 +112,25 @@ export class States {
       const s = stateWord(i)
       return s && this.target(code, s) ? s : undefined
     }
+    // Words that name a product: a list of them ("Crustáceos, moluscos, …") ends where
+    // its state may stand.
+    const named = new Uint8Array(words.length)
+    for (const m of found) named.fill(1, m.start, m.end)
     // A state whose reach is the clause ("Jackets and blazers, men's or boys', of
-    // synthetic fibres, knitted or crocheted"): its first word in the clause, not denied.
+    // synthetic fibres, knitted or crocheted"): its first word in the clause, not denied;
+    // or in the clauses that follow and name no product of their own, as the nomenclature
+    // writes "Coats; men's or boys' overcoats, anoraks…; knitted or crocheted" ("not
+    // swimwear" names none).
     const inClause = (t: TermMatch) => {
-      for (let i = t.end; i < words.length && !words[i].end; i++) {
+      let crossed = 0
+      for (let i = t.end; i < words.length && i - t.end < CLAUSE_REACH; i++) {
+        if (words[i].end && ++crossed > CLAUSES_AFTER) break
+        if (crossed && named[i] && !words[i].neg) break
         const s = stateWord(i)
         if (s) return s.reach === 'clause' && this.target(t.code, s) ? s : undefined
       }
       return undefined
     }
-    // Words that name a product: a list of them ("Crustáceos, moluscos, …") ends where
-    // its state may stand.
-    const named = new Uint8Array(words.length)
-    for (const m of found) named.fill(1, m.start, m.end)
     return found.map((t) => {
       if (!this.movable.has(t.code.slice(0, 2))) return t
       let s: State | undefined

@@ -750,6 +750,18 @@ describe('what the reading changes in classification', () => {
     expect(headingOf(c)('Elastomeric materials and articles in contact with food')).toBe('4016')
   })
 
+  it('reads a garment\'s state in the clauses after it that name no other product, and a denial through "or"', async () => {
+    const c = await createClassifier()
+    const heading = (products: string) => c.classify({ id: 'k', products }).hs[0]?.code.slice(0, 4)
+    expect(heading("Coats; men's or boys' overcoats, car-coats, anoraks, wind-jackets and similar articles; knitted or crocheted")).toBe('6101')
+    expect(heading("Shirts; men's or boys', knitted or crocheted")).toBe('6105')
+    // denied, both words: "not knitted or crocheted"
+    expect(heading("Shirts; men's or boys' (not knitted or crocheted)")).toBe('6205')
+    expect(latinWords('not knitted or crocheted', 'eng').map((w) => !!w.neg)).toEqual([false, true, true])
+    // a clause that names another product keeps the state to itself
+    expect(heading('Trousers; shirts, knitted')).toBe('6203')
+  })
+
   it('counts terms of one chapter that share words once: "Motor Vehicle Safety Standards" is one mention of vehicles', async () => {
     const c = await createClassifier()
     const r = c.classify({ id: 't', title: 'Federal Motor Vehicle Safety Standards; Tires', description: 'We are amending the performance requirements for snow tires used on light vehicles.' })
