@@ -125,10 +125,13 @@ export class Materials {
       // After a pair of nouns the material qualifies both: "envases y equipamientos
       // elastoméricos", "emballages et récipients en verre".
       if (after && words[at] && !map.has(stripAccents(words[at].light)) && words[at + 1] && !words[at + 1].brk && map.has(stripAccents(words[at + 1].light))) at++
+      // English names the material after "of" too: "tubes of steel", "containers of plastics".
+      const ofAfter = !after && words[t.end]?.of === true && !words[t.end].brk && map.has(stripAccents(words[t.end].light))
+      if (ofAfter && !(words[at] && !words[t.start].brk && map.has(stripAccents(words[at].light)))) at = t.end
       const w = words[at]
       // Before the article, within its phrase; after it, across a comma too, as the
       // nomenclature writes "Artículos para el transporte o envasado, de plástico".
-      if (!w || (!after && words[t.start].brk)) return t
+      if (!w || (!after && at < t.start && words[t.start].brk)) return t
       const m = map.get(stripAccents(w.light))
       if (!m) return t
       if (this.articles.has(t.code.slice(0, 2))) {
@@ -140,7 +143,7 @@ export class Materials {
     })
     if (!materialAt.size) return read
     // The material's match starts at its word after the article, or ends at it before.
-    return read.map((t, i) => (!articles.has(i) && materialAt.has(after ? t.start : t.end - 1) ? qualifier(t) : t))
+    return read.map((t, i) => (!articles.has(i) && (materialAt.has(t.start) || materialAt.has(t.end - 1)) ? qualifier(t) : t))
   }
 }
 

@@ -587,6 +587,8 @@ export interface Word {
   acronym?: string
   /** "for", "para" or "pour" lies between this word and the one before it: a phrase runs across only where its term has it too */
   forGap?: boolean
+  /** "of" (with "the" at most) lies between this word and the one before: "tubes of steel" */
+  of?: boolean
   /** where the word starts in the text (the same in every language's reading of it) */
   at?: number
   /** "in" or "with" (in one of the languages: PREPOSITIONS) among the stop words dropped before this word ("lead in paint") */
@@ -628,6 +630,7 @@ export function latinWords(text: string, lang: StemLanguage): Word[] {
   let brk = false
   let end = false
   let forGap = false
+  let ofGap = false
   let prep: string | undefined
   // a product word just before (only "de", "of"… between), and the word just before it
   let headNext = false
@@ -657,6 +660,7 @@ export function latinWords(text: string, lang: StemLanguage): Word[] {
         end: end && !first ? true : undefined,
         acronym: t.acronym ? stripAccents(t.raw) : undefined,
         forGap: forGap && !first ? true : undefined,
+        of: ofGap && !first ? true : undefined,
         at: t.index,
         prep: first ? undefined : prep,
         headed: headNext && !brk ? true : undefined,
@@ -667,11 +671,14 @@ export function latinWords(text: string, lang: StemLanguage): Word[] {
       brk = false
       end = false
       forGap = false
+      ofGap = false
       prep = undefined
       headNext = false
       afterProduct = false
     } else {
       if (FOR_WORDS.test(t.raw)) forGap = true
+      if (t.raw === 'of') ofGap = true
+      else if (t.raw !== 'the') ofGap = false
       if (prep === undefined && PREPOSITIONS.has(t.raw)) prep = t.raw
       if (PRODUCT_WORD.test(t.raw)) {
         if (last && !t.broken) last.headed = true

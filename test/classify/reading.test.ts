@@ -762,6 +762,16 @@ describe('what the reading changes in classification', () => {
     expect(heading('Trousers; shirts, knitted')).toBe('6203')
   })
 
+  it('reads the material English names after "of" as the article\'s, not a product of its own', async () => {
+    const c = await createClassifier()
+    const r = c.classify({ id: 'm', products: 'Drinking straws of paper' })
+    expect(r.hs[0].code.slice(0, 4)).toBe('4823')
+    const tubes = c.classify({ id: 't', products: 'Tubes of steel' })
+    expect(tubes.hs[0].code.slice(0, 2)).toBe('73')
+    expect(tubes.evidence.find((e) => e.kind === 'term' && e.code?.startsWith('72'))?.attributive).toBe(true)
+    expect(latinWords('tubes of the steel', 'eng').map((w) => !!w.of)).toEqual([false, true])
+  })
+
   it('counts terms of one chapter that share words once: "Motor Vehicle Safety Standards" is one mention of vehicles', async () => {
     const c = await createClassifier()
     const r = c.classify({ id: 't', title: 'Federal Motor Vehicle Safety Standards; Tires', description: 'We are amending the performance requirements for snow tires used on light vehicles.' })
