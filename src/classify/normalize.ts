@@ -112,10 +112,23 @@ export function cleanText(text: string): string {
   let t = text
   for (const re of ANNOTATIONS) t = t.replace(re, ' ')
   // (each only where its sign is there: most texts have neither)
-  if (t.includes('(')) t = t.replace(POLYMER_BRACKETS, '$1$2')
+  if (t.includes('(')) t = t.replace(POLYMER_BRACKETS, '$1$2').replace(SPECIES, (m, genus: string, epithet: string) => (NOT_A_GENUS.has(genus.toLowerCase()) || NOT_A_GENUS.has(epithet) || !LATIN_EPITHET.test(epithet) ? m : ''))
   if (t.includes('的')) t = t.replace(HAN_PARTS_OF, '')
   return t
 }
+
+/**
+ * A species' scientific name in brackets, "(Fragaria x ananassa)", "(Vitis vinifera L.)",
+ * "(Zea mays)": it says which plant or animal, not what product; left in, it would cut
+ * "Strawberry (Fragaria x ananassa) plants" in two, so that the fruit, not the plants,
+ * read as the product. Two words (a genus, capitalised, and an epithet), maybe a hybrid's
+ * "x" and an authority or rank after them.
+ */
+const SPECIES = /\(\s*([A-Z][a-z]{2,})\s+(?:[x×]\s+)?([a-z]{3,})(?:\s+(?:L\.|Linn?\.?|var\.\s+[a-z]+|subsp\.\s+[a-z]+|spp?\.|convar\.\s+[a-z]+|[A-Z][a-z]{0,12}\.?))*\s*\)/g
+/** How a species' epithet ends, in Latin: vinifera, mays, lycopersicum, domesticus, sinensis, max ("(Lithium ion)" is no species). */
+const LATIN_EPITHET = /(?:a|ae|um|us|is|ii|i|ys|x|ns|as)$/
+/** Words of an ordinary bracket that look like a genus and an epithet: "(Other than cast iron)", "(Not knitted)". */
+const NOT_A_GENUS = new Set(['other', 'not', 'excluding', 'excl', 'including', 'incl', 'except', 'see', 'for', 'from', 'with', 'without', 'and', 'the', 'than', 'only', 'all', 'new', 'old', 'draft', 'final', 'part', 'parts', 'annex', 'both', 'each', 'any', 'such', 'whether', 'also', 'made', 'used', 'other', 'knitted', 'crocheted', 'fresh', 'frozen', 'dried', 'chilled', 'cooked', 'raw'])
 
 /** "机动车辆的零件" is "机动车辆零件" (parts of motor vehicles): the 的 goes, so the phrase reads whole. */
 const HAN_PARTS_OF = /的(?=零部件|零件|部件|配件|附件)/g

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { createClassifier } from '../../src/classify/index.js'
-import { latinTokens, latinWords, lightStem, ofPhrases, toSimplified } from '../../src/classify/normalize.js'
+import { cleanText, latinTokens, latinWords, lightStem, ofPhrases, toSimplified } from '../../src/classify/normalize.js'
 import { dropAuthorities, dropExclusions, productPhrases, segmentDescription } from '../../src/classify/scope.js'
 import { scrubCodes } from '../../src/classify/scrub.js'
 import { evidenceText } from '../../src/domain/i18n.js'
@@ -770,6 +770,14 @@ describe('what the reading changes in classification', () => {
     expect(tubes.hs[0].code.slice(0, 2)).toBe('73')
     expect(tubes.evidence.find((e) => e.kind === 'term' && e.code?.startsWith('72'))?.attributive).toBe(true)
     expect(latinWords('tubes of the steel', 'eng').map((w) => !!w.of)).toEqual([false, true])
+  })
+
+  it('reads past a species\' scientific name in brackets: "Strawberry (Fragaria x ananassa) plants" are plants', async () => {
+    const c = await createClassifier()
+    expect(headingOf(c)('Strawberry (Fragaria x ananassa) plants')).toBe('0602')
+    expect(cleanText('rooted vine (Vitis vinifera L.) cuttings; maize (Zea mays)')).not.toMatch(/Vitis|Zea/)
+    // an ordinary bracket stays
+    for (const t of ['Lithium batteries (Lithium ion)', 'Pipes (Other than cast iron)', 'Shirts (Not knitted)', 'Fittings (Steel pipes)']) expect(cleanText(t), t).toBe(t)
   })
 
   it('counts terms of one chapter that share words once: "Motor Vehicle Safety Standards" is one mention of vehicles', async () => {
