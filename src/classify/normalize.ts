@@ -128,7 +128,7 @@ const SPECIES = /\(\s*([A-Z][a-z]{2,})\s+(?:[x×]\s+)?([a-z]{3,})(?:\s+(?:L\.|Li
 /** How a species' epithet ends, in Latin: vinifera, mays, lycopersicum, domesticus, sinensis, max ("(Lithium ion)" is no species). */
 const LATIN_EPITHET = /(?:a|ae|um|us|is|ii|i|ys|x|ns|as)$/
 /** Words of an ordinary bracket that look like a genus and an epithet: "(Other than cast iron)", "(Not knitted)". */
-const NOT_A_GENUS = new Set(['other', 'not', 'excluding', 'excl', 'including', 'incl', 'except', 'see', 'for', 'from', 'with', 'without', 'and', 'the', 'than', 'only', 'all', 'new', 'old', 'draft', 'final', 'part', 'parts', 'annex', 'both', 'each', 'any', 'such', 'whether', 'also', 'made', 'used', 'other', 'knitted', 'crocheted', 'fresh', 'frozen', 'dried', 'chilled', 'cooked', 'raw'])
+const NOT_A_GENUS = new Set(['other', 'not', 'excluding', 'excl', 'including', 'incl', 'except', 'see', 'for', 'from', 'with', 'without', 'and', 'the', 'than', 'only', 'all', 'new', 'old', 'draft', 'final', 'part', 'parts', 'annex', 'both', 'each', 'any', 'such', 'whether', 'also', 'made', 'used', 'knitted', 'crocheted', 'fresh', 'frozen', 'dried', 'chilled', 'cooked', 'raw'])
 
 /** "机动车辆的零件" is "机动车辆零件" (parts of motor vehicles): the 的 goes, so the phrase reads whole. */
 const HAN_PARTS_OF = /的(?=零部件|零件|部件|配件|附件)/g
