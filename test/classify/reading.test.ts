@@ -748,6 +748,8 @@ describe('what the reading changes in classification', () => {
     expect(headingOf(c)('Envases y equipamientos elastoméricos destinados a entrar en contacto con alimentos')).toBe('4016')
     expect(headingOf(c)('Envases y equipamientos celulósicos en contacto con alimentos')).toBe('4823')
     expect(headingOf(c)('Elastomeric materials and articles in contact with food')).toBe('4016')
+    // clay is the tiles' material, no clay (2508) of its own
+    expect(headingOf(c)('粘土地板砖规范')).toBe('6907')
   })
 
   it('reads a garment\'s state in the clauses after it that name no other product, and a denial through "or"', async () => {
