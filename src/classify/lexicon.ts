@@ -381,8 +381,27 @@ export function matchLatin(lex: CompiledLexicon, lang: StemLanguage, words: Word
   return settleAttributive(apart(index, words, useLists(dropContained(found), words), lang), HEAD_FIRST_LANGS.has(lang), 2, true)
 }
 
-/** Terms by the light stem of their first word, per index (built on first use). */
-const FIRST_LIGHT = new WeakMap<Map<string, LatinTerm[]>, Map<string, LatinTerm[]>>()
+type TermIndex = Map<string, LatinTerm[]>
+/** Indexes derived from a language's term index, each built on first use and kept with it. */
+function derivedIndex(cache: WeakMap<TermIndex, TermIndex>, index: TermIndex, build: (index: TermIndex) => TermIndex): TermIndex {
+  let out = cache.get(index)
+  if (!out) cache.set(index, (out = build(index)))
+  return out
+}
+
+/** Terms by the light stem of their first word. */
+const FIRST_LIGHT = new WeakMap<TermIndex, TermIndex>()
+function byFirstLight(index: TermIndex): TermIndex {
+  const out: TermIndex = new Map()
+  for (const list of index.values()) {
+    for (const c of list) {
+      const same = out.get(c.light[0])
+      if (same) same.push(c)
+      else out.set(c.light[0], [c])
+    }
+  }
+  return out
+}
 
 /**
  * English writes a compound open, hyphenated or closed: "ground nut oil", "cotton-seed
@@ -390,18 +409,7 @@ const FIRST_LIGHT = new WeakMap<Map<string, LatinTerm[]>, Map<string, LatinTerm[
  * together spell a term's first word match it (the term may go on after them).
  */
 function closedCompounds(index: Map<string, LatinTerm[]>, words: Word[], found: TermMatch[]): void {
-  let byLight = FIRST_LIGHT.get(index)
-  if (!byLight) {
-    byLight = new Map()
-    for (const list of index.values()) {
-      for (const c of list) {
-        const same = byLight.get(c.light[0])
-        if (same) same.push(c)
-        else byLight.set(c.light[0], [c])
-      }
-    }
-    FIRST_LIGHT.set(index, byLight)
-  }
+  const byLight = derivedIndex(FIRST_LIGHT, index, byFirstLight)
   for (let i = 0; i + 1 < words.length; i++) {
     const b = words[i + 1]
     if (!b.close || words[i].acronym !== undefined || b.acronym !== undefined) continue
@@ -464,6 +472,17 @@ export const APART = 0.6
 /** How far apart, in words, the words of such a phrase may stand. */
 const APART_REACH = 8
 
+/** The terms `apart` may read: phrases of two to four words without "for". */
+const APART_INDEX = new WeakMap<TermIndex, TermIndex>()
+function apartPhrases(index: TermIndex): TermIndex {
+  const out: TermIndex = new Map()
+  for (const [stem, list] of index) {
+    const phrases = list.filter((c) => c.stems.length >= 2 && c.stems.length <= 4 && !c.forGaps)
+    if (phrases.length) out.set(stem, phrases)
+  }
+  return out
+}
+
 /**
  * Phrases whose words stand apart, in another order, within one clause, as the
  * nomenclature and the product fields that copy it write them: "Cells and batteries,
@@ -473,21 +492,6 @@ const APART_REACH = 8
  * last word, the first in Spanish, French and Portuguese) stands for it, and the one-word
  * terms it holds give way to it, their weight with them where it is more.
  */
-/** The terms `apart` may read, per index: phrases of two to four words without "for". */
-const APART_INDEX = new WeakMap<Map<string, LatinTerm[]>, Map<string, LatinTerm[]>>()
-function apartIndex(index: Map<string, LatinTerm[]>): Map<string, LatinTerm[]> {
-  let out = APART_INDEX.get(index)
-  if (!out) {
-    out = new Map()
-    for (const [stem, list] of index) {
-      const phrases = list.filter((c) => c.stems.length >= 2 && c.stems.length <= 4 && !c.forGaps)
-      if (phrases.length) out.set(stem, phrases)
-    }
-    APART_INDEX.set(index, out)
-  }
-  return out
-}
-
 function apart(index: Map<string, LatinTerm[]>, words: Word[], found: TermMatch[], lang: StemLanguage): TermMatch[] {
   if (words.length < 3) return found
   const clause = new Int32Array(words.length)
@@ -500,7 +504,7 @@ function apart(index: Map<string, LatinTerm[]>, words: Word[], found: TermMatch[
   // (a term whose words the text does not all hold is passed over at once)
   const lights = new Set<string>()
   for (const w of words) lights.add(w.light)
-  const phrases = apartIndex(index)
+  const phrases = derivedIndex(APART_INDEX, index, apartPhrases)
   let extra: TermMatch[] | null = null
   let covered: Set<number> | null = null
   for (let i = 0; i < words.length; i++) {

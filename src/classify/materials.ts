@@ -120,19 +120,18 @@ export class Materials {
     const after = AFTER.has(lang)
     const materialAt = new Set<number>()
     const articles = new Set<number>()
+    const materialOf = (k: number) => (words[k] ? map.get(stripAccents(words[k].light)) : undefined)
     const read = found.map((t, i) => {
-      let at = after ? t.end : t.start - 1
-      // After a pair of nouns the material qualifies both: "envases y equipamientos
-      // elastoméricos", "emballages et récipients en verre".
-      if (after && words[at] && !map.has(stripAccents(words[at].light)) && words[at + 1] && !words[at + 1].brk && map.has(stripAccents(words[at + 1].light))) at++
-      // English names the material after "of" too: "tubes of steel", "containers of plastics".
-      const ofAfter = !after && words[t.end]?.of === true && !words[t.end].brk && map.has(stripAccents(words[t.end].light))
-      if (ofAfter && !(words[at] && !words[t.start].brk && map.has(stripAccents(words[at].light)))) at = t.end
-      const w = words[at]
-      // Before the article, within its phrase; after it, across a comma too, as the
-      // nomenclature writes "Artículos para el transporte o envasado, de plástico".
-      if (!w || (!after && at < t.start && words[t.start].brk)) return t
-      const m = map.get(stripAccents(w.light))
+      // Where the material's word stands: before the article, within its phrase; after it,
+      // across a comma too, as the nomenclature writes "Artículos para el transporte o
+      // envasado, de plástico", or after a pair of nouns, which it qualifies both
+      // ("envases y equipamientos elastoméricos"). English names it after "of" too
+      // ("tubes of steel", "containers of plastics").
+      let at = -1
+      if (after) at = !materialOf(t.end) && words[t.end + 1] && !words[t.end + 1].brk && materialOf(t.end + 1) ? t.end + 1 : t.end
+      else if (!words[t.start].brk && materialOf(t.start - 1)) at = t.start - 1
+      else if (words[t.end]?.of && !words[t.end].brk) at = t.end
+      const m = materialOf(at)
       if (!m) return t
       if (this.articles.has(t.code.slice(0, 2))) {
         // "de fundición, hierro o acero": every material word of the list qualifies it.

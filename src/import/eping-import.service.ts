@@ -4,10 +4,7 @@ import type { Classifier, LabelledExample } from '../classify/index.js'
 import { addDays, isoDay } from '../domain/dates.js'
 import type { ScrapedNotice } from '../domain/notice.js'
 import { splitSymbols, symbolKey, type DocType } from '../domain/symbols.js'
-import { keepStatsFresh } from '../db/stats.js'
-import { inTx } from '../db/tx.js'
-import { chunks, classifyBatch, inline, scoreBatch, warnBatch } from '../pipeline/batch.js'
-import { ingestRaws } from '../services/ingest.service.js'
+import { classifyInline, ingestPages, scoreAndWarnAll } from '../pipeline/batch.js'
 import { seed } from '../services/seed.service.js'
 import { sha256 } from '../util/text.js'
 import {
@@ -220,7 +217,7 @@ export async function importEpingXlsx(ctx: AppContext, file: string, opts: { onP
   const classify = async (all = false) => {
     while (toClassify.length >= size || (all && toClassify.length)) {
       const batch = toClassify.splice(0, size)
-      for (const r of await inline(batch.map((noticeId) => ({ noticeId })), (b) => classifyBatch(ctx, b))) for (const c of r.outcomes) measures.add(c.measureId)
+      for (const m of await classifyInline(ctx, batch)) measures.add(m)
     }
   }
   const name = path.basename(file)
@@ -259,8 +256,7 @@ export async function importEpingXlsx(ctx: AppContext, file: string, opts: { onP
     // The batch's notifications as one page, in one transaction (set-based, one commit, not
     // a score of statements and a commit each); a crash leaves their rows pending, and the
     // next import of the file parses them.
-    const results = await inTx(db, (tx) => ingestRaws({ ...ctx, db: tx }, ids))
-    await keepStatsFresh(db)
+    const results = await ingestPages(ctx, ids)
     for (const r of results) {
       for (const n of r.changedNoticeIds) {
         if (changed.has(n)) continue
@@ -296,22 +292,9 @@ export async function importEpingXlsx(ctx: AppContext, file: string, opts: { onP
   await classify(true)
   report.badRows.sort((a, b) => a.row - b.row)
 
-  const stages = { classified: changed.size, measuresScored: 0, warningsRaised: 0, warningsUpdated: 0, warningsClosed: 0 }
   const measureIds = [...measures].sort((a, b) => a - b)
   // Every measure touched is scored and warned about, as the inline pass does.
-  const all = (ids: number[]) => ids.map((measureId) => ({ measureId }))
-  for (const [i, batch] of chunks(measureIds, size).entries()) {
-    stages.measuresScored += (await inline(all(batch), (b) => scoreBatch(ctx, b))).reduce((a, r) => a + r.outcomes.length, 0)
-    progress('score', i * size + batch.length, measureIds.length)
-  }
-  for (const [i, batch] of chunks(measureIds, size).entries()) {
-    for (const w of (await inline(all(batch), (b) => warnBatch(ctx, b))).flatMap((r) => r.outcomes)) {
-      stages.warningsRaised += w.raised
-      stages.warningsUpdated += w.updated
-      stages.warningsClosed += w.closed
-    }
-    progress('warn', i * size + batch.length, measureIds.length)
-  }
+  const stages = { classified: changed.size, ...(await scoreAndWarnAll(ctx, measureIds, size, progress)) }
 
   const after = await noticeCount()
   const newNotices = after - before

@@ -2,7 +2,7 @@ import type { AppContext } from '../app-context.js'
 import { keepStatsFresh } from '../db/stats.js'
 import { inTx } from '../db/tx.js'
 import { classifyNotices, type ClassifyOutcome } from '../services/classify.service.js'
-import { ingestRaw, type IngestResult } from '../services/ingest.service.js'
+import { ingestRaws, type IngestResult } from '../services/ingest.service.js'
 import { raiseWarningsMany, scoreMeasures, type ScoreOutcome, type WarnOutcome } from '../services/risk.service.js'
 import { owedTokens, settleMany } from './outbox.js'
 
@@ -41,10 +41,18 @@ const byId = <T>(items: T[], id: (t: T) => number): T[] => {
 
 /** One page (stored response): parsed and stored in one transaction, all its notices or none. */
 export async function ingestPage(ctx: AppContext, rawId: number): Promise<IngestResult> {
-  const result = await inTx(ctx.db, (tx) => ingestRaw({ ...ctx, db: tx }, rawId))
+  return (await ingestPages(ctx, [rawId]))[0]
+}
+
+/**
+ * Several stored responses as one page (an import's notifications, one response each):
+ * parsed and stored in one transaction, all of them or none; one result per response.
+ */
+export async function ingestPages(ctx: AppContext, rawIds: number[]): Promise<IngestResult[]> {
+  const results = await inTx(ctx.db, (tx) => ingestRaws({ ...ctx, db: tx }, rawIds))
   // A bulk load outruns autovacuum: the planner's statistics follow the tables' growth.
   await keepStatsFresh(ctx.db)
-  return result
+  return results
 }
 
 /**
@@ -148,8 +156,46 @@ export function chunks<T>(list: T[], size: number): T[][] {
  * isolated as in a worker, but has no job of its own to retry it, so its error then stops
  * the run, as before batches.
  */
-export async function inline<I, R>(items: I[], run: (items: I[]) => Promise<R>): Promise<R[]> {
+async function inline<I, R>(items: I[], run: (items: I[]) => Promise<R>): Promise<R[]> {
   const { results, failed } = await isolating(items, run)
   if (failed.length) throw failed[0].error
   return results
 }
+
+/** Classifies notices in this process, one batch of `classifyBatch` (`inline`); the measures they belong to. */
+export async function classifyInline(ctx: AppContext, noticeIds: number[]): Promise<number[]> {
+  return (await inline(noticeIds.map((noticeId) => ({ noticeId })), (b) => classifyBatch(ctx, b))).flatMap((r) => r.outcomes.map((o) => o.measureId))
+}
+
+/** What scoring and warning a set of measures did. */
+export interface ScoreWarnCounts {
+  measuresScored: number
+  warningsRaised: number
+  warningsUpdated: number
+  warningsClosed: number
+}
+
+/**
+ * Scores every measure, then warns about each (`scoreBatch`, `warnBatch`, `size` at a time,
+ * in this process: `inline`), whether or not the outbox owes it a step: what `tbt-watch
+ * run` and `import eping-xlsx` do after classifying. `progress` hears each stage's
+ * measures done before each batch.
+ */
+export async function scoreAndWarnAll(ctx: AppContext, measureIds: number[], size: number, progress: (stage: 'score' | 'warn', done: number, total: number) => void = () => {}): Promise<ScoreWarnCounts> {
+  const out: ScoreWarnCounts = { measuresScored: 0, warningsRaised: 0, warningsUpdated: 0, warningsClosed: 0 }
+  const all = (batch: number[]) => batch.map((measureId) => ({ measureId }))
+  for (const [i, batch] of chunks(measureIds, size).entries()) {
+    progress('score', i * size, measureIds.length)
+    out.measuresScored += (await inline(all(batch), (b) => scoreBatch(ctx, b))).reduce((a, r) => a + r.outcomes.length, 0)
+  }
+  for (const [i, batch] of chunks(measureIds, size).entries()) {
+    progress('warn', i * size, measureIds.length)
+    for (const w of (await inline(all(batch), (b) => warnBatch(ctx, b))).flatMap((r) => r.outcomes)) {
+      out.warningsRaised += w.raised
+      out.warningsUpdated += w.updated
+      out.warningsClosed += w.closed
+    }
+  }
+  return out
+}
+

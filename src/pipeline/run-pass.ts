@@ -6,7 +6,7 @@ import { scrapeSource, type ScrapeResult } from '../services/scrape.service.js'
 import { seed } from '../services/seed.service.js'
 import { purgeStaleSubscriptions } from '../services/subscriber.service.js'
 import { owedToken, settle } from './outbox.js'
-import { chunks, classifyBatch, ingestPage, inline, scoreBatch, warnBatch } from './batch.js'
+import { chunks, classifyInline, ingestPage, scoreAndWarnAll } from './batch.js'
 
 export interface PassOptions {
   sources?: string[]
@@ -91,7 +91,7 @@ export async function runPass(ctx: AppContext, opts: PassOptions = {}): Promise<
   const size = ctx.config.batchSize
   for (const [i, batch] of chunks(noticeIds, size).entries()) {
     progress('classify', i * size, noticeIds.length)
-    for (const c of (await inline(batch.map((noticeId) => ({ noticeId })), (b) => classifyBatch(ctx, b))).flatMap((r) => r.outcomes)) measures.add(c.measureId)
+    for (const m of await classifyInline(ctx, batch)) measures.add(m)
   }
   // So are measures whose scoring or warning the pipeline outbox still owes (a crashed
   // pass, or workers that left them): classification marks its measure there in the same
@@ -99,22 +99,9 @@ export async function runPass(ctx: AppContext, opts: PassOptions = {}): Promise<
   const owedSteps = await ctx.db.selectFrom('pipeline_outbox').select('ref_id').where('stage', 'in', ['score', 'warn']).execute()
   owedSteps.forEach((r) => measures.add(r.ref_id))
   const measureIds = [...measures].sort((a, b) => a - b)
-  const stages = { classified: noticeIds.length, measuresScored: 0, warningsRaised: 0, warningsUpdated: 0, warningsClosed: 0, emailsSent: 0 }
   // Every measure is scored (and warned about) whether or not a mark is owed: the inline
   // pass has always rescored what it touched. A mark that is owed is settled as it goes.
-  const all = (batch: number[]) => batch.map((measureId) => ({ measureId }))
-  for (const [i, batch] of chunks(measureIds, size).entries()) {
-    progress('score', i * size, measureIds.length)
-    stages.measuresScored += (await inline(all(batch), (b) => scoreBatch(ctx, b))).reduce((a, r) => a + r.outcomes.length, 0)
-  }
-  for (const [i, batch] of chunks(measureIds, size).entries()) {
-    progress('warn', i * size, measureIds.length)
-    for (const w of (await inline(all(batch), (b) => warnBatch(ctx, b))).flatMap((r) => r.outcomes)) {
-      stages.warningsRaised += w.raised
-      stages.warningsUpdated += w.updated
-      stages.warningsClosed += w.closed
-    }
-  }
+  const stages = { classified: noticeIds.length, ...(await scoreAndWarnAll(ctx, measureIds, size, progress)), emailsSent: 0 }
   const now = () => ctx.clock().toISOString()
   // Comment deadlines passed, dates come: measures move on before anything is sent.
   await refreshLifecycle(ctx)

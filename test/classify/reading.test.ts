@@ -8,6 +8,8 @@ import { evidenceText } from '../../src/domain/i18n.js'
 const codes = (r: { hs: { code: string }[] }) => r.hs.map((h) => h.code.slice(0, 2))
 /** The heading of a title's best guess. */
 const headingOf = (c: { classify: (i: { id: string; title: string }) => { hs: { code: string }[] } }) => (title: string) => c.classify({ id: 'x', title }).hs[0]?.code.slice(0, 4)
+/** The heading of a product field's best guess. */
+const productHeadingOf = (c: { classify: (i: { id: string; products: string }) => { hs: { code: string }[] } }) => (products: string) => c.classify({ id: 'p', products }).hs[0]?.code.slice(0, 4)
 
 describe('reading regulatory language', () => {
   it('marks the non-head parts of hyphenated compounds, head last in English and first in French and Spanish', () => {
@@ -605,7 +607,7 @@ describe('what the reading changes in classification', () => {
 
   it('reads "knitted or crocheted" anywhere in a garment\'s clause, and "not knitted" as not', async () => {
     const c = await createClassifier()
-    const heading = (products: string) => c.classify({ id: 'k', products }).hs[0]?.code.slice(0, 4)
+    const heading = productHeadingOf(c)
     expect(heading("Jackets and blazers, men's or boys', of synthetic fibres, knitted or crocheted")).toBe('6103')
     expect(heading("Overcoats, anoraks and similar articles, men's or boys', of man-made fibres, knitted or crocheted")).toBe('6101')
     expect(heading("Blazers, men's or boys', of wool (not knitted or crocheted)")).toBe('6203')
@@ -626,7 +628,7 @@ describe('what the reading changes in classification', () => {
 
   it('reads a phrase whose words stand apart in one clause, as the nomenclature writes them, but not across a list of products', async () => {
     const c = await createClassifier()
-    const heading = (products: string) => c.classify({ id: 'a', products }).hs[0]?.code.slice(0, 4)
+    const heading = productHeadingOf(c)
     expect(heading('Cells and batteries, primary')).toBe('8506')
     const cells = c.classify({ id: 'c', products: 'Cells and batteries, primary' }).evidence.find((e) => e.kind === 'term' && e.code === '8506')!
     expect(cells.detail).toMatch(/words apart in one clause/)
@@ -694,7 +696,7 @@ describe('what the reading changes in classification', () => {
 
   it('reads an English compound written open or hyphenated as the closed one, never across a dropped word', async () => {
     const c = await createClassifier()
-    const heading = (products: string) => c.classify({ id: 'o', products }).hs[0]?.code.slice(0, 4)
+    const heading = productHeadingOf(c)
     expect(heading('Ground nut oil and its fractions')).toBe('1508')
     expect(heading('Cotton-seed oil, refined')).toBe('1512')
     // "paper and board" is no "paperboard" twice over, and "in shell" no shells of crustaceans
@@ -754,7 +756,7 @@ describe('what the reading changes in classification', () => {
 
   it('reads a garment\'s state in the clauses after it that name no other product, and a denial through "or"', async () => {
     const c = await createClassifier()
-    const heading = (products: string) => c.classify({ id: 'k', products }).hs[0]?.code.slice(0, 4)
+    const heading = productHeadingOf(c)
     expect(heading("Coats; men's or boys' overcoats, car-coats, anoraks, wind-jackets and similar articles; knitted or crocheted")).toBe('6101')
     expect(heading("Shirts; men's or boys', knitted or crocheted")).toBe('6105')
     // denied, both words: "not knitted or crocheted"
